@@ -1,0 +1,80 @@
+"""The `vpc-verify` command line: a thin shell over agent.run (DESIGN §1, §6).
+
+Exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from agent.errors import UsageError
+from agent.topology import TopologyError
+
+EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+# Each module in agent/commands registers one subcommand: register(subparsers) sets `handler`.
+COMMANDS = ("check", "validate")
+
+DESCRIPTION = """\
+Verify, from inside a VPC, that the services it depends on resolve privately and answer.
+
+For every endpoint of a topology file vpc-verify resolves its DNS names, checks that the answers are the
+endpoint's private ENI addresses, probes every address (TCP connect, TLS handshake with SNI, optional HTTP
+request) with per-phase latency, and reports Findings with evidence and a fix hint.
+"""
+
+EPILOG = """\
+examples:
+  vpc-verify validate topology.yaml
+  vpc-verify check -t topology.yaml                  # table for people; exit 0 healthy, 1 not
+  vpc-verify check -t topology.yaml --format json    # the report for machines (DESIGN §6)
+  vpc-verify check -t topology.yaml --only sqs --only kms
+
+exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="vpc-verify", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"agent.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, run the subcommand and return its exit code; never a traceback for bad input."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (TopologyError, UsageError) as exc:
+        print(f"vpc-verify: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("vpc-verify: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_USAGE
+    except Exception as exc:
+        if getattr(args, "debug", False):
+            raise
+        print(f"vpc-verify: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vpc-verify")
+    except PackageNotFoundError:
+        return "unknown"

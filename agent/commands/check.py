@@ -1,0 +1,75 @@
+"""`vpc-verify check`: run every check of a topology once and report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from agent import topology as topology_mod
+from agent.errors import UsageError
+from agent.logs import configure as configure_logs
+from agent.run import DEFAULT_CONCURRENCY, DEFAULT_DEADLINE_S, RunOptions, run
+
+
+def register(sub: Any) -> None:
+    """Add the `check` subcommand."""
+    p = sub.add_parser(
+        "check", help="check every endpoint of a topology and report (exit 0 healthy, 1 unhealthy)",
+        description="Resolve every endpoint's names, classify the answers, probe every address "
+        "(TCP -> TLS -> HTTP) and report findings with evidence and fix hints.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error")
+    p.add_argument("-t", "--topology", default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
+                   help="topology file (default: $VPC_VERIFY_TOPOLOGY)")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table for people (default), json for machines (DESIGN §6)")
+    p.add_argument("--only", action="append", default=[], metavar="NAME",
+                   help="check only this endpoint (repeat, or comma-separate)")
+    p.add_argument("--deadline", type=_positive, default=DEFAULT_DEADLINE_S, metavar="SECONDS",
+                   help=f"the whole run's deadline (default {DEFAULT_DEADLINE_S:g})")
+    p.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
+                   help=f"probes in flight at most (default {DEFAULT_CONCURRENCY})")
+    p.add_argument("--log-level", default=None, choices=("debug", "info", "warning", "error"),
+                   help="stderr log level (default: info when stderr is not a terminal, warning on one)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    p.set_defaults(handler=handle)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def load_topology(args: argparse.Namespace) -> topology_mod.Topology:
+    """The topology named on the command line, narrowed by --only."""
+    if not args.topology:
+        raise UsageError("no topology: pass --topology FILE or set VPC_VERIFY_TOPOLOGY")
+    topo = topology_mod.load(args.topology)
+    only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
+    return topo.only(only) if only else topo
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run once, print the report, return its exit code."""
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    configure_logs(args.log_level or ("warning" if sys.stderr.isatty() else "info"))
+    topo = load_topology(args)
+    report = run(topo, RunOptions(concurrency=args.concurrency, deadline_s=args.deadline,
+                                  agent={"mode": "cli"}))
+    if args.format == "json":
+        from agent.publish import jsonreport
+
+        sys.stdout.write(jsonreport.render(report))
+    else:
+        from agent.publish import table
+
+        sys.stdout.write(table.render(report, color=sys.stdout.isatty()))
+    return report.exit_code

@@ -1,0 +1,12 @@
+"""The JSON report (DESIGN §6)."""
+
+from __future__ import annotations
+
+import json
+
+from agent.report import Report
+
+
+def render(report: Report, *, indent: int | None = 2) -> str:
+    """The report as JSON text."""
+    return json.dumps(report.to_dict(), indent=indent, default=str) + "\n"
