@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import ssl
+import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from checks import trust
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,5 +49,69 @@ class HttpResult:
 
 
 async def request(spec: HttpSpec) -> HttpResult:
-    """Send the request and report; never raises."""
-    raise NotImplementedError
+    """Send the request and report; never raises.
+
+    httpx dials the IP and sends SNI and Host = `server_name` (its `sni_hostname` extension); the whole
+    exchange is bounded by `timeout_s`, so a server trickling its headers byte by byte still times out.
+    """
+    import asyncio
+
+    import httpx  # imported on first use: most endpoints have no HTTP phase
+
+    start = time.perf_counter()
+    try:
+        verify: ssl.SSLContext | bool = (trust.client_context(spec.verify, spec.ca_bundle)
+                                         if spec.scheme == "https" else False)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        return HttpResult(HttpStatus.FAILED, None, 0.0, error=f"cannot load the trust store {spec.ca_bundle}: {exc}")
+    marks: dict[str, float] = {}
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        marks[event] = time.perf_counter()
+
+    host = spec.address
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            host = f"[{host}]"
+    except ValueError:
+        pass
+    url = f"{spec.scheme}://{host}:{spec.port}{spec.path}"
+    extensions: dict[str, Any] = {"trace": trace}
+    if spec.scheme == "https" and spec.server_name:
+        extensions["sni_hostname"] = spec.server_name
+    headers = {"Host": spec.server_name, "User-Agent": "vpc-verify", "Connection": "close"}
+    timeout = httpx.Timeout(spec.timeout_s)
+    try:
+        async with asyncio.timeout(spec.timeout_s):
+            async with httpx.AsyncClient(verify=verify, timeout=timeout, trust_env=False,
+                                         follow_redirects=False) as client:
+                response = await client.request(spec.method, url, headers=headers, extensions=extensions)
+                await response.aread()
+    except (TimeoutError, httpx.TimeoutException):
+        return HttpResult(HttpStatus.TIMEOUT, None, _ms(start), *_phases(marks, start),
+                          error=f"no complete response within {spec.timeout_s * 1000:.0f} ms")
+    except httpx.HTTPError as exc:
+        return HttpResult(HttpStatus.FAILED, None, _ms(start), *_phases(marks, start),
+                          error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        return HttpResult(HttpStatus.FAILED, None, _ms(start), *_phases(marks, start),
+                          error=f"{type(exc).__name__}: {exc}")
+    return HttpResult(HttpStatus.OK, response.status_code, _ms(start), *_phases(marks, start))
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+def _phases(marks: dict[str, float], start: float) -> tuple[float | None, float | None, float | None]:
+    """connect, TLS and time-to-first-byte (ms) from httpcore's trace events."""
+
+    def span(a: str, b: str) -> float | None:
+        return (marks[b] - marks[a]) * 1000.0 if a in marks and b in marks else None
+
+    connect = span("connection.connect_tcp.started", "connection.connect_tcp.complete")
+    tls = span("connection.start_tls.started", "connection.start_tls.complete")
+    sent = marks.get("http11.send_request_body.complete") or marks.get("http11.send_request_headers.complete")
+    got = marks.get("http11.receive_response_headers.complete")
+    ttfb = (got - sent) * 1000.0 if sent is not None and got is not None else None
+    return connect, tls, ttfb

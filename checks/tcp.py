@@ -5,6 +5,11 @@ Timeout (drops), refused (RST) and unreachable (no route, ICMP) are told apart a
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import ipaddress
+import socket
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,6 +44,45 @@ class TcpResult:
     error: str = ""
 
 
+_UNREACHABLE = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN,
+                          errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT})
+
+
 async def connect(spec: TcpSpec) -> TcpResult:
     """Connect, close, and report; never raises."""
-    raise NotImplementedError
+    sock, result = await open_socket(spec)
+    if sock is not None:
+        sock.close()
+    return result
+
+
+async def open_socket(spec: TcpSpec) -> tuple[socket.socket | None, TcpResult]:
+    """Connect a non-blocking socket; the caller owns the socket when the status is OK (TLS reuses it)."""
+    start = time.perf_counter()
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(spec.address).version == 6 else socket.AF_INET
+    except ValueError:
+        return None, TcpResult(spec.address, spec.port, TcpStatus.ERROR, 0.0, f"not an IP address: {spec.address!r}")
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    status, error = TcpStatus.OK, ""
+    try:
+        async with asyncio.timeout(spec.timeout_s):
+            await loop.sock_connect(sock, (spec.address, spec.port))
+    except TimeoutError:
+        status, error = TcpStatus.TIMEOUT, f"no answer to SYN within {spec.timeout_s * 1000:.0f} ms"
+    except ConnectionRefusedError:
+        status, error = TcpStatus.REFUSED, "connection refused (RST)"
+    except OSError as exc:
+        unreachable = exc.errno in _UNREACHABLE
+        status = TcpStatus.UNREACHABLE if unreachable else TcpStatus.ERROR
+        error = f"{exc.strerror or exc} (errno {exc.errno})" if exc.errno else str(exc)
+    except BaseException:  # cancelled from outside: do not leak the socket
+        sock.close()
+        raise
+    ms = (time.perf_counter() - start) * 1000.0
+    if status is not TcpStatus.OK:
+        sock.close()
+        return None, TcpResult(spec.address, spec.port, status, ms, error)
+    return sock, TcpResult(spec.address, spec.port, status, ms)

@@ -1,0 +1,39 @@
+"""Client TLS contexts, built once per trust setting and shared by every probe (building one costs ~ms).
+
+The system store is used when no bundle is given; where it is empty (some minimal images) certifi's is.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+
+
+@functools.lru_cache(maxsize=64)
+def client_context(verify: bool = True, ca_bundle: str | None = None, check_hostname: bool = True) -> ssl.SSLContext:
+    """A client context: verify the chain against `ca_bundle` (or the system store) and the name when asked."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    ctx.check_hostname = check_hostname
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    if ca_bundle:
+        ctx.load_verify_locations(cafile=ca_bundle)
+    else:
+        ctx.load_default_certs()
+        if not ctx.cert_store_stats().get("x509_ca"):
+            try:
+                import certifi
+            except ImportError:
+                pass
+            else:
+                ctx.load_verify_locations(cafile=certifi.where())
+    return ctx
+
+
+def clear() -> None:
+    """Forget every cached context (after a CA bundle changed on disk)."""
+    client_context.cache_clear()
