@@ -158,7 +158,7 @@ def _success(tcp_result: TcpResult, obj: ssl.SSLObject, ms: float) -> TlsResult:
 
 def _cert_facts(obj: ssl.SSLObject) -> dict[str, Any]:
     """Subject, DNS names and expiry of the peer certificate (parsed by ssl when verified, else from DER)."""
-    cert = obj.getpeercert()
+    cert: dict[str, Any] | None = obj.getpeercert()  # typeshed's _PeerCertRetDictType is too loose to unpack
     if cert:
         subject = ", ".join(f"{k}={v}" for rdn in cert.get("subject", ()) for k, v in rdn)
         names = tuple(v for k, v in cert.get("subjectAltName", ()) if k in ("DNS", "IP Address"))
