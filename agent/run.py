@@ -194,7 +194,7 @@ async def _observe_endpoint(o: _Observation, topology: Topology, limiter: asynci
 
     async def resolve(name: str) -> DnsResult:
         spec = DnsSpec(name=name, nameservers=resolver.nameservers, port=resolver.port,
-                       timeout_s=resolver.timeout_ms / 1000.0)
+                       timeout_s=resolver.timeout_ms / 1000.0, ipv4=endpoint.asks_a, ipv6=endpoint.asks_aaaa)
         async with limiter:
             return await asyncio.wait_for(dns.resolve(spec), spec.timeout_s * 2 + _GUARD_SLACK_S)
 

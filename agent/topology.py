@@ -19,6 +19,7 @@ from typing import Any, Literal
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 EndpointType = Literal["interface", "gateway", "service"]
+IpAddressType = Literal["ipv4", "dualstack", "ipv6"]
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_ALIASES = 200
@@ -91,6 +92,17 @@ class Endpoint:
     latency_budget_ms: float = 100.0
     tls: TlsSettings | None = field(default_factory=TlsSettings)
     http: HttpSettings | None = None
+    ip_address_type: IpAddressType = "ipv4"
+
+    @property
+    def asks_a(self) -> bool:
+        """Whether the DNS phase asks for A records (not for an IPv6-only endpoint)."""
+        return self.ip_address_type != "ipv6"
+
+    @property
+    def asks_aaaa(self) -> bool:
+        """Whether the DNS phase asks for AAAA records (dual-stack and IPv6-only endpoints)."""
+        return self.ip_address_type != "ipv4"
 
     @property
     def server_name(self) -> str:
@@ -298,7 +310,7 @@ def _join(path: str, key: str | int) -> str:
 
 _TOP_KEYS = ("version", "region", "vpc", "resolver", "defaults", "endpoints")
 _ENDPOINT_KEYS = ("name", "type", "service", "dns_names", "addresses", "azs", "port", "timeout_ms",
-                  "latency_budget_ms", "tls", "http")
+                  "latency_budget_ms", "tls", "http", "ip_address_type")
 _DEFAULT_KEYS = tuple(k for k in _ENDPOINT_KEYS if k != "name")
 _TLS_KEYS = ("verify", "ca_bundle", "server_name")
 _HTTP_KEYS = ("path", "method", "status")
@@ -457,8 +469,16 @@ def _parse_endpoint(r: _Reader, raw: object, path: str, defaults: Mapping[str, A
 
     tls = _parse_tls(r, value("tls"), where("tls"), kind, "tls" in m)
     http = _parse_http(r, value("http"), where("http"))
+    # Like the endpoint's IpAddressType in the EC2 API: which record types the DNS phase asks for. An IPv4
+    # endpoint is not asked for AAAA (half the DNS work of a run); expected IPv6 addresses imply dual-stack.
+    ip_type = value("ip_address_type")
+    if ip_type is _UNSET or ip_type is None:
+        ip_type = "dualstack" if any(":" in a for a in addresses) else "ipv4"
+    elif ip_type not in ("ipv4", "dualstack", "ipv6"):
+        raise r.fail(where("ip_address_type"), "one of ipv4, dualstack, ipv6", ip_type)
     return Endpoint(name=name, type=kind, service=service, dns_names=dns_names, addresses=addresses, azs=azs,
-                    port=port, timeout_ms=timeout_ms, latency_budget_ms=budget, tls=tls, http=http)
+                    port=port, timeout_ms=timeout_ms, latency_budget_ms=budget, tls=tls, http=http,
+                    ip_address_type=ip_type)
 
 
 def _parse_tls(r: _Reader, raw: Any, path: str, kind: str, explicit: bool) -> TlsSettings | None:

@@ -8,23 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
+import secrets
+import socket
 import time
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import dns.asyncquery
 import dns.exception
-import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
-import dns.rdataclass
-import dns.rdatatype
 import dns.resolver
 
-# EDNS buffer size of the DNS Flag Day 2020: large enough for a long ENI list, small enough not to fragment.
-_EDNS_PAYLOAD = 1232
+from checks import dnswire
+from checks.dnswire import AAAA, CNAME, Answer, WireError
+
 _MAX_CHAIN = 16
+_RECV = 65535
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,8 @@ class DnsSpec:
     nameservers: tuple[str, ...] = ()
     port: int = 53
     timeout_s: float = 1.0
-    ipv6: bool = True  # also ask AAAA
+    ipv4: bool = True  # ask A
+    ipv6: bool = True  # ask AAAA
 
 
 class DnsStatus(StrEnum):
@@ -66,24 +69,27 @@ class DnsResult:
 
 
 async def resolve(spec: DnsSpec) -> DnsResult:
-    """Resolve `spec.name` (A, and AAAA when `spec.ipv6`) and return what happened; never raises.
+    """Resolve `spec.name` (A and/or AAAA, per the spec) and return what happened; never raises.
 
     Each nameserver is tried in turn until one answers (a failing rcode is an answer); A and AAAA are
-    asked concurrently, over UDP with EDNS, retried over TCP when the answer is truncated.
+    asked concurrently over UDP with EDNS, and again over TCP when an answer comes back truncated.
     """
     start = time.perf_counter()
+    name = dnswire.normal(spec.name)
     try:
-        qname = dns.name.from_text(spec.name)
+        dns.name.from_text(name)
     except (dns.exception.DNSException, ValueError) as exc:
         return DnsResult(spec.name, DnsStatus.ERROR, "", (), (), 0.0, error=f"not a valid DNS name: {exc}")
     nameservers = spec.nameservers or system_nameservers()
     if not nameservers:
         return DnsResult(spec.name, DnsStatus.ERROR, "", (), (), 0.0, nameserver="system",
                          error="no nameserver configured (/etc/resolv.conf has none)")
+    types = tuple(t for t, asked in ((dnswire.A, spec.ipv4), (AAAA, spec.ipv6)) if asked) or (dnswire.A,)
+    per_server = spec.timeout_s / len(nameservers)
     result: DnsResult | None = None
-    per_server = spec.timeout_s / len(nameservers) if len(nameservers) > 1 else spec.timeout_s
     for where in nameservers:
-        result = await _resolve_at(spec, qname, where, per_server, start)
+        outcomes = await asyncio.gather(*(_ask(name, t, where, spec.port, per_server) for t in types))
+        result = _result(spec.name, name, types, outcomes, where, (time.perf_counter() - start) * 1000.0)
         if result.status not in (DnsStatus.TIMEOUT, DnsStatus.ERROR):
             break
     assert result is not None
@@ -101,25 +107,29 @@ def system_nameservers() -> tuple[str, ...]:
         return ()
 
 
-async def _resolve_at(spec: DnsSpec, qname: dns.name.Name, where: str, timeout_s: float, start: float) -> DnsResult:
-    types = (dns.rdatatype.A, dns.rdatatype.AAAA) if spec.ipv6 else (dns.rdatatype.A,)
-    outcomes = await asyncio.gather(*(_query(qname, t, where, spec.port, timeout_s) for t in types))
-    ms = (time.perf_counter() - start) * 1000.0
-    a_outcome = outcomes[0]
-    if isinstance(a_outcome, _Failure):
-        return DnsResult(spec.name, a_outcome.status, "", (), (), ms, nameserver=where, error=a_outcome.error)
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    status: DnsStatus
+    error: str
 
+
+def _result(asked: str, name: str, types: tuple[int, ...], outcomes: list[Answer | _Failure], where: str,
+            ms: float) -> DnsResult:
+    first = outcomes[0]
+    if isinstance(first, _Failure):
+        return DnsResult(asked, first.status, "", (), (), ms, nameserver=where, error=first.error)
     answers: list[str] = []
     chain: tuple[str, ...] = ()
     ttls: list[int] = []
     errors: list[str] = []
     for rdtype, outcome in zip(types, outcomes, strict=True):
+        kind = "A" if rdtype == dnswire.A else "AAAA"
         if isinstance(outcome, _Failure):
-            errors.append(f"{dns.rdatatype.to_text(rdtype)}: {outcome.error}")
+            errors.append(f"{kind}: {outcome.error}")
             continue
-        walked = _walk(outcome, qname, rdtype)
+        walked = _walk(outcome, name, rdtype)
         if isinstance(walked, str):
-            return DnsResult(spec.name, DnsStatus.ERROR, dns.rcode.to_text(outcome.rcode()), (), (), ms,
+            return DnsResult(asked, DnsStatus.ERROR, dns.rcode.to_text(outcome.rcode), (), (), ms,
                              nameserver=where, error=walked)
         addresses, names, ttl = walked
         answers.extend(a for a in addresses if a not in answers)
@@ -127,67 +137,95 @@ async def _resolve_at(spec: DnsSpec, qname: dns.name.Name, where: str, timeout_s
             chain = names
         if ttl is not None:
             ttls.append(ttl)
+        if outcome.rcode != first.rcode and not addresses:
+            errors.append(f"{kind}: {dns.rcode.to_text(outcome.rcode)}")
 
-    rcode = a_outcome.rcode()
-    rcode_text = dns.rcode.to_text(rcode)
-    if answers:
-        status = DnsStatus.OK
-    elif rcode == dns.rcode.NXDOMAIN:
-        status = DnsStatus.NXDOMAIN
-    elif rcode == dns.rcode.SERVFAIL:
-        status = DnsStatus.SERVFAIL
-    elif rcode == dns.rcode.REFUSED:
-        status = DnsStatus.REFUSED
-    elif rcode == dns.rcode.NOERROR:
-        status = DnsStatus.NODATA
-    else:
-        status = DnsStatus.ERROR
+    rcode_text = dns.rcode.to_text(first.rcode)
+    status = DnsStatus.OK if answers else _RCODE_STATUS.get(first.rcode, DnsStatus.ERROR)
+    if status is DnsStatus.ERROR:
         errors.append(f"rcode {rcode_text}")
-    return DnsResult(spec.name, status, rcode_text, tuple(answers), chain, ms, nameserver=where,
+    return DnsResult(asked, status, rcode_text, tuple(answers), chain, ms, nameserver=where,
                      error="; ".join(errors), ttl=min(ttls) if ttls else None)
 
 
-@dataclass(frozen=True, slots=True)
-class _Failure:
-    status: DnsStatus
-    error: str
+_RCODE_STATUS = {
+    dns.rcode.NOERROR: DnsStatus.NODATA,
+    dns.rcode.NXDOMAIN: DnsStatus.NXDOMAIN,
+    dns.rcode.SERVFAIL: DnsStatus.SERVFAIL,
+    dns.rcode.REFUSED: DnsStatus.REFUSED,
+}
 
 
-async def _query(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, where: str, port: int,
-                 timeout_s: float) -> dns.message.Message | _Failure:
-    query = dns.message.make_query(qname, rdtype, use_edns=0, payload=_EDNS_PAYLOAD)
+async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float) -> Answer | _Failure:
+    """One question over UDP (a connected socket, so an ICMP port-unreachable is seen at once)."""
     try:
-        response, _ = await dns.asyncquery.udp_with_fallback(query, where, timeout=timeout_s, port=port)
-    except dns.exception.Timeout:
+        family = socket.AF_INET6 if ipaddress.ip_address(where).version == 6 else socket.AF_INET
+    except ValueError:
+        return _Failure(DnsStatus.ERROR, f"nameserver {where!r} is not an IP address")
+    loop = asyncio.get_running_loop()
+    qid = secrets.randbits(16)
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.setblocking(False)
+    try:
+        async with asyncio.timeout(timeout_s):
+            sock.connect((where, port))
+            await loop.sock_sendall(sock, dnswire.query(name, rdtype, qid))
+            while True:
+                wire = await loop.sock_recv(sock, _RECV)
+                try:
+                    answer = dnswire.parse(wire, qid, name, rdtype)
+                except WireError as exc:
+                    return _Failure(DnsStatus.ERROR, f"malformed response from {where}:{port}: {exc} "
+                                    f"({dnswire.why_malformed(wire)})")
+                if answer is not None:
+                    break
+    except TimeoutError:
         return _Failure(DnsStatus.TIMEOUT, f"no response from {where}:{port} within {timeout_s * 1000:.0f} ms")
     except ConnectionRefusedError:
-        return _Failure(DnsStatus.TIMEOUT, f"nothing answers DNS on {where}:{port} (ICMP port unreachable)")
+        return _Failure(DnsStatus.TIMEOUT, f"nothing answers DNS on {where}:{port} (ICMP port unreachable): "
+                        "the resolver is down")
     except OSError as exc:
         return _Failure(DnsStatus.ERROR, f"talking to {where}:{port} failed: {exc.strerror or exc}")
-    except dns.exception.DNSException as exc:
-        return _Failure(DnsStatus.ERROR, f"malformed response from {where}:{port}: {exc}")
-    except (ValueError, EOFError) as exc:
-        return _Failure(DnsStatus.ERROR, f"malformed response from {where}:{port}: {exc}")
-    return response
+    finally:
+        sock.close()
+    if answer.truncated:
+        return await _ask_tcp(name, rdtype, where, port, timeout_s)
+    return answer
 
 
-def _walk(response: dns.message.Message, qname: dns.name.Name,
-          rdtype: dns.rdatatype.RdataType) -> tuple[list[str], tuple[str, ...], int | None] | str:
-    """Follow the CNAME chain from `qname` through the answer section; an error text for a loop."""
-    current = qname
-    seen = {qname}
-    names: list[str] = []
+async def _ask_tcp(name: str, rdtype: int, where: str, port: int, timeout_s: float) -> Answer | _Failure:
+    query = dns.message.make_query(name, rdtype, use_edns=0, payload=dnswire.EDNS_PAYLOAD)
+    try:
+        response = await dns.asyncquery.tcp(query, where, timeout=timeout_s, port=port)
+    except dns.exception.Timeout:
+        return _Failure(DnsStatus.TIMEOUT, f"the answer was truncated and TCP to {where}:{port} "
+                        f"did not answer within {timeout_s * 1000:.0f} ms")
+    except (OSError, EOFError) as exc:
+        return _Failure(DnsStatus.ERROR, f"the answer was truncated and TCP to {where}:{port} failed: {exc}")
+    except (dns.exception.DNSException, ValueError) as exc:
+        return _Failure(DnsStatus.ERROR, f"malformed TCP response from {where}:{port}: {exc}")
+    return dnswire.from_message(response)
+
+
+def _walk(answer: Answer, name: str, rdtype: int) -> tuple[list[str], tuple[str, ...], int | None] | str:
+    """Follow the CNAME chain from `name` through the answers: (addresses, chain, ttl), or an error text."""
+    by_owner: dict[str, list[dnswire.Record]] = {}
+    for record in answer.records:
+        by_owner.setdefault(record.owner, []).append(record)
+    current = name
+    seen = {name}
+    chain: list[str] = []
     for _ in range(_MAX_CHAIN + 1):
-        rrset = response.get_rrset(response.answer, current, dns.rdataclass.IN, rdtype)
-        if rrset is not None:
-            return [r.to_text() for r in rrset], tuple(names), rrset.ttl
-        cname = response.get_rrset(response.answer, current, dns.rdataclass.IN, dns.rdatatype.CNAME)
+        records = by_owner.get(current, [])
+        found = [r for r in records if r.rdtype == rdtype]
+        if found:
+            return [r.value for r in found], tuple(chain), min(r.ttl for r in found)
+        cname = next((r for r in records if r.rdtype == CNAME), None)
         if cname is None:
-            return [], tuple(names), None
-        current = cname[0].target
-        names.append(current.to_text(omit_final_dot=True))
+            return [], tuple(chain), None
+        current = cname.value
+        chain.append(current)
         if current in seen:
-            return f"CNAME loop: {' -> '.join([qname.to_text(omit_final_dot=True), *names])}"
+            return f"CNAME loop: {' -> '.join([name, *chain])}"
         seen.add(current)
-    return f"CNAME chain longer than {_MAX_CHAIN}: {' -> '.join(names)}"
-
+    return f"CNAME chain longer than {_MAX_CHAIN}: {' -> '.join(chain)}"
