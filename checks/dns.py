@@ -20,6 +20,7 @@ import dns.exception
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdatatype
 import dns.resolver
 
 from checks import dnswire
@@ -129,7 +130,7 @@ def _result(asked: str, name: str, types: tuple[int, ...], outcomes: list[Answer
             continue
         walked = _walk(outcome, name, rdtype)
         if isinstance(walked, str):
-            return DnsResult(asked, DnsStatus.ERROR, dns.rcode.to_text(outcome.rcode), (), (), ms,
+            return DnsResult(asked, DnsStatus.ERROR, _rcode_text(outcome.rcode), (), (), ms,
                              nameserver=where, error=walked)
         addresses, names, ttl = walked
         answers.extend(a for a in addresses if a not in answers)
@@ -138,9 +139,9 @@ def _result(asked: str, name: str, types: tuple[int, ...], outcomes: list[Answer
         if ttl is not None:
             ttls.append(ttl)
         if outcome.rcode != first.rcode and not addresses:
-            errors.append(f"{kind}: {dns.rcode.to_text(outcome.rcode)}")
+            errors.append(f"{kind}: {_rcode_text(outcome.rcode)}")
 
-    rcode_text = dns.rcode.to_text(first.rcode)
+    rcode_text = _rcode_text(first.rcode)
     status = DnsStatus.OK if answers else _RCODE_STATUS.get(first.rcode, DnsStatus.ERROR)
     if status is DnsStatus.ERROR:
         errors.append(f"rcode {rcode_text}")
@@ -148,12 +149,16 @@ def _result(asked: str, name: str, types: tuple[int, ...], outcomes: list[Answer
                      error="; ".join(errors), ttl=min(ttls) if ttls else None)
 
 
-_RCODE_STATUS = {
-    dns.rcode.NOERROR: DnsStatus.NODATA,
-    dns.rcode.NXDOMAIN: DnsStatus.NXDOMAIN,
-    dns.rcode.SERVFAIL: DnsStatus.SERVFAIL,
-    dns.rcode.REFUSED: DnsStatus.REFUSED,
+_RCODE_STATUS: dict[int, DnsStatus] = {
+    dns.rcode.NOERROR.value: DnsStatus.NODATA,
+    dns.rcode.NXDOMAIN.value: DnsStatus.NXDOMAIN,
+    dns.rcode.SERVFAIL.value: DnsStatus.SERVFAIL,
+    dns.rcode.REFUSED.value: DnsStatus.REFUSED,
 }
+
+
+def _rcode_text(code: int) -> str:
+    return dns.rcode.to_text(dns.rcode.Rcode.make(code))
 
 
 async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float) -> Answer | _Failure:
@@ -194,7 +199,7 @@ async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float) 
 
 
 async def _ask_tcp(name: str, rdtype: int, where: str, port: int, timeout_s: float) -> Answer | _Failure:
-    query = dns.message.make_query(name, rdtype, use_edns=0, payload=dnswire.EDNS_PAYLOAD)
+    query = dns.message.make_query(name, dns.rdatatype.RdataType.make(rdtype), use_edns=0, payload=dnswire.EDNS_PAYLOAD)
     try:
         response = await dns.asyncquery.tcp(query, where, timeout=timeout_s, port=port)
     except dns.exception.Timeout:

@@ -31,10 +31,10 @@ def ca_bundle(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def server_context(ca: trustme.CA, *names: str, not_after: dt.datetime | None = None) -> ssl.SSLContext:
     """A server context with a leaf certificate for `names` issued by `ca`."""
-    kwargs = {}
-    if not_after is not None:
-        kwargs = {"not_before": not_after - dt.timedelta(days=30), "not_after": not_after}
-    cert = ca.issue_cert(*names, **kwargs)
+    if not_after is None:
+        cert = ca.issue_cert(*names)
+    else:
+        cert = ca.issue_cert(*names, not_before=not_after - dt.timedelta(days=30), not_after=not_after)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     cert.configure_cert(ctx)
     return ctx

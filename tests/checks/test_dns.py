@@ -58,7 +58,8 @@ def dnsmasq() -> Iterator[int]:
                 break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"dnsmasq exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+                    err = proc.stderr.read().decode() if proc.stderr else ""
+                    raise RuntimeError(f"dnsmasq exited: {err}") from None
     yield port
     proc.terminate()
     proc.wait(5)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import dns.message
 import dns.rrset
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from checks import dnswire
@@ -28,6 +30,8 @@ def _response(qname: str, rdtype: str, recs: list[tuple[str, str, str, str]], qi
 @settings(max_examples=200, deadline=None)
 @given(qname=names, rdtype=st.sampled_from(["A", "AAAA"]), recs=records, qid=st.integers(0, 0xFFFF))
 def test_reader_matches_dnspython(qname: str, rdtype: str, recs: list[tuple[str, str, str, str]], qid: int) -> None:
+    cname_owners = [owner.lower() for owner, kind, _, _ in recs if kind == "CNAME"]
+    assume(len(cname_owners) == len(set(cname_owners)))  # dnspython keeps one of several CNAMEs: invalid anyway
     wire = _response(qname, rdtype, recs, qid)
     kind = dnswire.A if rdtype == "A" else dnswire.AAAA
     ours = dnswire.parse(wire, qid, qname, kind)
@@ -55,10 +59,8 @@ def test_a_response_to_another_question_is_not_ours() -> None:
 @given(st.binary(max_size=300))
 def test_garbage_is_rejected_only_with_wire_error(data: bytes) -> None:
     wire = b"\x12\x34\x81\x80" + data
-    try:
+    with contextlib.suppress(dnswire.WireError):  # any other exception fails the test
         dnswire.parse(wire, 0x1234, "x.example.com", dnswire.A)
-    except dnswire.WireError:
-        pass
 
 
 def test_pointer_loop_is_malformed() -> None:
