@@ -10,13 +10,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from agent.aws.errors import AwsError
 from agent.errors import UsageError
 from agent.topology import TopologyError
 
 EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 # Each module in agent/commands registers one subcommand: register(subparsers) sets `handler`.
-COMMANDS = ("check", "validate")
+COMMANDS = ("check", "validate", "discover", "diagnose")
 
 DESCRIPTION = """\
 Verify, from inside a VPC, that the services it depends on resolve privately and answer.
@@ -32,6 +33,8 @@ examples:
   vpc-verify check -t topology.yaml                  # table for people; exit 0 healthy, 1 not
   vpc-verify check -t topology.yaml --format json    # the report for machines (DESIGN §6)
   vpc-verify check -t topology.yaml --only sqs --only kms
+  vpc-verify discover --vpc-id vpc-0123456789abcdef0 -o topology.yaml   # write the topology from AWS
+  vpc-verify diagnose -t topology.yaml sqs           # one endpoint in depth, per AZ, with next steps
 
 exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error
 """
@@ -56,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except (TopologyError, UsageError) as exc:
+        print(f"vpc-verify: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except AwsError as exc:  # credentials, permissions, region, throttling: what to fix, not a traceback
         print(f"vpc-verify: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -10,8 +10,10 @@ other endpoint's result stands.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -103,7 +105,7 @@ async def run_async(topology: Topology, options: RunOptions | None = None) -> Re
 
     cp_task: asyncio.Future[ControlPlaneView] | None = None
     if options.control_plane is not None and topology.vpc.id:
-        cp_task = asyncio.ensure_future(asyncio.to_thread(options.control_plane.read, topology))
+        cp_task = _in_daemon_thread(options.control_plane.read, topology)
 
     observations = [_Observation(endpoint=e) for e in topology.endpoints]
     tasks = [asyncio.create_task(_observe(o, topology, limiter, cp_task)) for o in observations]
@@ -121,13 +123,22 @@ async def run_async(topology: Topology, options: RunOptions | None = None) -> Re
         if cp_finding is not None:
             run_findings.append(cp_finding)
         if view is not None:
-            run_findings.extend(view.run_findings())
+            try:
+                run_findings.extend(view.run_findings())
+            except Exception as exc:  # a bug in the comparison: say so, keep the data plane's results
+                run_findings.append(_comparison_error("*", "the VPC-wide comparison", exc))
 
     now = dt.datetime.now(dt.UTC)
     cidrs = topology.vpc.cidrs or (view.cidrs if view is not None else ())
     reports = []
     for o in observations:
-        endpoint_report = _judge(o, topology, cidrs, view, now)
+        try:
+            endpoint_report = _judge(o, topology, cidrs, view, now)
+        except Exception as exc:  # a bug in judgment: this endpoint says so, the others stand
+            endpoint_report = EndpointReport(
+                name=o.endpoint.name, type=o.endpoint.type, service=o.endpoint.service,
+                findings=(_comparison_error(o.endpoint.name, "judging the observations", exc),),
+                dns=tuple(o.dns), addresses=(), ms=0.0)
         reports.append(endpoint_report)
         log.info(
             "endpoint_checked",
@@ -156,6 +167,41 @@ async def run_async(topology: Topology, options: RunOptions | None = None) -> Re
         duration_ms=round(report.duration_ms, 1),
     )
     return report
+
+
+def _in_daemon_thread(read: Any, topology: Topology) -> asyncio.Future[ControlPlaneView]:
+    """Run a blocking control-plane read in a daemon thread: unlike asyncio.to_thread, nothing joins it, so a
+    hung AWS call cannot hold the run (or the Lambda) past its deadline."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[ControlPlaneView] = loop.create_future()
+
+    def deliver(ok: bool, value: Any) -> None:
+        if future.done():
+            return
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+    def target() -> None:
+        try:
+            result = read(topology)
+        except BaseException as exc:  # delivered to the run, which turns it into a finding
+            outcome = (False, exc)
+        else:
+            outcome = (True, result)
+        with contextlib.suppress(RuntimeError):  # a closed loop: the run ended without it
+            loop.call_soon_threadsafe(deliver, *outcome)
+
+    threading.Thread(target=target, name="vpc-verify-control-plane", daemon=True).start()
+    return future
+
+
+def _comparison_error(endpoint: str, what: str, exc: Exception) -> Finding:
+    return Finding.make(
+        "CHECK_ERROR", endpoint, f"vpc-verify failed in {what}: {type(exc).__name__}: {exc}",
+        evidence={"phase": what, "error": type(exc).__name__, "detail": str(exc),
+                  "traceback": traceback.format_exception(exc)[-3:]})
 
 
 async def _control_plane_result(
@@ -260,8 +306,12 @@ def _judge(o: _Observation, topology: Topology, cidrs: Sequence[IPNetwork], view
     endpoint = o.endpoint
     azs: Mapping[str, str | None] = {}
     expected: tuple[str, ...] = endpoint.addresses
+    view_error: Exception | None = None
     if view is not None:
-        discovered = view.expected_addresses(endpoint)
+        try:
+            discovered = view.expected_addresses(endpoint)
+        except Exception as exc:  # judged without the control plane's addresses; the finding says why
+            discovered, view_error = None, exc
         if discovered is not None:
             azs = discovered
             expected = expected or tuple(discovered)
@@ -308,8 +358,13 @@ def _judge(o: _Observation, topology: Topology, cidrs: Sequence[IPNetwork], view
     report = EndpointReport(
         name=endpoint.name, type=endpoint.type, service=endpoint.service, findings=tuple(findings),
         dns=tuple(o.dns), addresses=tuple(addresses), ms=elapsed)
+    if view_error is not None:
+        return with_findings(report, [_comparison_error(endpoint.name, "the control-plane comparison", view_error)])
     if view is not None:
-        report = view.refine(endpoint, report)
+        try:
+            report = view.refine(endpoint, report)
+        except Exception as exc:
+            report = with_findings(report, [_comparison_error(endpoint.name, "the control-plane comparison", exc)])
     return report
 
 

@@ -55,7 +55,8 @@ def normal(name: str) -> str:
 
 @functools.lru_cache(maxsize=8192)
 def _template(name: str, rdtype: int) -> bytes:
-    q = dns.message.make_query(dns.name.from_text(name), dns.rdatatype.RdataType.make(rdtype), use_edns=0, payload=EDNS_PAYLOAD)
+    q = dns.message.make_query(dns.name.from_text(name), dns.rdatatype.RdataType.make(rdtype), use_edns=0,
+                               payload=EDNS_PAYLOAD)
     return bytes(q.to_wire())
 
 

@@ -1,0 +1,80 @@
+"""From a VpcState to a topology file (DESIGN §4): every endpoint with its service, names, addresses and AZs.
+
+The result passes `agent.topology.loads` unchanged, so `discover` followed by `check` verifies the VPC as
+AWS describes it, and nobody types an ENI address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from agent.aws.compare import private_dns_names, regional_dns_name
+from agent.aws.state import VpcEndpoint, VpcState
+
+_KINDS = {"interface": "interface", "gateway": "gateway"}
+
+
+def topology_document(vpc_state: VpcState) -> dict[str, Any]:
+    """The topology mapping for the VPC (endpoints of kinds the agent does not probe are left out)."""
+    endpoints: list[dict[str, Any]] = []
+    names: set[str] = set()
+    for vpce in sorted(vpc_state.endpoints, key=lambda e: (e.service, e.type, e.id)):
+        kind = _KINDS.get(vpce.type)
+        if kind is None:
+            continue
+        entry: dict[str, Any] = {"name": _unique_name(vpce, names), "type": kind, "service": vpce.service}
+        entry["dns_names"] = list(_dns_names(vpc_state, vpce))
+        if kind == "interface":
+            enis = vpc_state.endpoint_enis(vpce)
+            entry["addresses"] = [e.address for e in enis if e.address]
+            entry["azs"] = sorted({e.az for e in enis if e.az})
+            if vpce.ip_address_type in ("dualstack", "ipv6"):
+                entry["ip_address_type"] = vpce.ip_address_type
+                entry["addresses"] = [a for a in entry["addresses"] if vpce.ip_address_type != "ipv6"] + [
+                    a for e in enis for a in e.ipv6]
+        endpoints.append(entry)
+    return {
+        "version": 1,
+        "region": vpc_state.region,
+        "vpc": {"id": vpc_state.vpc_id, "cidrs": [str(c) for c in vpc_state.cidrs]},
+        "endpoints": endpoints,
+    }
+
+
+def render(vpc_state: VpcState, *, now: dt.datetime | None = None) -> str:
+    """The topology file as YAML, with a header saying where it came from."""
+    import yaml
+
+    when = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    header = (f"# vpc-verify topology of {vpc_state.vpc_id} ({vpc_state.region}), discovered {when}.\n"
+              "# Addresses and AZs are what AWS reported; remove `addresses` to accept whatever the ENIs are.\n")
+    return header + yaml.safe_dump(topology_document(vpc_state), sort_keys=False, default_flow_style=False)
+
+
+def _dns_names(vpc_state: VpcState, vpce: VpcEndpoint) -> tuple[str, ...]:
+    private = private_dns_names(vpc_state, vpce.service)
+    if vpce.type == "gateway":
+        return private[:1] or (f"{vpce.service.rsplit('.', 1)[-1]}.{vpc_state.region}.amazonaws.com",)
+    if private:
+        # The name workloads use, even with private DNS off: then `check` says PRIVATE_DNS_DISABLED rather
+        # than the file quietly testing a name nobody uses.
+        return private[:1]
+    return (regional_dns_name(vpc_state, vpce),)  # a service with no private DNS name: its vpce-… name
+
+
+def _unique_name(vpce: VpcEndpoint, taken: set[str]) -> str:
+    parts = vpce.service.split(".")
+    base = ".".join(parts[3:]) if len(parts) > 3 and parts[:2] == ["com", "amazonaws"] else vpce.service
+    if (len(parts) > 2 and parts[2] == "vpce") or not base:
+        base = parts[-1]  # a PrivateLink partner service: com.amazonaws.vpce.<region>.vpce-svc-…
+    base = base.replace(".", "-")
+    name = base
+    if name in taken:
+        name = f"{base}-{vpce.type}"
+    n = 2
+    while name in taken:
+        name = f"{base}-{vpce.type}-{n}"
+        n += 1
+    taken.add(name)
+    return name

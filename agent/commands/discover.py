@@ -1,0 +1,54 @@
+"""`vpc-verify discover`: write a topology file from what AWS reports about a VPC."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+
+
+def register(sub: Any) -> None:
+    """Add the `discover` subcommand."""
+    p = sub.add_parser(
+        "discover", help="write a topology file from the VPC's endpoints as AWS reports them",
+        description="Describe a VPC (read-only EC2 Describe*/Get* calls) and write a topology file (DESIGN §4) "
+        "with every interface and gateway endpoint: its service, DNS names, ENI addresses and AZs. "
+        "Credentials and region follow boto3's chain.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  vpc-verify discover --vpc-id vpc-0123456789abcdef0 -o topology.yaml && "
+        "vpc-verify check -t topology.yaml\n\nexit codes: 0 written, 2 AWS or usage error")
+    p.add_argument("--vpc-id", required=True, help="the VPC to describe")
+    p.add_argument("--region", default=None, help="AWS region (default: boto3's chain, e.g. AWS_REGION)")
+    p.add_argument("-o", "--output", default="-", metavar="FILE", help="where to write the topology (default: stdout)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Describe the VPC and write the topology file."""
+    from agent.aws import clients, discover, state
+    from agent.errors import UsageError
+    from agent.topology import loads
+
+    if not _VPC_ID.match(args.vpc_id):
+        raise UsageError(f"--vpc-id: expected a VPC id such as vpc-0123456789abcdef0, got {args.vpc_id!r}")
+    vpc_state = state.read(clients.ec2(args.region), args.vpc_id)
+    text = discover.render(vpc_state)
+    loads(text, source="<discovered>")  # what we write must load: a bug here must not reach a file
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        path = Path(args.output)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        kinds = [e.type for e in vpc_state.endpoints]
+        print(f"vpc-verify: wrote {path}: {vpc_state.vpc_id} in {vpc_state.region}, "
+              f"{kinds.count('interface')} interface and {kinds.count('gateway')} gateway endpoints",
+              file=sys.stderr)
+    return 0
