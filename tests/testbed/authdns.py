@@ -1,0 +1,208 @@
+"""A small DNS server for faults a real one will not make on demand (UDP and TCP on one port).
+
+Zone: name -> records [("A", "10.0.1.5"), ("CNAME", "x.example.com"), ...]; CNAMEs are followed inside the
+zone into the answer, as a recursive resolver would return them. Faults per name: servfail, refused,
+nxdomain, nodata, timeout (never answers), truncate (UDP: TC and no answer; TCP: the whole, large answer),
+malformed (garbage after the query id), slow:<ms>. Names not in the zone are NXDOMAIN.
+Run in-process (`running(zone, faults)`) or as `python -m tests.testbed.authdns --config FILE.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import struct
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+
+Zone = Mapping[str, Sequence[tuple[str, str]]]
+FAULTS = ("servfail", "refused", "nxdomain", "nodata", "timeout", "truncate", "malformed")
+
+
+def _key(name: str) -> str:
+    return name.rstrip(".").lower()
+
+
+class Authority:
+    """Answers queries from a zone and a fault table."""
+
+    def __init__(self, zone: Zone, faults: Mapping[str, str] | None = None) -> None:
+        self.zone = {_key(k): list(v) for k, v in zone.items()}
+        self.faults = {_key(k): v for k, v in (faults or {}).items()}
+        for name, fault in self.faults.items():
+            if fault not in FAULTS and not fault.startswith("slow:"):
+                raise ValueError(f"{name}: unknown fault {fault!r}")
+
+    async def answer(self, wire: bytes, over_tcp: bool) -> bytes | None:
+        """The response to one query (None: stay silent)."""
+        try:
+            query = dns.message.from_wire(wire)
+        except Exception:  # not DNS: ignore it, as a server would
+            return None
+        question = query.question[0]
+        name, rdtype = _key(question.name.to_text()), question.rdtype
+        fault = self.faults.get(name, "")
+        if fault == "timeout":
+            return None
+        if fault.startswith("slow:"):
+            await asyncio.sleep(int(fault[5:]) / 1000.0)
+        if fault == "malformed":
+            return wire[:2] + b"\x81\x80\x00\x01\x00\x07\x00\x00\x00\x00\xc0\xff\x00"
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.AA | dns.flags.RA
+        if fault in ("servfail", "refused", "nxdomain"):
+            response.set_rcode({"servfail": dns.rcode.SERVFAIL, "refused": dns.rcode.REFUSED,
+                                "nxdomain": dns.rcode.NXDOMAIN}[fault])
+            return bytes(response.to_wire())
+        if fault == "truncate" and not over_tcp:
+            response.flags |= dns.flags.TC
+            return bytes(response.to_wire())
+        if fault != "nodata":
+            found = self._fill(response, name, rdtype)
+            if not found and name not in self.zone:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+        return bytes(response.to_wire(max_size=65535))
+
+    def _fill(self, response: dns.message.Message, name: str, rdtype: int) -> bool:
+        seen = set()
+        current = name
+        while current in self.zone and current not in seen:
+            seen.add(current)
+            records = self.zone[current]
+            wanted = [v for t, v in records if dns.rdatatype.from_text(t) == rdtype]
+            if wanted:
+                response.answer.append(dns.rrset.from_text_list(current + ".", 30, "IN", rdtype, wanted))
+                return True
+            cname = next((v for t, v in records if t.upper() == "CNAME"), None)
+            if cname is None:
+                return True
+            response.answer.append(dns.rrset.from_text(current + ".", 30, "IN", "CNAME", _key(cname) + "."))
+            current = _key(cname)
+        return current in seen  # a loop: the CNAMEs are the answer
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, authority: Authority) -> None:
+        self.authority = authority
+        self.transport: asyncio.DatagramTransport | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        task = asyncio.ensure_future(self._reply(data, addr))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _reply(self, data: bytes, addr: tuple[str, int]) -> None:
+        out = await self.authority.answer(data, over_tcp=False)
+        if out is not None and self.transport is not None:
+            self.transport.sendto(out, addr)
+
+
+async def start(authority: Authority, host: str, port: int) -> tuple[list[object], int]:
+    """Serve UDP and TCP on host:port (port 0: a free one, the same for both); (closables, port)."""
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(authority), local_addr=(host, port))
+    port = transport.get_extra_info("sockname")[1]
+
+    async def tcp(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                size = struct.unpack("!H", await reader.readexactly(2))[0]
+                out = await authority.answer(await reader.readexactly(size), over_tcp=True)
+                if out is None:
+                    await asyncio.sleep(60)
+                    return
+                writer.write(struct.pack("!H", len(out)) + out)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(tcp, host, port)
+    return [transport, server], port
+
+
+@contextlib.contextmanager
+def running(zone: Zone, faults: Mapping[str, str] | None = None, host: str = "127.0.0.1",
+            port: int = 0) -> Iterator[tuple[str, int]]:
+    """Serve in a background thread for the duration of the block; yields (host, port)."""
+    authority = Authority(zone, faults)
+    loop = asyncio.new_event_loop()
+    result: list[object] = []
+    started = threading.Event()
+
+    def main() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            result.append(loop.run_until_complete(start(authority, host, port)))
+        except BaseException as exc:  # handed to the caller
+            result.append(exc)
+        started.set()
+        if not isinstance(result[0], BaseException):
+            loop.run_forever()
+
+    thread = threading.Thread(target=main, name="authdns", daemon=True)
+    thread.start()
+    started.wait(30)
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    closables, bound = result[0]  # type: ignore[misc]
+    try:
+        yield host, bound
+    finally:
+        def stop() -> None:
+            for c in closables:
+                c.close()  # type: ignore[attr-defined]
+            loop.stop()
+
+        loop.call_soon_threadsafe(stop)
+        thread.join(10)
+
+
+async def _serve(authority: Authority, host: str, port: int) -> None:
+    closables, bound = await start(authority, host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"READY {bound}", flush=True)
+    await stop.wait()
+    for c in closables:
+        c.close()  # type: ignore[attr-defined]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: serve a zone and faults from a JSON file ({"zone": {...}, "faults": {...}})."""
+    parser = argparse.ArgumentParser(prog="python -m tests.testbed.authdns", description=__doc__)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    with open(args.config) as f:
+        config = json.load(f)
+    zone = {k: [tuple(r) for r in v] for k, v in config.get("zone", {}).items()}
+    try:
+        asyncio.run(_serve(Authority(zone, config.get("faults")), args.host, args.port))
+    except (OSError, ValueError) as exc:
+        print(f"authdns: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

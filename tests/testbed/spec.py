@@ -1,0 +1,178 @@
+"""What a VPC in a box holds: a YAML spec of endpoints and their faults, and the finding codes each must give.
+
+```yaml
+region: us-east-1
+vpc_cidrs: [10.0.0.0/16]
+resolver: {address: 10.0.0.2, server: dnsmasq}   # server: dnsmasq (default) | authdns; down: drop|stopped
+latency_budget_ms: 100
+endpoints:
+  - name: sqs                                      # a PrivateLink chain: name -> vpce-....vpce.amazonaws.com -> ENIs
+    service: com.amazonaws.us-east-1.sqs
+    addresses: [10.0.1.10, 10.0.2.10]
+  - name: kms
+    service: com.amazonaws.us-east-1.kms
+    addresses: [10.0.1.11]
+    fault: drop                                    # one of FAULTS
+  - name: billing                                  # any other private service
+    type: service
+    dns_name: billing.internal.example.com
+    addresses: [10.0.3.20]
+    http: {path: /health, status: [200]}
+    fault: http_status
+```
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+# fault -> the DESIGN §5 codes the endpoint must then have, exactly.
+FAULTS: dict[str, frozenset[str]] = {
+    "none": frozenset(),
+    "public_address": frozenset({"DNS_PUBLIC_ADDRESS"}),
+    "outside_vpc": frozenset({"DNS_OUTSIDE_VPC"}),
+    "unexpected_address": frozenset({"DNS_UNEXPECTED_ADDRESS"}),
+    "missing_address": frozenset({"DNS_MISSING_ADDRESS"}),
+    "nxdomain": frozenset({"DNS_NXDOMAIN"}),
+    "nodata": frozenset({"DNS_NO_ANSWER"}),
+    "servfail": frozenset({"DNS_SERVFAIL"}),
+    "refused": frozenset({"DNS_SERVFAIL"}),
+    "dns_timeout": frozenset({"DNS_TIMEOUT"}),
+    "truncate": frozenset(),  # a large answer over TCP: healthy
+    "malformed": frozenset({"DNS_SERVFAIL"}),  # through authdns; dnsmasq drops it (then DNS_TIMEOUT)
+    "cname_loop": frozenset({"DNS_SERVFAIL"}),
+    "cname_nodata": frozenset({"DNS_NO_ANSWER"}),
+    "drop": frozenset({"TCP_TIMEOUT"}),
+    "closed": frozenset({"TCP_REFUSED"}),
+    "wrong_name": frozenset({"TLS_CERT_NAME_MISMATCH"}),
+    "untrusted": frozenset({"TLS_CERT_UNTRUSTED"}),
+    "expired": frozenset({"TLS_CERT_UNTRUSTED"}),
+    "expiring": frozenset({"TLS_CERT_EXPIRING"}),
+    "silent": frozenset({"TLS_HANDSHAKE_FAILED"}),
+    "garbage": frozenset({"TLS_HANDSHAKE_FAILED"}),
+    "reset": frozenset({"TLS_HANDSHAKE_FAILED"}),
+    "slow_tls": frozenset({"LATENCY_OVER_BUDGET"}),
+    "http_status": frozenset({"HTTP_UNEXPECTED_STATUS"}),
+    "slow_headers": frozenset({"HTTP_FAILED"}),
+}
+DNS_FAULTS = frozenset({"nxdomain", "nodata", "servfail", "refused", "dns_timeout", "truncate", "malformed",
+                        "cname_loop", "cname_nodata"})
+HTTP_FAULTS = frozenset({"http_status", "slow_headers"})
+
+
+class SpecError(ValueError):
+    """A testbed spec that cannot be built."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSpec:
+    """One endpoint of the box."""
+
+    name: str
+    type: str
+    service: str | None
+    dns_name: str
+    addresses: tuple[str, ...]
+    port: int = 443
+    fault: str = "none"
+    http: Mapping[str, Any] | None = None
+    azs: tuple[str, ...] = ()
+
+    @property
+    def vpce_name(self) -> str:
+        """The PrivateLink target of the chain: vpce-<id>-<suffix>.<svc>.<region>.vpce.amazonaws.com."""
+        short = self.dns_name.split(".")[0]
+        region = self.service.split(".")[2] if self.service and self.service.count(".") >= 3 else "us-east-1"
+        ident = zlib.crc32(self.name.encode()) * 2654435761 % 16**16
+        return f"vpce-0{ident:016x}-{ident % 36**8:08x}.{short}.{region}.vpce.amazonaws.com"
+
+    @property
+    def expected_codes(self) -> frozenset[str]:
+        """The codes DESIGN §5 says this endpoint's fault produces."""
+        return FAULTS[self.fault]
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A whole box."""
+
+    region: str = "us-east-1"
+    vpc_cidrs: tuple[str, ...] = ("10.0.0.0/16",)
+    resolver: str = "10.0.0.2"
+    resolver_server: str = "dnsmasq"
+    resolver_down: str = ""  # "", "drop" (nft drops port 53: timeouts) or "stopped" (nothing listens)
+    latency_budget_ms: float = 100.0
+    timeout_ms: int = 1000
+    resolver_timeout_ms: int = 800
+    slow_ms: int = 250  # the delay of slow_tls, slow_headers
+    endpoints: tuple[EndpointSpec, ...] = field(default_factory=tuple)
+
+    def expected_codes(self) -> dict[str, set[str]]:
+        """Per endpoint, the exact finding codes a correct vpc-verify reports."""
+        if self.resolver_down:
+            return {e.name: {"DNS_TIMEOUT"} for e in self.endpoints}
+        return {e.name: set(e.expected_codes) for e in self.endpoints}
+
+
+def _service_name(service: str) -> str:
+    parts = service.split(".")
+    if len(parts) < 4:
+        raise SpecError(f"service {service!r}: expected com.amazonaws.<region>.<name>")
+    return f"{'.'.join(parts[3:])}.{parts[2]}.amazonaws.com"
+
+
+def parse(doc: Mapping[str, Any]) -> Spec:
+    """A Spec from a mapping (YAML already loaded); SpecError names what is wrong."""
+    resolver = doc.get("resolver") or {}
+    endpoints = []
+    names: set[str] = set()
+    for i, raw in enumerate(doc.get("endpoints") or []):
+        where = f"endpoints[{i}]"
+        try:
+            name = str(raw["name"])
+        except (KeyError, TypeError):
+            raise SpecError(f"{where}: needs a name") from None
+        if name in names:
+            raise SpecError(f"{where}: duplicate name {name}")
+        names.add(name)
+        kind = str(raw.get("type", "interface"))
+        service = raw.get("service")
+        dns_name = raw.get("dns_name") or (_service_name(service) if service else None)
+        if not dns_name:
+            raise SpecError(f"{where}: needs a service or a dns_name")
+        fault = str(raw.get("fault", "none"))
+        if fault not in FAULTS:
+            raise SpecError(f"{where}.fault: {fault!r} is not one of {', '.join(FAULTS)}")
+        addresses = tuple(str(ipaddress.ip_address(a)) for a in raw.get("addresses") or [])
+        if not addresses:
+            raise SpecError(f"{where}: needs addresses (the ENIs)")
+        http = raw.get("http")
+        if fault in HTTP_FAULTS and not http:
+            http = {"path": "/", "status": [200]}
+        endpoints.append(EndpointSpec(name=name, type=kind, service=service, dns_name=dns_name, addresses=addresses,
+                                      port=int(raw.get("port", 443)), fault=fault, http=http,
+                                      azs=tuple(raw.get("azs") or ())))
+    return Spec(
+        region=str(doc.get("region", "us-east-1")),
+        vpc_cidrs=tuple(str(ipaddress.ip_network(c)) for c in doc.get("vpc_cidrs") or ["10.0.0.0/16"]),
+        resolver=str(resolver.get("address", "10.0.0.2")),
+        resolver_server=str(resolver.get("server", "dnsmasq")),
+        resolver_down=str(resolver.get("down", "") or ""),
+        latency_budget_ms=float(doc.get("latency_budget_ms", 100.0)),
+        timeout_ms=int(doc.get("timeout_ms", 1000)),
+        resolver_timeout_ms=int(doc.get("resolver_timeout_ms", 800)),
+        slow_ms=int(doc.get("slow_ms", 250)),
+        endpoints=tuple(endpoints),
+    )
+
+
+def load(path: str) -> Spec:
+    """A Spec from a YAML file."""
+    with open(path) as f:
+        return parse(yaml.safe_load(f) or {})
