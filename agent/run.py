@@ -84,6 +84,7 @@ class _Observation:
     probes: dict[str, AddressReport] = field(default_factory=dict)
     phase: str = "dns"
     error: BaseException | None = None
+    cancelled: bool = False  # the run's deadline stopped it
     started: float = 0.0
     finished: float | None = None
 
@@ -226,6 +227,7 @@ async def _observe(o: _Observation, topology: Topology, limiter: asyncio.Semapho
     try:
         await _observe_endpoint(o, topology, limiter, cp_task)
     except asyncio.CancelledError:
+        o.cancelled = True
         raise
     except Exception as exc:  # a bug in a probe or the agent: this endpoint says so, the run goes on
         o.error = exc
@@ -328,7 +330,8 @@ def _judge(o: _Observation, topology: Topology, cidrs: Sequence[IPNetwork], view
             in_vpc=in_networks(address, cidrs) if cidrs else None,
             expected=(address in expected) if expected else None,
             probed=probed is not None,
-            skip_reason=reason if probed is None else "",
+            skip_reason=("" if probed is not None else reason or
+                         ("the run's deadline came before this address was probed" if o.cancelled else "")),
             tcp=probed.tcp if probed else None,
             tls=probed.tls if probed else None,
             http=probed.http if probed else None,
@@ -346,7 +349,7 @@ def _judge(o: _Observation, topology: Topology, cidrs: Sequence[IPNetwork], view
             f"{type(o.error).__name__}: {o.error}",
             evidence={"phase": o.phase, "error": type(o.error).__name__, "detail": str(o.error),
                       "traceback": traceback.format_exception(o.error)[-3:]}))
-    elif o.finished is None:
+    elif o.cancelled or o.finished is None:
         unfinished = [a for a, reason in o.in_scope.items() if not reason and a not in o.probes]
         findings.append(Finding.make(
             "DEADLINE_EXCEEDED", endpoint.name,

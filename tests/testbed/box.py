@@ -235,7 +235,9 @@ class Box:
             return
         if shutil.which("nft") is None:
             raise BoxError("nft (nftables) is missing: run scripts/setup")
-        script = (f"table inet {NFT_TABLE} {{\n chain output {{\n  type filter hook output priority 0; policy accept;\n"
+        # Dropped on input, after the packet left the sender: an output drop would fail the send with EPERM at
+        # once, which is not what a security group or NACL does.
+        script = (f"table inet {NFT_TABLE} {{\n chain input {{\n  type filter hook input priority 0; policy accept;\n"
                   + "".join(f"  {r}\n" for r in rules) + " }\n}\n")
         done = subprocess.run(["nft", "-f", "-"], input=script.encode(), capture_output=True)
         if done.returncode != 0:
