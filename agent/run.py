@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import resource
 import socket
 import threading
 import time
@@ -30,6 +31,7 @@ from checks import dns, http, tcp, tls
 from checks.dns import DnsResult, DnsSpec
 
 DEFAULT_CONCURRENCY = 100
+MAX_WAITING = 1000  # DNS questions and TCP connects in flight at most (file descriptors, not memory)
 DEFAULT_DEADLINE_S = 60.0
 _GUARD_SLACK_S = 1.0
 
@@ -73,6 +75,24 @@ class RunOptions:
     agent: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """Two bounds: `work` for what holds memory and CPU (a TLS connection holds ~300 KB: the user's
+    --concurrency), `connect` for what only waits (DNS questions, TCP connects: a file descriptor each), so
+    a few hundred dropped addresses waiting out their timeouts cannot starve the healthy ones."""
+
+    work: asyncio.Semaphore
+    connect: asyncio.Semaphore
+
+    @classmethod
+    def for_concurrency(cls, concurrency: int) -> _Limits:
+        concurrency = max(1, concurrency)
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        spare = (soft if soft != resource.RLIM_INFINITY else 65536) - 64 - concurrency
+        return cls(work=asyncio.Semaphore(concurrency),
+                   connect=asyncio.Semaphore(max(concurrency, min(MAX_WAITING, spare))))
+
+
 @dataclass(slots=True)
 class _Observation:
     """What has been seen of one endpoint so far; filled as probes finish, so a deadline keeps the rest."""
@@ -102,14 +122,14 @@ async def run_async(topology: Topology, options: RunOptions | None = None) -> Re
     t0 = time.perf_counter()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + options.deadline_s
-    limiter = asyncio.Semaphore(max(1, options.concurrency))
+    limits = _Limits.for_concurrency(options.concurrency)
 
     cp_task: asyncio.Future[ControlPlaneView] | None = None
     if options.control_plane is not None and topology.vpc.id:
         cp_task = _in_daemon_thread(options.control_plane.read, topology)
 
     observations = [_Observation(endpoint=e) for e in topology.endpoints]
-    tasks = [asyncio.create_task(_observe(o, topology, limiter, cp_task)) for o in observations]
+    tasks = [asyncio.create_task(_observe(o, topology, limits, cp_task)) for o in observations]
     if tasks:
         _, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
         for task in pending:
@@ -220,12 +240,12 @@ async def _control_plane_result(
             evidence={"vpc_id": topology.vpc.id, "error": type(exc).__name__, "detail": str(exc)})
 
 
-async def _observe(o: _Observation, topology: Topology, limiter: asyncio.Semaphore,
+async def _observe(o: _Observation, topology: Topology, limits: _Limits,
                    cp_task: asyncio.Future[ControlPlaneView] | None) -> None:
     loop = asyncio.get_running_loop()
     o.started = loop.time()
     try:
-        await _observe_endpoint(o, topology, limiter, cp_task)
+        await _observe_endpoint(o, topology, limits, cp_task)
     except asyncio.CancelledError:
         o.cancelled = True
         raise
@@ -235,7 +255,7 @@ async def _observe(o: _Observation, topology: Topology, limiter: asyncio.Semapho
         o.finished = loop.time()
 
 
-async def _observe_endpoint(o: _Observation, topology: Topology, limiter: asyncio.Semaphore,
+async def _observe_endpoint(o: _Observation, topology: Topology, limits: _Limits,
                             cp_task: asyncio.Future[ControlPlaneView] | None) -> None:
     endpoint = o.endpoint
     resolver = topology.resolver
@@ -243,7 +263,7 @@ async def _observe_endpoint(o: _Observation, topology: Topology, limiter: asynci
     async def resolve(name: str) -> DnsResult:
         spec = DnsSpec(name=name, nameservers=resolver.nameservers, port=resolver.port,
                        timeout_s=resolver.timeout_ms / 1000.0, ipv4=endpoint.asks_a, ipv6=endpoint.asks_aaaa)
-        async with limiter:
+        async with limits.connect:
             return await asyncio.wait_for(dns.resolve(spec), spec.timeout_s * 2 + _GUARD_SLACK_S)
 
     o.dns = list(await asyncio.gather(*(resolve(n) for n in endpoint.dns_names)))
@@ -263,7 +283,7 @@ async def _observe_endpoint(o: _Observation, topology: Topology, limiter: asynci
 
     o.phase = "probes"
     targets = [a for a, reason in o.in_scope.items() if not reason]
-    await asyncio.gather(*(_probe_address(o, a, limiter) for a in targets))
+    await asyncio.gather(*(_probe_address(o, a, limits) for a in targets))
 
 
 def _skip_reason(endpoint: Endpoint, address: str, cidrs: Sequence[IPNetwork]) -> str:
@@ -277,30 +297,48 @@ def _skip_reason(endpoint: Endpoint, address: str, cidrs: Sequence[IPNetwork]) -
     return ""
 
 
-async def _probe_address(o: _Observation, address: str, limiter: asyncio.Semaphore) -> None:
+async def _probe_address(o: _Observation, address: str, limits: _Limits) -> None:
     endpoint = o.endpoint
     timeout = endpoint.timeout_s
     tls_settings = endpoint.tls
     server_name = endpoint.server_name
-    phases = 2 + (1 if endpoint.http is not None else 0)
-    async with limiter, asyncio.timeout(timeout * phases + _GUARD_SLACK_S):
-        tcp_result = tls_result = http_result = None
-        if tls_settings is not None:
-            tls_result = await tls.handshake(tls.TlsSpec(
-                address=address, port=endpoint.port, server_name=server_name, timeout_s=timeout,
-                verify=tls_settings.verify, ca_bundle=tls_settings.ca_bundle))
-            connected = tls_result.status is tls.TlsStatus.OK
-        else:
-            tcp_result = await tcp.connect(tcp.TcpSpec(address=address, port=endpoint.port, timeout_s=timeout))
-            connected = tcp_result.status is tcp.TcpStatus.OK
-        o.probes[address] = AddressReport(address=address, tcp=tcp_result, tls=tls_result)
-        if connected and endpoint.http is not None:
+    guard = timeout + _GUARD_SLACK_S
+    async with limits.connect, asyncio.timeout(guard):
+        sock, tcp_result = await tcp.open_socket(tcp.TcpSpec(address=address, port=endpoint.port, timeout_s=timeout))
+    tls_result = http_result = None
+    if tls_settings is None:
+        if sock is not None:
+            sock.close()
+        connected = sock is not None
+        o.probes[address] = AddressReport(address=address, tcp=tcp_result)
+    elif sock is None:
+        tls_result = tls.TlsResult(tcp_result, tls.TlsStatus.SKIPPED, error=tcp_result.error)
+        connected = False
+        o.probes[address] = AddressReport(address=address, tls=tls_result)
+    else:
+        try:
+            await limits.work.acquire()
+        except BaseException:  # cancelled while queued: the connected socket is ours to close
+            sock.close()
+            raise
+        try:
+            async with asyncio.timeout(guard):
+                tls_result = await tls.handshake_over(sock, tcp_result, tls.TlsSpec(
+                    address=address, port=endpoint.port, server_name=server_name, timeout_s=timeout,
+                    verify=tls_settings.verify, ca_bundle=tls_settings.ca_bundle))
+        finally:
+            limits.work.release()
+        connected = tls_result.status is tls.TlsStatus.OK
+        o.probes[address] = AddressReport(address=address, tls=tls_result)
+    if connected and endpoint.http is not None:
+        async with limits.work, asyncio.timeout(guard):
             http_result = await http.request(http.HttpSpec(
                 address=address, port=endpoint.port, server_name=server_name, path=endpoint.http.path,
                 method=endpoint.http.method, scheme="https" if tls_settings is not None else "http",
                 timeout_s=timeout, verify=tls_settings.verify if tls_settings else True,
                 ca_bundle=tls_settings.ca_bundle if tls_settings else None))
-            o.probes[address] = AddressReport(address=address, tcp=tcp_result, tls=tls_result, http=http_result)
+        o.probes[address] = AddressReport(address=address, tcp=None if tls_result else tcp_result, tls=tls_result,
+                                          http=http_result)
 
 
 def _judge(o: _Observation, topology: Topology, cidrs: Sequence[IPNetwork], view: ControlPlaneView | None,

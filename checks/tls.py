@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from checks import tcp, trust
-from checks.tcp import TcpResult, TcpSpec, TcpStatus
+from checks.tcp import TcpResult, TcpSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +73,22 @@ async def handshake(spec: TlsSpec) -> TlsResult:
     OpenSSL work as asyncio's TLS transport, without its protocol machinery (about half the client CPU).
     On a verification failure a second, unverified handshake fetches the certificate for the evidence.
     """
-    try:
-        ctx = trust.client_context(spec.verify, spec.ca_bundle)
-    except (OSError, ssl.SSLError, ValueError) as exc:
-        skipped = TcpResult(spec.address, spec.port, TcpStatus.ERROR, 0.0, "not attempted")
-        return TlsResult(skipped, TlsStatus.FAILED, error=f"cannot load the trust store {spec.ca_bundle}: {exc}")
     sock, tcp_result = await tcp.open_socket(TcpSpec(spec.address, spec.port, spec.timeout_s))
     if sock is None:
         return TlsResult(tcp_result, TlsStatus.SKIPPED, error=tcp_result.error)
+    return await handshake_over(sock, tcp_result, spec)
+
+
+async def handshake_over(sock: socket.socket, tcp_result: TcpResult, spec: TlsSpec) -> TlsResult:
+    """The handshake phase on a socket already connected by `tcp.open_socket` (closed here); never raises.
+
+    Split from `handshake` so that a caller can bound cheap connects and costly handshakes separately.
+    """
+    try:
+        ctx = trust.client_context(spec.verify, spec.ca_bundle)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        sock.close()
+        return TlsResult(tcp_result, TlsStatus.FAILED, error=f"cannot load the trust store {spec.ca_bundle}: {exc}")
     start = time.perf_counter()
     try:
         tls_obj = await _handshake_on(sock, ctx, spec.server_name, spec.timeout_s)
