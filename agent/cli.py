@@ -17,7 +17,7 @@ from agent.topology import TopologyError
 EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 # Each module in agent/commands registers one subcommand: register(subparsers) sets `handler`.
-COMMANDS = ("check", "validate", "discover", "diagnose")
+COMMANDS = ("check", "validate", "discover", "diagnose", "agent")
 
 DESCRIPTION = """\
 Verify, from inside a VPC, that the services it depends on resolve privately and answer.
@@ -35,6 +35,8 @@ examples:
   vpc-verify check -t topology.yaml --only sqs --only kms
   vpc-verify discover --vpc-id vpc-0123456789abcdef0 -o topology.yaml   # write the topology from AWS
   vpc-verify diagnose -t topology.yaml sqs           # one endpoint in depth, per AZ, with next steps
+  vpc-verify check -t topology.yaml --wait 300 --junit report.xml   # post-deploy smoke test
+  vpc-verify agent -t topology.yaml --interval 60 --publish cloudwatch --http 127.0.0.1:9180
 
 exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error
 """

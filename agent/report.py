@@ -124,12 +124,12 @@ class EndpointReport:
 
     @property
     def dns_private(self) -> bool:
-        """Every name answered, and (except for gateway services) only with private addresses."""
+        """Every name answered, and (except for gateway services) only with private addresses of this VPC."""
         if not self.dns or not all(d.answers for d in self.dns):
             return False
         if self.type == "gateway":
             return True
-        return all(a.private for a in self.addresses if a.names)
+        return all(a.private and a.in_vpc is not False for a in self.addresses if a.names)
 
     @property
     def reachable(self) -> float:

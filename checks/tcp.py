@@ -74,6 +74,10 @@ async def open_socket(spec: TcpSpec) -> tuple[socket.socket | None, TcpResult]:
         status, error = TcpStatus.TIMEOUT, f"no answer to SYN within {spec.timeout_s * 1000:.0f} ms"
     except ConnectionRefusedError:
         status, error = TcpStatus.REFUSED, "connection refused (RST)"
+    except ConnectionResetError:
+        # Established, then reset before the connect was reported (a server that accepts and resets at once):
+        # the port answered; the next phase meets the reset and says so.
+        pass
     except OSError as exc:
         unreachable = exc.errno in _UNREACHABLE
         status = TcpStatus.UNREACHABLE if unreachable else TcpStatus.ERROR

@@ -34,7 +34,31 @@ def register(sub: Any) -> None:
     p.add_argument("--log-level", default=None, choices=("debug", "info", "warning", "error"),
                    help="stderr log level (default: info when stderr is not a terminal, warning on one)")
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    p.add_argument("--no-aws", action="store_true",
+                   help="skip the AWS control-plane comparison even when the topology names vpc.id")
+    p.add_argument("--subnet-id", default=None,
+                   help="the agent's subnet, for security group and route checks (default: instance metadata)")
+    p.add_argument("--az", default=None, help="the agent's availability zone (default: instance metadata)")
+    add_output_arguments(p)
+    p.add_argument("--wait", type=_positive, default=None, metavar="SECONDS",
+                   help="re-run until every endpoint is healthy or SECONDS have passed (progress on stderr); "
+                   "exit 0 as soon as healthy, 1 when time runs out")
     p.set_defaults(handler=handle)
+
+
+def add_output_arguments(p: argparse.ArgumentParser) -> None:
+    """The publishing and report-file flags (shared with `vpc-verify agent`)."""
+    p.add_argument("--publish", choices=("cloudwatch", "emf", "none"), default="none",
+                   help="send the run's metrics: cloudwatch (PutMetricData), emf (Embedded Metric Format lines "
+                   "on stdout, or stderr with --format json), none (default)")
+    p.add_argument("--namespace", default="VpcVerify", help="CloudWatch namespace (default VpcVerify)")
+    p.add_argument("--per-address-metrics", action="store_true",
+                   help="also publish latency per address (dimensions Address, AZ: more billed metrics)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the datums that would be published, their count and the PutMetricData calls; "
+                   "send nothing")
+    p.add_argument("--junit", default=None, metavar="FILE", help="also write a JUnit XML report to FILE")
+    p.add_argument("--output", default=None, metavar="FILE", help="also write the JSON report to FILE")
 
 
 def _positive(text: str) -> float:
@@ -62,8 +86,24 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError("--concurrency must be at least 1")
     configure_logs(args.log_level or ("warning" if sys.stderr.isatty() else "info"))
     topo = load_topology(args)
-    report = run(topo, RunOptions(concurrency=args.concurrency, deadline_s=args.deadline,
-                                  agent={"mode": "cli"}))
+    agent: dict[str, Any] = {"mode": "cli"}
+    control_plane: Any = None
+    if topo.vpc.id and not args.no_aws:
+        from agent.aws.compare import for_cli
+
+        control_plane, place = for_cli(subnet_id=args.subnet_id, az=args.az, partial=bool(args.only))
+        agent.update(place)
+    options = RunOptions(concurrency=args.concurrency, deadline_s=args.deadline, agent=agent,
+                         control_plane=control_plane)
+    if args.wait is not None:
+        from dataclasses import replace
+
+        from agent.wait import run_until_healthy
+
+        report = run_until_healthy(lambda deadline: run(topo, replace(options, deadline_s=deadline)), args.wait,
+                                   run_deadline_s=args.deadline, progress=_progress).report
+    else:
+        report = run(topo, options)
     if args.format == "json":
         from agent.publish import jsonreport
 
@@ -72,4 +112,11 @@ def handle(args: argparse.Namespace) -> int:
         from agent.publish import table
 
         sys.stdout.write(table.render(report, color=sys.stdout.isatty()))
+    from agent.commands.outputs import write_outputs
+
+    write_outputs(report, args, side=sys.stderr if args.format == "json" else sys.stdout)
     return report.exit_code
+
+
+def _progress(line: str) -> None:
+    print(f"vpc-verify: {line}", file=sys.stderr, flush=True)

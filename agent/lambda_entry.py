@@ -1,0 +1,254 @@
+"""The Lambda function's logic (lambda/handler.py is a thin shell over `handle`).
+
+Per invocation: clear the structlog context, validate the event, load the topology (event, SSM parameter,
+S3 object or a file in the package), run with a deadline taken from the remaining time, publish (EMF by
+default; PutMetricData with an EMF fallback for what it could not send), and return a summary. Nothing
+raises out of `handle`: a bad event, a bad topology or an AWS failure is a structured error result.
+
+Environment:
+  VPC_VERIFY_TOPOLOGY_SSM            an SSM parameter name holding the topology (YAML or JSON)
+  VPC_VERIFY_TOPOLOGY_S3             s3://bucket/key of the topology
+  VPC_VERIFY_TOPOLOGY_FILE           a file (default topology.yaml beside handler.py)
+  VPC_VERIFY_ALLOW_EVENT_TOPOLOGY    "true" lets the event carry a whole topology (arbitrary targets)
+  VPC_VERIFY_PUBLISH                 cloudwatch | emf (default) | none
+  VPC_VERIFY_NAMESPACE               CloudWatch namespace (default VpcVerify)
+  VPC_VERIFY_PER_ADDRESS_METRICS     "true" adds per-address latency metrics
+  VPC_VERIFY_AWS                     "false" skips the control-plane comparison
+  VPC_VERIFY_MARGIN_MS               time kept back from the deadline for publishing and returning (3000)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from agent import topology as topology_mod
+from agent.logs import configure as configure_logs
+from agent.logs import get_logger
+from agent.publish.dispatch import MODES, publish
+from agent.publish.metrics import DEFAULT_NAMESPACE
+from agent.report import Report
+from agent.run import RunOptions, run
+
+EVENT_KEYS = ("only", "topology", "publish")
+MAX_ONLY = 1000
+DEFAULT_MARGIN_S = 3.0
+PUBLISH_BUDGET_MAX_S = 5.0
+NO_CONTEXT_REMAINING_S = 60.0
+MAX_TOPOLOGY_BYTES = 1_000_000
+_NAME = re.compile(r"^[A-Za-z0-9_.:/+=@-]{1,128}$")
+_S3_URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
+
+
+class InvocationError(Exception):
+    """A failure that becomes the structured error result (`kind` is its type there)."""
+
+    kind = "InvocationError"
+
+
+class InvalidEvent(InvocationError):
+    """The event has an unknown key or a value of the wrong shape."""
+
+    kind = "InvalidEvent"
+
+
+class TopologySourceError(InvocationError):
+    """The topology could not be fetched (SSM, S3, the package file) or its source is misconfigured."""
+
+    kind = "TopologySourceError"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A validated event."""
+
+    only: tuple[str, ...] = ()
+    topology: Any = None  # an inline topology document (dict or YAML/JSON text), when allowed
+    publish: str | None = None
+
+
+def parse_event(event: object, environ: Mapping[str, str]) -> Request:
+    """Validate an invocation event: only the keys of EVENT_KEYS, each of the right shape."""
+    if event is None:
+        return Request()
+    if not isinstance(event, Mapping):
+        raise InvalidEvent(f"the event must be a JSON object, got {type(event).__name__}")
+    if event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event":
+        return Request()  # an EventBridge schedule without a constant Input: run the whole topology
+    unknown = sorted(str(k) for k in event if k not in EVENT_KEYS)
+    if unknown:
+        shown = ", ".join(repr(k[:64]) for k in unknown[:5])
+        raise InvalidEvent(f"unknown event key(s) {shown}: expected only {', '.join(EVENT_KEYS)}")
+    only: tuple[str, ...] = ()
+    raw_only = event.get("only")
+    if raw_only is not None:
+        items = raw_only.split(",") if isinstance(raw_only, str) else raw_only
+        if not isinstance(items, list) or len(items) > MAX_ONLY:
+            raise InvalidEvent(f"'only' must be an endpoint name or a list of at most {MAX_ONLY} names")
+        names = []
+        for item in items:
+            if not isinstance(item, str) or not _NAME.match(item.strip()):
+                raise InvalidEvent(f"'only' holds {str(item)[:80]!r}: expected endpoint names")
+            names.append(item.strip())
+        only = tuple(dict.fromkeys(names))
+    topology = event.get("topology")
+    if topology is not None:
+        if environ.get("VPC_VERIFY_ALLOW_EVENT_TOPOLOGY", "").lower() != "true":
+            raise InvalidEvent("'topology' in the event is not allowed: this function checks its configured "
+                               "topology (set VPC_VERIFY_ALLOW_EVENT_TOPOLOGY=true to allow it)")
+        if not isinstance(topology, Mapping | str):
+            raise InvalidEvent("'topology' must be a topology document (an object, or YAML/JSON text)")
+        if isinstance(topology, str) and len(topology) > MAX_TOPOLOGY_BYTES:
+            raise InvalidEvent(f"'topology' is larger than {MAX_TOPOLOGY_BYTES} characters")
+    mode = event.get("publish")
+    if mode is not None and mode not in MODES:
+        raise InvalidEvent(f"'publish' must be one of {', '.join(MODES)}, got {str(mode)[:40]!r}")
+    return Request(only=only, topology=topology, publish=mode)
+
+
+def load_topology(request: Request, environ: Mapping[str, str]) -> topology_mod.Topology:
+    """The topology: the event's (when allowed), else SSM, else S3, else the packaged file."""
+    if request.topology is not None:
+        if isinstance(request.topology, str):
+            return topology_mod.loads(request.topology, source="event.topology")
+        return topology_mod.parse(dict(request.topology), source="event.topology")
+    if environ.get("VPC_VERIFY_TOPOLOGY_SSM"):
+        name = environ["VPC_VERIFY_TOPOLOGY_SSM"]
+        return topology_mod.loads(_from_ssm(name, environ), source=f"ssm:{name}")
+    if environ.get("VPC_VERIFY_TOPOLOGY_S3"):
+        url = environ["VPC_VERIFY_TOPOLOGY_S3"]
+        return topology_mod.loads(_from_s3(url, environ), source=url)
+    path = environ.get("VPC_VERIFY_TOPOLOGY_FILE") or "topology.yaml"
+    base = Path(environ.get("LAMBDA_TASK_ROOT") or Path(__file__).resolve().parent.parent)
+    full = Path(path) if Path(path).is_absolute() else base / path
+    if not full.is_file():
+        raise TopologySourceError(f"no topology: {full} is not in the package and neither "
+                                  "VPC_VERIFY_TOPOLOGY_SSM nor VPC_VERIFY_TOPOLOGY_S3 is set")
+    return topology_mod.load(full)
+
+
+def _region(environ: Mapping[str, str]) -> str | None:
+    return environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+
+
+def _from_ssm(name: str, environ: Mapping[str, str]) -> str:
+    from agent.aws import clients
+    from agent.aws.errors import calling
+
+    with calling("ssm", "GetParameter"):
+        answer = clients.client("ssm", _region(environ)).get_parameter(Name=name, WithDecryption=True)
+    return str(answer["Parameter"]["Value"])
+
+
+def _from_s3(url: str, environ: Mapping[str, str]) -> str:
+    match = _S3_URL.match(url)
+    if not match:
+        raise TopologySourceError(f"VPC_VERIFY_TOPOLOGY_S3 must be s3://bucket/key, got {url[:200]!r}")
+    from agent.aws import clients
+    from agent.aws.errors import calling
+
+    with calling("s3", "GetObject"):
+        answer = clients.client("s3", _region(environ)).get_object(Bucket=match["bucket"], Key=match["key"])
+        body = answer["Body"].read(MAX_TOPOLOGY_BYTES + 1)
+    if len(body) > MAX_TOPOLOGY_BYTES:
+        raise TopologySourceError(f"{url} is larger than {MAX_TOPOLOGY_BYTES} bytes")
+    try:
+        return bytes(body).decode("utf-8")
+    except UnicodeDecodeError:
+        raise TopologySourceError(f"{url} is not UTF-8 text") from None
+
+
+def budgets(context: Any, environ: Mapping[str, str]) -> tuple[float, float]:
+    """(run deadline, publish budget) in seconds from the time this invocation has left."""
+    remaining = NO_CONTEXT_REMAINING_S
+    getter = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(getter):
+        remaining = max(0.0, float(getter()) / 1000.0)
+    try:
+        margin = float(environ.get("VPC_VERIFY_MARGIN_MS", "")) / 1000.0
+    except ValueError:
+        margin = DEFAULT_MARGIN_S
+    publish_budget = min(PUBLISH_BUDGET_MAX_S, max(0.5, remaining * 0.2))
+    deadline = max(1.0, remaining - margin - publish_budget)
+    return deadline, publish_budget
+
+
+def summary(report: Report) -> dict[str, Any]:
+    """What the invocation returns: the verdict, each unhealthy endpoint with its codes, the timings."""
+    return {
+        "version": 1,
+        "ok": True,
+        "healthy": report.healthy,
+        "started_at": report.to_dict()["started_at"],
+        "duration_ms": round(report.duration_ms, 1),
+        "region": report.region,
+        "vpc_id": report.vpc_id,
+        "endpoints": len(report.endpoints),
+        "unhealthy": [{"endpoint": e.name, "codes": sorted({f.code for f in e.findings if f.is_error})}
+                      for e in report.endpoints if not e.healthy],
+        "run_findings": sorted({f.code for f in report.run_findings}),
+    }
+
+
+def handle(event: object, context: Any = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One invocation; returns the summary or a structured error, never raises."""
+    env = os.environ if environ is None else environ
+    structlog.contextvars.clear_contextvars()
+    configure_logs(env.get("VPC_VERIFY_LOG_LEVEL", "info"), json=True)
+    request_id = getattr(context, "aws_request_id", None)
+    if request_id:
+        structlog.contextvars.bind_contextvars(request_id=str(request_id))
+    log = get_logger(component="lambda")
+    try:
+        return _invoke(event, context, env)
+    except topology_mod.TopologyError as exc:
+        return _error("TopologyError", str(exc), log)
+    except InvocationError as exc:
+        return _error(exc.kind, str(exc), log)
+    except Exception as exc:
+        from agent.aws.errors import AwsError
+
+        if isinstance(exc, AwsError):
+            return _error("AwsError", str(exc), log)
+        log.error("invocation_failed", error=type(exc).__name__, detail=str(exc)[:500])
+        return _error("InternalError", f"{type(exc).__name__}: {str(exc)[:500]}", log, logged=True)
+    finally:
+        structlog.contextvars.clear_contextvars()
+
+
+def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, Any]:
+    request = parse_event(event, env)
+    topo = load_topology(request, env)
+    if request.only:
+        topo = topo.only(request.only)
+    deadline, publish_budget = budgets(context, env)
+    agent: dict[str, Any] = {"mode": "lambda"}
+    control_plane: Any = None
+    if topo.vpc.id and env.get("VPC_VERIFY_AWS", "true").lower() != "false":
+        from agent.aws.compare import for_cli
+
+        control_plane, place = for_cli(subnet_id=None, az=None, partial=bool(request.only))
+        agent.update(place)
+    report = run(topo, RunOptions(deadline_s=deadline, agent=agent, control_plane=control_plane))
+    mode = request.publish or env.get("VPC_VERIFY_PUBLISH") or "emf"
+    if mode not in MODES:
+        mode = "emf"  # a misconfigured variable must not cost the metrics
+    outcome = publish(report, mode, namespace=env.get("VPC_VERIFY_NAMESPACE") or DEFAULT_NAMESPACE,
+                      per_address=env.get("VPC_VERIFY_PER_ADDRESS_METRICS", "").lower() == "true",
+                      stream=sys.stdout, budget_s=publish_budget, emf_fallback=True)
+    result = summary(report)
+    result["publish"] = outcome.to_dict()
+    return result
+
+
+def _error(kind: str, message: str, log: Any, *, logged: bool = False) -> dict[str, Any]:
+    if not logged:
+        log.error("invocation_rejected", error=kind, detail=message[:500])
+    return {"version": 1, "ok": False, "healthy": False, "error": {"type": kind, "message": message}}

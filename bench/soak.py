@@ -1,0 +1,159 @@
+"""Soak the EC2 agent loop: N consecutive runs with injected faults, measuring RSS and open fds.
+
+    python bench/soak.py --runs 200          # figures as a table
+    python bench/soak.py --runs 60 --json    # one JSON line (the test's short version)
+
+Inside `unshare -rn` when available (re-executes itself there): a DNS server, a TLS endpoint on an ENI
+address and a refusing port give real probes (DNS, TCP, TLS) and real failures (TCP_REFUSED, DNS_NXDOMAIN).
+On top, every 7th run raises and every 11th run hangs past its deadline; metrics go through an outage proxy
+in front of the AWS emulator that is down (503, throttling, timeouts, resets) for stretches of runs, so the
+bounded buffer fills, drops, and drains. RSS and fds are sampled after a warm-up and at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def rss_kb() -> int:
+    """Resident set size of this process, in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def fds() -> int:
+    """Open file descriptors of this process."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+def soak(runs: int, warmup: int) -> dict[str, object]:
+    """Run the loop `runs` times with faults; return the figures."""
+    from agent.logs import configure
+    from agent.loop import AgentLoop, LoopConfig
+    from agent.publish.cloudwatch import CloudWatchPublisher, RetryPolicy, make_client
+    from agent.report import Report
+    from agent.run import RunOptions, run_async
+    from agent.topology import Topology
+    from tests.publish import minibox
+    from tests.publish.helpers import OutageProxy
+    from tests.testbed import emulator
+
+    configure("error")
+    inside = os.environ.get("SOAK_NETNS") == "1"
+    work = Path(tempfile.mkdtemp(prefix="vpc-verify-soak-"))
+    emu = emulator.start()
+    os.environ.update(emu.env())
+    proxy = OutageProxy(emu.url, hold_s=0.3)
+    try:
+        if inside:
+            dns_port = minibox.start_dns({minibox.NAME: minibox.ENI, "closed.internal.example.com": minibox.ENI})
+            bundle = minibox.start_tls(work)
+            text = minibox.topology(dns_port, bundle) + (
+                "  - name: closed\n    type: service\n    dns_names: [closed.internal.example.com]\n    port: 444\n"
+                "  - name: missing\n    type: service\n    dns_names: [missing.internal.example.com]\n")
+        else:  # no namespace: DNS faults only, nothing is probed outside loopback
+            text = ("version: 1\nregion: us-east-1\nresolver: {nameservers: [127.0.0.1], port: 1, timeout_ms: 200}\n"
+                    "endpoints:\n  - name: billing\n    type: service\n    dns_names: [billing.example.com]\n")
+        topo = work / "topology.yaml"
+        topo.write_text(text)
+
+        count = 0
+
+        async def faulty(topology: Topology, options: RunOptions) -> Report:
+            nonlocal count
+            count += 1
+            if count % 7 == 0:
+                raise RuntimeError("injected fault")
+            if count % 11 == 0:
+                await asyncio.sleep(3600)
+            return await run_async(topology, options)
+
+        client = make_client("us-east-1", endpoint_url=proxy.url, read_timeout_s=0.2, connect_timeout_s=0.2)
+        publisher = CloudWatchPublisher("Soak", client=client, buffer_cap=200, sleep=lambda s: None,
+                                        retry=RetryPolicy(attempts=2), rng=random.Random(1))
+        config = LoopConfig(topology_path=str(topo), interval_s=0.0, deadline_s=1.0, state_file=str(work / "r.json"),
+                            publish="cloudwatch", namespace="Soak", max_runs=1, buffer_cap=200)
+        loop = AgentLoop(config, run_fn=faulty, publisher=publisher)
+        import agent.loop as loop_mod
+
+        loop_mod._RUN_GUARD_S = 0.2
+        outage_modes = ["pass", "503", "throttle", "timeout", "reset", "pass", "pass"]
+        samples: list[tuple[int, int, int]] = []
+        t0 = time.monotonic()
+
+        async def drive() -> None:
+            for i in range(runs):
+                proxy.mode = outage_modes[(i // 10) % len(outage_modes)]
+                loop.config = LoopConfig(**{**{f: getattr(config, f) for f in config.__dataclass_fields__},
+                                            "max_runs": i + 1})
+                await loop.run_forever()
+                if i + 1 == warmup or (i + 1) % 20 == 0 or i + 1 == runs:
+                    gc.collect()
+                    samples.append((i + 1, rss_kb(), fds()))
+
+        asyncio.run(drive())
+        elapsed = time.monotonic() - t0
+        base = next(s for s in samples if s[0] >= warmup)
+        last = samples[-1]
+        return {"runs": loop.state.runs, "failures": loop.state.failures, "netns": inside,
+                "seconds": round(elapsed, 1), "rss_kb_after_warmup": base[1], "rss_kb_end": last[1],
+                "rss_growth_kb": last[1] - base[1], "fds_after_warmup": base[2], "fds_end": last[2],
+                "fd_growth": last[2] - base[2], "metrics_dropped": publisher.dropped_total,
+                "metrics_buffered": len(publisher.buffer), "proxy": dict(proxy.seen), "samples": samples}
+    finally:
+        proxy.close()
+        emu.stop()
+
+
+def main() -> int:
+    """Command line."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=200)
+    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--json", action="store_true", help="print one JSON line")
+    p.add_argument("--no-netns", action="store_true", help="do not enter a network namespace")
+    args = p.parse_args()
+    if not args.no_netns and os.environ.get("SOAK_NETNS") != "1":
+        from tests.publish.minibox import unshare_available
+
+        if unshare_available():
+            env = {**os.environ, "SOAK_NETNS": "1"}
+            cmd = ["unshare", "-rn", sys.executable, __file__, *sys.argv[1:]]
+            return subprocess.run(cmd, env=env).returncode
+    if os.environ.get("SOAK_NETNS") == "1":
+        from tests.publish.minibox import setup_lo
+
+        setup_lo()
+    figures = soak(args.runs, min(args.warmup, args.runs))
+    if args.json:
+        print(json.dumps(figures))
+        return 0
+    print(f"soak: {figures['runs']} runs ({figures['failures']} failed by injection) in {figures['seconds']} s, "
+          f"netns={figures['netns']}")
+    print(f"  RSS  after warm-up {figures['rss_kb_after_warmup']} KiB, end {figures['rss_kb_end']} KiB, "
+          f"growth {figures['rss_growth_kb']} KiB")
+    print(f"  fds  after warm-up {figures['fds_after_warmup']}, end {figures['fds_end']}, "
+          f"growth {figures['fd_growth']}")
+    print(f"  metrics dropped {figures['metrics_dropped']}, buffered at end {figures['metrics_buffered']}, "
+          f"proxy faults {figures['proxy']}")
+    print("  samples (run, RSS KiB, fds): " + " ".join(f"{r}:{m}/{f}" for r, m, f in figures["samples"]))  # type: ignore[union-attr]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""`check --publish/--dry-run/--junit/--output`: metrics reach the emulator; a publishing failure loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from tests.publish.helpers import closed_port_url
+from tests.testbed.emulator import Emulator
+
+ROOT = Path(__file__).resolve().parents[2]
+TOPOLOGY = ("version: 1\nregion: us-east-1\nresolver: {nameservers: [127.0.0.1], port: 1, timeout_ms: 200}\n"
+            "endpoints:\n  - {name: billing, type: service, dns_names: [billing.example.com]}\n")
+
+
+def _check(tmp_path: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    topo = tmp_path / "t.yaml"
+    topo.write_text(TOPOLOGY)
+    return subprocess.run([sys.executable, "-m", "agent", "check", "-t", str(topo), "--log-level", "error", *extra],
+                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env}, timeout=60)
+
+
+def test_publish_cloudwatch_reaches_the_emulator(aws: Emulator, tmp_path: Path) -> None:
+    proc = _check(tmp_path, aws.env(), "--publish", "cloudwatch", "--namespace", "Cli")
+    assert proc.returncode == 1, proc.stderr
+    import boto3
+
+    names = {m["MetricName"] for m in boto3.client("cloudwatch").list_metrics(Namespace="Cli")["Metrics"]}
+    assert {"Healthy", "DnsPrivate", "Reachable", "Findings", "RunHealthy", "EndpointsUnhealthy",
+            "RunDuration"} <= names
+
+
+def test_publish_failure_keeps_the_result_and_exit_code(tmp_path: Path) -> None:
+    env = {"AWS_ENDPOINT_URL": closed_port_url(), "AWS_EC2_METADATA_DISABLED": "true"}
+    proc = _check(tmp_path, env, "--publish", "cloudwatch", "--junit", str(tmp_path / "j.xml"),
+                  "--output", str(tmp_path / "r.json"))
+    assert proc.returncode == 1
+    assert "FAIL billing" in proc.stdout and "DNS_TIMEOUT" in proc.stdout
+    assert "publishing metrics (cloudwatch) failed" in proc.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["healthy"] is False
+    assert ET.parse(tmp_path / "j.xml").getroot().find("testsuite") is not None
+
+
+def test_dry_run_shows_datums_count_and_calls(tmp_path: Path) -> None:
+    proc = _check(tmp_path, {"AWS_ENDPOINT_URL": closed_port_url()}, "--dry-run", "--publish", "cloudwatch")
+    assert "dry run: namespace VpcVerify: 7 datums in 1 PutMetricData call(s)" in proc.stdout
+    assert "Healthy" in proc.stdout and "Endpoint=billing" in proc.stdout
+    proc = _check(tmp_path, {}, "--dry-run", "--format", "json")
+    json.loads(proc.stdout)  # stdout stays pure JSON; the dry run goes to stderr
+    assert "dry run" in proc.stderr
+
+
+def test_emf_lines(tmp_path: Path) -> None:
+    proc = _check(tmp_path, {}, "--publish", "emf", "--format", "json")
+    json.loads(proc.stdout)
+    lines = [json.loads(x) for x in proc.stderr.splitlines() if x.startswith('{"_aws"')]
+    assert len(lines) == 2 and lines[0]["Endpoint"] == "billing"
