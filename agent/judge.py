@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from agent import redact
 from agent.findings import Finding
 from agent.report import AddressReport
 from agent.topology import Endpoint
@@ -180,18 +181,19 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
 
     http = a.http
     if http is not None and endpoint.http is not None:
+        shown = redact.path(endpoint.http.path)
         http_evidence = {"status": http.status.value, "status_code": http.status_code, "ms": round(http.ms, 3),
-                         "path": endpoint.http.path, "expected": list(endpoint.http.status), "error": http.error}
+                         "path": shown, "expected": list(endpoint.http.status), "error": redact.text(http.error)}
         if http.status is not HttpStatus.OK or http.status_code is None:
             findings.append(Finding.make(
                 "HTTP_FAILED", endpoint.name,
-                f"{endpoint.http.method} {endpoint.http.path} on {target} "
-                f"{'timed out' if http.status is HttpStatus.TIMEOUT else 'failed'}: {http.error}",
+                f"{endpoint.http.method} {shown} on {target} "
+                f"{'timed out' if http.status is HttpStatus.TIMEOUT else 'failed'}: {redact.text(http.error)}",
                 address=a.address, evidence=http_evidence))
         elif http.status_code not in endpoint.http.status:
             findings.append(Finding.make(
                 "HTTP_UNEXPECTED_STATUS", endpoint.name,
-                f"{endpoint.http.method} {endpoint.http.path} on {target} answered {http.status_code}, "
+                f"{endpoint.http.method} {shown} on {target} answered {http.status_code}, "
                 f"expected {'/'.join(map(str, endpoint.http.status))}",
                 address=a.address, evidence=http_evidence))
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import structlog
 
+from agent import redact
+
 _LOGGER_NAME = "vpc_verify"
 
 
@@ -30,6 +32,7 @@ def configure(level: str | None = None, *, json: bool | None = None) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            redact.processor,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
