@@ -210,7 +210,8 @@ class Box:
                 zone[e.dns_name] = [("CNAME", e.vpce_name)]
                 zone[e.vpce_name] = records
             fault = {"servfail": "servfail", "refused": "refused", "dns_timeout": "timeout",
-                     "truncate": "truncate", "malformed": "malformed"}.get(e.fault)
+                     "dns_slow": f"slow:{self.spec.resolver_timeout_ms * 2}", "truncate": "truncate",
+                     "malformed": "malformed"}.get(e.fault)
             if fault:
                 faults[e.dns_name] = fault
         return zone, faults

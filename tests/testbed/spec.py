@@ -44,6 +44,7 @@ FAULTS: dict[str, frozenset[str]] = {
     "servfail": frozenset({"DNS_SERVFAIL"}),
     "refused": frozenset({"DNS_SERVFAIL"}),
     "dns_timeout": frozenset({"DNS_TIMEOUT"}),
+    "dns_slow": frozenset({"DNS_TIMEOUT"}),  # answers, but after twice the resolver timeout
     "truncate": frozenset(),  # a large answer over TCP: healthy
     "malformed": frozenset({"DNS_SERVFAIL"}),  # through authdns; dnsmasq drops it (then DNS_TIMEOUT)
     "cname_loop": frozenset({"DNS_SERVFAIL"}),
@@ -61,7 +62,7 @@ FAULTS: dict[str, frozenset[str]] = {
     "http_status": frozenset({"HTTP_UNEXPECTED_STATUS"}),
     "slow_headers": frozenset({"HTTP_FAILED"}),
 }
-DNS_FAULTS = frozenset({"nxdomain", "nodata", "servfail", "refused", "dns_timeout", "truncate", "malformed",
+DNS_FAULTS = frozenset({"nxdomain", "nodata", "servfail", "refused", "dns_timeout", "dns_slow", "truncate", "malformed",
                         "cname_loop", "cname_nodata"})
 HTTP_FAULTS = frozenset({"http_status", "slow_headers"})
 
