@@ -129,7 +129,8 @@ real = d.resolve
 async def first(spec):
     if not getattr(first, "seen", False):
         first.seen = True
-        print(f"FIRST_PROBE_MS {(time.time() - t_exec) * 1000:.1f} boto3={'boto3' in sys.modules}", file=sys.stderr, flush=True)
+        ms = (time.time() - t_exec) * 1000
+        print(f"FIRST_PROBE_MS {ms:.1f} boto3={'boto3' in sys.modules}", file=sys.stderr, flush=True)
     return await real(spec)
 d.resolve = first
 import agent.run
