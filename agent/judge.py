@@ -39,7 +39,7 @@ _DNS_MESSAGES = {
     DnsStatus.NODATA: "{name} exists but has no A/AAAA record",
     DnsStatus.SERVFAIL: "the resolver failed for {name} (SERVFAIL)",
     DnsStatus.REFUSED: "the resolver refused to answer for {name} (REFUSED)",
-    DnsStatus.TIMEOUT: "no answer for {name} from the resolver within {timeout}",
+    DnsStatus.TIMEOUT: "no answer for {name} from the resolver within {timeout} ({error})",
     DnsStatus.ERROR: "the resolver's answer for {name} was unusable: {error}",
 }
 
