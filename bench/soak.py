@@ -3,8 +3,8 @@
     python bench/soak.py --runs 200          # figures as a table
     python bench/soak.py --runs 60 --json    # one JSON line (the test's short version)
 
-Inside `unshare -rn` when available (re-executes itself there): a DNS server, a TLS endpoint on an ENI
-address and a refusing port give real probes (DNS, TCP, TLS) and real failures (TCP_REFUSED, DNS_NXDOMAIN).
+In its own network namespace when available, a VPC in a box (tests/testbed) gives real probes (dnsmasq, a TLS
+endpoint on an ENI address, a refusing port) and real failures (TCP_REFUSED, DNS_NXDOMAIN).
 On top, every 7th run raises and every 11th run hangs past its deadline; metrics go through an outage proxy
 in front of the AWS emulator that is down (503, throttling, timeouts, resets) for stretches of runs, so the
 bounded buffer fills, drops, and drains. RSS and fds are sampled after a warm-up and at the end.
@@ -18,7 +18,6 @@ import gc
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +40,7 @@ def fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-def soak(runs: int, warmup: int) -> dict[str, object]:
+def soak(runs: int, warmup: int, inside: bool) -> dict[str, object]:
     """Run the loop `runs` times with faults; return the figures."""
     from agent.logs import configure
     from agent.loop import AgentLoop, LoopConfig
@@ -49,28 +48,34 @@ def soak(runs: int, warmup: int) -> dict[str, object]:
     from agent.report import Report
     from agent.run import RunOptions, run_async
     from agent.topology import Topology
-    from tests.publish import minibox
     from tests.publish.helpers import OutageProxy
     from tests.testbed import emulator
 
     configure("error")
-    inside = os.environ.get("SOAK_NETNS") == "1"
     work = Path(tempfile.mkdtemp(prefix="vpc-verify-soak-"))
     emu = emulator.start()
     os.environ.update(emu.env())
     proxy = OutageProxy(emu.url, hold_s=0.3)
+    box = None
     try:
         if inside:
-            dns_port = minibox.start_dns({minibox.NAME: minibox.ENI, "closed.internal.example.com": minibox.ENI})
-            bundle = minibox.start_tls(work)
-            text = minibox.topology(dns_port, bundle) + (
-                "  - name: closed\n    type: service\n    dns_names: [closed.internal.example.com]\n    port: 444\n"
-                "  - name: missing\n    type: service\n    dns_names: [missing.internal.example.com]\n")
+            from tests.testbed.box import Box
+            from tests.testbed.spec import parse
+
+            box = Box(parse({"endpoints": [
+                {"name": "billing", "type": "service", "dns_name": "billing.internal.example.com",
+                 "addresses": ["10.0.1.10"]},
+                {"name": "closed", "type": "service", "dns_name": "closed.internal.example.com",
+                 "addresses": ["10.0.1.11"], "fault": "closed"},
+                {"name": "missing", "type": "service", "dns_name": "missing.internal.example.com",
+                 "addresses": ["10.0.1.12"], "fault": "nxdomain"}]}), work / "box")
+            box.start()
+            topo = box.write_topology()
         else:  # no namespace: DNS faults only, nothing is probed outside loopback
-            text = ("version: 1\nregion: us-east-1\nresolver: {nameservers: [127.0.0.1], port: 1, timeout_ms: 200}\n"
-                    "endpoints:\n  - name: billing\n    type: service\n    dns_names: [billing.example.com]\n")
-        topo = work / "topology.yaml"
-        topo.write_text(text)
+            topo = work / "topology.yaml"
+            topo.write_text("version: 1\nregion: us-east-1\nresolver: {nameservers: [127.0.0.1], port: 1, "
+                            "timeout_ms: 200}\nendpoints:\n  - name: billing\n    type: service\n"
+                            "    dns_names: [billing.example.com]\n")
 
         count = 0
 
@@ -118,6 +123,8 @@ def soak(runs: int, warmup: int) -> dict[str, object]:
     finally:
         proxy.close()
         emu.stop()
+        if box is not None:
+            box.stop()
 
 
 def main() -> int:
@@ -128,18 +135,17 @@ def main() -> int:
     p.add_argument("--json", action="store_true", help="print one JSON line")
     p.add_argument("--no-netns", action="store_true", help="do not enter a network namespace")
     args = p.parse_args()
-    if not args.no_netns and os.environ.get("SOAK_NETNS") != "1":
-        from tests.publish.minibox import unshare_available
+    inside = False
+    if not args.no_netns:
+        from tests.testbed import netns
 
-        if unshare_available():
-            env = {**os.environ, "SOAK_NETNS": "1"}
-            cmd = ["unshare", "-rn", sys.executable, __file__, *sys.argv[1:]]
-            return subprocess.run(cmd, env=env).returncode
-    if os.environ.get("SOAK_NETNS") == "1":
-        from tests.publish.minibox import setup_lo
-
-        setup_lo()
-    figures = soak(args.runs, min(args.warmup, args.runs))
+        ok, why = netns.available()
+        if ok:
+            netns.enter()
+            inside = True
+        else:
+            print(f"soak: no network namespace ({why}): DNS faults only", file=sys.stderr)
+    figures = soak(args.runs, min(args.warmup, args.runs), inside)
     if args.json:
         print(json.dumps(figures))
         return 0
