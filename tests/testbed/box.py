@@ -87,10 +87,14 @@ class Box:
             raise
 
     def _addresses(self) -> None:
+        # Every address something listens on: the resolver and the served ENIs; and a gateway service's
+        # prefix-list address, public, which exists only in this namespace. Foreign answers (public_address,
+        # outside_vpc) are never probed, so they stay off `lo`.
         wanted = [self.spec.resolver]
         for e in self.spec.endpoints:
-            wanted += self.served_addresses(e)
-        wanted = [a for a in dict.fromkeys(wanted) if ipaddress.ip_address(a).is_private]
+            if e.fault not in ("public_address", "outside_vpc"):
+                wanted += self.served_addresses(e)
+        wanted = list(dict.fromkeys(wanted))
         batch = "".join(f"address add {a}/{128 if ':' in a else 32} dev lo\n" for a in wanted)
         done = subprocess.run(["ip", "-force", "-batch", "-"], input=batch.encode(), capture_output=True)
         if done.returncode != 0 and b"File exists" not in done.stderr:
@@ -176,7 +180,7 @@ class Box:
                 args.append(f"--server=/{e.dns_name}/127.0.0.1#{self.authdns_port}")
                 continue
             served = self.served_addresses(e)
-            if e.type == "service":  # one address per --host-record (one A and one AAAA each at most)
+            if e.type in ("service", "gateway"):  # one address per --host-record (one A and one AAAA at most)
                 args += [f"--host-record={e.dns_name},{a}" for a in served]
             else:
                 args += [f"--host-record={e.vpce_name},{a}" for a in served]
@@ -204,7 +208,7 @@ class Box:
                 zone[e.vpce_name] = [("TXT", '"endpoint deleted"')]
             elif e.fault == "nxdomain":
                 faults[e.dns_name] = "nxdomain"
-            elif e.type == "service":
+            elif e.type in ("service", "gateway"):
                 zone[e.dns_name] = records
             else:
                 zone[e.dns_name] = [("CNAME", e.vpce_name)]

@@ -1,0 +1,156 @@
+"""Three-way end to end: the topology, the AWS control plane (the emulator, seeded) and real packets (a box
+serving exactly the seeded ENI addresses). `discover` then `check` passes on a healthy VPC; misconfigurations
+give their codes, joined across the planes, with hints that name the resource."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.testbed import aws_seed, emulator
+from tests.testbed.box import Box
+
+pytestmark = pytest.mark.netns
+Factory = Callable[[dict[str, Any]], Box]
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[emulator.Emulator]:
+    with emulator.running() as e:
+        yield e
+
+
+@pytest.fixture
+def aws(emu: emulator.Emulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    emu.reset()
+    for key, value in emu.env().items():
+        monkeypatch.setenv(key, value)
+    return emu.env()
+
+
+def ec2() -> Any:
+    from agent.aws import clients
+
+    return clients.ec2("us-east-1")
+
+
+def box_for(facts: aws_seed.SeedFacts, faults: dict[str, str] | None = None) -> dict[str, Any]:
+    """A box serving the seeded VPC: each interface endpoint's private DNS name -> its ENIs; s3 -> an address
+    of its prefix list."""
+    faults = faults or {}
+    endpoints: list[dict[str, Any]] = [
+        {"name": name, "service": f.service, "addresses": list(f.addresses), "fault": faults.get(name, "none")}
+        for name, f in facts.interfaces.items()]
+    s3_address = str(ipaddress.ip_network(facts.gateway.prefix_list_cidrs[0])[10])
+    endpoints.append({"name": "s3", "type": "gateway", "service": facts.gateway.service, "addresses": [s3_address]})
+    return {"vpc_cidrs": list(facts.cidrs), "endpoints": endpoints}
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "agent", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env})
+
+
+def discovered_topology(env: dict[str, str], facts: aws_seed.SeedFacts, box: Box, tmp: Path) -> Path:
+    """`vpc-verify discover`, then the two things only the site knows: the resolver and the CA bundle."""
+    out = tmp / "discovered.yaml"
+    done = cli(env, "discover", "--vpc-id", facts.vpc_id, "--region", "us-east-1", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    doc = yaml.safe_load(out.read_text())
+    site = box.topology()
+    doc["resolver"] = site["resolver"]
+    doc.setdefault("defaults", {})["tls"] = site["defaults"]["tls"]
+    path = tmp / "topology.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def check(env: dict[str, str], topology: Path, facts: aws_seed.SeedFacts) -> tuple[int, dict[str, Any]]:
+    done = cli(env, "check", "-t", str(topology), "--format", "json", "--subnet-id", facts.agent_subnet_id,
+               "--deadline", "30")
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def findings(report: dict[str, Any], endpoint: str) -> dict[str, dict[str, Any]]:
+    (e,) = [e for e in report["endpoints"] if e["name"] == endpoint]
+    return {f["code"]: f for f in e["findings"]}
+
+
+def test_discover_then_check_a_healthy_vpc(aws: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
+    facts = aws_seed.seed(ec2())
+    box = testbed_factory(box_for(facts))
+    topology = discovered_topology(aws, facts, box, tmp_path)
+    code, report = check(aws, topology, facts)
+    assert code == 0, json.dumps([e["findings"] for e in report["endpoints"]], indent=1)[:3000]
+    assert {e["name"] for e in report["endpoints"]} >= {"sqs", "kms", "s3"}
+    sqs = next(e for e in report["endpoints"] if e["name"] == "sqs")
+    assert {a["address"]: a["az"] for a in sqs["addresses"]} == facts.interfaces["sqs"].addresses
+    assert report["findings"] == []
+
+
+def test_private_dns_off_joins_both_planes(aws: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
+    facts = aws_seed.seed(ec2(), private_dns={"sqs": False})
+    box = testbed_factory(box_for(facts, {"sqs": "public_address"}))
+    topology = discovered_topology(aws, facts, box, tmp_path)
+    code, report = check(aws, topology, facts)
+    assert code == 1
+    sqs = findings(report, "sqs")
+    vpce = facts.interfaces["sqs"].vpce_id
+    assert {"DNS_PUBLIC_ADDRESS", "PRIVATE_DNS_DISABLED"} <= set(sqs)
+    assert vpce in sqs["DNS_PUBLIC_ADDRESS"]["hint"] and vpce in sqs["PRIVATE_DNS_DISABLED"]["hint"]
+    assert "private-dns-enabled" in sqs["PRIVATE_DNS_DISABLED"]["hint"]
+    assert findings(report, "kms") == {}
+
+    diagnose = cli(aws, "diagnose", "-t", str(topology), "sqs", "--subnet-id", facts.agent_subnet_id)
+    assert diagnose.returncode == 1, diagnose.stderr
+    assert vpce in diagnose.stdout and "us-east-1a" in diagnose.stdout and "us-east-1b" in diagnose.stdout
+
+
+def test_security_group_drop_names_the_group(aws: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
+    facts = aws_seed.seed(ec2(), port=8443)  # the endpoints' group admits 8443, not 443
+    box = testbed_factory(box_for(facts, {"kms": "drop"}))
+    topology = discovered_topology(aws, facts, box, tmp_path)
+    code, report = check(aws, topology, facts)
+    kms = findings(report, "kms")
+    sg = facts.interfaces["kms"].security_group_id
+    assert code == 1
+    assert {"TCP_TIMEOUT", "SECURITY_GROUP_BLOCKS"} <= set(kms)
+    assert sg in kms["SECURITY_GROUP_BLOCKS"]["hint"]
+    assert sg in kms["TCP_TIMEOUT"]["message"] + kms["TCP_TIMEOUT"]["hint"]
+
+
+def test_drop_where_the_rules_admit_points_at_nacls(aws: dict[str, str], testbed_factory: Factory,
+                                                    tmp_path: Path) -> None:
+    facts = aws_seed.seed(ec2())
+    box = testbed_factory(box_for(facts, {"kms": "drop"}))
+    topology = discovered_topology(aws, facts, box, tmp_path)
+    _, report = check(aws, topology, facts)
+    kms = findings(report, "kms")
+    assert set(kms) == {"TCP_TIMEOUT"}
+    assert "ACL" in kms["TCP_TIMEOUT"]["hint"] or "route" in kms["TCP_TIMEOUT"]["hint"]
+
+
+def test_missing_and_unexpected_endpoints(aws: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
+    facts = aws_seed.seed(ec2())
+    box = testbed_factory(box_for(facts))
+    topology = discovered_topology(aws, facts, box, tmp_path)
+    doc = yaml.safe_load(topology.read_text())
+    doc["endpoints"] = [e for e in doc["endpoints"] if e["name"] != "kms"]  # kms exists but is not listed
+    doc["endpoints"].append({"name": "ssm", "type": "interface", "service": "com.amazonaws.us-east-1.ssm"})
+    topology.write_text(yaml.safe_dump(doc))
+    code, report = check(aws, topology, facts)
+    assert code == 1
+    assert "ENDPOINT_MISSING" in findings(report, "ssm")
+    unexpected = [f for f in report["findings"] if f["code"] == "ENDPOINT_UNEXPECTED"]
+    assert unexpected and facts.interfaces["kms"].vpce_id in unexpected[0]["hint"] + unexpected[0]["message"]
