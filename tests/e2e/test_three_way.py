@@ -4,7 +4,6 @@ give their codes, joined across the planes, with hints that name the resource.""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import pytest
 import yaml
 
 from tests.testbed import aws_seed, emulator
+from tests.testbed.aws_box import box_spec, site_topology
 from tests.testbed.box import Box
 
 pytestmark = pytest.mark.netns
@@ -42,18 +42,6 @@ def ec2() -> Any:
     return clients.ec2("us-east-1")
 
 
-def box_for(facts: aws_seed.SeedFacts, faults: dict[str, str] | None = None) -> dict[str, Any]:
-    """A box serving the seeded VPC: each interface endpoint's private DNS name -> its ENIs; s3 -> an address
-    of its prefix list."""
-    faults = faults or {}
-    endpoints: list[dict[str, Any]] = [
-        {"name": name, "service": f.service, "addresses": list(f.addresses), "fault": faults.get(name, "none")}
-        for name, f in facts.interfaces.items()]
-    s3_address = str(ipaddress.ip_network(facts.gateway.prefix_list_cidrs[0])[10])
-    endpoints.append({"name": "s3", "type": "gateway", "service": facts.gateway.service, "addresses": [s3_address]})
-    return {"vpc_cidrs": list(facts.cidrs), "endpoints": endpoints}
-
-
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     import os
 
@@ -66,13 +54,7 @@ def discovered_topology(env: dict[str, str], facts: aws_seed.SeedFacts, box: Box
     out = tmp / "discovered.yaml"
     done = cli(env, "discover", "--vpc-id", facts.vpc_id, "--region", "us-east-1", "-o", str(out))
     assert done.returncode == 0, done.stderr
-    doc = yaml.safe_load(out.read_text())
-    site = box.topology()
-    doc["resolver"] = site["resolver"]
-    doc.setdefault("defaults", {})["tls"] = site["defaults"]["tls"]
-    path = tmp / "topology.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
+    return site_topology(out, box, tmp / "topology.yaml")
 
 
 def check(env: dict[str, str], topology: Path, facts: aws_seed.SeedFacts) -> tuple[int, dict[str, Any]]:
@@ -89,7 +71,7 @@ def findings(report: dict[str, Any], endpoint: str) -> dict[str, dict[str, Any]]
 
 def test_discover_then_check_a_healthy_vpc(aws: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
     facts = aws_seed.seed(ec2())
-    box = testbed_factory(box_for(facts))
+    box = testbed_factory(box_spec(facts))
     topology = discovered_topology(aws, facts, box, tmp_path)
     code, report = check(aws, topology, facts)
     assert code == 0, json.dumps([e["findings"] for e in report["endpoints"]], indent=1)[:3000]
@@ -101,7 +83,7 @@ def test_discover_then_check_a_healthy_vpc(aws: dict[str, str], testbed_factory:
 
 def test_private_dns_off_joins_both_planes(aws: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
     facts = aws_seed.seed(ec2(), private_dns={"sqs": False})
-    box = testbed_factory(box_for(facts, {"sqs": "public_address"}))
+    box = testbed_factory(box_spec(facts, {"sqs": "public_address"}))
     topology = discovered_topology(aws, facts, box, tmp_path)
     code, report = check(aws, topology, facts)
     assert code == 1
@@ -119,7 +101,7 @@ def test_private_dns_off_joins_both_planes(aws: dict[str, str], testbed_factory:
 
 def test_security_group_drop_names_the_group(aws: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
     facts = aws_seed.seed(ec2(), port=8443)  # the endpoints' group admits 8443, not 443
-    box = testbed_factory(box_for(facts, {"kms": "drop"}))
+    box = testbed_factory(box_spec(facts, {"kms": "drop"}))
     topology = discovered_topology(aws, facts, box, tmp_path)
     code, report = check(aws, topology, facts)
     kms = findings(report, "kms")
@@ -133,7 +115,7 @@ def test_security_group_drop_names_the_group(aws: dict[str, str], testbed_factor
 def test_drop_where_the_rules_admit_points_at_nacls(aws: dict[str, str], testbed_factory: Factory,
                                                     tmp_path: Path) -> None:
     facts = aws_seed.seed(ec2())
-    box = testbed_factory(box_for(facts, {"kms": "drop"}))
+    box = testbed_factory(box_spec(facts, {"kms": "drop"}))
     topology = discovered_topology(aws, facts, box, tmp_path)
     _, report = check(aws, topology, facts)
     kms = findings(report, "kms")
@@ -143,7 +125,7 @@ def test_drop_where_the_rules_admit_points_at_nacls(aws: dict[str, str], testbed
 
 def test_missing_and_unexpected_endpoints(aws: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
     facts = aws_seed.seed(ec2())
-    box = testbed_factory(box_for(facts))
+    box = testbed_factory(box_spec(facts))
     topology = discovered_topology(aws, facts, box, tmp_path)
     doc = yaml.safe_load(topology.read_text())
     doc["endpoints"] = [e for e in doc["endpoints"] if e["name"] != "kms"]  # kms exists but is not listed

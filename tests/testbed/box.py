@@ -92,8 +92,7 @@ class Box:
         # outside_vpc) are never probed, so they stay off `lo`.
         wanted = [self.spec.resolver]
         for e in self.spec.endpoints:
-            if e.fault not in ("public_address", "outside_vpc"):
-                wanted += self.served_addresses(e)
+            wanted += self.listening_addresses(e)
         wanted = list(dict.fromkeys(wanted))
         batch = "".join(f"address add {a}/{128 if ':' in a else 32} dev lo\n" for a in wanted)
         done = subprocess.run(["ip", "-force", "-batch", "-"], input=batch.encode(), capture_output=True)
@@ -113,6 +112,12 @@ class Box:
             return [*e.addresses, self.extra_address(e)]
         return list(e.addresses)
 
+    def listening_addresses(self, e: EndpointSpec) -> list[str]:
+        """Where the endpoint's service listens: its ENIs (which exist even when DNS answers something else, as
+        with private DNS off) and any extra address DNS answers in the VPC."""
+        foreign = (PUBLIC_ANSWER, OUTSIDE_VPC_ANSWER)
+        return list(dict.fromkeys([*e.addresses, *(a for a in self.served_addresses(e) if a not in foreign)]))
+
     def extra_address(self, e: EndpointSpec) -> str:
         """An in-VPC address that is not one of the endpoint's ENIs (a stale record, another endpoint)."""
         first = ipaddress.ip_address(e.addresses[0])
@@ -124,7 +129,7 @@ class Box:
         now = dt.datetime.now(dt.UTC)
         targets = []
         for e in self.spec.endpoints:
-            if e.fault in ("closed", "public_address", "outside_vpc"):
+            if e.fault == "closed":
                 continue
             issuer, names, validity = self.ca, [e.dns_name], {}
             if e.fault == "wrong_name":
@@ -141,7 +146,7 @@ class Box:
             certfile.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
             behavior = {"silent": "silent", "garbage": "garbage", "reset": "reset", "slow_tls": "slow_tls",
                         "slow_headers": "slow_headers"}.get(e.fault, "tls")
-            for address in self.served_addresses(e):
+            for address in self.listening_addresses(e):
                 targets.append(TargetSpec(host=address, port=e.port, behavior=behavior, certfile=str(certfile),
                                           keyfile=str(keyfile), http_status=503 if e.fault == "http_status" else 200,
                                           delay_s=self.spec.slow_ms / 1000.0))
@@ -180,11 +185,20 @@ class Box:
                 args.append(f"--server=/{e.dns_name}/127.0.0.1#{self.authdns_port}")
                 continue
             served = self.served_addresses(e)
-            if e.type in ("service", "gateway"):  # one address per --host-record (one A and one AAAA at most)
+            if e.fault in ("public_address", "outside_vpc"):
+                # Private DNS off (or a stale zone): the name answers elsewhere, while the endpoint's own name
+                # still answers its ENIs.
+                args += [f"--host-record={e.dns_name},{a}" for a in served]
+                if e.cname:
+                    args += [f"--host-record={e.cname},{a}" for a in e.addresses]
+            elif e.type in ("service", "gateway"):  # one address per --host-record (one A and one AAAA at most)
                 args += [f"--host-record={e.dns_name},{a}" for a in served]
             else:
                 args += [f"--host-record={e.vpce_name},{a}" for a in served]
                 args.append(f"--cname={e.dns_name},{e.vpce_name}")
+        for name, addresses in spec.records.items():
+            args.append(f"--local=/{name.split('.', 1)[1]}/")
+            args += [f"--host-record={name},{a}" for a in addresses]
         self._spawn("dnsmasq", args)
         self._wait_dns(spec.resolver, 53)
 
@@ -198,7 +212,11 @@ class Box:
         for e in self.spec.endpoints:
             served = self.served_addresses(e)
             records = [("AAAA" if ":" in a else "A", a) for a in served]
-            if e.fault == "nodata":
+            if e.fault in ("public_address", "outside_vpc"):
+                zone[e.dns_name] = records
+                if e.cname:
+                    zone[e.cname] = [("AAAA" if ":" in a else "A", a) for a in e.addresses]
+            elif e.fault == "nodata":
                 zone[e.dns_name] = [("TXT", '"no addresses here"')]
             elif e.fault == "cname_loop":
                 zone[e.dns_name] = [("CNAME", e.vpce_name)]

@@ -84,10 +84,13 @@ class EndpointSpec:
     fault: str = "none"
     http: Mapping[str, Any] | None = None
     azs: tuple[str, ...] = ()
+    cname: str | None = None  # the chain's target, when the spec names it (e.g. the endpoint's regional name)
 
     @property
     def vpce_name(self) -> str:
         """The PrivateLink target of the chain: vpce-<id>-<suffix>.<svc>.<region>.vpce.amazonaws.com."""
+        if self.cname:
+            return self.cname
         short = self.dns_name.split(".")[0]
         region = self.service.split(".")[2] if self.service and self.service.count(".") >= 3 else "us-east-1"
         ident = zlib.crc32(self.name.encode()) * 2654435761 % 16**16
@@ -113,6 +116,7 @@ class Spec:
     resolver_timeout_ms: int = 800
     slow_ms: int = 250  # the delay of slow_tls, slow_headers
     endpoints: tuple[EndpointSpec, ...] = field(default_factory=tuple)
+    records: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # more names the resolver serves
 
     def expected_codes(self) -> dict[str, set[str]]:
         """Per endpoint, the exact finding codes a correct vpc-verify reports."""
@@ -158,7 +162,7 @@ def parse(doc: Mapping[str, Any]) -> Spec:
             http = {"path": "/", "status": [200]}
         endpoints.append(EndpointSpec(name=name, type=kind, service=service, dns_name=dns_name, addresses=addresses,
                                       port=int(raw.get("port", 443)), fault=fault, http=http,
-                                      azs=tuple(raw.get("azs") or ())))
+                                      azs=tuple(raw.get("azs") or ()), cname=raw.get("cname")))
     return Spec(
         region=str(doc.get("region", "us-east-1")),
         vpc_cidrs=tuple(str(ipaddress.ip_network(c)) for c in doc.get("vpc_cidrs") or ["10.0.0.0/16"]),
@@ -170,6 +174,7 @@ def parse(doc: Mapping[str, Any]) -> Spec:
         resolver_timeout_ms=int(doc.get("resolver_timeout_ms", 800)),
         slow_ms=int(doc.get("slow_ms", 250)),
         endpoints=tuple(endpoints),
+        records={str(k): tuple(str(ipaddress.ip_address(a)) for a in v) for k, v in (doc.get("records") or {}).items()},
     )
 
 
