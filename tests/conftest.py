@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.testbed import netns
+from tests.testbed import emulator, netns
 from tests.testbed.emulator import FAKE_ENV
 
 os.environ.update(FAKE_ENV)
@@ -40,6 +40,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "netns" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[emulator.Emulator]:
+    """A moto server for the whole session."""
+    emu = emulator.start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def aws(moto_server: emulator.Emulator, monkeypatch: pytest.MonkeyPatch) -> emulator.Emulator:
+    """An empty emulated account, with this process's AWS environment pointing at it."""
+    moto_server.reset()
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CA_BUNDLE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "AWS_LAMBDA_FUNCTION_NAME", "VPC_VERIFY_SUBNET_ID", "VPC_VERIFY_AZ", "VPC_VERIFY_ADDRESS",
+                "VPC_VERIFY_SECURITY_GROUP_IDS", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in moto_server.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    return moto_server
 
 
 @pytest.fixture

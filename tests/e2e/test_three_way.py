@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +22,10 @@ pytestmark = pytest.mark.netns
 Factory = Callable[[dict[str, Any]], Box]
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[emulator.Emulator]:
-    with emulator.running() as e:
-        yield e
-
-
 @pytest.fixture
-def aws(emu: emulator.Emulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    emu.reset()
-    for key, value in emu.env().items():
-        monkeypatch.setenv(key, value)
-    return emu.env()
+def env(aws: emulator.Emulator) -> dict[str, str]:
+    """The environment of the CLI's children: the emulator (reset for this test), fake credentials."""
+    return aws.env()
 
 
 def ec2() -> Any:
@@ -69,11 +61,11 @@ def findings(report: dict[str, Any], endpoint: str) -> dict[str, dict[str, Any]]
     return {f["code"]: f for f in e["findings"]}
 
 
-def test_discover_then_check_a_healthy_vpc(aws: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
+def test_discover_then_check_a_healthy_vpc(env: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
     facts = aws_seed.seed(ec2())
     box = testbed_factory(box_spec(facts))
-    topology = discovered_topology(aws, facts, box, tmp_path)
-    code, report = check(aws, topology, facts)
+    topology = discovered_topology(env, facts, box, tmp_path)
+    code, report = check(env, topology, facts)
     assert code == 0, json.dumps([e["findings"] for e in report["endpoints"]], indent=1)[:3000]
     assert {e["name"] for e in report["endpoints"]} >= {"sqs", "kms", "s3"}
     sqs = next(e for e in report["endpoints"] if e["name"] == "sqs")
@@ -81,11 +73,11 @@ def test_discover_then_check_a_healthy_vpc(aws: dict[str, str], testbed_factory:
     assert report["findings"] == []
 
 
-def test_private_dns_off_joins_both_planes(aws: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
+def test_private_dns_off_joins_both_planes(env: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
     facts = aws_seed.seed(ec2(), private_dns={"sqs": False})
     box = testbed_factory(box_spec(facts, {"sqs": "public_address"}))
-    topology = discovered_topology(aws, facts, box, tmp_path)
-    code, report = check(aws, topology, facts)
+    topology = discovered_topology(env, facts, box, tmp_path)
+    code, report = check(env, topology, facts)
     assert code == 1
     sqs = findings(report, "sqs")
     vpce = facts.interfaces["sqs"].vpce_id
@@ -94,16 +86,16 @@ def test_private_dns_off_joins_both_planes(aws: dict[str, str], testbed_factory:
     assert "private-dns-enabled" in sqs["PRIVATE_DNS_DISABLED"]["hint"]
     assert findings(report, "kms") == {}
 
-    diagnose = cli(aws, "diagnose", "-t", str(topology), "sqs", "--subnet-id", facts.agent_subnet_id)
+    diagnose = cli(env, "diagnose", "-t", str(topology), "sqs", "--subnet-id", facts.agent_subnet_id)
     assert diagnose.returncode == 1, diagnose.stderr
     assert vpce in diagnose.stdout and "us-east-1a" in diagnose.stdout and "us-east-1b" in diagnose.stdout
 
 
-def test_security_group_drop_names_the_group(aws: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
+def test_security_group_drop_names_the_group(env: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
     facts = aws_seed.seed(ec2(), port=8443)  # the endpoints' group admits 8443, not 443
     box = testbed_factory(box_spec(facts, {"kms": "drop"}))
-    topology = discovered_topology(aws, facts, box, tmp_path)
-    code, report = check(aws, topology, facts)
+    topology = discovered_topology(env, facts, box, tmp_path)
+    code, report = check(env, topology, facts)
     kms = findings(report, "kms")
     sg = facts.interfaces["kms"].security_group_id
     assert code == 1
@@ -112,26 +104,26 @@ def test_security_group_drop_names_the_group(aws: dict[str, str], testbed_factor
     assert sg in kms["TCP_TIMEOUT"]["message"] + kms["TCP_TIMEOUT"]["hint"]
 
 
-def test_drop_where_the_rules_admit_points_at_nacls(aws: dict[str, str], testbed_factory: Factory,
+def test_drop_where_the_rules_admit_points_at_nacls(env: dict[str, str], testbed_factory: Factory,
                                                     tmp_path: Path) -> None:
     facts = aws_seed.seed(ec2())
     box = testbed_factory(box_spec(facts, {"kms": "drop"}))
-    topology = discovered_topology(aws, facts, box, tmp_path)
-    _, report = check(aws, topology, facts)
+    topology = discovered_topology(env, facts, box, tmp_path)
+    _, report = check(env, topology, facts)
     kms = findings(report, "kms")
     assert set(kms) == {"TCP_TIMEOUT"}
     assert "ACL" in kms["TCP_TIMEOUT"]["hint"] or "route" in kms["TCP_TIMEOUT"]["hint"]
 
 
-def test_missing_and_unexpected_endpoints(aws: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
+def test_missing_and_unexpected_endpoints(env: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
     facts = aws_seed.seed(ec2())
     box = testbed_factory(box_spec(facts))
-    topology = discovered_topology(aws, facts, box, tmp_path)
+    topology = discovered_topology(env, facts, box, tmp_path)
     doc = yaml.safe_load(topology.read_text())
     doc["endpoints"] = [e for e in doc["endpoints"] if e["name"] != "kms"]  # kms exists but is not listed
     doc["endpoints"].append({"name": "ssm", "type": "interface", "service": "com.amazonaws.us-east-1.ssm"})
     topology.write_text(yaml.safe_dump(doc))
-    code, report = check(aws, topology, facts)
+    code, report = check(env, topology, facts)
     assert code == 1
     assert "ENDPOINT_MISSING" in findings(report, "ssm")
     unexpected = [f for f in report["findings"] if f["code"] == "ENDPOINT_UNEXPECTED"]
