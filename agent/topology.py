@@ -8,6 +8,7 @@ file fails fast instead of eating memory.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
@@ -261,7 +262,9 @@ class _Reader:
             if not isinstance(key, str):
                 raise self.fail(_join(path, str(key)), "string keys", key)
             if key not in allowed:
-                raise self.fail(_join(path, key), f"no such key (allowed here: {', '.join(allowed)})",
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise self.fail(_join(path, key), f"one of the keys {', '.join(allowed)}{hint}; this key is unknown",
                                 has_got=False)
         return value
 

@@ -67,12 +67,12 @@ def test_json_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("text", "path", "expected"),
     [
-        ("version: 1\nendpoints: []\nsurprise: 1\n", "surprise", "no such key"),
+        ("version: 1\nendpoints: []\nsurprise: 1\n", "surprise", "this key is unknown"),
         ("version: 2\nendpoints: []\n", "version", "1 (the only version"),
         ("endpoints: []\n", "version", "version: 1"),
         ("version: 1\n", "endpoints", "a list of endpoints"),
         ("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], prot: 1}\n",
-         "endpoints[0].prot", "no such key"),
+         "endpoints[0].prot", "did you mean port?"),
         ("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], port: abc}\n",
          "endpoints[0].port", "an integer from 1 to 65535"),
         ("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], port: 70000}\n",
@@ -176,5 +176,5 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     assert "valid, 3 endpoints" in ok.stdout
     broken = subprocess.run([sys.executable, "-m", "agent", "validate", str(bad)], capture_output=True, text=True)
     assert broken.returncode == 2
-    assert f"{bad}: endpoints[0].colour: expected no such key" in broken.stderr
+    assert f"{bad}: endpoints[0].colour: expected one of the keys name, type" in broken.stderr
     assert "Traceback" not in broken.stderr
