@@ -1,7 +1,7 @@
 """The Lambda zip: reproducible, boto3-free, and working when unpacked beside a clean venv with only boto3.
 
 The handler runs in a subprocess with the clean venv's python (`-s -E`: nothing of this project's venv leaks
-in), inside `unshare -rn` with a TLS endpoint on an ENI address and the AWS emulator on loopback.
+in), against a VPC in a box (dnsmasq, a TLS endpoint on an ENI address) and the AWS emulator.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import subprocess
 import sys
 import venv
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.publish.minibox import unshare_available
+from tests.testbed import emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "lambda"))
@@ -94,19 +96,52 @@ def clean_python(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(python)
 
 
-@pytest.mark.skipif(not unshare_available(), reason="needs `unshare -rn` (user namespaces)")
-def test_the_unpacked_zip_runs_in_a_clean_venv(zips: dict[str, Path], clean_python: str, tmp_path: Path) -> None:
+INVOKE = """
+import json, sys, handler
+class Ctx:
+    aws_request_id = "r1"
+    def get_remaining_time_in_millis(self): return 30000
+print("RESULT " + json.dumps(handler.handler(json.loads(sys.argv[1]), Ctx())))
+"""
+
+
+def _invoke(python: str, package: Path, env: dict[str, str], event: dict[str, Any]) -> dict[str, Any]:
+    """The handler of the unpacked zip, in the clean venv's python (`-s -E`: nothing of this venv leaks in)."""
+    proc = subprocess.run([python, "-s", "-E", "-c", INVOKE, json.dumps(event)], cwd=package, env=env,
+                          capture_output=True, text=True, timeout=60)
+    lines = proc.stdout.splitlines()
+    result = [json.loads(x[7:]) for x in lines if x.startswith("RESULT ")]
+    return {"rc": proc.returncode, "result": result[0] if result else None, "stderr": proc.stderr[-2000:],
+            "emf": [json.loads(x) for x in lines if x.startswith('{"_aws"')]}
+
+
+@pytest.mark.netns
+def test_the_unpacked_zip_runs_in_a_clean_venv(zips: dict[str, Path], clean_python: str, tmp_path: Path,
+                                               testbed_factory: Callable[[dict[str, Any]], Any],
+                                               aws: emulator.Emulator) -> None:
     package = tmp_path / "package"
     with zipfile.ZipFile(zips["local"]) as zf:
         zf.extractall(package)
-    work = tmp_path / "work"
-    work.mkdir()
-    proc = subprocess.run(["unshare", "-rn", sys.executable, "-m", "tests.publish.minibox", "lambda",
-                           "--workdir", str(work), "--python", clean_python, "--package", str(package)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=240)
-    lines = [x for x in proc.stdout.splitlines() if x.startswith("DRIVER ")]
-    assert lines, proc.stderr[-3000:]
-    out = json.loads(lines[-1][7:])
+    box = testbed_factory({"endpoints": [{"name": "billing", "type": "service",
+                                          "dns_name": "billing.internal.example.com", "addresses": ["10.0.1.10"]}]})
+    env = {"PATH": "/usr/bin:/bin", **aws.env(), "VPC_VERIFY_TOPOLOGY_FILE": str(box.write_topology()),
+           "AWS_LAMBDA_FUNCTION_NAME": "vpc-verify", "LAMBDA_TASK_ROOT": str(package)}
+    out = {
+        "cloudwatch": _invoke(clean_python, package, {**env, "VPC_VERIFY_PUBLISH": "cloudwatch"}, {}),
+        "fallback": _invoke(clean_python, package, {**env, "VPC_VERIFY_PUBLISH": "cloudwatch",
+                                                     "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, {}),
+        "emf": _invoke(clean_python, package, env, {"only": ["billing"], "publish": "emf"}),
+        "bad_event": _invoke(clean_python, package, env, {"targets": ["10.9.9.9"]}),
+        "event_topology_refused": _invoke(clean_python, package, env, {"topology": {"version": 1}}),
+    }
+    probe = subprocess.run([clean_python, "-s", "-E", "-c", "import handler, sys; print('boto3' in sys.modules)"],
+                           cwd=package, env=env, capture_output=True, text=True, timeout=60)
+    out["boto3_at_import"] = probe.stdout.strip()
+    import boto3
+
+    cw_client = boto3.client("cloudwatch", region_name="us-east-1")
+    out["metrics"] = [[m["MetricName"], {d["Name"]: d["Value"] for d in m["Dimensions"]}]
+                      for m in cw_client.list_metrics(Namespace="VpcVerify")["Metrics"]]
 
     cw = out["cloudwatch"]
     assert cw["rc"] == 0 and cw["result"] is not None, cw["stderr"]

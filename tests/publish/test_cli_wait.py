@@ -1,44 +1,52 @@
-"""`check --wait` against a testbed endpoint that becomes healthy after a delay (inside `unshare -rn`)."""
+"""`check --wait`, the post-deploy smoke test, against a box endpoint that only starts answering after a delay."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.publish.minibox import unshare_available
-
-ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(not unshare_available(), reason="needs `unshare -rn` (user namespaces)")
+pytestmark = pytest.mark.netns
 
 
-def _drive(tmp_path: Path, *args: str) -> dict:  # type: ignore[type-arg]
-    proc = subprocess.run(["unshare", "-rn", sys.executable, "-m", "tests.publish.minibox", *args,
-                           "--workdir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    lines = [x for x in proc.stdout.splitlines() if x.startswith("DRIVER ")]
-    assert lines, proc.stderr[-3000:]
-    return json.loads(lines[-1][7:])  # type: ignore[no-any-return]
+def wait(box: Any, tmp_path: Path, seconds: float) -> tuple[subprocess.CompletedProcess[str], float, Path]:
+    junit = tmp_path / "junit.xml"
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "agent", "check", "-t", str(box.write_topology()), "--wait",
+                           str(seconds), "--junit", str(junit), "--log-level", "error"],
+                          capture_output=True, text=True, timeout=seconds + 60)
+    return done, time.monotonic() - start, junit
 
 
-def test_wait_until_a_late_endpoint_is_healthy(tmp_path: Path) -> None:
-    out = _drive(tmp_path, "wait", "--delay", "3", "--wait", "30")
-    assert out["rc"] == 0, out
-    assert 2.5 < out["elapsed"] < 20
-    progress = [x for x in out["stderr"].splitlines() if "attempt" in x]
-    assert any("waiting for billing (TCP_REFUSED)" in x for x in progress), out["stderr"]
+def late_box(testbed_factory: Callable[[dict[str, Any]], Any], delay_ms: int) -> Any:
+    return testbed_factory({"slow_ms": delay_ms, "timeout_ms": 1000, "endpoints": [
+        {"name": "billing", "type": "service", "dns_name": "billing.internal.example.com",
+         "addresses": ["10.0.1.10"], "fault": "late"}]})
+
+
+def test_wait_until_a_late_endpoint_is_healthy(testbed_factory: Callable[[dict[str, Any]], Any],
+                                               tmp_path: Path) -> None:
+    done, elapsed, junit = wait(late_box(testbed_factory, 3000), tmp_path, 30)
+    assert done.returncode == 0, done.stderr
+    assert 2.5 < elapsed < 20
+    progress = [x for x in done.stderr.splitlines() if "attempt" in x]
+    assert any("waiting for billing (TCP_REFUSED)" in x for x in progress), done.stderr
     assert "all 1 endpoints healthy" in progress[-1]
-    suite = ET.fromstring(out["junit"]).find("testsuite")
+    suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "0"
 
 
-def test_wait_runs_out_of_time_with_exit_1(tmp_path: Path) -> None:
-    out = _drive(tmp_path, "wait", "--delay", "60", "--wait", "3")
-    assert out["rc"] == 1, out
-    assert out["elapsed"] < 12
-    assert "out of time" in out["stderr"]
-    suite = ET.fromstring(out["junit"]).find("testsuite")
+def test_wait_runs_out_of_time_with_exit_1(testbed_factory: Callable[[dict[str, Any]], Any],
+                                           tmp_path: Path) -> None:
+    done, elapsed, junit = wait(late_box(testbed_factory, 60_000), tmp_path, 3)
+    assert done.returncode == 1, done.stderr
+    assert elapsed < 12
+    assert "out of time" in done.stderr
+    suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "1"

@@ -61,6 +61,7 @@ FAULTS: dict[str, frozenset[str]] = {
     "slow_tls": frozenset({"LATENCY_OVER_BUDGET"}),
     "http_status": frozenset({"HTTP_UNEXPECTED_STATUS"}),
     "slow_headers": frozenset({"HTTP_FAILED"}),
+    "late": frozenset({"TCP_REFUSED"}),  # until slow_ms has passed: an endpoint still being created
 }
 DNS_FAULTS = frozenset({"nxdomain", "nodata", "servfail", "refused", "dns_timeout", "dns_slow", "truncate", "malformed",
                         "cname_loop", "cname_nodata"})

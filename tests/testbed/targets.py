@@ -5,7 +5,8 @@ Run in-process (`running([...])`, a loop in a thread) or as the box's subprocess
 
 Behaviours: `tls` (TLS, then one HTTP answer with `http_status`), `plain` (HTTP without TLS), `silent`
 (accept, never speak), `garbage` (non-TLS bytes, then close), `reset` (accept, then RST), `slow_tls` (wait
-`delay_s` before the handshake), `slow_headers` (TLS, then the HTTP headers one byte every `delay_s`).
+`delay_s` before the handshake), `slow_headers` (TLS, then the HTTP headers one byte every `delay_s`), `late`
+(nothing listens, so connects are refused, until `delay_s` has passed; then `tls`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-BEHAVIORS = ("tls", "plain", "silent", "garbage", "reset", "slow_tls", "slow_headers")
+BEHAVIORS = ("tls", "plain", "silent", "garbage", "reset", "slow_tls", "slow_headers", "late")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,27 @@ class _SlowTlsServer:
         self.sock.close()
 
 
+class _LateServer:
+    """A TLS listener that only starts after `delay_s`: an endpoint still being created."""
+
+    def __init__(self, spec: TargetSpec) -> None:
+        if not spec.port:
+            raise ValueError("behavior late needs a fixed port")
+        self.spec = spec
+        self.server: Any = None
+        self.task = asyncio.ensure_future(self._later())
+
+    async def _later(self) -> None:
+        await asyncio.sleep(self.spec.delay_s)
+        servers, _ = await start([TargetSpec(**{**asdict(self.spec), "behavior": "tls"})])
+        self.server = servers[0]
+
+    def close(self) -> None:
+        self.task.cancel()
+        if self.server is not None:
+            self.server.close()
+
+
 async def start(specs: list[TargetSpec]) -> tuple[list[Any], list[tuple[str, int]]]:
     """Start every listener on the running loop: (servers, bound addresses)."""
     servers: list[Any] = []
@@ -138,6 +160,11 @@ async def start(specs: list[TargetSpec]) -> tuple[list[Any], list[tuple[str, int
         tls = spec.behavior in ("tls", "slow_headers")
         if (tls or spec.behavior == "slow_tls") and not spec.certfile:
             raise ValueError(f"behavior {spec.behavior} needs a certfile")
+        if spec.behavior == "late":
+            late = _LateServer(spec)
+            servers.append(late)
+            bound.append((spec.host, spec.port))
+            continue
         if spec.behavior == "slow_tls":
             assert spec.certfile is not None
             slow = _SlowTlsServer(spec, _context(spec.certfile, spec.keyfile))
