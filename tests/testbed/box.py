@@ -145,7 +145,7 @@ class Box:
             cert.private_key_pem.write_to_path(str(keyfile))
             certfile.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
             behavior = {"silent": "silent", "garbage": "garbage", "reset": "reset", "slow_tls": "slow_tls",
-                        "slow_headers": "slow_headers", "late": "late"}.get(e.fault, "tls")
+                        "slow_once": "slow_once", "slow_headers": "slow_headers", "late": "late"}.get(e.fault, "tls")
             for address in self.listening_addresses(e):
                 targets.append(TargetSpec(host=address, port=e.port, behavior=behavior, certfile=str(certfile),
                                           keyfile=str(keyfile), http_status=503 if e.fault == "http_status" else 200,

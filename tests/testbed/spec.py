@@ -59,6 +59,7 @@ FAULTS: dict[str, frozenset[str]] = {
     "garbage": frozenset({"TLS_HANDSHAKE_FAILED"}),
     "reset": frozenset({"TLS_HANDSHAKE_FAILED"}),
     "slow_tls": frozenset({"LATENCY_OVER_BUDGET"}),
+    "slow_once": frozenset(),  # slow on the first handshake only: a queue, not a slow endpoint
     "http_status": frozenset({"HTTP_UNEXPECTED_STATUS"}),
     "slow_headers": frozenset({"HTTP_FAILED"}),
     "late": frozenset({"TCP_REFUSED"}),  # until slow_ms has passed: an endpoint still being created

@@ -5,8 +5,9 @@ Run in-process (`running([...])`, a loop in a thread) or as the box's subprocess
 
 Behaviours: `tls` (TLS, then one HTTP answer with `http_status`), `plain` (HTTP without TLS), `silent`
 (accept, never speak), `garbage` (non-TLS bytes, then close), `reset` (accept, then RST), `slow_tls` (wait
-`delay_s` before the handshake), `slow_headers` (TLS, then the HTTP headers one byte every `delay_s`), `late`
-(nothing listens, so connects are refused, until `delay_s` has passed; then `tls`).
+`delay_s` before the handshake), `slow_once` (the same, for the first connection only), `slow_headers` (TLS,
+then the HTTP headers one byte every `delay_s`), `late` (nothing listens, so connects are refused, until
+`delay_s` has passed; then `tls`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-BEHAVIORS = ("tls", "plain", "silent", "garbage", "reset", "slow_tls", "slow_headers", "late")
+BEHAVIORS = ("tls", "plain", "silent", "garbage", "reset", "slow_tls", "slow_once", "slow_headers", "late")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,7 @@ class _SlowTlsServer:
         self.sockets = [self.sock]
         self.task = asyncio.ensure_future(self._accept())
         self.conns: set[asyncio.Task[None]] = set()
+        self.served = 0
 
     async def _accept(self) -> None:
         loop = asyncio.get_running_loop()
@@ -113,7 +115,9 @@ class _SlowTlsServer:
             task.add_done_callback(self.conns.discard)
 
     async def _later(self, conn: socket.socket) -> None:
-        await asyncio.sleep(self.spec.delay_s)
+        if self.spec.behavior == "slow_tls" or not self.served:
+            await asyncio.sleep(self.spec.delay_s)
+        self.served += 1
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         protocol = asyncio.StreamReaderProtocol(reader, _handler(self.spec))  # type: ignore[arg-type]
@@ -158,14 +162,14 @@ async def start(specs: list[TargetSpec]) -> tuple[list[Any], list[tuple[str, int
         if spec.behavior not in BEHAVIORS:
             raise ValueError(f"unknown behavior {spec.behavior!r} (one of {', '.join(BEHAVIORS)})")
         tls = spec.behavior in ("tls", "slow_headers")
-        if (tls or spec.behavior == "slow_tls") and not spec.certfile:
+        if (tls or spec.behavior in ("slow_tls", "slow_once")) and not spec.certfile:
             raise ValueError(f"behavior {spec.behavior} needs a certfile")
         if spec.behavior == "late":
             late = _LateServer(spec)
             servers.append(late)
             bound.append((spec.host, spec.port))
             continue
-        if spec.behavior == "slow_tls":
+        if spec.behavior in ("slow_tls", "slow_once"):
             assert spec.certfile is not None
             slow = _SlowTlsServer(spec, _context(spec.certfile, spec.keyfile))
             servers.append(slow)
