@@ -197,7 +197,7 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
                 f"expected {'/'.join(map(str, endpoint.http.status))}",
                 address=a.address, evidence=http_evidence))
 
-    spent = (a.tcp_ms or 0.0) + (a.tls_ms or 0.0)
+    spent = a.connect_tls_ms
     if spent > endpoint.latency_budget_ms:
         findings.append(Finding.make(
             "LATENCY_OVER_BUDGET", endpoint.name,

@@ -48,6 +48,11 @@ class AddressReport:
         return self.tls.handshake_ms if self.tls is not None and self.tls.status is TlsStatus.OK else None
 
     @property
+    def connect_tls_ms(self) -> float:
+        """Connect plus handshake time, what the latency budget limits (0 for a phase that did not finish)."""
+        return (self.tcp_ms or 0.0) + (self.tls_ms or 0.0)
+
+    @property
     def http_status(self) -> int | None:
         """The HTTP status code, when an HTTP phase ran and answered."""
         return self.http.status_code if self.http is not None else None

@@ -303,17 +303,17 @@ async def _confirm_slow(observations: Sequence[_Observation], deadline: float) -
 
     async def confirm(o: _Observation, address: str, first: AddressReport) -> None:
         endpoint = o.endpoint
-        assert endpoint.tls is not None
         async with gate:
-            again = await tls.handshake(tls.TlsSpec(
-                address=address, port=endpoint.port, server_name=endpoint.server_name, timeout_s=endpoint.timeout_s,
-                verify=endpoint.tls.verify, ca_bundle=endpoint.tls.ca_bundle))
-        if again.status is tls.TlsStatus.OK and _spent(AddressReport(address=address, tls=again)) < _spent(first):
-            o.probes[address] = replace(first, tls=again)
+            if endpoint.tls is not None:
+                again = replace(first, tls=await tls.handshake(_tls_spec(endpoint, address)))
+            else:
+                again = replace(first, tcp=await tcp.connect(
+                    tcp.TcpSpec(address=address, port=endpoint.port, timeout_s=endpoint.timeout_s)))
+        if _completed(again) and again.connect_tls_ms < first.connect_tls_ms:
+            o.probes[address] = again
 
     slow = [(o, a, r) for o in observations for a, r in o.probes.items()
-            if o.endpoint.tls is not None and r.tls is not None and r.tls.status is tls.TlsStatus.OK
-            and _spent(r) > o.endpoint.latency_budget_ms]
+            if _completed(r) and r.connect_tls_ms > o.endpoint.latency_budget_ms]
     if not slow:
         return
     left = deadline - loop.time()
@@ -324,8 +324,17 @@ async def _confirm_slow(observations: Sequence[_Observation], deadline: float) -
             await asyncio.gather(*(confirm(o, a, r) for o, a, r in slow))
 
 
-def _spent(report: AddressReport) -> float:
-    return (report.tcp_ms or 0.0) + (report.tls_ms or 0.0)
+def _completed(report: AddressReport) -> bool:
+    """Whether the connect (and the handshake, when there is one) succeeded: only then is there a latency."""
+    if report.tls is not None:
+        return report.tls.status is tls.TlsStatus.OK
+    return report.tcp is not None and report.tcp.status is tcp.TcpStatus.OK
+
+
+def _tls_spec(endpoint: Endpoint, address: str) -> tls.TlsSpec:
+    assert endpoint.tls is not None
+    return tls.TlsSpec(address=address, port=endpoint.port, server_name=endpoint.server_name,
+                       timeout_s=endpoint.timeout_s, verify=endpoint.tls.verify, ca_bundle=endpoint.tls.ca_bundle)
 
 
 def _skip_reason(endpoint: Endpoint, address: str, cidrs: Sequence[IPNetwork]) -> str:
@@ -365,9 +374,7 @@ async def _probe_address(o: _Observation, address: str, limits: _Limits) -> None
             raise
         try:
             async with asyncio.timeout(guard):
-                tls_result = await tls.handshake_over(sock, tcp_result, tls.TlsSpec(
-                    address=address, port=endpoint.port, server_name=server_name, timeout_s=timeout,
-                    verify=tls_settings.verify, ca_bundle=tls_settings.ca_bundle))
+                tls_result = await tls.handshake_over(sock, tcp_result, _tls_spec(endpoint, address))
         finally:
             limits.work.release()
         connected = tls_result.status is tls.TlsStatus.OK
