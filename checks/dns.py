@@ -190,7 +190,9 @@ async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float) 
         return _Failure(DnsStatus.TIMEOUT, f"nothing answers DNS on {where}:{port} (ICMP port unreachable): "
                         "the resolver is down")
     except OSError as exc:
-        return _Failure(DnsStatus.ERROR, f"talking to {where}:{port} failed: {exc.strerror or exc}")
+        # No route, a local firewall: the question never reached a resolver, so no answer came (a timeout,
+        # as a client would see it), not a resolver that failed.
+        return _Failure(DnsStatus.TIMEOUT, f"the question could not reach {where}:{port}: {exc.strerror or exc}")
     finally:
         sock.close()
     if answer.truncated:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import subprocess
@@ -225,3 +226,13 @@ async def test_invalid_name_is_an_error_result() -> None:
     result = await resolve(DnsSpec("a" * 70 + ".example.com", ("127.0.0.1",), 9))
     assert result.status is DnsStatus.ERROR
     assert "not a valid DNS name" in result.error
+
+
+@pytest.mark.netns
+async def test_unreachable_resolver_is_a_timeout_at_once() -> None:
+    # Inside the tests' namespace TEST-NET-1 has no route: the send fails at once, nothing leaves.
+    assert os.environ.get("VPCBOX_NETNS") == "1", "only inside the tests' own namespace"
+    result = await resolve(DnsSpec(SQS, ("192.0.2.53",), 53, 2.0))
+    assert result.status is DnsStatus.TIMEOUT
+    assert "could not reach 192.0.2.53:53" in result.error
+    assert result.ms < 1000
