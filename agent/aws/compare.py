@@ -445,20 +445,21 @@ class AwsView:
             hint=f"aws ec2 authorize-security-group-ingress --group-id {first} --protocol tcp "
             f"--port {verdict.port} {origin}")
 
+    def routes_via(self, table: RouteTable, vpce: VpcEndpoint) -> bool:
+        """True when `table` routes the gateway service's prefix list through `vpce` (and not to a blackhole)."""
+        pl = self.state.prefix_lists.get(vpce.service)
+        return any(r.target == vpce.id and (pl is None or r.destination == pl.id)
+                   and r.state.lower() != "blackhole" for r in table.routes)
+
     def _gateway(self, endpoint: Endpoint, vpce: VpcEndpoint, report: EndpointReport) -> list[Finding]:
         findings = []
         pl = self.state.prefix_lists.get(vpce.service)
-
-        def routes_here(table: RouteTable) -> bool:
-            return any(r.target == vpce.id and (pl is None or r.destination == pl.id)
-                       and r.state.lower() != "blackhole" for r in table.routes)
-
         table = self.agent_route_table()
         evidence: dict[str, Any] = {"vpc_endpoint_id": vpce.id, "prefix_list_id": pl.id if pl else None,
                                     "endpoint_route_table_ids": list(vpce.route_table_ids),
                                     "agent_subnet_id": self.place.subnet_id}
         if table is not None:
-            if not routes_here(table):
+            if not self.routes_via(table, vpce):
                 findings.append(Finding.make(
                     "GATEWAY_ROUTE_MISSING", endpoint.name,
                     f"route table {table.id} of the agent's subnet {self.place.subnet_id} has no route to "
@@ -467,7 +468,7 @@ class AwsView:
                               "routes": [{"destination": r.destination, "target": r.target, "state": r.state}
                                          for r in table.routes]},
                     hint=f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} --add-route-table-ids {table.id}"))
-        elif not any(routes_here(t) for t in self.state.route_tables):
+        elif not any(self.routes_via(t, vpce) for t in self.state.route_tables):
             findings.append(Finding.make(
                 "GATEWAY_ROUTE_MISSING", endpoint.name,
                 f"no route table of {self.state.vpc_id} routes {pl.id if pl else vpce.service} via {vpce.id}",
@@ -503,6 +504,8 @@ class AwsView:
                 f = self._explain_public(f, endpoint, vpce)
             elif f.code == "TCP_TIMEOUT" and vpce is not None and verdict is not None:
                 f = self._explain_timeout(f, vpce, verdict)
+            elif f.code == "TCP_TIMEOUT" and vpce is not None and vpce.type == "gateway":
+                f = self._explain_gateway_timeout(f, endpoint, vpce)
             out.append(f)
         return tuple(out)
 
@@ -559,6 +562,31 @@ class AwsView:
         return replace(f, message=f"{f.message}; the rules of {groups} may or may not admit the agent "
                        "(its address or security groups are unknown: pass --subnet-id)", evidence=evidence,
                        hint=f"Check that {groups} admits tcp/{verdict.port} from this agent, then {where}{route}.")
+
+    def _explain_gateway_timeout(self, f: Finding, endpoint: Endpoint, vpce: VpcEndpoint) -> Finding:
+        # A gateway endpoint has no security group of its own: the default TCP_TIMEOUT hint would send on-call
+        # looking for one. The route decides first, then the agent's side (its egress rules, its subnet's ACL).
+        pl = self.state.prefix_lists.get(vpce.service)
+        target = pl.id if pl is not None else vpce.service
+        table = self.agent_route_table()
+        routed = self.routes_via(table, vpce) if table is not None else None
+        evidence = {**f.evidence, "vpc_endpoint_id": vpce.id, "prefix_list_id": pl.id if pl else None,
+                    "agent_subnet_id": self.place.subnet_id, "route_table_id": table.id if table else None,
+                    "route_via_endpoint": routed}
+        if table is not None and not routed:
+            return replace(f, message=f"{f.message}: route table {table.id} of the agent's subnet has no route to "
+                           f"{target} via {vpce.id}", evidence=evidence,
+                           hint=f"Add the route: aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} "
+                           f"--add-route-table-ids {table.id}")
+        if table is not None:
+            route = f"Route table {table.id} routes {target} via {vpce.id}, so check"
+        else:
+            route = f"Check that the agent subnet's route table routes {target} via {vpce.id}, then"
+        subnet = f"subnet {self.place.subnet_id}" if self.place.subnet_id else "the agent's subnet"
+        return replace(f, message=f"{f.message}; {vpce.id} is a gateway endpoint, with no security group of its own",
+                       evidence=evidence,
+                       hint=f"{route} the agent's security group egress to {target} on tcp/{endpoint.port}, and the "
+                       f"network ACL of {subnet} (outbound tcp/{endpoint.port}, inbound ephemeral ports 1024-65535).")
 
 
 # ------------------------------------------------------------------------------------------------ DNS names

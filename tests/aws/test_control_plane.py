@@ -177,6 +177,25 @@ def test_gateway_route_missing_without_any_route_table(ec2: Any) -> None:
     assert facts.gateway.vpce_id in f.hint
 
 
+def test_gateway_timeout_points_at_the_route_not_a_security_group(ec2: Any, seeded: SeedFacts) -> None:
+    gw = seeded.gateway
+    topo = topology(seeded)
+    timeout = Finding.make("TCP_TIMEOUT", "s3", "connect to 52.216.0.10:443 timed out", address="52.216.0.10")
+    report = empty_report(topo, "s3", findings=(timeout,))
+    # From the second subnet (the main table, no route): the missing route is the cause, and its fix.
+    routeless = only(view(ec2, topo, subnet_id=seeded.subnets["us-east-1b"]).refine(topo.endpoint("s3"), report)
+                     .findings, "TCP_TIMEOUT")
+    assert f"route table {seeded.main_route_table_id}" in routeless.message and gw.vpce_id in routeless.message
+    assert routeless.hint.endswith(f"--vpc-endpoint-id {gw.vpce_id} --add-route-table-ids {seeded.main_route_table_id}")
+    assert routeless.evidence["route_via_endpoint"] is False
+    # From the first subnet (routed): the agent's egress and its subnet's ACL, never the endpoint's group.
+    routed = only(view(ec2, topo, subnet_id=seeded.agent_subnet_id).refine(topo.endpoint("s3"), report).findings,
+                  "TCP_TIMEOUT")
+    assert f"Route table {gw.route_table_id} routes {gw.prefix_list_id} via {gw.vpce_id}" in routed.hint
+    assert f"network ACL of subnet {seeded.agent_subnet_id}" in routed.hint and "egress" in routed.hint
+    assert "endpoint's security group" not in routed.hint and routed.evidence["route_via_endpoint"] is True
+
+
 def test_gateway_address_not_in_prefix_list_names_the_list(ec2: Any, seeded: SeedFacts) -> None:
     topo = topology(seeded)
     v = view(ec2, topo, subnet_id=seeded.agent_subnet_id)
