@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Iterable
 from functools import lru_cache
 
-from agent.topology import IPNetwork
+from vpc_verify.topology import IPNetwork
 
 PRIVATE_NETWORKS: tuple[IPNetwork, ...] = (
     ipaddress.ip_network("10.0.0.0/8"),

@@ -1,4 +1,4 @@
-"""The `vpc-verify` command line: a thin shell over agent.run (DESIGN §1, §6).
+"""The `vpc-verify` command line: a thin shell over vpc_verify.run (DESIGN §1, §6).
 
 Exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error.
 """
@@ -10,9 +10,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from agent.aws.errors import AwsError
-from agent.errors import UsageError
-from agent.topology import TopologyError
+from vpc_verify.aws.errors import AwsError
+from vpc_verify.errors import UsageError
+from vpc_verify.topology import TopologyError
 
 EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -45,12 +45,12 @@ exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal e
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
-        prog="vpc-verify", description=DESCRIPTION, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="vpc-verify", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"agent.commands.{name}").register(sub)
+        importlib.import_module(f"vpc_verify.commands.{name}").register(sub)
     return parser
 
 
@@ -74,8 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if getattr(args, "debug", False):
             raise
-        print(f"vpc-verify: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-              file=sys.stderr)
+        print(
+            f"vpc-verify: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

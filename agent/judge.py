@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from agent import redact
-from agent.findings import Finding
-from agent.report import AddressReport
-from agent.topology import Endpoint
-from checks.dns import DnsResult, DnsStatus
-from checks.http import HttpStatus
-from checks.tcp import TcpStatus
-from checks.tls import TlsStatus
+from vpc_verify import redact
+from vpc_verify.checks.dns import DnsResult, DnsStatus
+from vpc_verify.checks.http import HttpStatus
+from vpc_verify.checks.tcp import TcpStatus
+from vpc_verify.checks.tls import TlsStatus
+from vpc_verify.findings import Finding
+from vpc_verify.report import AddressReport
+from vpc_verify.topology import Endpoint
 
 EXPIRY_WARNING = dt.timedelta(days=14)
 
@@ -79,8 +79,9 @@ def dns_findings(endpoint: Endpoint, results: Sequence[DnsResult], timeout_ms: i
     return findings
 
 
-def answer_findings(endpoint: Endpoint, addresses: Sequence[AddressReport],
-                    expected: Iterable[str], dns: Sequence[DnsResult]) -> list[Finding]:
+def answer_findings(
+    endpoint: Endpoint, addresses: Sequence[AddressReport], expected: Iterable[str], dns: Sequence[DnsResult]
+) -> list[Finding]:
     """Classify every answered address (private, in the VPC, expected) and every expected one not answered."""
     findings: list[Finding] = []
     chains = {d.name: list(d.cname_chain) for d in dns}
@@ -96,31 +97,50 @@ def answer_findings(endpoint: Endpoint, addresses: Sequence[AddressReport],
             continue
         if not a.private:
             foreign = True
-            findings.append(Finding.make(
-                "DNS_PUBLIC_ADDRESS", endpoint.name,
-                f"{names} answered {a.address}, a public address: traffic would leave the VPC instead of "
-                "using the endpoint",
-                address=a.address, evidence=evidence))
+            findings.append(
+                Finding.make(
+                    "DNS_PUBLIC_ADDRESS",
+                    endpoint.name,
+                    f"{names} answered {a.address}, a public address: traffic would leave the VPC instead of "
+                    "using the endpoint",
+                    address=a.address,
+                    evidence=evidence,
+                )
+            )
         elif a.in_vpc is False:
             foreign = True
-            findings.append(Finding.make(
-                "DNS_OUTSIDE_VPC", endpoint.name,
-                f"{names} answered {a.address}, a private address outside this VPC's CIDRs",
-                address=a.address, evidence=evidence))
+            findings.append(
+                Finding.make(
+                    "DNS_OUTSIDE_VPC",
+                    endpoint.name,
+                    f"{names} answered {a.address}, a private address outside this VPC's CIDRs",
+                    address=a.address,
+                    evidence=evidence,
+                )
+            )
         elif a.expected is False:
-            findings.append(Finding.make(
-                "DNS_UNEXPECTED_ADDRESS", endpoint.name,
-                f"{names} answered {a.address}, which is not one of the endpoint's expected ENI addresses",
-                address=a.address, evidence={**evidence, "expected": sorted(expected)}))
+            findings.append(
+                Finding.make(
+                    "DNS_UNEXPECTED_ADDRESS",
+                    endpoint.name,
+                    f"{names} answered {a.address}, which is not one of the endpoint's expected ENI addresses",
+                    address=a.address,
+                    evidence={**evidence, "expected": sorted(expected)},
+                )
+            )
     answered = {a.address for a in addresses if a.names}
     if answered and not foreign:
         for address in expected:
             if address not in answered:
-                findings.append(Finding.make(
-                    "DNS_MISSING_ADDRESS", endpoint.name,
-                    f"expected ENI address {address} is not among the answers for "
-                    f"{', '.join(d.name for d in dns)}",
-                    address=address, evidence={"answers": sorted(answered)}))
+                findings.append(
+                    Finding.make(
+                        "DNS_MISSING_ADDRESS",
+                        endpoint.name,
+                        f"expected ENI address {address} is not among the answers for {', '.join(d.name for d in dns)}",
+                        address=address,
+                        evidence={"answers": sorted(answered)},
+                    )
+                )
     return findings
 
 
@@ -131,13 +151,24 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
     if not a.probed or tcp is None:
         return findings
     target = f"{a.address}:{tcp.port}"
-    tcp_evidence = {"port": tcp.port, "status": tcp.status.value, "ms": round(tcp.ms, 3), "error": tcp.error,
-                    "names": list(a.names)}
+    tcp_evidence = {
+        "port": tcp.port,
+        "status": tcp.status.value,
+        "ms": round(tcp.ms, 3),
+        "error": tcp.error,
+        "names": list(a.names),
+    }
     if tcp.status is not TcpStatus.OK:
         code, template = _TCP_CODES[tcp.status]
-        findings.append(Finding.make(code, endpoint.name,
-                                     template.format(target=target, ms=tcp.ms, port=tcp.port, error=tcp.error),
-                                     address=a.address, evidence=tcp_evidence))
+        findings.append(
+            Finding.make(
+                code,
+                endpoint.name,
+                template.format(target=target, ms=tcp.ms, port=tcp.port, error=tcp.error),
+                address=a.address,
+                evidence=tcp_evidence,
+            )
+        )
         return findings
 
     tls = a.tls
@@ -153,58 +184,97 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
             "handshake_ms": None if tls.handshake_ms is None else round(tls.handshake_ms, 3),
         }
         if tls.status is TlsStatus.UNTRUSTED:
-            findings.append(Finding.make(
-                "TLS_CERT_UNTRUSTED", endpoint.name,
-                f"the certificate from {target} does not verify: {tls.error or 'untrusted chain'}",
-                address=a.address, evidence=tls_evidence))
+            findings.append(
+                Finding.make(
+                    "TLS_CERT_UNTRUSTED",
+                    endpoint.name,
+                    f"the certificate from {target} does not verify: {tls.error or 'untrusted chain'}",
+                    address=a.address,
+                    evidence=tls_evidence,
+                )
+            )
             return findings
         if tls.status is TlsStatus.NAME_MISMATCH:
             shown = ", ".join(tls.cert_names) or tls.cert_subject or "other names"
-            findings.append(Finding.make(
-                "TLS_CERT_NAME_MISMATCH", endpoint.name,
-                f"the certificate from {target} is for {shown}, not {endpoint.server_name}",
-                address=a.address, evidence=tls_evidence))
+            findings.append(
+                Finding.make(
+                    "TLS_CERT_NAME_MISMATCH",
+                    endpoint.name,
+                    f"the certificate from {target} is for {shown}, not {endpoint.server_name}",
+                    address=a.address,
+                    evidence=tls_evidence,
+                )
+            )
             return findings
         if tls.status is not TlsStatus.OK:
-            findings.append(Finding.make(
-                "TLS_HANDSHAKE_FAILED", endpoint.name,
-                f"TLS handshake with {target} (SNI {endpoint.server_name}) "
-                f"{'timed out' if tls.status is TlsStatus.TIMEOUT else 'failed'}: {tls.error}",
-                address=a.address, evidence=tls_evidence))
+            findings.append(
+                Finding.make(
+                    "TLS_HANDSHAKE_FAILED",
+                    endpoint.name,
+                    f"TLS handshake with {target} (SNI {endpoint.server_name}) "
+                    f"{'timed out' if tls.status is TlsStatus.TIMEOUT else 'failed'}: {tls.error}",
+                    address=a.address,
+                    evidence=tls_evidence,
+                )
+            )
             return findings
         expiring = _expires_within(tls.cert_not_after, now)
         if expiring is not None:
-            findings.append(Finding.make(
-                "TLS_CERT_EXPIRING", endpoint.name,
-                f"the certificate from {target} expires on {tls.cert_not_after} (in {expiring.days} days)",
-                address=a.address, evidence=tls_evidence))
+            findings.append(
+                Finding.make(
+                    "TLS_CERT_EXPIRING",
+                    endpoint.name,
+                    f"the certificate from {target} expires on {tls.cert_not_after} (in {expiring.days} days)",
+                    address=a.address,
+                    evidence=tls_evidence,
+                )
+            )
 
     http = a.http
     if http is not None and endpoint.http is not None:
         shown = redact.path(endpoint.http.path)
-        http_evidence = {"status": http.status.value, "status_code": http.status_code, "ms": round(http.ms, 3),
-                         "path": shown, "expected": list(endpoint.http.status), "error": redact.text(http.error)}
+        http_evidence = {
+            "status": http.status.value,
+            "status_code": http.status_code,
+            "ms": round(http.ms, 3),
+            "path": shown,
+            "expected": list(endpoint.http.status),
+            "error": redact.text(http.error),
+        }
         if http.status is not HttpStatus.OK or http.status_code is None:
-            findings.append(Finding.make(
-                "HTTP_FAILED", endpoint.name,
-                f"{endpoint.http.method} {shown} on {target} "
-                f"{'timed out' if http.status is HttpStatus.TIMEOUT else 'failed'}: {redact.text(http.error)}",
-                address=a.address, evidence=http_evidence))
+            findings.append(
+                Finding.make(
+                    "HTTP_FAILED",
+                    endpoint.name,
+                    f"{endpoint.http.method} {shown} on {target} "
+                    f"{'timed out' if http.status is HttpStatus.TIMEOUT else 'failed'}: {redact.text(http.error)}",
+                    address=a.address,
+                    evidence=http_evidence,
+                )
+            )
         elif http.status_code not in endpoint.http.status:
-            findings.append(Finding.make(
-                "HTTP_UNEXPECTED_STATUS", endpoint.name,
-                f"{endpoint.http.method} {shown} on {target} answered {http.status_code}, "
-                f"expected {'/'.join(map(str, endpoint.http.status))}",
-                address=a.address, evidence=http_evidence))
+            findings.append(
+                Finding.make(
+                    "HTTP_UNEXPECTED_STATUS",
+                    endpoint.name,
+                    f"{endpoint.http.method} {shown} on {target} answered {http.status_code}, "
+                    f"expected {'/'.join(map(str, endpoint.http.status))}",
+                    address=a.address,
+                    evidence=http_evidence,
+                )
+            )
 
     spent = a.connect_tls_ms
     if spent > endpoint.latency_budget_ms:
-        findings.append(Finding.make(
-            "LATENCY_OVER_BUDGET", endpoint.name,
-            f"connect+TLS to {target} took {spent:.1f} ms, over the {endpoint.latency_budget_ms:g} ms budget",
-            address=a.address,
-            evidence={"tcp_ms": a.tcp_ms, "tls_ms": a.tls_ms, "budget_ms": endpoint.latency_budget_ms,
-                      "az": a.az}))
+        findings.append(
+            Finding.make(
+                "LATENCY_OVER_BUDGET",
+                endpoint.name,
+                f"connect+TLS to {target} took {spent:.1f} ms, over the {endpoint.latency_budget_ms:g} ms budget",
+                address=a.address,
+                evidence={"tcp_ms": a.tcp_ms, "tls_ms": a.tls_ms, "budget_ms": endpoint.latency_budget_ms, "az": a.az},
+            )
+        )
     return findings
 
 

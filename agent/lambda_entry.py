@@ -29,13 +29,13 @@ from typing import Any
 
 import structlog
 
-from agent import topology as topology_mod
-from agent.logs import configure as configure_logs
-from agent.logs import get_logger
-from agent.publish.dispatch import MODES, publish
-from agent.publish.metrics import DEFAULT_NAMESPACE
-from agent.report import Report
-from agent.run import RunOptions, run
+from vpc_verify import topology as topology_mod
+from vpc_verify.logs import configure as configure_logs
+from vpc_verify.logs import get_logger
+from vpc_verify.publish.dispatch import MODES, publish
+from vpc_verify.publish.metrics import DEFAULT_NAMESPACE
+from vpc_verify.report import Report
+from vpc_verify.run import RunOptions, run
 
 EVENT_KEYS = ("only", "topology", "publish")
 MAX_ONLY = 1000
@@ -101,8 +101,10 @@ def parse_event(event: object, environ: Mapping[str, str]) -> Request:
     topology = event.get("topology")
     if topology is not None:
         if environ.get("VPC_VERIFY_ALLOW_EVENT_TOPOLOGY", "").lower() != "true":
-            raise InvalidEvent("'topology' in the event is not allowed: this function checks its configured "
-                               "topology (set VPC_VERIFY_ALLOW_EVENT_TOPOLOGY=true to allow it)")
+            raise InvalidEvent(
+                "'topology' in the event is not allowed: this function checks its configured "
+                "topology (set VPC_VERIFY_ALLOW_EVENT_TOPOLOGY=true to allow it)"
+            )
         if not isinstance(topology, Mapping | str):
             raise InvalidEvent("'topology' must be a topology document (an object, or YAML/JSON text)")
         if isinstance(topology, str) and len(topology) > MAX_TOPOLOGY_BYTES:
@@ -129,8 +131,10 @@ def load_topology(request: Request, environ: Mapping[str, str]) -> topology_mod.
     base = Path(environ.get("LAMBDA_TASK_ROOT") or Path(__file__).resolve().parent.parent)
     full = Path(path) if Path(path).is_absolute() else base / path
     if not full.is_file():
-        raise TopologySourceError(f"no topology: {full} is not in the package and neither "
-                                  "VPC_VERIFY_TOPOLOGY_SSM nor VPC_VERIFY_TOPOLOGY_S3 is set")
+        raise TopologySourceError(
+            f"no topology: {full} is not in the package and neither "
+            "VPC_VERIFY_TOPOLOGY_SSM nor VPC_VERIFY_TOPOLOGY_S3 is set"
+        )
     return topology_mod.load(full)
 
 
@@ -139,8 +143,8 @@ def _region(environ: Mapping[str, str]) -> str | None:
 
 
 def _from_ssm(name: str, environ: Mapping[str, str]) -> str:
-    from agent.aws import clients
-    from agent.aws.errors import calling
+    from vpc_verify.aws import clients
+    from vpc_verify.aws.errors import calling
 
     with calling("ssm", "GetParameter"):
         answer = clients.client("ssm", _region(environ)).get_parameter(Name=name, WithDecryption=True)
@@ -151,8 +155,8 @@ def _from_s3(url: str, environ: Mapping[str, str]) -> str:
     match = _S3_URL.match(url)
     if not match:
         raise TopologySourceError(f"VPC_VERIFY_TOPOLOGY_S3 must be s3://bucket/key, got {url[:200]!r}")
-    from agent.aws import clients
-    from agent.aws.errors import calling
+    from vpc_verify.aws import clients
+    from vpc_verify.aws.errors import calling
 
     with calling("s3", "GetObject"):
         answer = clients.client("s3", _region(environ)).get_object(Bucket=match["bucket"], Key=match["key"])
@@ -191,8 +195,11 @@ def summary(report: Report) -> dict[str, Any]:
         "region": report.region,
         "vpc_id": report.vpc_id,
         "endpoints": len(report.endpoints),
-        "unhealthy": [{"endpoint": e.name, "codes": sorted({f.code for f in e.findings if f.is_error})}
-                      for e in report.endpoints if not e.healthy],
+        "unhealthy": [
+            {"endpoint": e.name, "codes": sorted({f.code for f in e.findings if f.is_error})}
+            for e in report.endpoints
+            if not e.healthy
+        ],
         "run_findings": sorted({f.code for f in report.run_findings}),
     }
 
@@ -213,7 +220,7 @@ def handle(event: object, context: Any = None, environ: Mapping[str, str] | None
     except InvocationError as exc:
         return _error(exc.kind, str(exc), log)
     except Exception as exc:
-        from agent.aws.errors import AwsError
+        from vpc_verify.aws.errors import AwsError
 
         if isinstance(exc, AwsError):
             return _error("AwsError", str(exc), log)
@@ -232,7 +239,7 @@ def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, An
     agent: dict[str, Any] = {"mode": "lambda"}
     control_plane: Any = None
     if topo.vpc.id and env.get("VPC_VERIFY_AWS", "true").lower() != "false":
-        from agent.aws.compare import for_cli
+        from vpc_verify.aws.compare import for_cli
 
         control_plane, place = for_cli(subnet_id=None, az=None, partial=bool(request.only))
         agent.update(place)
@@ -240,9 +247,15 @@ def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, An
     mode = request.publish or env.get("VPC_VERIFY_PUBLISH") or "emf"
     if mode not in MODES:
         mode = "emf"  # a misconfigured variable must not cost the metrics
-    outcome = publish(report, mode, namespace=env.get("VPC_VERIFY_NAMESPACE") or DEFAULT_NAMESPACE,
-                      per_address=env.get("VPC_VERIFY_PER_ADDRESS_METRICS", "").lower() == "true",
-                      stream=sys.stdout, budget_s=publish_budget, emf_fallback=True)
+    outcome = publish(
+        report,
+        mode,
+        namespace=env.get("VPC_VERIFY_NAMESPACE") or DEFAULT_NAMESPACE,
+        per_address=env.get("VPC_VERIFY_PER_ADDRESS_METRICS", "").lower() == "true",
+        stream=sys.stdout,
+        budget_s=publish_budget,
+        emf_fallback=True,
+    )
     result = summary(report)
     result["publish"] = outcome.to_dict()
     return result

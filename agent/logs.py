@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from agent import redact
+from vpc_verify import redact
 
 _LOGGER_NAME = "vpc_verify"
 
@@ -25,8 +25,11 @@ def configure(level: str | None = None, *, json: bool | None = None) -> None:
     if json is None:
         json = not sys.stderr.isatty()
     numeric = logging.getLevelNamesMapping().get((level or "info").upper(), logging.INFO)
-    renderer: Any = structlog.processors.JSONRenderer(sort_keys=False) if json else \
-        structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    renderer: Any = (
+        structlog.processors.JSONRenderer(sort_keys=False)
+        if json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

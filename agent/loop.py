@@ -3,7 +3,7 @@
 One asyncio loop holds everything: the runs, the pause between them (with jitter, so a fleet started
 together spreads out), the optional loopback HTTP server and the stop signal. A run that raises, hangs past
 its deadline or cannot load its topology is logged and the loop goes on; publishing runs in a worker thread
-with a bounded buffer (agent.publish.cloudwatch) so a CloudWatch outage delays metrics, not runs. Stop (SIGTERM)
+with a bounded buffer (vpc_verify.publish.cloudwatch) so a CloudWatch outage delays metrics, not runs. Stop (SIGTERM)
 cancels a run mid-flight; the shell adds a hard exit in case a worker thread is stuck in a blocking call.
 """
 
@@ -22,13 +22,13 @@ from typing import Any
 
 import structlog
 
-from agent import topology as topology_mod
-from agent.logs import get_logger
-from agent.publish.cloudwatch import CloudWatchPublisher
-from agent.publish.dispatch import Outcome, publish
-from agent.publish.files import write_atomic
-from agent.report import Report
-from agent.run import RunOptions, run_async
+from vpc_verify import topology as topology_mod
+from vpc_verify.logs import get_logger
+from vpc_verify.publish.cloudwatch import CloudWatchPublisher
+from vpc_verify.publish.dispatch import Outcome, publish
+from vpc_verify.publish.files import write_atomic
+from vpc_verify.report import Report
+from vpc_verify.run import RunOptions, run_async
 
 RunFn = Callable[[topology_mod.Topology, RunOptions], Awaitable[Report]]
 _RUN_GUARD_S = 5.0  # past the run's own deadline, the loop gives up on it
@@ -74,8 +74,14 @@ class LoopState:
 class AgentLoop:
     """The loop; `run_forever` returns when `stop()` is called or after `max_runs`."""
 
-    def __init__(self, config: LoopConfig, *, run_fn: RunFn | None = None,
-                 publisher: CloudWatchPublisher | None = None, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        config: LoopConfig,
+        *,
+        run_fn: RunFn | None = None,
+        publisher: CloudWatchPublisher | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.config = config
         self.state = LoopState()
         self._run_fn: RunFn = run_fn or run_async
@@ -103,8 +109,14 @@ class AgentLoop:
             await self._start_http()
         if ready is not None:
             ready(self)
-        self._log.info("agent_started", interval_s=self.config.interval_s, jitter_s=self.config.jitter_s,
-                       state_file=self.config.state_file, http_port=self.http_port, publish=self.config.publish)
+        self._log.info(
+            "agent_started",
+            interval_s=self.config.interval_s,
+            jitter_s=self.config.jitter_s,
+            state_file=self.config.state_file,
+            http_port=self.http_port,
+            publish=self.config.publish,
+        )
         try:
             if self.config.jitter_s > 0:
                 await self._sleep(self._rng.uniform(0.0, self.config.jitter_s))
@@ -137,14 +149,20 @@ class AgentLoop:
         task = asyncio.create_task(self._run_and_publish())
         stopper = asyncio.create_task(self._stop.wait())
         try:
-            done, _ = await asyncio.wait({task, stopper}, timeout=self.config.deadline_s + _RUN_GUARD_S,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {task, stopper}, timeout=self.config.deadline_s + _RUN_GUARD_S, return_when=asyncio.FIRST_COMPLETED
+            )
             if task not in done:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
                 if not self.stopping:
-                    self._fail(number, TimeoutError(f"the run did not end within its deadline "
-                                                    f"({self.config.deadline_s:g} s) + {_RUN_GUARD_S:g} s"))
+                    self._fail(
+                        number,
+                        TimeoutError(
+                            f"the run did not end within its deadline "
+                            f"({self.config.deadline_s:g} s) + {_RUN_GUARD_S:g} s"
+                        ),
+                    )
                 return
             exc = task.exception()
             if exc is not None:
@@ -165,19 +183,29 @@ class AgentLoop:
         agent: dict[str, Any] = {"mode": "agent", **cfg.agent}
         control_plane: Any = None
         if topo.vpc.id and cfg.aws:
-            from agent.aws.compare import for_cli
+            from vpc_verify.aws.compare import for_cli
 
             control_plane, place = await asyncio.to_thread(for_cli, subnet_id=None, az=None, partial=False)
             agent.update(place)
-        report = await self._run_fn(topo, RunOptions(concurrency=cfg.concurrency, deadline_s=cfg.deadline_s,
-                                                     agent=agent, control_plane=control_plane))
+        report = await self._run_fn(
+            topo,
+            RunOptions(
+                concurrency=cfg.concurrency, deadline_s=cfg.deadline_s, agent=agent, control_plane=control_plane
+            ),
+        )
         self._keep(report)
         if cfg.publish != "none":
             if cfg.publish == "cloudwatch" and self._publisher is None:
                 self._publisher = CloudWatchPublisher(cfg.namespace, region=report.region, buffer_cap=cfg.buffer_cap)
-            outcome = await asyncio.to_thread(publish, report, cfg.publish, namespace=cfg.namespace,
-                                              per_address=cfg.per_address, publisher=self._publisher,
-                                              budget_s=max(1.0, cfg.interval_s / 2))
+            outcome = await asyncio.to_thread(
+                publish,
+                report,
+                cfg.publish,
+                namespace=cfg.namespace,
+                per_address=cfg.per_address,
+                publisher=self._publisher,
+                budget_s=max(1.0, cfg.interval_s / 2),
+            )
             self.state.last_publish = outcome
             self._write_state(report)
 
@@ -189,9 +217,12 @@ class AgentLoop:
 
     def _write_state(self, report: Report) -> None:
         doc = report.to_dict()
-        doc["loop"] = {"run": self.state.runs + 1, "failures": self.state.failures,
-                       "written_at": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
-                       "publish": self.state.last_publish.to_dict() if self.state.last_publish else None}
+        doc["loop"] = {
+            "run": self.state.runs + 1,
+            "failures": self.state.failures,
+            "written_at": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+            "publish": self.state.last_publish.to_dict() if self.state.last_publish else None,
+        }
         text = json.dumps(doc, indent=2, default=str) + "\n"
         self.state.last_report_json = text
         if self.config.state_file:
@@ -203,8 +234,9 @@ class AgentLoop:
     # --- loopback HTTP: GET /report, GET /healthz ------------------------------------------------------
 
     async def _start_http(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.config.http_host, self.config.http_port,
-                                                  limit=_HTTP_MAX_HEADER)
+        self._server = await asyncio.start_server(
+            self._serve, self.config.http_host, self.config.http_port, limit=_HTTP_MAX_HEADER
+        )
         self.http_port = int(self._server.sockets[0].getsockname()[1])
 
     def health(self) -> tuple[int, dict[str, Any]]:
@@ -215,11 +247,16 @@ class AgentLoop:
         age = None if st.last_finished_monotonic is None else now - st.last_finished_monotonic
         since_start = now - st.started_monotonic
         fresh = (age is not None and age <= stale_after) or (age is None and since_start <= stale_after)
-        body = {"status": "ok" if fresh else "stale", "runs": st.runs, "failures": st.failures,
-                "last_run_age_s": None if age is None else round(age, 1), "last_error": st.last_error,
-                "vpc_healthy": None if st.last_report is None else st.last_report.healthy,
-                "metrics_buffered": len(self._publisher.buffer) if self._publisher else 0,
-                "metrics_dropped": self._publisher.dropped_total if self._publisher else 0}
+        body = {
+            "status": "ok" if fresh else "stale",
+            "runs": st.runs,
+            "failures": st.failures,
+            "last_run_age_s": None if age is None else round(age, 1),
+            "last_error": st.last_error,
+            "vpc_healthy": None if st.last_report is None else st.last_report.healthy,
+            "metrics_buffered": len(self._publisher.buffer) if self._publisher else 0,
+            "metrics_dropped": self._publisher.dropped_total if self._publisher else 0,
+        }
         return (200 if fresh else 503), body
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -241,8 +278,11 @@ class AgentLoop:
                 status, body = 404, json.dumps({"error": "not found: GET /report or /healthz"})
             data = body.encode()
             reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}[status]
-            writer.write(f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
-                         f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode() + data)
+            writer.write(
+                f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode()
+                + data
+            )
             await writer.drain()
         except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             pass

@@ -6,11 +6,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.findings import Finding
-from checks.dns import DnsResult
-from checks.http import HttpResult
-from checks.tcp import TcpResult, TcpStatus
-from checks.tls import TlsResult, TlsStatus
+from vpc_verify.checks.dns import DnsResult
+from vpc_verify.checks.http import HttpResult
+from vpc_verify.checks.tcp import TcpResult, TcpStatus
+from vpc_verify.checks.tls import TlsResult, TlsStatus
+from vpc_verify.findings import Finding
 
 REPORT_VERSION = 1
 

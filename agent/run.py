@@ -21,14 +21,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from agent import judge
-from agent.addresses import in_networks, is_private
-from agent.findings import Finding
-from agent.logs import get_logger
-from agent.report import AddressReport, EndpointReport, Report
-from agent.topology import Endpoint, IPNetwork, Topology
-from checks import dns, http, tcp, tls
-from checks.dns import DnsResult, DnsSpec
+from vpc_verify import judge
+from vpc_verify.addresses import in_networks, is_private
+from vpc_verify.checks import dns, http, tcp, tls
+from vpc_verify.checks.dns import DnsResult, DnsSpec
+from vpc_verify.findings import Finding
+from vpc_verify.logs import get_logger
+from vpc_verify.report import AddressReport, EndpointReport, Report
+from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
 DEFAULT_CONCURRENCY = 100
 MAX_WAITING = 1000  # DNS questions and TCP connects in flight at most (file descriptors, not memory)
@@ -37,7 +37,7 @@ _GUARD_SLACK_S = 1.0
 
 
 class ControlPlaneView(Protocol):
-    """What the AWS control plane said about the VPC, as the run needs it (see agent.aws)."""
+    """What the AWS control plane said about the VPC, as the run needs it (see vpc_verify.aws)."""
 
     @property
     def cidrs(self) -> tuple[IPNetwork, ...]:
@@ -89,8 +89,9 @@ class _Limits:
         concurrency = max(1, concurrency)
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
         spare = (soft if soft != resource.RLIM_INFINITY else 65536) - 64 - concurrency
-        return cls(work=asyncio.Semaphore(concurrency),
-                   connect=asyncio.Semaphore(max(concurrency, min(MAX_WAITING, spare))))
+        return cls(
+            work=asyncio.Semaphore(concurrency), connect=asyncio.Semaphore(max(concurrency, min(MAX_WAITING, spare)))
+        )
 
 
 @dataclass(slots=True)
@@ -159,9 +160,14 @@ async def run_async(topology: Topology, options: RunOptions | None = None) -> Re
             endpoint_report = _judge(o, topology, cidrs, view, now)
         except Exception as exc:  # a bug in judgment: this endpoint says so, the others stand
             endpoint_report = EndpointReport(
-                name=o.endpoint.name, type=o.endpoint.type, service=o.endpoint.service,
+                name=o.endpoint.name,
+                type=o.endpoint.type,
+                service=o.endpoint.service,
                 findings=(_comparison_error(o.endpoint.name, "judging the observations", exc),),
-                dns=tuple(o.dns), addresses=(), ms=0.0)
+                dns=tuple(o.dns),
+                addresses=(),
+                ms=0.0,
+            )
         reports.append(endpoint_report)
         log.info(
             "endpoint_checked",
@@ -222,9 +228,16 @@ def _in_daemon_thread(read: Any, topology: Topology) -> asyncio.Future[ControlPl
 
 def _comparison_error(endpoint: str, what: str, exc: Exception) -> Finding:
     return Finding.make(
-        "CHECK_ERROR", endpoint, f"vpc-verify failed in {what}: {type(exc).__name__}: {exc}",
-        evidence={"phase": what, "error": type(exc).__name__, "detail": str(exc),
-                  "traceback": traceback.format_exception(exc)[-3:]})
+        "CHECK_ERROR",
+        endpoint,
+        f"vpc-verify failed in {what}: {type(exc).__name__}: {exc}",
+        evidence={
+            "phase": what,
+            "error": type(exc).__name__,
+            "detail": str(exc),
+            "traceback": traceback.format_exception(exc)[-3:],
+        },
+    )
 
 
 async def _control_plane_result(
@@ -234,16 +247,23 @@ async def _control_plane_result(
         return await asyncio.wait_for(task, timeout=timeout), None
     except TimeoutError:
         return None, Finding.make(
-            "DEADLINE_EXCEEDED", "*", "the AWS control plane was not read before the run's deadline",
-            evidence={"vpc_id": topology.vpc.id})
+            "DEADLINE_EXCEEDED",
+            "*",
+            "the AWS control plane was not read before the run's deadline",
+            evidence={"vpc_id": topology.vpc.id},
+        )
     except Exception as exc:
         return None, Finding.make(
-            "AWS_API_ERROR", "*", f"reading the control plane of {topology.vpc.id} failed: {exc}",
-            evidence={"vpc_id": topology.vpc.id, "error": type(exc).__name__, "detail": str(exc)})
+            "AWS_API_ERROR",
+            "*",
+            f"reading the control plane of {topology.vpc.id} failed: {exc}",
+            evidence={"vpc_id": topology.vpc.id, "error": type(exc).__name__, "detail": str(exc)},
+        )
 
 
-async def _observe(o: _Observation, topology: Topology, limits: _Limits,
-                   cp_task: asyncio.Future[ControlPlaneView] | None) -> None:
+async def _observe(
+    o: _Observation, topology: Topology, limits: _Limits, cp_task: asyncio.Future[ControlPlaneView] | None
+) -> None:
     loop = asyncio.get_running_loop()
     o.started = loop.time()
     try:
@@ -257,14 +277,21 @@ async def _observe(o: _Observation, topology: Topology, limits: _Limits,
         o.finished = loop.time()
 
 
-async def _observe_endpoint(o: _Observation, topology: Topology, limits: _Limits,
-                            cp_task: asyncio.Future[ControlPlaneView] | None) -> None:
+async def _observe_endpoint(
+    o: _Observation, topology: Topology, limits: _Limits, cp_task: asyncio.Future[ControlPlaneView] | None
+) -> None:
     endpoint = o.endpoint
     resolver = topology.resolver
 
     async def resolve(name: str) -> DnsResult:
-        spec = DnsSpec(name=name, nameservers=resolver.nameservers, port=resolver.port,
-                       timeout_s=resolver.timeout_ms / 1000.0, ipv4=endpoint.asks_a, ipv6=endpoint.asks_aaaa)
+        spec = DnsSpec(
+            name=name,
+            nameservers=resolver.nameservers,
+            port=resolver.port,
+            timeout_s=resolver.timeout_ms / 1000.0,
+            ipv4=endpoint.asks_a,
+            ipv6=endpoint.asks_aaaa,
+        )
         async with limits.connect:
             return await asyncio.wait_for(dns.resolve(spec), spec.timeout_s * 2 + _GUARD_SLACK_S)
 
@@ -307,13 +334,21 @@ async def _confirm_slow(observations: Sequence[_Observation], deadline: float) -
             if endpoint.tls is not None:
                 again = replace(first, tls=await tls.handshake(_tls_spec(endpoint, address)))
             else:
-                again = replace(first, tcp=await tcp.connect(
-                    tcp.TcpSpec(address=address, port=endpoint.port, timeout_s=endpoint.timeout_s)))
+                again = replace(
+                    first,
+                    tcp=await tcp.connect(
+                        tcp.TcpSpec(address=address, port=endpoint.port, timeout_s=endpoint.timeout_s)
+                    ),
+                )
         if _completed(again) and again.connect_tls_ms < first.connect_tls_ms:
             o.probes[address] = again
 
-    slow = [(o, a, r) for o in observations for a, r in o.probes.items()
-            if _completed(r) and r.connect_tls_ms > o.endpoint.latency_budget_ms]
+    slow = [
+        (o, a, r)
+        for o in observations
+        for a, r in o.probes.items()
+        if _completed(r) and r.connect_tls_ms > o.endpoint.latency_budget_ms
+    ]
     if not slow:
         return
     left = deadline - loop.time()
@@ -333,8 +368,14 @@ def _completed(report: AddressReport) -> bool:
 
 def _tls_spec(endpoint: Endpoint, address: str) -> tls.TlsSpec:
     assert endpoint.tls is not None
-    return tls.TlsSpec(address=address, port=endpoint.port, server_name=endpoint.server_name,
-                       timeout_s=endpoint.timeout_s, verify=endpoint.tls.verify, ca_bundle=endpoint.tls.ca_bundle)
+    return tls.TlsSpec(
+        address=address,
+        port=endpoint.port,
+        server_name=endpoint.server_name,
+        timeout_s=endpoint.timeout_s,
+        verify=endpoint.tls.verify,
+        ca_bundle=endpoint.tls.ca_bundle,
+    )
 
 
 def _skip_reason(endpoint: Endpoint, address: str, cidrs: Sequence[IPNetwork]) -> str:
@@ -381,17 +422,27 @@ async def _probe_address(o: _Observation, address: str, limits: _Limits) -> None
         o.probes[address] = AddressReport(address=address, tls=tls_result)
     if connected and endpoint.http is not None:
         async with limits.work, asyncio.timeout(guard):
-            http_result = await http.request(http.HttpSpec(
-                address=address, port=endpoint.port, server_name=server_name, path=endpoint.http.path,
-                method=endpoint.http.method, scheme="https" if tls_settings is not None else "http",
-                timeout_s=timeout, verify=tls_settings.verify if tls_settings else True,
-                ca_bundle=tls_settings.ca_bundle if tls_settings else None))
-        o.probes[address] = AddressReport(address=address, tcp=None if tls_result else tcp_result, tls=tls_result,
-                                          http=http_result)
+            http_result = await http.request(
+                http.HttpSpec(
+                    address=address,
+                    port=endpoint.port,
+                    server_name=server_name,
+                    path=endpoint.http.path,
+                    method=endpoint.http.method,
+                    scheme="https" if tls_settings is not None else "http",
+                    timeout_s=timeout,
+                    verify=tls_settings.verify if tls_settings else True,
+                    ca_bundle=tls_settings.ca_bundle if tls_settings else None,
+                )
+            )
+        o.probes[address] = AddressReport(
+            address=address, tcp=None if tls_result else tcp_result, tls=tls_result, http=http_result
+        )
 
 
-def _judge(o: _Observation, topology: Topology, cidrs: Sequence[IPNetwork], view: ControlPlaneView | None,
-           now: dt.datetime) -> EndpointReport:
+def _judge(
+    o: _Observation, topology: Topology, cidrs: Sequence[IPNetwork], view: ControlPlaneView | None, now: dt.datetime
+) -> EndpointReport:
     endpoint = o.endpoint
     azs: Mapping[str, str | None] = {}
     expected: tuple[str, ...] = endpoint.addresses
@@ -409,20 +460,25 @@ def _judge(o: _Observation, topology: Topology, cidrs: Sequence[IPNetwork], view
     for address, names in o.answers.items():
         probed = o.probes.get(address)
         reason = o.in_scope.get(address, "")
-        addresses.append(AddressReport(
-            address=address,
-            names=tuple(names),
-            az=azs.get(address),
-            private=is_private(address),
-            in_vpc=in_networks(address, cidrs) if cidrs else None,
-            expected=(address in expected) if expected else None,
-            probed=probed is not None,
-            skip_reason=("" if probed is not None else reason or
-                         ("the run's deadline came before this address was probed" if o.cancelled else "")),
-            tcp=probed.tcp if probed else None,
-            tls=probed.tls if probed else None,
-            http=probed.http if probed else None,
-        ))
+        addresses.append(
+            AddressReport(
+                address=address,
+                names=tuple(names),
+                az=azs.get(address),
+                private=is_private(address),
+                in_vpc=in_networks(address, cidrs) if cidrs else None,
+                expected=(address in expected) if expected else None,
+                probed=probed is not None,
+                skip_reason=(
+                    ""
+                    if probed is not None
+                    else reason or ("the run's deadline came before this address was probed" if o.cancelled else "")
+                ),
+                tcp=probed.tcp if probed else None,
+                tls=probed.tls if probed else None,
+                http=probed.http if probed else None,
+            )
+        )
 
     findings: list[Finding] = []
     findings += judge.dns_findings(endpoint, o.dns, topology.resolver.timeout_ms)
@@ -431,23 +487,44 @@ def _judge(o: _Observation, topology: Topology, cidrs: Sequence[IPNetwork], view
         findings += judge.probe_findings(endpoint, a, now)
 
     if o.error is not None:
-        findings.append(Finding.make(
-            "CHECK_ERROR", endpoint.name, f"vpc-verify failed while checking this endpoint ({o.phase}): "
-            f"{type(o.error).__name__}: {o.error}",
-            evidence={"phase": o.phase, "error": type(o.error).__name__, "detail": str(o.error),
-                      "traceback": traceback.format_exception(o.error)[-3:]}))
+        findings.append(
+            Finding.make(
+                "CHECK_ERROR",
+                endpoint.name,
+                f"vpc-verify failed while checking this endpoint ({o.phase}): {type(o.error).__name__}: {o.error}",
+                evidence={
+                    "phase": o.phase,
+                    "error": type(o.error).__name__,
+                    "detail": str(o.error),
+                    "traceback": traceback.format_exception(o.error)[-3:],
+                },
+            )
+        )
     elif o.cancelled or o.finished is None:
         unfinished = [a for a, reason in o.in_scope.items() if not reason and a not in o.probes]
-        findings.append(Finding.make(
-            "DEADLINE_EXCEEDED", endpoint.name,
-            f"the run's deadline came during the {o.phase} phase of this endpoint",
-            evidence={"phase": o.phase, "unfinished_addresses": unfinished,
-                      "names_resolved": [d.name for d in o.dns]}))
+        findings.append(
+            Finding.make(
+                "DEADLINE_EXCEEDED",
+                endpoint.name,
+                f"the run's deadline came during the {o.phase} phase of this endpoint",
+                evidence={
+                    "phase": o.phase,
+                    "unfinished_addresses": unfinished,
+                    "names_resolved": [d.name for d in o.dns],
+                },
+            )
+        )
 
     elapsed = ((o.finished or asyncio.get_running_loop().time()) - o.started) * 1000.0 if o.started else 0.0
     report = EndpointReport(
-        name=endpoint.name, type=endpoint.type, service=endpoint.service, findings=tuple(findings),
-        dns=tuple(o.dns), addresses=tuple(addresses), ms=elapsed)
+        name=endpoint.name,
+        type=endpoint.type,
+        service=endpoint.service,
+        findings=tuple(findings),
+        dns=tuple(o.dns),
+        addresses=tuple(addresses),
+        ms=elapsed,
+    )
     if view_error is not None:
         return with_findings(report, [_comparison_error(endpoint.name, "the control-plane comparison", view_error)])
     if view is not None:

@@ -159,9 +159,7 @@ class Topology:
         known = {e.name for e in self.endpoints}
         for name in wanted:
             if name not in known:
-                raise TopologyError(
-                    self.source, "only", f"one of the endpoint names {sorted(known)}", name
-                )
+                raise TopologyError(self.source, "only", f"one of the endpoint names {sorted(known)}", name)
         keep = set(wanted)
         return replace(self, endpoints=tuple(e for e in self.endpoints if e.name in keep))
 
@@ -264,8 +262,9 @@ class _Reader:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
-                raise self.fail(_join(path, key), f"one of the keys {', '.join(allowed)}{hint}; this key is unknown",
-                                has_got=False)
+                raise self.fail(
+                    _join(path, key), f"one of the keys {', '.join(allowed)}{hint}; this key is unknown", has_got=False
+                )
         return value
 
     def list(self, value: object, path: str, limit: int = MAX_LIST) -> list[Any]:
@@ -275,8 +274,7 @@ class _Reader:
             raise self.fail(path, f"a list of at most {limit} items", value)
         return value
 
-    def string(self, value: object, path: str, pattern: re.Pattern[str] | None = None,
-               what: str = "a string") -> str:
+    def string(self, value: object, path: str, pattern: re.Pattern[str] | None = None, what: str = "a string") -> str:
         if not isinstance(value, str) or not value or len(value) > 1024:
             raise self.fail(path, what, value)
         if pattern is not None and not pattern.match(value):
@@ -328,8 +326,20 @@ def _join(path: str, key: str | int) -> str:
 
 
 _TOP_KEYS = ("version", "region", "vpc", "resolver", "defaults", "endpoints")
-_ENDPOINT_KEYS = ("name", "type", "service", "dns_names", "addresses", "azs", "port", "timeout_ms",
-                  "latency_budget_ms", "tls", "http", "ip_address_type")
+_ENDPOINT_KEYS = (
+    "name",
+    "type",
+    "service",
+    "dns_names",
+    "addresses",
+    "azs",
+    "port",
+    "timeout_ms",
+    "latency_budget_ms",
+    "tls",
+    "http",
+    "ip_address_type",
+)
 _DEFAULT_KEYS = tuple(k for k in _ENDPOINT_KEYS if k != "name")
 _TLS_KEYS = ("verify", "ca_bundle", "server_name")
 _HTTP_KEYS = ("path", "method", "status")
@@ -370,20 +380,21 @@ def parse(document: object, *, source: str = "<memory>", base_dir: Path | None =
         path = f"endpoints[{index}]"
         endpoint = _parse_endpoint(r, raw, path, defaults, region)
         if endpoint.name in seen:
-            raise r.fail(f"{path}.name", f"a unique name (endpoints[{seen[endpoint.name]}] has it too)",
-                         endpoint.name)
+            raise r.fail(f"{path}.name", f"a unique name (endpoints[{seen[endpoint.name]}] has it too)", endpoint.name)
         seen[endpoint.name] = index
         endpoints.append(endpoint)
-    return Topology(version=1, region=region, vpc=vpc, resolver=resolver, endpoints=tuple(endpoints),
-                    source=source)
+    return Topology(version=1, region=region, vpc=vpc, resolver=resolver, endpoints=tuple(endpoints), source=source)
 
 
 def _parse_vpc(r: _Reader, raw: object) -> Vpc:
     if raw is None:
         return Vpc()
     m = r.mapping(raw, "vpc", ("id", "cidrs"))
-    vpc_id = r.string(m["id"], "vpc.id", _VPC_ID, "a VPC id such as vpc-0123456789abcdef0") \
-        if m.get("id") is not None else None
+    vpc_id = (
+        r.string(m["id"], "vpc.id", _VPC_ID, "a VPC id such as vpc-0123456789abcdef0")
+        if m.get("id") is not None
+        else None
+    )
     cidrs: list[IPNetwork] = []
     for i, value in enumerate(r.list(m.get("cidrs") or [], "vpc.cidrs", 64)):
         path = f"vpc.cidrs[{i}]"
@@ -404,8 +415,10 @@ def _parse_resolver(r: _Reader, raw: object) -> Resolver:
     if raw is None:
         return Resolver()
     m = r.mapping(raw, "resolver", ("nameservers", "port", "timeout_ms"))
-    servers = tuple(str(r.address(v, f"resolver.nameservers[{i}]"))
-                    for i, v in enumerate(r.list(m.get("nameservers") or [], "resolver.nameservers", 8)))
+    servers = tuple(
+        str(r.address(v, f"resolver.nameservers[{i}]"))
+        for i, v in enumerate(r.list(m.get("nameservers") or [], "resolver.nameservers", 8))
+    )
     port = r.integer(m["port"], "resolver.port", 1, 65535) if "port" in m else 53
     timeout = r.integer(m["timeout_ms"], "resolver.timeout_ms", 1, 60_000) if "timeout_ms" in m else 1000
     return Resolver(nameservers=servers, port=port, timeout_ms=timeout)
@@ -421,13 +434,13 @@ def _merged(r: _Reader, raw: Mapping[str, Any], defaults: Mapping[str, Any], key
     return defaults.get(key, _UNSET)
 
 
-def _parse_endpoint(r: _Reader, raw: object, path: str, defaults: Mapping[str, Any],
-                    region: str | None) -> Endpoint:
+def _parse_endpoint(r: _Reader, raw: object, path: str, defaults: Mapping[str, Any], region: str | None) -> Endpoint:
     m = r.mapping(raw, path, _ENDPOINT_KEYS)
     if "name" not in m:
         raise r.fail(f"{path}.name", "a name for the endpoint (it becomes the metric dimension)", has_got=False)
-    name = r.string(m["name"], f"{path}.name", _NAME,
-                    "a name of 1-128 letters, digits and _.:/+=@- (it becomes a metric dimension)")
+    name = r.string(
+        m["name"], f"{path}.name", _NAME, "a name of 1-128 letters, digits and _.:/+=@- (it becomes a metric dimension)"
+    )
 
     def value(key: str) -> Any:
         return _merged(r, m, defaults, key)
@@ -445,8 +458,11 @@ def _parse_endpoint(r: _Reader, raw: object, path: str, defaults: Mapping[str, A
     if service is _UNSET or service is None:
         service = None
         if kind != "service":
-            raise r.fail(f"{path}.service", f"the AWS service name of a {kind} endpoint, such as "
-                         f"com.amazonaws.{region or 'us-east-1'}.sqs", has_got=False)
+            raise r.fail(
+                f"{path}.service",
+                f"the AWS service name of a {kind} endpoint, such as com.amazonaws.{region or 'us-east-1'}.sqs",
+                has_got=False,
+            )
     else:
         service = r.string(service, where("service"), what="a service name such as com.amazonaws.us-east-1.sqs")
 
@@ -454,8 +470,13 @@ def _parse_endpoint(r: _Reader, raw: object, path: str, defaults: Mapping[str, A
     if raw_names is _UNSET or raw_names is None:
         derived = default_dns_name(service, region) if service else None
         if derived is None:
-            raise r.fail(f"{path}.dns_names", "a list of DNS names (none can be derived from "
-                         f"service {service!r})" if service else "a list of DNS names", has_got=False)
+            raise r.fail(
+                f"{path}.dns_names",
+                f"a list of DNS names (none can be derived from service {service!r})"
+                if service
+                else "a list of DNS names",
+                has_got=False,
+            )
         dns_names: tuple[str, ...] = (derived,)
     else:
         items = r.list(raw_names, where("dns_names"), 32)
@@ -467,17 +488,23 @@ def _parse_endpoint(r: _Reader, raw: object, path: str, defaults: Mapping[str, A
     raw_addresses = value("addresses")
     if raw_addresses is not _UNSET and raw_addresses is not None:
         items = r.list(raw_addresses, where("addresses"))
-        addresses = tuple(dict.fromkeys(str(r.address(v, f"{where('addresses')}[{i}]"))
-                                        for i, v in enumerate(items)))
+        addresses = tuple(dict.fromkeys(str(r.address(v, f"{where('addresses')}[{i}]")) for i, v in enumerate(items)))
 
     azs: tuple[str, ...] = ()
     raw_azs = value("azs")
     if raw_azs is not _UNSET and raw_azs is not None:
         items = r.list(raw_azs, where("azs"), 32)
-        azs = tuple(dict.fromkeys(r.string(v, f"{where('azs')}[{i}]",
-                                           re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+[a-z]$|^[a-z0-9]+-az\d+$"),
-                                           "an availability zone such as us-east-1a (or a zone id use1-az1)")
-                                  for i, v in enumerate(items)))
+        azs = tuple(
+            dict.fromkeys(
+                r.string(
+                    v,
+                    f"{where('azs')}[{i}]",
+                    re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+[a-z]$|^[a-z0-9]+-az\d+$"),
+                    "an availability zone such as us-east-1a (or a zone id use1-az1)",
+                )
+                for i, v in enumerate(items)
+            )
+        )
 
     port = value("port")
     port = 443 if port is _UNSET else r.integer(port, where("port"), 1, 65535)
@@ -495,9 +522,20 @@ def _parse_endpoint(r: _Reader, raw: object, path: str, defaults: Mapping[str, A
         ip_type = "dualstack" if any(":" in a for a in addresses) else "ipv4"
     elif ip_type not in ("ipv4", "dualstack", "ipv6"):
         raise r.fail(where("ip_address_type"), "one of ipv4, dualstack, ipv6", ip_type)
-    return Endpoint(name=name, type=kind, service=service, dns_names=dns_names, addresses=addresses, azs=azs,
-                    port=port, timeout_ms=timeout_ms, latency_budget_ms=budget, tls=tls, http=http,
-                    ip_address_type=ip_type)
+    return Endpoint(
+        name=name,
+        type=kind,
+        service=service,
+        dns_names=dns_names,
+        addresses=addresses,
+        azs=azs,
+        port=port,
+        timeout_ms=timeout_ms,
+        latency_budget_ms=budget,
+        tls=tls,
+        http=http,
+        ip_address_type=ip_type,
+    )
 
 
 def _parse_tls(r: _Reader, raw: Any, path: str, kind: str, explicit: bool) -> TlsSettings | None:
@@ -519,8 +557,11 @@ def _parse_tls(r: _Reader, raw: Any, path: str, kind: str, explicit: bool) -> Tl
         if r.base_dir is not None:
             ca_bundle = str(r.base_dir / ca_bundle) if not os.path.isabs(ca_bundle) else ca_bundle
             if not os.access(ca_bundle, os.R_OK):
-                raise r.fail(f"{path}.ca_bundle", "a readable PEM file (relative paths are relative to the "
-                             "topology file)", m["ca_bundle"])
+                raise r.fail(
+                    f"{path}.ca_bundle",
+                    "a readable PEM file (relative paths are relative to the topology file)",
+                    m["ca_bundle"],
+                )
     server_name = r.hostname(m["server_name"], f"{path}.server_name") if m.get("server_name") is not None else None
     return TlsSettings(verify=verify, ca_bundle=ca_bundle, server_name=server_name)
 
@@ -533,12 +574,15 @@ def _parse_http(r: _Reader, raw: Any, path: str) -> HttpSettings | None:
     m = r.mapping(raw, path, _HTTP_KEYS)
     http_path = "/"
     if "path" in m:
-        http_path = r.string(m["path"], f"{path}.path", re.compile(r"^/[\x21-\x7e]*$"),
-                             "a URL path starting with /")
+        http_path = r.string(m["path"], f"{path}.path", re.compile(r"^/[\x21-\x7e]*$"), "a URL path starting with /")
     method = "GET"
     if "method" in m:
-        method = r.string(m["method"], f"{path}.method", re.compile(r"^(GET|HEAD|OPTIONS)$"),
-                          "GET, HEAD or OPTIONS (vpc-verify never changes anything)")
+        method = r.string(
+            m["method"],
+            f"{path}.method",
+            re.compile(r"^(GET|HEAD|OPTIONS)$"),
+            "GET, HEAD or OPTIONS (vpc-verify never changes anything)",
+        )
     status: tuple[int, ...] = (200,)
     if "status" in m:
         raw_status = m["status"]

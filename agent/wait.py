@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.report import Report
+from vpc_verify.report import Report
 
 DEFAULT_INTERVAL_S = 5.0
 
@@ -29,10 +29,16 @@ class WaitResult:
         return self.report.healthy
 
 
-def run_until_healthy(run_once: Callable[[float], Report], timeout_s: float, *, run_deadline_s: float,
-                      interval_s: float = DEFAULT_INTERVAL_S, progress: Callable[[str], None] | None = None,
-                      clock: Callable[[], float] = time.monotonic,
-                      sleep: Callable[[float], None] = time.sleep) -> WaitResult:
+def run_until_healthy(
+    run_once: Callable[[float], Report],
+    timeout_s: float,
+    *,
+    run_deadline_s: float,
+    interval_s: float = DEFAULT_INTERVAL_S,
+    progress: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WaitResult:
     """Call `run_once(deadline_s)` until its report is healthy or `timeout_s` has passed (at least once).
 
     Each run's deadline is the smaller of `run_deadline_s` and the time left, so the wait ends on time.
@@ -60,15 +66,16 @@ def run_until_healthy(run_once: Callable[[float], Report], timeout_s: float, *, 
 
 def _progress_line(report: Report, attempt: int, elapsed: float, pause: float, left: float) -> str:
     bad = [e for e in report.endpoints if not e.healthy]
-    waiting = ", ".join(
-        f"{e.name} ({','.join(sorted({f.code for f in e.findings if f.is_error}))})" for e in bad[:5])
+    waiting = ", ".join(f"{e.name} ({','.join(sorted({f.code for f in e.findings if f.is_error}))})" for e in bad[:5])
     if len(bad) > 5:
         waiting += f", +{len(bad) - 5} more"
     run_level = sorted({f.code for f in report.run_findings if f.is_error})
     if run_level:
         waiting = ", ".join(filter(None, [waiting, f"run ({','.join(run_level)})"]))
-    head = (f"attempt {attempt} ({elapsed:.0f} s): {len(report.endpoints) - len(bad)}/{len(report.endpoints)} "
-            f"healthy; waiting for {waiting}")
+    head = (
+        f"attempt {attempt} ({elapsed:.0f} s): {len(report.endpoints) - len(bad)}/{len(report.endpoints)} "
+        f"healthy; waiting for {waiting}"
+    )
     if left <= 0 or pause <= 0:
         return head + "; out of time"
     return head + f"; next run in {pause:.0f} s, {left:.0f} s left"

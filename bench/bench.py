@@ -38,10 +38,20 @@ def spec_for(n: int) -> dict[str, Any]:
     endpoints = []
     for i in range(n):
         a, b = divmod(i, 250)
-        endpoints.append({"name": f"svc{i}", "service": f"com.amazonaws.us-east-1.svc{i}",
-                          "addresses": [f"10.{1 + a}.{b}.10", f"10.{101 + a}.{b}.20"]})
-    return {"vpc_cidrs": ["10.0.0.0/8"], "latency_budget_ms": 10_000, "timeout_ms": 10_000,
-            "resolver_timeout_ms": 5_000, "endpoints": endpoints}
+        endpoints.append(
+            {
+                "name": f"svc{i}",
+                "service": f"com.amazonaws.us-east-1.svc{i}",
+                "addresses": [f"10.{1 + a}.{b}.10", f"10.{101 + a}.{b}.20"],
+            }
+        )
+    return {
+        "vpc_cidrs": ["10.0.0.0/8"],
+        "latency_budget_ms": 10_000,
+        "timeout_ms": 10_000,
+        "resolver_timeout_ms": 5_000,
+        "endpoints": endpoints,
+    }
 
 
 def child_usage(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -54,27 +64,52 @@ def child_usage(argv: list[str], env: dict[str, str] | None = None) -> dict[str,
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"wall_s": time.perf_counter() - start, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "maxrss_mb": usage.ru_maxrss / 1024, "code": proc.returncode, "stdout": out.decode(errors="replace"),
-            "stderr": err.decode(errors="replace")}
+    return {
+        "wall_s": time.perf_counter() - start,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "maxrss_mb": usage.ru_maxrss / 1024,
+        "code": proc.returncode,
+        "stdout": out.decode(errors="replace"),
+        "stderr": err.decode(errors="replace"),
+    }
 
 
 def measure_cli(topology: Path, concurrency: int) -> dict[str, Any]:
     """`vpc-verify check --format json` on the box, as a user runs it."""
-    r = child_usage([PY, "-m", "agent", "check", "-t", str(topology), "--format", "json",
-                     "--concurrency", str(concurrency), "--deadline", "300", "--log-level", "error"])
+    r = child_usage(
+        [
+            PY,
+            "-m",
+            "vpc_verify",
+            "check",
+            "-t",
+            str(topology),
+            "--format",
+            "json",
+            "--concurrency",
+            str(concurrency),
+            "--deadline",
+            "300",
+            "--log-level",
+            "error",
+        ]
+    )
     report = json.loads(r["stdout"])
     checks = sum(1 for e in report["endpoints"] for a in e["addresses"] if a["tls_ms"] is not None)
     bad = [(e["name"], [f["code"] for f in e["findings"]]) for e in report["endpoints"] if e["findings"]]
-    return {**{k: v for k, v in r.items() if k not in ("stdout", "stderr")}, "checks": checks,
-            "unhealthy": bad[:5], "run_ms": report["duration_ms"]}
+    return {
+        **{k: v for k, v in r.items() if k not in ("stdout", "stderr")},
+        "checks": checks,
+        "unhealthy": bad[:5],
+        "run_ms": report["duration_ms"],
+    }
 
 
 RUN_ONLY = """
 import json, resource, sys, time
-from agent import topology
-from agent.logs import configure
-from agent.run import RunOptions, run
+from vpc_verify import topology
+from vpc_verify.logs import configure
+from vpc_verify.run import RunOptions, run
 configure("error")
 topo = topology.load(sys.argv[1])
 t, c = time.perf_counter(), time.process_time()
@@ -85,7 +120,7 @@ print(json.dumps({"wall_s": time.perf_counter() - t, "cpu_s": time.process_time(
 
 
 def measure_run(topology: Path, concurrency: int) -> dict[str, Any]:
-    """`agent.run.run()` alone, in a child: the CPU of the checks without interpreter start and imports."""
+    """`vpc_verify.run.run()` alone, in a child: the CPU of the checks without interpreter start and imports."""
     r = child_usage([PY, "-c", RUN_ONLY, str(topology), str(concurrency)])
     return json.loads(r["stdout"])
 
@@ -95,8 +130,7 @@ def openssl_floor(address: str, ca: Path, seconds: int) -> dict[str, Any] | None
     binary = shutil.which("openssl")
     if binary is None:
         return None
-    r = child_usage([binary, "s_time", "-connect", f"{address}:443", "-new", "-time", str(seconds),
-                     "-CAfile", str(ca)])
+    r = child_usage([binary, "s_time", "-connect", f"{address}:443", "-new", "-time", str(seconds), "-CAfile", str(ca)])
     m = re.search(r"(\d+) connections in ([\d.]+)s", r["stdout"])
     real = re.search(r"(\d+) connections in (\d+) real seconds", r["stdout"])
     if not m or not real:
@@ -117,14 +151,17 @@ for _ in range({count}):
 """
     r = child_usage([PY, "-c", code])
     base = child_usage([PY, "-c", "import socket, ssl"])
-    return {"handshakes": count, "cpu_ms": (r["cpu_s"] - base["cpu_s"]) / count * 1000,
-            "wall_ms": (r["wall_s"] - base["wall_s"]) / count * 1000}
+    return {
+        "handshakes": count,
+        "cpu_ms": (r["cpu_s"] - base["cpu_s"]) / count * 1000,
+        "wall_ms": (r["wall_s"] - base["wall_s"]) / count * 1000,
+    }
 
 
 FIRST_PROBE = """
 import os, sys, time
 t_exec = float(os.environ["BENCH_T0"])
-import checks.dns as d
+import vpc_verify.checks.dns as d
 real = d.resolve
 async def first(spec):
     if not getattr(first, "seen", False):
@@ -133,19 +170,23 @@ async def first(spec):
         print(f"FIRST_PROBE_MS {ms:.1f} boto3={'boto3' in sys.modules}", file=sys.stderr, flush=True)
     return await real(spec)
 d.resolve = first
-import agent.run
-agent.run.dns.resolve = first
+import vpc_verify.run
+vpc_verify.run.dns.resolve = first
 """
 
 
 def cold_start(topology: Path, mode: str, env_extra: dict[str, str] | None = None) -> dict[str, Any]:
     """Process start (exec) to the first DNS question, for the CLI or the Lambda handler."""
     if mode == "cli":
-        body = FIRST_PROBE + f"from agent.cli import main\nmain(['check', '-t', {str(topology)!r}, '--format', " \
-                             f"'json', '--log-level', 'error'])\n"
+        body = (
+            FIRST_PROBE + f"from vpc_verify.cli import main\nmain(['check', '-t', {str(topology)!r}, '--format', "
+            f"'json', '--log-level', 'error'])\n"
+        )
     else:
-        body = FIRST_PROBE + f"""
-sys.path.insert(0, {str(ROOT / 'lambda')!r})
+        body = (
+            FIRST_PROBE
+            + f"""
+sys.path.insert(0, {str(ROOT / "lambda")!r})
 os.environ["VPC_VERIFY_TOPOLOGY_FILE"] = {str(topology)!r}
 os.environ["VPC_VERIFY_PUBLISH"] = "none"
 import handler
@@ -154,6 +195,7 @@ class Ctx:
     def get_remaining_time_in_millis(self): return 60000
 handler.handler({{}}, Ctx())
 """
+        )
     samples = []
     boto = False
     for _ in range(5):
@@ -170,9 +212,26 @@ handler.handler({{}}, Ctx())
 
 def put_metric_calls(topology: Path) -> dict[str, Any]:
     """What `--dry-run` says a run of this topology publishes."""
-    done = subprocess.run([PY, "-m", "agent", "check", "-t", str(topology), "--dry-run", "--publish",
-                           "cloudwatch", "--format", "json", "--log-level", "error"],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [
+            PY,
+            "-m",
+            "vpc_verify",
+            "check",
+            "-t",
+            str(topology),
+            "--dry-run",
+            "--publish",
+            "cloudwatch",
+            "--format",
+            "json",
+            "--log-level",
+            "error",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     datums = re.search(r"(\d+) datums?", done.stderr)
     calls = re.search(r"(\d+) PutMetricData call", done.stderr)
     return {"datums": int(datums.group(1)) if datums else None, "calls": int(calls.group(1)) if calls else None}
@@ -190,9 +249,9 @@ def main() -> int:
 
     os.environ.update(emulator.FAKE_ENV)
     netns.enter()
-    from agent import topology as topology_mod
     from tests.testbed.box import Box
     from tests.testbed.spec import parse
+    from vpc_verify import topology as topology_mod
 
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "runs": []}
     with tempfile.TemporaryDirectory(prefix="vpc-verify-bench-") as tmp:
@@ -205,10 +264,18 @@ def main() -> int:
                 # The floor is the least the work can cost: the best of three, as the box shares two cores.
                 floors = [openssl_floor(first.addresses[0], box.ca_bundle, 2) for _ in range(3)]
                 floor_c = min((f for f in floors if f), key=lambda f: f["cpu_ms"], default=None)
-                floor_py = min((python_floor(first.addresses[0], first.dns_name, box.ca_bundle, 500)
-                                for _ in range(3)), key=lambda f: f["cpu_ms"])
-                row: dict[str, Any] = {"n": n, "addresses": 2 * n, "cli": cli, "openssl_floor": floor_c,
-                                       "python_floor": floor_py, "publish": put_metric_calls(topo)}
+                floor_py = min(
+                    (python_floor(first.addresses[0], first.dns_name, box.ca_bundle, 500) for _ in range(3)),
+                    key=lambda f: f["cpu_ms"],
+                )
+                row: dict[str, Any] = {
+                    "n": n,
+                    "addresses": 2 * n,
+                    "cli": cli,
+                    "openssl_floor": floor_c,
+                    "python_floor": floor_py,
+                    "publish": put_metric_calls(topo),
+                }
                 row["cli"]["cpu_ms_per_check"] = cli["cpu_s"] / max(1, cli["checks"]) * 1000
                 row["run"] = measure_run(topo, args.concurrency)
                 row["run"]["cpu_ms_per_check"] = row["run"]["cpu_s"] / max(1, cli["checks"]) * 1000
@@ -243,33 +310,47 @@ def print_table(results: dict[str, Any]) -> None:
     for r in results["runs"]:
         cli, fc, fp = r["cli"], r["openssl_floor"], r["python_floor"]
         print(f"\nN = {r['n']} endpoints, {r['addresses']} addresses (DNS chain + TCP + TLS each)")
-        print(f"  vpc-verify check   wall {cli['wall_s']:.2f} s (run {cli['run_ms'] / 1000:.2f} s)  "
-              f"cpu {cli['cpu_s']:.2f} s = {cli['cpu_ms_per_check']:.3f} ms/check  peak RSS {cli['maxrss_mb']:.0f} MB"
-              f"  checks ok {cli['checks']}")
+        print(
+            f"  vpc-verify check   wall {cli['wall_s']:.2f} s (run {cli['run_ms'] / 1000:.2f} s)  "
+            f"cpu {cli['cpu_s']:.2f} s = {cli['cpu_ms_per_check']:.3f} ms/check  peak RSS {cli['maxrss_mb']:.0f} MB"
+            f"  checks ok {cli['checks']}"
+        )
         run = r["run"]
-        print(f"  run() alone        wall {run['wall_s']:.2f} s  cpu {run['cpu_s']:.2f} s = "
-              f"{run['cpu_ms_per_check']:.3f} ms/check  peak RSS {run['maxrss_mb']:.0f} MB")
+        print(
+            f"  run() alone        wall {run['wall_s']:.2f} s  cpu {run['cpu_s']:.2f} s = "
+            f"{run['cpu_ms_per_check']:.3f} ms/check  peak RSS {run['maxrss_mb']:.0f} MB"
+        )
         if cli["unhealthy"]:
             print(f"  (unhealthy endpoints seen: {cli['unhealthy']})")
         if fc:
-            print(f"  openssl s_time     cpu {fc['cpu_ms']:.3f} ms/handshake, wall {fc['wall_ms']:.3f} ms/handshake "
-                  f"-> {r['floor_wall_s']:.2f} s for {r['addresses']}")
-            print(f"  ratios             cpu/check vs floor: CLI {r['ratio_cpu_vs_openssl']:.2f}x, run() "
-                  f"{r['ratio_run_cpu_vs_openssl']:.2f}x (target <= 1.5)   wall vs floor "
-                  f"{r['ratio_wall_vs_openssl']:.2f}x (target <= 1.5)")
-        print(f"  python blocking    cpu {fp['cpu_ms']:.3f} ms/handshake  (ours: "
-              f"{r['ratio_cpu_vs_python_blocking']:.2f}x)")
+            print(
+                f"  openssl s_time     cpu {fc['cpu_ms']:.3f} ms/handshake, wall {fc['wall_ms']:.3f} ms/handshake "
+                f"-> {r['floor_wall_s']:.2f} s for {r['addresses']}"
+            )
+            print(
+                f"  ratios             cpu/check vs floor: CLI {r['ratio_cpu_vs_openssl']:.2f}x, run() "
+                f"{r['ratio_run_cpu_vs_openssl']:.2f}x (target <= 1.5)   wall vs floor "
+                f"{r['ratio_wall_vs_openssl']:.2f}x (target <= 1.5)"
+            )
+        print(
+            f"  python blocking    cpu {fp['cpu_ms']:.3f} ms/handshake  (ours: "
+            f"{r['ratio_cpu_vs_python_blocking']:.2f}x)"
+        )
         pub = r["publish"]
         if pub["datums"] is not None:
-            print(f"  publish            {pub['datums']} datums -> {pub['calls']} PutMetricData calls "
-                  f"(ceil = {math.ceil(pub['datums'] / 1000)})")
+            print(
+                f"  publish            {pub['datums']} datums -> {pub['calls']} PutMetricData calls "
+                f"(ceil = {math.ceil(pub['datums'] / 1000)})"
+            )
         if "cold_start" in r:
             for k, v in r["cold_start"].items():
                 if "error" in v:
                     print(f"  cold start {k:<13} error: {v['error']}")
                 else:
-                    print(f"  cold start {k:<13} exec -> first probe {v['median_ms']:.0f} ms (median of 5), "
-                          f"boto3 imported: {v['boto3_imported']}")
+                    print(
+                        f"  cold start {k:<13} exec -> first probe {v['median_ms']:.0f} ms (median of 5), "
+                        f"boto3 imported: {v['boto3_imported']}"
+                    )
     rusage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"\n(bench process itself: {rusage.ru_maxrss / 1024:.0f} MB)")
 

@@ -42,14 +42,14 @@ def fds() -> int:
 
 def soak(runs: int, warmup: int, inside: bool) -> dict[str, object]:
     """Run the loop `runs` times with faults; return the figures."""
-    from agent.logs import configure
-    from agent.loop import AgentLoop, LoopConfig
-    from agent.publish.cloudwatch import CloudWatchPublisher, RetryPolicy, make_client
-    from agent.report import Report
-    from agent.run import RunOptions, run_async
-    from agent.topology import Topology
     from tests.publish.helpers import OutageProxy
     from tests.testbed import emulator
+    from vpc_verify.logs import configure
+    from vpc_verify.loop import AgentLoop, LoopConfig
+    from vpc_verify.publish.cloudwatch import CloudWatchPublisher, RetryPolicy, make_client
+    from vpc_verify.report import Report
+    from vpc_verify.run import RunOptions, run_async
+    from vpc_verify.topology import Topology
 
     configure("error")
     work = Path(tempfile.mkdtemp(prefix="vpc-verify-soak-"))
@@ -62,20 +62,44 @@ def soak(runs: int, warmup: int, inside: bool) -> dict[str, object]:
             from tests.testbed.box import Box
             from tests.testbed.spec import parse
 
-            box = Box(parse({"endpoints": [
-                {"name": "billing", "type": "service", "dns_name": "billing.internal.example.com",
-                 "addresses": ["10.0.1.10"]},
-                {"name": "closed", "type": "service", "dns_name": "closed.internal.example.com",
-                 "addresses": ["10.0.1.11"], "fault": "closed"},
-                {"name": "missing", "type": "service", "dns_name": "missing.internal.example.com",
-                 "addresses": ["10.0.1.12"], "fault": "nxdomain"}]}), work / "box")
+            box = Box(
+                parse(
+                    {
+                        "endpoints": [
+                            {
+                                "name": "billing",
+                                "type": "service",
+                                "dns_name": "billing.internal.example.com",
+                                "addresses": ["10.0.1.10"],
+                            },
+                            {
+                                "name": "closed",
+                                "type": "service",
+                                "dns_name": "closed.internal.example.com",
+                                "addresses": ["10.0.1.11"],
+                                "fault": "closed",
+                            },
+                            {
+                                "name": "missing",
+                                "type": "service",
+                                "dns_name": "missing.internal.example.com",
+                                "addresses": ["10.0.1.12"],
+                                "fault": "nxdomain",
+                            },
+                        ]
+                    }
+                ),
+                work / "box",
+            )
             box.start()
             topo = box.write_topology()
         else:  # no namespace: DNS faults only, nothing is probed outside loopback
             topo = work / "topology.yaml"
-            topo.write_text("version: 1\nregion: us-east-1\nresolver: {nameservers: [127.0.0.1], port: 1, "
-                            "timeout_ms: 200}\nendpoints:\n  - name: billing\n    type: service\n"
-                            "    dns_names: [billing.example.com]\n")
+            topo.write_text(
+                "version: 1\nregion: us-east-1\nresolver: {nameservers: [127.0.0.1], port: 1, "
+                "timeout_ms: 200}\nendpoints:\n  - name: billing\n    type: service\n"
+                "    dns_names: [billing.example.com]\n"
+            )
 
         count = 0
 
@@ -89,12 +113,26 @@ def soak(runs: int, warmup: int, inside: bool) -> dict[str, object]:
             return await run_async(topology, options)
 
         client = make_client("us-east-1", endpoint_url=proxy.url, read_timeout_s=0.2, connect_timeout_s=0.2)
-        publisher = CloudWatchPublisher("Soak", client=client, buffer_cap=200, sleep=lambda s: None,
-                                        retry=RetryPolicy(attempts=2), rng=random.Random(1))
-        config = LoopConfig(topology_path=str(topo), interval_s=0.0, deadline_s=1.0, state_file=str(work / "r.json"),
-                            publish="cloudwatch", namespace="Soak", max_runs=1, buffer_cap=200)
+        publisher = CloudWatchPublisher(
+            "Soak",
+            client=client,
+            buffer_cap=200,
+            sleep=lambda s: None,
+            retry=RetryPolicy(attempts=2),
+            rng=random.Random(1),
+        )
+        config = LoopConfig(
+            topology_path=str(topo),
+            interval_s=0.0,
+            deadline_s=1.0,
+            state_file=str(work / "r.json"),
+            publish="cloudwatch",
+            namespace="Soak",
+            max_runs=1,
+            buffer_cap=200,
+        )
         loop = AgentLoop(config, run_fn=faulty, publisher=publisher)
-        import agent.loop as loop_mod
+        import vpc_verify.loop as loop_mod
 
         loop_mod._RUN_GUARD_S = 0.2
         outage_modes = ["pass", "503", "throttle", "timeout", "reset", "pass", "pass"]
@@ -104,8 +142,9 @@ def soak(runs: int, warmup: int, inside: bool) -> dict[str, object]:
         async def drive() -> None:
             for i in range(runs):
                 proxy.mode = outage_modes[(i // 10) % len(outage_modes)]
-                loop.config = LoopConfig(**{**{f: getattr(config, f) for f in config.__dataclass_fields__},
-                                            "max_runs": i + 1})
+                loop.config = LoopConfig(
+                    **{**{f: getattr(config, f) for f in config.__dataclass_fields__}, "max_runs": i + 1}
+                )
                 await loop.run_forever()
                 if i + 1 == warmup or (i + 1) % 20 == 0 or i + 1 == runs:
                     gc.collect()
@@ -115,11 +154,22 @@ def soak(runs: int, warmup: int, inside: bool) -> dict[str, object]:
         elapsed = time.monotonic() - t0
         base = next(s for s in samples if s[0] >= warmup)
         last = samples[-1]
-        return {"runs": loop.state.runs, "failures": loop.state.failures, "netns": inside,
-                "seconds": round(elapsed, 1), "rss_kb_after_warmup": base[1], "rss_kb_end": last[1],
-                "rss_growth_kb": last[1] - base[1], "fds_after_warmup": base[2], "fds_end": last[2],
-                "fd_growth": last[2] - base[2], "metrics_dropped": publisher.dropped_total,
-                "metrics_buffered": len(publisher.buffer), "proxy": dict(proxy.seen), "samples": samples}
+        return {
+            "runs": loop.state.runs,
+            "failures": loop.state.failures,
+            "netns": inside,
+            "seconds": round(elapsed, 1),
+            "rss_kb_after_warmup": base[1],
+            "rss_kb_end": last[1],
+            "rss_growth_kb": last[1] - base[1],
+            "fds_after_warmup": base[2],
+            "fds_end": last[2],
+            "fd_growth": last[2] - base[2],
+            "metrics_dropped": publisher.dropped_total,
+            "metrics_buffered": len(publisher.buffer),
+            "proxy": dict(proxy.seen),
+            "samples": samples,
+        }
     finally:
         proxy.close()
         emu.stop()
@@ -149,14 +199,21 @@ def main() -> int:
     if args.json:
         print(json.dumps(figures))
         return 0
-    print(f"soak: {figures['runs']} runs ({figures['failures']} failed by injection) in {figures['seconds']} s, "
-          f"netns={figures['netns']}")
-    print(f"  RSS  after warm-up {figures['rss_kb_after_warmup']} KiB, end {figures['rss_kb_end']} KiB, "
-          f"growth {figures['rss_growth_kb']} KiB")
-    print(f"  fds  after warm-up {figures['fds_after_warmup']}, end {figures['fds_end']}, "
-          f"growth {figures['fd_growth']}")
-    print(f"  metrics dropped {figures['metrics_dropped']}, buffered at end {figures['metrics_buffered']}, "
-          f"proxy faults {figures['proxy']}")
+    print(
+        f"soak: {figures['runs']} runs ({figures['failures']} failed by injection) in {figures['seconds']} s, "
+        f"netns={figures['netns']}"
+    )
+    print(
+        f"  RSS  after warm-up {figures['rss_kb_after_warmup']} KiB, end {figures['rss_kb_end']} KiB, "
+        f"growth {figures['rss_growth_kb']} KiB"
+    )
+    print(
+        f"  fds  after warm-up {figures['fds_after_warmup']}, end {figures['fds_end']}, growth {figures['fd_growth']}"
+    )
+    print(
+        f"  metrics dropped {figures['metrics_dropped']}, buffered at end {figures['metrics_buffered']}, "
+        f"proxy faults {figures['proxy']}"
+    )
     print("  samples (run, RSS KiB, fds): " + " ".join(f"{r}:{m}/{f}" for r, m, f in figures["samples"]))  # type: ignore[union-attr]
     return 0
 

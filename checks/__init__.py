@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from checks import dns, http, tcp, tls
+from vpc_verify.checks import dns, http, tcp, tls
 
 PROBES: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "dns": dns.resolve,

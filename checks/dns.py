@@ -23,8 +23,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from checks import dnswire
-from checks.dnswire import AAAA, CNAME, Answer, WireError
+from vpc_verify.checks import dnswire
+from vpc_verify.checks.dnswire import AAAA, CNAME, Answer, WireError
 
 _MAX_CHAIN = 16
 _RECV = 65535
@@ -83,8 +83,16 @@ async def resolve(spec: DnsSpec) -> DnsResult:
         return DnsResult(spec.name, DnsStatus.ERROR, "", (), (), 0.0, error=f"not a valid DNS name: {exc}")
     nameservers = spec.nameservers or system_nameservers()
     if not nameservers:
-        return DnsResult(spec.name, DnsStatus.ERROR, "", (), (), 0.0, nameserver="system",
-                         error="no nameserver configured (/etc/resolv.conf has none)")
+        return DnsResult(
+            spec.name,
+            DnsStatus.ERROR,
+            "",
+            (),
+            (),
+            0.0,
+            nameserver="system",
+            error="no nameserver configured (/etc/resolv.conf has none)",
+        )
     types = tuple(t for t, asked in ((dnswire.A, spec.ipv4), (AAAA, spec.ipv6)) if asked) or (dnswire.A,)
     per_server = spec.timeout_s / len(nameservers)
     result: DnsResult | None = None
@@ -114,8 +122,9 @@ class _Failure:
     error: str
 
 
-def _result(asked: str, name: str, types: tuple[int, ...], outcomes: list[Answer | _Failure], where: str,
-            ms: float) -> DnsResult:
+def _result(
+    asked: str, name: str, types: tuple[int, ...], outcomes: list[Answer | _Failure], where: str, ms: float
+) -> DnsResult:
     first = outcomes[0]
     if isinstance(first, _Failure):
         return DnsResult(asked, first.status, "", (), (), ms, nameserver=where, error=first.error)
@@ -130,8 +139,9 @@ def _result(asked: str, name: str, types: tuple[int, ...], outcomes: list[Answer
             continue
         walked = _walk(outcome, name, rdtype)
         if isinstance(walked, str):
-            return DnsResult(asked, DnsStatus.ERROR, _rcode_text(outcome.rcode), (), (), ms,
-                             nameserver=where, error=walked)
+            return DnsResult(
+                asked, DnsStatus.ERROR, _rcode_text(outcome.rcode), (), (), ms, nameserver=where, error=walked
+            )
         addresses, names, ttl = walked
         answers.extend(a for a in addresses if a not in answers)
         if len(names) > len(chain):
@@ -145,8 +155,17 @@ def _result(asked: str, name: str, types: tuple[int, ...], outcomes: list[Answer
     status = DnsStatus.OK if answers else _RCODE_STATUS.get(first.rcode, DnsStatus.ERROR)
     if status is DnsStatus.ERROR:
         errors.append(f"rcode {rcode_text}")
-    return DnsResult(asked, status, rcode_text, tuple(answers), chain, ms, nameserver=where,
-                     error="; ".join(errors), ttl=min(ttls) if ttls else None)
+    return DnsResult(
+        asked,
+        status,
+        rcode_text,
+        tuple(answers),
+        chain,
+        ms,
+        nameserver=where,
+        error="; ".join(errors),
+        ttl=min(ttls) if ttls else None,
+    )
 
 
 _RCODE_STATUS: dict[int, DnsStatus] = {
@@ -180,15 +199,18 @@ async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float) 
                 try:
                     answer = dnswire.parse(wire, qid, name, rdtype)
                 except WireError as exc:
-                    return _Failure(DnsStatus.ERROR, f"malformed response from {where}:{port}: {exc} "
-                                    f"({dnswire.why_malformed(wire)})")
+                    return _Failure(
+                        DnsStatus.ERROR,
+                        f"malformed response from {where}:{port}: {exc} ({dnswire.why_malformed(wire)})",
+                    )
                 if answer is not None:
                     break
     except TimeoutError:
         return _Failure(DnsStatus.TIMEOUT, f"no response from {where}:{port} within {timeout_s * 1000:.0f} ms")
     except ConnectionRefusedError:
-        return _Failure(DnsStatus.TIMEOUT, f"nothing answers DNS on {where}:{port} (ICMP port unreachable): "
-                        "the resolver is down")
+        return _Failure(
+            DnsStatus.TIMEOUT, f"nothing answers DNS on {where}:{port} (ICMP port unreachable): the resolver is down"
+        )
     except OSError as exc:
         # No route, a local firewall: the question never reached a resolver, so no answer came (a timeout,
         # as a client would see it), not a resolver that failed.
@@ -205,8 +227,10 @@ async def _ask_tcp(name: str, rdtype: int, where: str, port: int, timeout_s: flo
     try:
         response = await dns.asyncquery.tcp(query, where, timeout=timeout_s, port=port)
     except dns.exception.Timeout:
-        return _Failure(DnsStatus.TIMEOUT, f"the answer was truncated and TCP to {where}:{port} "
-                        f"did not answer within {timeout_s * 1000:.0f} ms")
+        return _Failure(
+            DnsStatus.TIMEOUT,
+            f"the answer was truncated and TCP to {where}:{port} did not answer within {timeout_s * 1000:.0f} ms",
+        )
     except (OSError, EOFError) as exc:
         return _Failure(DnsStatus.ERROR, f"the answer was truncated and TCP to {where}:{port} failed: {exc}")
     except (dns.exception.DNSException, ValueError) as exc:

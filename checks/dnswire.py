@@ -55,8 +55,9 @@ def normal(name: str) -> str:
 
 @functools.lru_cache(maxsize=8192)
 def _template(name: str, rdtype: int) -> bytes:
-    q = dns.message.make_query(dns.name.from_text(name), dns.rdatatype.RdataType.make(rdtype), use_edns=0,
-                               payload=EDNS_PAYLOAD)
+    q = dns.message.make_query(
+        dns.name.from_text(name), dns.rdatatype.RdataType.make(rdtype), use_edns=0, payload=EDNS_PAYLOAD
+    )
     return bytes(q.to_wire())
 
 
@@ -78,7 +79,7 @@ def parse(wire: bytes, qid: int, name: str, rdtype: int) -> Answer | None:
         offset = 12
         if qdcount:
             qname, offset = _name(wire, offset)
-            qtype = int.from_bytes(wire[offset:offset + 2], "big")
+            qtype = int.from_bytes(wire[offset : offset + 2], "big")
             offset += 4
             if qname != normal(name) or qtype != rdtype:
                 return None
@@ -130,7 +131,7 @@ def _name(wire: bytes, offset: int) -> tuple[str, int]:
             continue
         if size & 0xC0:
             raise WireError(f"an unknown label type {size:#x}")
-        label = wire[offset + 1:offset + 1 + size]
+        label = wire[offset + 1 : offset + 1 + size]
         if len(label) != size:
             raise WireError("a label runs past the end of the message")
         length += size + 1

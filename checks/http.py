@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from checks import trust
+from vpc_verify.checks import trust
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +60,9 @@ async def request(spec: HttpSpec) -> HttpResult:
 
     start = time.perf_counter()
     try:
-        verify: ssl.SSLContext | bool = (trust.client_context(spec.verify, spec.ca_bundle)
-                                         if spec.scheme == "https" else False)
+        verify: ssl.SSLContext | bool = (
+            trust.client_context(spec.verify, spec.ca_bundle) if spec.scheme == "https" else False
+        )
     except (OSError, ssl.SSLError, ValueError) as exc:
         return HttpResult(HttpStatus.FAILED, None, 0.0, error=f"cannot load the trust store {spec.ca_bundle}: {exc}")
     marks: dict[str, float] = {}
@@ -83,19 +84,31 @@ async def request(spec: HttpSpec) -> HttpResult:
     timeout = httpx.Timeout(spec.timeout_s)
     try:
         async with asyncio.timeout(spec.timeout_s):
-            async with httpx.AsyncClient(verify=verify, timeout=timeout, trust_env=False,
-                                         follow_redirects=False) as client:
+            async with httpx.AsyncClient(
+                verify=verify, timeout=timeout, trust_env=False, follow_redirects=False
+            ) as client:
                 response = await client.request(spec.method, url, headers=headers, extensions=extensions)
                 await response.aread()
     except (TimeoutError, httpx.TimeoutException):
-        return HttpResult(HttpStatus.TIMEOUT, None, _ms(start), *_phases(marks, start),
-                          error=f"no complete response within {spec.timeout_s * 1000:.0f} ms")
+        return HttpResult(
+            HttpStatus.TIMEOUT,
+            None,
+            _ms(start),
+            *_phases(marks, start),
+            error=f"no complete response within {spec.timeout_s * 1000:.0f} ms",
+        )
     except httpx.HTTPError as exc:
-        return HttpResult(HttpStatus.FAILED, None, _ms(start), *_phases(marks, start),
-                          error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        return HttpResult(
+            HttpStatus.FAILED,
+            None,
+            _ms(start),
+            *_phases(marks, start),
+            error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+        )
     except (OSError, ssl.SSLError, ValueError) as exc:
-        return HttpResult(HttpStatus.FAILED, None, _ms(start), *_phases(marks, start),
-                          error=f"{type(exc).__name__}: {exc}")
+        return HttpResult(
+            HttpStatus.FAILED, None, _ms(start), *_phases(marks, start), error=f"{type(exc).__name__}: {exc}"
+        )
     return HttpResult(HttpStatus.OK, response.status_code, _ms(start), *_phases(marks, start))
 
 

@@ -44,8 +44,9 @@ class TcpResult:
     error: str = ""
 
 
-_UNREACHABLE = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN,
-                          errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT})
+_UNREACHABLE = frozenset(
+    {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
+)
 
 
 async def connect(spec: TcpSpec) -> TcpResult:

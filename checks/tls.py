@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from checks import tcp, trust
-from checks.tcp import TcpResult, TcpSpec
+from vpc_verify.checks import tcp, trust
+from vpc_verify.checks.tcp import TcpResult, TcpSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,13 +99,18 @@ async def handshake_over(sock: socket.socket, tcp_result: TcpResult, spec: TlsSp
         return await _verify_failure(spec, tcp_result, exc, ms)
     except TimeoutError:
         sock.close()
-        return TlsResult(tcp_result, TlsStatus.TIMEOUT, handshake_ms=(time.perf_counter() - start) * 1000.0,
-                         error=f"no TLS handshake within {spec.timeout_s * 1000:.0f} ms (the server accepted the "
-                         "connection but did not complete the handshake)")
+        return TlsResult(
+            tcp_result,
+            TlsStatus.TIMEOUT,
+            handshake_ms=(time.perf_counter() - start) * 1000.0,
+            error=f"no TLS handshake within {spec.timeout_s * 1000:.0f} ms (the server accepted the "
+            "connection but did not complete the handshake)",
+        )
     except (ssl.SSLError, OSError, _Closed) as exc:
         sock.close()
-        return TlsResult(tcp_result, TlsStatus.FAILED, handshake_ms=(time.perf_counter() - start) * 1000.0,
-                         error=_describe(exc))
+        return TlsResult(
+            tcp_result, TlsStatus.FAILED, handshake_ms=(time.perf_counter() - start) * 1000.0, error=_describe(exc)
+        )
     except BaseException:
         sock.close()
         raise
@@ -137,14 +142,18 @@ async def _handshake_on(sock: socket.socket, ctx: ssl.SSLContext, server_name: s
     return obj
 
 
-async def _verify_failure(spec: TlsSpec, tcp_result: TcpResult, exc: ssl.SSLCertVerificationError,
-                          ms: float) -> TlsResult:
+async def _verify_failure(
+    spec: TlsSpec, tcp_result: TcpResult, exc: ssl.SSLCertVerificationError, ms: float
+) -> TlsResult:
     code = exc.verify_code
     status = TlsStatus.NAME_MISMATCH if code in _NAME_MISMATCH_CODES else TlsStatus.UNTRUSTED
     # Name mismatch: the chain verified, so a handshake without the name check gives the parsed certificate.
     # Untrusted: only an unverified handshake gets the certificate, as DER.
-    ctx = (trust.client_context(True, spec.ca_bundle, check_hostname=False) if status is TlsStatus.NAME_MISMATCH
-           else trust.client_context(False))
+    ctx = (
+        trust.client_context(True, spec.ca_bundle, check_hostname=False)
+        if status is TlsStatus.NAME_MISMATCH
+        else trust.client_context(False)
+    )
     facts: dict[str, Any] = {}
     sock, _ = await tcp.open_socket(TcpSpec(spec.address, spec.port, spec.timeout_s))
     if sock is not None:
@@ -155,14 +164,21 @@ async def _verify_failure(spec: TlsSpec, tcp_result: TcpResult, exc: ssl.SSLCert
             pass
         finally:
             sock.close()
-    return TlsResult(tcp_result, status, handshake_ms=ms, verify_code=code,
-                     error=exc.verify_message or _describe(exc), **facts)
+    return TlsResult(
+        tcp_result, status, handshake_ms=ms, verify_code=code, error=exc.verify_message or _describe(exc), **facts
+    )
 
 
 def _success(tcp_result: TcpResult, obj: ssl.SSLObject, ms: float) -> TlsResult:
     cipher = obj.cipher()
-    return TlsResult(tcp_result, TlsStatus.OK, handshake_ms=ms, version=obj.version() or "",
-                     cipher=cipher[0] if cipher else "", **_cert_facts(obj))
+    return TlsResult(
+        tcp_result,
+        TlsStatus.OK,
+        handshake_ms=ms,
+        version=obj.version() or "",
+        cipher=cipher[0] if cipher else "",
+        **_cert_facts(obj),
+    )
 
 
 def _cert_facts(obj: ssl.SSLObject) -> dict[str, Any]:
@@ -180,7 +196,7 @@ def _cert_facts(obj: ssl.SSLObject) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1024)
 def _iso_time(openssl_time: str) -> str:
-    """"Jun  1 12:00:00 2027 GMT" as ISO-8601 UTC (cached: strptime is a tenth of a handshake's Python cost)."""
+    """ "Jun  1 12:00:00 2027 GMT" as ISO-8601 UTC (cached: strptime is a tenth of a handshake's Python cost)."""
     return dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(openssl_time), dt.UTC).isoformat()
 
 
@@ -194,11 +210,15 @@ def _der_facts(der: bytes) -> dict[str, Any]:
         try:
             san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
             names = tuple(san.get_values_for_type(x509.DNSName)) + tuple(
-                str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+                str(ip) for ip in san.get_values_for_type(x509.IPAddress)
+            )
         except x509.ExtensionNotFound:
             names = ()
-        return {"cert_subject": cert.subject.rfc4514_string(), "cert_names": names,
-                "cert_not_after": cert.not_valid_after_utc.isoformat()}
+        return {
+            "cert_subject": cert.subject.rfc4514_string(),
+            "cert_names": names,
+            "cert_not_after": cert.not_valid_after_utc.isoformat(),
+        }
     except Exception:  # a certificate we cannot parse is evidence-less, not a crash
         return {}
 

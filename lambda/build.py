@@ -1,4 +1,5 @@
-"""Build the Lambda zip: handler.py at the root, agent/, checks/ and the pinned dependencies (not boto3).
+"""Build the Lambda zip: handler.py at the root, the project's own wheel unpacked (vpc_verify/ and its
+dist-info, exactly what `pip install vpc-verify` installs) and the pinned dependencies (not boto3).
 
     python lambda/build.py --arch x86_64            # -> lambda/dist/vpc-verify-lambda-x86_64.zip
     python lambda/build.py --arch arm64 --topology topology.yaml
@@ -40,29 +41,89 @@ def wheelhouse_default() -> Path:
 
 
 def _platform_args(arch: str, python_version: str) -> list[str]:
-    return ["--only-binary=:all:", "--platform", PLATFORMS[arch], "--python-version", python_version,
-            "--implementation", "cp"]
+    return [
+        "--only-binary=:all:",
+        "--platform",
+        PLATFORMS[arch],
+        "--python-version",
+        python_version,
+        "--implementation",
+        "cp",
+    ]
 
 
 def fetch(wheelhouse: Path, arch: str, python_version: str, requirements: Path) -> None:
     """Download the pinned wheels for the target platform into `wheelhouse` (needs PyPI)."""
     wheelhouse.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
-           *_platform_args(arch, python_version), "--dest", str(wheelhouse), "-r", str(requirements)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-deps",
+        *_platform_args(arch, python_version),
+        "--dest",
+        str(wheelhouse),
+        "-r",
+        str(requirements),
+    ]
     subprocess.run(cmd, check=True)
 
 
-def install_dependencies(target: Path, arch: str, python_version: str, requirements: Path,
-                         wheelhouse: Path | None = None) -> None:
+def install_dependencies(
+    target: Path, arch: str, python_version: str, requirements: Path, wheelhouse: Path | None = None
+) -> None:
     """Install the pinned requirements for the target platform into `target` from the wheelhouse (no .pyc);
     fetch them first when the wheelhouse lacks one."""
     wheelhouse = wheelhouse or wheelhouse_default()
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-           "--no-compile", "--no-index", "--find-links", str(wheelhouse), *_platform_args(arch, python_version),
-           "--target", str(target), "-r", str(requirements)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-deps",
+        "--no-compile",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        *_platform_args(arch, python_version),
+        "--target",
+        str(target),
+        "-r",
+        str(requirements),
+    ]
     if subprocess.run(cmd, capture_output=True).returncode != 0:
         fetch(wheelhouse, arch, python_version, requirements)
         subprocess.run(cmd, check=True)
+
+
+def unpack_project_wheel(target: Path) -> None:
+    """Build this tree's wheel (the same one users install) and unpack it into `target`.
+
+    One packaging path serves both artifacts: a module missing from the wheel is missing from the zip too,
+    and the Lambda test catches it.
+    """
+    with tempfile.TemporaryDirectory(prefix="vpc-verify-wheel-") as tmp:
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            tmp,
+            str(ROOT),
+        ]
+        subprocess.run(cmd, check=True, capture_output=True)
+        (wheel,) = Path(tmp).glob("vpc_verify-*.whl")
+        with zipfile.ZipFile(wheel) as zf:
+            zf.extractall(target)
 
 
 def package_files(deps: Path, topology: Path | None) -> Iterator[tuple[str, Path]]:
@@ -70,8 +131,6 @@ def package_files(deps: Path, topology: Path | None) -> Iterator[tuple[str, Path
     yield "handler.py", ROOT / "lambda" / "handler.py"
     if topology is not None:
         yield "topology.yaml", topology
-    for package in ("agent", "checks"):
-        yield from _tree(ROOT / package, package)
     yield from _tree(deps, "")
 
 
@@ -110,12 +169,20 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def build(arch: str, out: Path, *, python_version: str = "3.13", topology: Path | None = None,
-          requirements: Path = ROOT / "lambda" / "requirements.txt", wheelhouse: Path | None = None) -> Path:
+def build(
+    arch: str,
+    out: Path,
+    *,
+    python_version: str = "3.13",
+    topology: Path | None = None,
+    requirements: Path = ROOT / "lambda" / "requirements.txt",
+    wheelhouse: Path | None = None,
+) -> Path:
     """Build the zip for `arch` at `out` and return its path."""
     with tempfile.TemporaryDirectory(prefix="vpc-verify-lambda-") as tmp:
         deps = Path(tmp) / "deps"
         install_dependencies(deps, arch, python_version, requirements, wheelhouse)
+        unpack_project_wheel(deps)
         for leftover in ("bin",):
             shutil.rmtree(deps / leftover, ignore_errors=True)
         files = list(package_files(deps, topology))
@@ -132,24 +199,37 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: build one zip and print its path, size and sha256."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", choices=sorted(PLATFORMS), default="x86_64")
-    p.add_argument("--python", default="3.13",
-                   help="the Lambda runtime's Python version (default 3.13, as in template.yaml)")
+    p.add_argument(
+        "--python", default="3.13", help="the Lambda runtime's Python version (default 3.13, as in template.yaml)"
+    )
     p.add_argument("--topology", type=Path, default=None, help="package this topology file as topology.yaml")
-    p.add_argument("-o", "--out", type=Path, default=None,
-                   help="the zip (default lambda/dist/vpc-verify-lambda-ARCH.zip)")
-    p.add_argument("--wheelhouse", type=Path, default=None,
-                   help="downloaded wheels (default $VPC_VERIFY_WHEELHOUSE or ~/.cache/vpc-verify/lambda-wheels)")
-    p.add_argument("--fetch", action="store_true",
-                   help="only download the wheels for both architectures (and this machine's Python, for the "
-                   "tests) into the wheelhouse, so that later builds need no network")
+    p.add_argument(
+        "-o", "--out", type=Path, default=None, help="the zip (default lambda/dist/vpc-verify-lambda-ARCH.zip)"
+    )
+    p.add_argument(
+        "--wheelhouse",
+        type=Path,
+        default=None,
+        help="downloaded wheels (default $VPC_VERIFY_WHEELHOUSE or ~/.cache/vpc-verify/lambda-wheels)",
+    )
+    p.add_argument(
+        "--fetch",
+        action="store_true",
+        help="only download the wheels for both architectures (and this machine's Python, for the "
+        "tests) into the wheelhouse, so that later builds need no network",
+    )
     args = p.parse_args(argv)
     if args.fetch:
         local = f"{sys.version_info.major}.{sys.version_info.minor}"
         requirements = ROOT / "lambda" / "requirements.txt"
         for arch in sorted(PLATFORMS):
             fetch(args.wheelhouse or wheelhouse_default(), arch, args.python, requirements)
-        fetch(args.wheelhouse or wheelhouse_default(), "x86_64" if os.uname().machine == "x86_64" else "arm64",
-              local, requirements)
+        fetch(
+            args.wheelhouse or wheelhouse_default(),
+            "x86_64" if os.uname().machine == "x86_64" else "arm64",
+            local,
+            requirements,
+        )
         print(f"wheels in {args.wheelhouse or wheelhouse_default()}")
         return 0
     out = args.out or ROOT / "lambda" / "dist" / f"vpc-verify-lambda-{args.arch}.zip"

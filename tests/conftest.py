@@ -19,8 +19,15 @@ from tests.testbed import emulator, netns
 from tests.testbed.emulator import FAKE_ENV
 
 os.environ.update(FAKE_ENV)
-for _key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-             "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+for _key in (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+):
     os.environ.pop(_key, None)
 
 NETNS_OK, NETNS_WHY = netns.available()
@@ -35,8 +42,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Skip namespace tests only where the platform cannot make a namespace, saying why."""
     if NETNS_OK:
         return
-    skip = pytest.mark.skip(reason=f"needs a private network namespace, which this platform cannot create: "
-                                   f"{NETNS_WHY}")
+    skip = pytest.mark.skip(reason=f"needs a private network namespace, which this platform cannot create: {NETNS_WHY}")
     for item in items:
         if "netns" in item.keywords:
             item.add_marker(skip)
@@ -56,10 +62,24 @@ def moto_server() -> Iterator[emulator.Emulator]:
 def aws(moto_server: emulator.Emulator, monkeypatch: pytest.MonkeyPatch) -> emulator.Emulator:
     """An empty emulated account, with this process's AWS environment pointing at it."""
     moto_server.reset()
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CA_BUNDLE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                "AWS_LAMBDA_FUNCTION_NAME", "VPC_VERIFY_SUBNET_ID", "VPC_VERIFY_AZ", "VPC_VERIFY_ADDRESS",
-                "VPC_VERIFY_SECURITY_GROUP_IDS", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+    for key in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_CA_BUNDLE",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "VPC_VERIFY_SUBNET_ID",
+        "VPC_VERIFY_AZ",
+        "VPC_VERIFY_ADDRESS",
+        "VPC_VERIFY_SECURITY_GROUP_IDS",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+    ):
         monkeypatch.delenv(key, raising=False)
     for key, value in moto_server.env().items():
         monkeypatch.setenv(key, value)

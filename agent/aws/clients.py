@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.aws.errors import AwsConfigError, calling
+from vpc_verify.aws.errors import AwsConfigError, calling
 
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 10.0
@@ -32,8 +32,13 @@ def client(service: str, region: str | None = None) -> Any:
     try:
         import boto3
     except ImportError:
-        raise AwsConfigError(service, "client", "NoBoto3", "boto3 is not installed",
-                             fix="pip install 'vpc-verify[aws]', or pass --no-aws") from None
+        raise AwsConfigError(
+            service,
+            "client",
+            "NoBoto3",
+            "boto3 is not installed",
+            fix="pip install 'vpc-verify[aws]', or pass --no-aws",
+        ) from None
     with calling(service, "client"):
         return boto3.session.Session().client(service, region_name=region, config=config())
 

@@ -1,7 +1,7 @@
 """The three-way comparison: the topology's expectations, the AWS control plane, and what the packets showed.
 
-`AwsControlPlane` implements agent.run.ControlPlane (it reads a VpcState in the run's worker thread);
-`AwsView` implements agent.run.ControlPlaneView: the VPC's CIDRs, each endpoint's ENI addresses by AZ, the
+`AwsControlPlane` implements vpc_verify.run.ControlPlane (it reads a VpcState in the run's worker thread);
+`AwsView` implements vpc_verify.run.ControlPlaneView: the VPC's CIDRs, each endpoint's ENI addresses by AZ, the
 control-plane findings of DESIGN §5, and the joined diagnoses (a public DNS answer explained by private DNS
 being off; a connect timeout explained by a security group, or pointed at NACLs/routes when the rules admit
 it). Every finding names the resource to fix and carries the API fields it was judged on.
@@ -14,14 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from agent.aws import state as state_mod
-from agent.aws import whereami
-from agent.aws.errors import AwsError
-from agent.aws.state import RouteTable, Rule, VpcEndpoint, VpcState
-from agent.aws.whereami import Place
-from agent.findings import Finding
-from agent.report import EndpointReport
-from agent.topology import Endpoint, IPNetwork, Topology, default_dns_name
+from vpc_verify.aws import state as state_mod
+from vpc_verify.aws import whereami
+from vpc_verify.aws.errors import AwsError
+from vpc_verify.aws.state import RouteTable, Rule, VpcEndpoint, VpcState
+from vpc_verify.aws.whereami import Place
+from vpc_verify.findings import Finding
+from vpc_verify.report import EndpointReport
+from vpc_verify.topology import Endpoint, IPNetwork, Topology, default_dns_name
 
 RUN = "*"  # the endpoint field of findings about the VPC as a whole
 _AWS_TYPES: dict[str, tuple[str, ...]] = {
@@ -45,7 +45,8 @@ class AgentSource:
         """For messages: 'this agent (10.0.1.5)', 'subnet 10.0.1.0/24', ..."""
         shown = ", ".join(str(n) for n in self.networks) or "?"
         return {"address": f"the agent ({shown})", "subnet": f"the agent's subnet ({shown})"}.get(
-            self.precision, f"the VPC ({shown})")
+            self.precision, f"the VPC ({shown})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +62,17 @@ class SgVerdict:
 
     def evidence(self, source: AgentSource) -> dict[str, Any]:
         """JSON evidence: the groups, every inbound rule, and which rules admit the agent."""
-        return {"security_group_ids": list(self.group_ids), "port": self.port, "verdict": self.verdict,
-                "agent_source": [str(n) for n in source.networks], "agent_source_precision": source.precision,
-                "agent_security_group_ids": None if source.group_ids is None else list(source.group_ids),
-                "inbound_rules": [r.to_dict() for r in self.rules],
-                "admitting_rules": [r.to_dict() for r in self.admitting],
-                "possibly_admitting_rules": [r.to_dict() for r in self.possible]}
+        return {
+            "security_group_ids": list(self.group_ids),
+            "port": self.port,
+            "verdict": self.verdict,
+            "agent_source": [str(n) for n in source.networks],
+            "agent_source_precision": source.precision,
+            "agent_security_group_ids": None if source.group_ids is None else list(source.group_ids),
+            "inbound_rules": [r.to_dict() for r in self.rules],
+            "admitting_rules": [r.to_dict() for r in self.admitting],
+            "possibly_admitting_rules": [r.to_dict() for r in self.possible],
+        }
 
 
 # ---------------------------------------------------------------------------------------------- the reader
@@ -74,7 +80,7 @@ class SgVerdict:
 
 @dataclass(frozen=True, slots=True)
 class AwsControlPlane:
-    """Reads the control plane for agent.run (blocking; the run calls `read` in a worker thread)."""
+    """Reads the control plane for vpc_verify.run (blocking; the run calls `read` in a worker thread)."""
 
     region: str | None = None  # used when the topology names none
     place: Place | None = None  # where the agent runs; located (flags, env, IMDS) when None
@@ -87,7 +93,7 @@ class AwsControlPlane:
         """Describe the topology's VPC and where the agent is in it."""
         if not topology.vpc.id:
             raise ValueError("the topology names no vpc.id")
-        from agent.aws import clients
+        from vpc_verify.aws import clients
 
         client = self.ec2 if self.ec2 is not None else clients.ec2(topology.region or self.region)
         services = [e.service for e in topology.endpoints if e.service]
@@ -128,7 +134,7 @@ def complete_place(ec2: Any, vpc_state: VpcState, place: Place) -> Place:
 
 
 def _lambda_place(vpc_state: VpcState, function_name: str) -> Place:
-    from agent.aws import clients
+    from vpc_verify.aws import clients
 
     address = None
     v4 = [c for c in vpc_state.cidrs if c.version == 4]
@@ -148,7 +154,7 @@ def _lambda_place(vpc_state: VpcState, function_name: str) -> Place:
 
 @dataclass(frozen=True, slots=True)
 class AwsView:
-    """The control plane as the run sees it (agent.run.ControlPlaneView)."""
+    """The control plane as the run sees it (vpc_verify.run.ControlPlaneView)."""
 
     state: VpcState
     topology: Topology
@@ -204,30 +210,51 @@ class AwsView:
     def run_findings(self) -> list[Finding]:
         """VPC DNS attributes, and endpoints the topology does not list."""
         vpc = self.state.vpc_id
-        evidence = {"vpc_id": vpc, "enableDnsSupport": self.state.dns_support,
-                    "enableDnsHostnames": self.state.dns_hostnames}
+        evidence = {
+            "vpc_id": vpc,
+            "enableDnsSupport": self.state.dns_support,
+            "enableDnsHostnames": self.state.dns_hostnames,
+        }
         findings = []
         if not self.state.dns_support:
-            findings.append(Finding.make(
-                "VPC_DNS_SUPPORT_DISABLED", RUN,
-                f"{vpc} has enableDnsSupport off: the VPC resolver does not answer, so no private DNS name resolves",
-                evidence=evidence,
-                hint=f"aws ec2 modify-vpc-attribute --vpc-id {vpc} --enable-dns-support '{{\"Value\":true}}'"))
+            findings.append(
+                Finding.make(
+                    "VPC_DNS_SUPPORT_DISABLED",
+                    RUN,
+                    f"{vpc} has enableDnsSupport off: the VPC resolver does not answer, "
+                    "so no private DNS name resolves",
+                    evidence=evidence,
+                    hint=f"aws ec2 modify-vpc-attribute --vpc-id {vpc} --enable-dns-support '{{\"Value\":true}}'",
+                )
+            )
         if not self.state.dns_hostnames:
-            findings.append(Finding.make(
-                "VPC_DNS_HOSTNAMES_DISABLED", RUN,
-                f"{vpc} has enableDnsHostnames off: interface endpoints' private DNS names cannot take effect",
-                evidence=evidence,
-                hint=f"aws ec2 modify-vpc-attribute --vpc-id {vpc} --enable-dns-hostnames '{{\"Value\":true}}'"))
+            findings.append(
+                Finding.make(
+                    "VPC_DNS_HOSTNAMES_DISABLED",
+                    RUN,
+                    f"{vpc} has enableDnsHostnames off: interface endpoints' private DNS names cannot take effect",
+                    evidence=evidence,
+                    hint=f"aws ec2 modify-vpc-attribute --vpc-id {vpc} --enable-dns-hostnames '{{\"Value\":true}}'",
+                )
+            )
         if self.report_unexpected:
             for e in self.unmatched():
-                findings.append(Finding.make(
-                    "ENDPOINT_UNEXPECTED", RUN,
-                    f"{vpc} has {e.type} endpoint {e.id} for {e.service}, which the topology does not list",
-                    evidence={"vpc_endpoint_id": e.id, "service": e.service, "type": e.type, "state": e.state,
-                              "topology": self.topology.source},
-                    hint=f"Add {e.service} to the topology (`vpc-verify discover --vpc-id {vpc}`), or delete "
-                    f"{e.id} if nothing uses it: aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {e.id}"))
+                findings.append(
+                    Finding.make(
+                        "ENDPOINT_UNEXPECTED",
+                        RUN,
+                        f"{vpc} has {e.type} endpoint {e.id} for {e.service}, which the topology does not list",
+                        evidence={
+                            "vpc_endpoint_id": e.id,
+                            "service": e.service,
+                            "type": e.type,
+                            "state": e.state,
+                            "topology": self.topology.source,
+                        },
+                        hint=f"Add {e.service} to the topology (`vpc-verify discover --vpc-id {vpc}`), or delete "
+                        f"{e.id} if nothing uses it: aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {e.id}",
+                    )
+                )
         return findings
 
     def refine(self, endpoint: Endpoint, report: EndpointReport) -> EndpointReport:
@@ -236,8 +263,11 @@ class AwsView:
             return report  # a private service with no AWS endpoint: nothing to compare
         vpce = self.match(endpoint)
         if vpce is None:
-            return replace(report, findings=(*self._join(endpoint, report, None, None), self._missing(endpoint)),
-                           aws={"vpc_id": self.state.vpc_id, "vpc_endpoint_id": None})
+            return replace(
+                report,
+                findings=(*self._join(endpoint, report, None, None), self._missing(endpoint)),
+                aws={"vpc_id": self.state.vpc_id, "vpc_endpoint_id": None},
+            )
         verdict = self.security_verdict(vpce, endpoint.port) if vpce.type != "gateway" else None
         extra: list[Finding] = []
         extra += self._availability(endpoint, vpce)
@@ -257,13 +287,27 @@ class AwsView:
         """What AWS says about the endpoint, for the report (and `diagnose`)."""
         enis = []
         for eni in self.state.endpoint_enis(vpce):
-            enis.append({"eni_id": eni.id, "address": eni.address, "az": eni.az, "subnet_id": eni.subnet_id,
-                         "status": eni.status, "zone": self.zone_relation(eni.az)})
+            enis.append(
+                {
+                    "eni_id": eni.id,
+                    "address": eni.address,
+                    "az": eni.az,
+                    "subnet_id": eni.subnet_id,
+                    "status": eni.status,
+                    "zone": self.zone_relation(eni.az),
+                }
+            )
         out: dict[str, Any] = {
-            "vpc_id": self.state.vpc_id, "vpc_endpoint_id": vpce.id, "type": vpce.type, "service": vpce.service,
-            "state": vpce.state, "private_dns_enabled": vpce.private_dns_enabled,
-            "subnet_ids": list(vpce.subnet_ids), "security_group_ids": list(vpce.group_ids),
-            "route_table_ids": list(vpce.route_table_ids), "network_interfaces": enis,
+            "vpc_id": self.state.vpc_id,
+            "vpc_endpoint_id": vpce.id,
+            "type": vpce.type,
+            "service": vpce.service,
+            "state": vpce.state,
+            "private_dns_enabled": vpce.private_dns_enabled,
+            "subnet_ids": list(vpce.subnet_ids),
+            "security_group_ids": list(vpce.group_ids),
+            "route_table_ids": list(vpce.route_table_ids),
+            "network_interfaces": enis,
             "agent_az": self.place.az,
         }
         if vpce.type != "gateway":
@@ -363,12 +407,20 @@ class AwsView:
         if others:
             message += f" (it has {', '.join(f'{o.type} endpoint {o.id}' for o in others)})"
         return Finding.make(
-            "ENDPOINT_MISSING", endpoint.name, message,
-            evidence={"vpc_id": vpc, "service": endpoint.service, "type": endpoint.type,
-                      "vpc_endpoints": [{"id": e.id, "service": e.service, "type": e.type, "state": e.state}
-                                        for e in self.state.endpoints]},
+            "ENDPOINT_MISSING",
+            endpoint.name,
+            message,
+            evidence={
+                "vpc_id": vpc,
+                "service": endpoint.service,
+                "type": endpoint.type,
+                "vpc_endpoints": [
+                    {"id": e.id, "service": e.service, "type": e.type, "state": e.state} for e in self.state.endpoints
+                ],
+            },
             hint=f"Create it: aws ec2 create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type {kind} "
-            f"--service-name {endpoint.service}{extra}")
+            f"--service-name {endpoint.service}{extra}",
+        )
 
     def _availability(self, endpoint: Endpoint, vpce: VpcEndpoint) -> list[Finding]:
         state = vpce.state
@@ -384,10 +436,15 @@ class AwsView:
             "expired": f"{vpce.id} expired before it was accepted: delete and recreate it.",
         }
         hint = hints.get(state.lower(), f"{vpce.id} is {state}: wait for it to become available or recreate it.")
-        return [Finding.make(
-            "ENDPOINT_NOT_AVAILABLE", endpoint.name, f"VPC endpoint {vpce.id} for {vpce.service} is {state}, "
-            "not available", evidence={"vpc_endpoint_id": vpce.id, "state": state, "last_error": vpce.failure},
-            hint=hint)]
+        return [
+            Finding.make(
+                "ENDPOINT_NOT_AVAILABLE",
+                endpoint.name,
+                f"VPC endpoint {vpce.id} for {vpce.service} is {state}, not available",
+                evidence={"vpc_endpoint_id": vpce.id, "state": state, "last_error": vpce.failure},
+                hint=hint,
+            )
+        ]
 
     def _private_dns(self, endpoint: Endpoint, vpce: VpcEndpoint) -> list[Finding]:
         if vpce.private_dns_enabled:
@@ -397,13 +454,20 @@ class AwsView:
         used = [n for n in endpoint.dns_names if n in private_names or not _is_vpce_name(n)]
         if not private_names or not used:
             return []
-        return [Finding.make(
-            "PRIVATE_DNS_DISABLED", endpoint.name,
-            f"{vpce.id} has private DNS off, so {', '.join(used)} resolves to the public service, not the "
-            "endpoint",
-            evidence={"vpc_endpoint_id": vpce.id, "PrivateDnsEnabled": False, "names": used,
-                      "service_private_dns_names": sorted(private_names)},
-            hint=f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} --private-dns-enabled")]
+        return [
+            Finding.make(
+                "PRIVATE_DNS_DISABLED",
+                endpoint.name,
+                f"{vpce.id} has private DNS off, so {', '.join(used)} resolves to the public service, not the endpoint",
+                evidence={
+                    "vpc_endpoint_id": vpce.id,
+                    "PrivateDnsEnabled": False,
+                    "names": used,
+                    "service_private_dns_names": sorted(private_names),
+                },
+                hint=f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} --private-dns-enabled",
+            )
+        ]
 
     def _azs(self, endpoint: Endpoint, vpce: VpcEndpoint) -> list[Finding]:
         enis = self.state.endpoint_enis(vpce)
@@ -419,15 +483,24 @@ class AwsView:
                 continue
             candidates = [s.id for s in self.state.subnets.values() if az in (s.az, s.az_id)]
             subnet_hint = candidates[0] if candidates else f"<a subnet of {self.state.vpc_id} in {az}>"
-            findings.append(Finding.make(
-                "ENDPOINT_AZ_MISSING", endpoint.name,
-                f"{vpce.id} has no network interface in {az} "
-                f"(it has: {', '.join(sorted({e.az for e in enis})) or 'none'})",
-                evidence={"vpc_endpoint_id": vpce.id, "az": az, "subnet_ids": list(vpce.subnet_ids),
-                          "network_interfaces": [{"eni_id": e.id, "az": e.az, "subnet_id": e.subnet_id,
-                                                  "address": e.address} for e in enis],
-                          "subnets_in_az": candidates},
-                hint=f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} --add-subnet-ids {subnet_hint}"))
+            findings.append(
+                Finding.make(
+                    "ENDPOINT_AZ_MISSING",
+                    endpoint.name,
+                    f"{vpce.id} has no network interface in {az} "
+                    f"(it has: {', '.join(sorted({e.az for e in enis})) or 'none'})",
+                    evidence={
+                        "vpc_endpoint_id": vpce.id,
+                        "az": az,
+                        "subnet_ids": list(vpce.subnet_ids),
+                        "network_interfaces": [
+                            {"eni_id": e.id, "az": e.az, "subnet_id": e.subnet_id, "address": e.address} for e in enis
+                        ],
+                        "subnets_in_az": candidates,
+                    },
+                    hint=f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} --add-subnet-ids {subnet_hint}",
+                )
+            )
         return findings
 
     def _blocked(self, endpoint: Endpoint, vpce: VpcEndpoint, verdict: SgVerdict) -> Finding:
@@ -439,42 +512,63 @@ class AwsView:
         else:
             origin = f"--cidr {source.networks[0] if source.networks else '<agent CIDR>'}"
         return Finding.make(
-            "SECURITY_GROUP_BLOCKS", endpoint.name,
+            "SECURITY_GROUP_BLOCKS",
+            endpoint.name,
             f"no inbound rule of {groups} (on {vpce.id}) admits tcp/{verdict.port} from {source.describe()}",
             evidence={"vpc_endpoint_id": vpce.id, **verdict.evidence(source)},
             hint=f"aws ec2 authorize-security-group-ingress --group-id {first} --protocol tcp "
-            f"--port {verdict.port} {origin}")
+            f"--port {verdict.port} {origin}",
+        )
 
     def routes_via(self, table: RouteTable, vpce: VpcEndpoint) -> bool:
         """True when `table` routes the gateway service's prefix list through `vpce` (and not to a blackhole)."""
         pl = self.state.prefix_lists.get(vpce.service)
-        return any(r.target == vpce.id and (pl is None or r.destination == pl.id)
-                   and r.state.lower() != "blackhole" for r in table.routes)
+        return any(
+            r.target == vpce.id and (pl is None or r.destination == pl.id) and r.state.lower() != "blackhole"
+            for r in table.routes
+        )
 
     def _gateway(self, endpoint: Endpoint, vpce: VpcEndpoint, report: EndpointReport) -> list[Finding]:
         findings = []
         pl = self.state.prefix_lists.get(vpce.service)
         table = self.agent_route_table()
-        evidence: dict[str, Any] = {"vpc_endpoint_id": vpce.id, "prefix_list_id": pl.id if pl else None,
-                                    "endpoint_route_table_ids": list(vpce.route_table_ids),
-                                    "agent_subnet_id": self.place.subnet_id}
+        evidence: dict[str, Any] = {
+            "vpc_endpoint_id": vpce.id,
+            "prefix_list_id": pl.id if pl else None,
+            "endpoint_route_table_ids": list(vpce.route_table_ids),
+            "agent_subnet_id": self.place.subnet_id,
+        }
         if table is not None:
             if not self.routes_via(table, vpce):
-                findings.append(Finding.make(
-                    "GATEWAY_ROUTE_MISSING", endpoint.name,
-                    f"route table {table.id} of the agent's subnet {self.place.subnet_id} has no route to "
-                    f"{pl.id if pl else vpce.service} via {vpce.id}",
-                    evidence={**evidence, "route_table_id": table.id,
-                              "routes": [{"destination": r.destination, "target": r.target, "state": r.state}
-                                         for r in table.routes]},
-                    hint=f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} --add-route-table-ids {table.id}"))
+                findings.append(
+                    Finding.make(
+                        "GATEWAY_ROUTE_MISSING",
+                        endpoint.name,
+                        f"route table {table.id} of the agent's subnet {self.place.subnet_id} has no route to "
+                        f"{pl.id if pl else vpce.service} via {vpce.id}",
+                        evidence={
+                            **evidence,
+                            "route_table_id": table.id,
+                            "routes": [
+                                {"destination": r.destination, "target": r.target, "state": r.state}
+                                for r in table.routes
+                            ],
+                        },
+                        hint=f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} "
+                        f"--add-route-table-ids {table.id}",
+                    )
+                )
         elif not any(self.routes_via(t, vpce) for t in self.state.route_tables):
-            findings.append(Finding.make(
-                "GATEWAY_ROUTE_MISSING", endpoint.name,
-                f"no route table of {self.state.vpc_id} routes {pl.id if pl else vpce.service} via {vpce.id}",
-                evidence={**evidence, "route_table_ids": [t.id for t in self.state.route_tables]},
-                hint=f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} --add-route-table-ids "
-                "<route table of the agent's subnet>"))
+            findings.append(
+                Finding.make(
+                    "GATEWAY_ROUTE_MISSING",
+                    endpoint.name,
+                    f"no route table of {self.state.vpc_id} routes {pl.id if pl else vpce.service} via {vpce.id}",
+                    evidence={**evidence, "route_table_ids": [t.id for t in self.state.route_tables]},
+                    hint=f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} --add-route-table-ids "
+                    "<route table of the agent's subnet>",
+                )
+            )
         if pl is not None and pl.cidrs:
             nets = [ipaddress.ip_network(c, strict=False) for c in pl.cidrs]
             for a in report.addresses:
@@ -483,21 +577,31 @@ class AwsView:
                 ip = ipaddress.ip_address(a.address)
                 if any(ip.version == n.version and ip in n for n in nets):
                     continue
-                findings.append(Finding.make(
-                    "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST", endpoint.name,
-                    f"{', '.join(a.names)} answered {a.address}, outside prefix list {pl.id} ({pl.name}): "
-                    f"traffic to it does not use {vpce.id}",
-                    address=a.address,
-                    evidence={"vpc_endpoint_id": vpce.id, "prefix_list_id": pl.id, "prefix_list_name": pl.name,
-                              "prefix_list_cidrs": list(pl.cidrs), "names": list(a.names)},
-                    hint=f"The name does not resolve into {pl.id} ({pl.name}): check the resolver (a custom "
-                    f"zone or forwarder) and that the name is the service's in {self.state.region}."))
+                findings.append(
+                    Finding.make(
+                        "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST",
+                        endpoint.name,
+                        f"{', '.join(a.names)} answered {a.address}, outside prefix list {pl.id} ({pl.name}): "
+                        f"traffic to it does not use {vpce.id}",
+                        address=a.address,
+                        evidence={
+                            "vpc_endpoint_id": vpce.id,
+                            "prefix_list_id": pl.id,
+                            "prefix_list_name": pl.name,
+                            "prefix_list_cidrs": list(pl.cidrs),
+                            "names": list(a.names),
+                        },
+                        hint=f"The name does not resolve into {pl.id} ({pl.name}): check the resolver (a custom "
+                        f"zone or forwarder) and that the name is the service's in {self.state.region}.",
+                    )
+                )
         return findings
 
     # --- joined diagnoses ----------------------------------------------------------------------------
 
-    def _join(self, endpoint: Endpoint, report: EndpointReport, vpce: VpcEndpoint | None,
-              verdict: SgVerdict | None) -> tuple[Finding, ...]:
+    def _join(
+        self, endpoint: Endpoint, report: EndpointReport, vpce: VpcEndpoint | None, verdict: SgVerdict | None
+    ) -> tuple[Finding, ...]:
         out = []
         for f in report.findings:
             if f.code == "DNS_PUBLIC_ADDRESS" and endpoint.type != "gateway":
@@ -511,29 +615,45 @@ class AwsView:
 
     def _explain_public(self, f: Finding, endpoint: Endpoint, vpce: VpcEndpoint | None) -> Finding:
         vpc = self.state.vpc_id
-        facts = {"vpc_id": vpc, "enableDnsSupport": self.state.dns_support,
-                 "enableDnsHostnames": self.state.dns_hostnames}
+        facts = {
+            "vpc_id": vpc,
+            "enableDnsSupport": self.state.dns_support,
+            "enableDnsHostnames": self.state.dns_hostnames,
+        }
         if vpce is None:
-            return replace(f, message=f"{f.message}; {vpc} has no endpoint for {endpoint.service}",
-                           evidence={**f.evidence, **facts, "vpc_endpoint_id": None},
-                           hint=self._missing(endpoint).hint)
+            return replace(
+                f,
+                message=f"{f.message}; {vpc} has no endpoint for {endpoint.service}",
+                evidence={**f.evidence, **facts, "vpc_endpoint_id": None},
+                hint=self._missing(endpoint).hint,
+            )
         facts |= {"vpc_endpoint_id": vpce.id, "PrivateDnsEnabled": vpce.private_dns_enabled}
         if not vpce.private_dns_enabled:
-            return replace(f, message=f"{f.message}: private DNS is off on {vpce.id}", evidence={**f.evidence, **facts},
-                           hint=f"Enable private DNS on {vpce.id}: aws ec2 modify-vpc-endpoint --vpc-endpoint-id "
-                           f"{vpce.id} --private-dns-enabled")
+            return replace(
+                f,
+                message=f"{f.message}: private DNS is off on {vpce.id}",
+                evidence={**f.evidence, **facts},
+                hint=f"Enable private DNS on {vpce.id}: aws ec2 modify-vpc-endpoint --vpc-endpoint-id "
+                f"{vpce.id} --private-dns-enabled",
+            )
         if not (self.state.dns_support and self.state.dns_hostnames):
             off = "enableDnsSupport" if not self.state.dns_support else "enableDnsHostnames"
             flag = "--enable-dns-support" if off == "enableDnsSupport" else "--enable-dns-hostnames"
-            return replace(f, message=f"{f.message}: private DNS of {vpce.id} is on, but {vpc} has {off} off",
-                           evidence={**f.evidence, **facts},
-                           hint=f"aws ec2 modify-vpc-attribute --vpc-id {vpc} {flag} '{{\"Value\":true}}'")
-        return replace(f, message=f"{f.message}: private DNS of {vpce.id} and the DNS attributes of {vpc} are "
-                       "on, so the answer did not come from the VPC resolver's private zone",
-                       evidence={**f.evidence, **facts},
-                       hint="Point the agent's resolver at the VPC resolver (base+2 or 169.254.169.253), or make a "
-                       f"custom resolver forward {', '.join(endpoint.dns_names)} to it; look for a private hosted "
-                       f"zone overriding the name in {vpc}.")
+            return replace(
+                f,
+                message=f"{f.message}: private DNS of {vpce.id} is on, but {vpc} has {off} off",
+                evidence={**f.evidence, **facts},
+                hint=f"aws ec2 modify-vpc-attribute --vpc-id {vpc} {flag} '{{\"Value\":true}}'",
+            )
+        return replace(
+            f,
+            message=f"{f.message}: private DNS of {vpce.id} and the DNS attributes of {vpc} are "
+            "on, so the answer did not come from the VPC resolver's private zone",
+            evidence={**f.evidence, **facts},
+            hint="Point the agent's resolver at the VPC resolver (base+2 or 169.254.169.253), or make a "
+            f"custom resolver forward {', '.join(endpoint.dns_names)} to it; look for a private hosted "
+            f"zone overriding the name in {vpc}.",
+        )
 
     def _explain_timeout(self, f: Finding, vpce: VpcEndpoint, verdict: SgVerdict) -> Finding:
         source = self.agent_source()
@@ -543,11 +663,14 @@ class AwsView:
         groups = ", ".join(verdict.group_ids) or "(none)"
         if verdict.verdict == "blocks":
             first = verdict.group_ids[0]
-            return replace(f, message=f"{f.message}: no inbound rule of {groups} admits tcp/{verdict.port} from "
-                           f"{source.describe()}", evidence=evidence,
-                           hint=f"Add an inbound rule to {first}: aws ec2 authorize-security-group-ingress "
-                           f"--group-id {first} --protocol tcp --port {verdict.port} "
-                           f"--cidr {source.networks[0] if source.networks else '<agent CIDR>'}")
+            return replace(
+                f,
+                message=f"{f.message}: no inbound rule of {groups} admits tcp/{verdict.port} from {source.describe()}",
+                evidence=evidence,
+                hint=f"Add an inbound rule to {first}: aws ec2 authorize-security-group-ingress "
+                f"--group-id {first} --protocol tcp --port {verdict.port} "
+                f"--cidr {source.networks[0] if source.networks else '<agent CIDR>'}",
+            )
         table = self.agent_route_table()
         where = f"the network ACL of subnet {eni_subnet}" if eni_subnet else "the endpoint subnets' network ACLs"
         if self.place.subnet_id:
@@ -555,13 +678,20 @@ class AwsView:
         route = f", and route table {table.id}" if table is not None else ""
         if verdict.verdict == "admits":
             rule = verdict.admitting[0]
-            return replace(f, message=f"{f.message}; security group {rule.group_id} admits tcp/{verdict.port} "
-                           f"from {rule.source()}, so the drop is elsewhere", evidence=evidence,
-                           hint=f"Check {where} (inbound tcp/{verdict.port}, outbound ephemeral ports 1024-65535)"
-                           f"{route}.")
-        return replace(f, message=f"{f.message}; the rules of {groups} may or may not admit the agent "
-                       "(its address or security groups are unknown: pass --subnet-id)", evidence=evidence,
-                       hint=f"Check that {groups} admits tcp/{verdict.port} from this agent, then {where}{route}.")
+            return replace(
+                f,
+                message=f"{f.message}; security group {rule.group_id} admits tcp/{verdict.port} "
+                f"from {rule.source()}, so the drop is elsewhere",
+                evidence=evidence,
+                hint=f"Check {where} (inbound tcp/{verdict.port}, outbound ephemeral ports 1024-65535){route}.",
+            )
+        return replace(
+            f,
+            message=f"{f.message}; the rules of {groups} may or may not admit the agent "
+            "(its address or security groups are unknown: pass --subnet-id)",
+            evidence=evidence,
+            hint=f"Check that {groups} admits tcp/{verdict.port} from this agent, then {where}{route}.",
+        )
 
     def _explain_gateway_timeout(self, f: Finding, endpoint: Endpoint, vpce: VpcEndpoint) -> Finding:
         # A gateway endpoint has no security group of its own: the default TCP_TIMEOUT hint would send on-call
@@ -570,23 +700,35 @@ class AwsView:
         target = pl.id if pl is not None else vpce.service
         table = self.agent_route_table()
         routed = self.routes_via(table, vpce) if table is not None else None
-        evidence = {**f.evidence, "vpc_endpoint_id": vpce.id, "prefix_list_id": pl.id if pl else None,
-                    "agent_subnet_id": self.place.subnet_id, "route_table_id": table.id if table else None,
-                    "route_via_endpoint": routed}
+        evidence = {
+            **f.evidence,
+            "vpc_endpoint_id": vpce.id,
+            "prefix_list_id": pl.id if pl else None,
+            "agent_subnet_id": self.place.subnet_id,
+            "route_table_id": table.id if table else None,
+            "route_via_endpoint": routed,
+        }
         if table is not None and not routed:
-            return replace(f, message=f"{f.message}: route table {table.id} of the agent's subnet has no route to "
-                           f"{target} via {vpce.id}", evidence=evidence,
-                           hint=f"Add the route: aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} "
-                           f"--add-route-table-ids {table.id}")
+            return replace(
+                f,
+                message=f"{f.message}: route table {table.id} of the agent's subnet has no route to "
+                f"{target} via {vpce.id}",
+                evidence=evidence,
+                hint=f"Add the route: aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} "
+                f"--add-route-table-ids {table.id}",
+            )
         if table is not None:
             route = f"Route table {table.id} routes {target} via {vpce.id}, so check"
         else:
             route = f"Check that the agent subnet's route table routes {target} via {vpce.id}, then"
         subnet = f"subnet {self.place.subnet_id}" if self.place.subnet_id else "the agent's subnet"
-        return replace(f, message=f"{f.message}; {vpce.id} is a gateway endpoint, with no security group of its own",
-                       evidence=evidence,
-                       hint=f"{route} the agent's security group egress to {target} on tcp/{endpoint.port}, and the "
-                       f"network ACL of {subnet} (outbound tcp/{endpoint.port}, inbound ephemeral ports 1024-65535).")
+        return replace(
+            f,
+            message=f"{f.message}; {vpce.id} is a gateway endpoint, with no security group of its own",
+            evidence=evidence,
+            hint=f"{route} the agent's security group egress to {target} on tcp/{endpoint.port}, and the "
+            f"network ACL of {subnet} (outbound tcp/{endpoint.port}, inbound ephemeral ports 1024-65535).",
+        )
 
 
 # ------------------------------------------------------------------------------------------------ DNS names
@@ -637,4 +779,3 @@ def zonal_dns_names(vpc_state: VpcState, vpce: VpcEndpoint) -> dict[str, str]:
         real = [n for n in vpce.dns_entries if _is_vpce_name(n) and n.split(".", 1)[0].endswith("-" + az)]
         out[az] = real[0].lower() if real else f"{first}-{az}.{rest}"
     return out
-

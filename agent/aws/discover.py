@@ -1,6 +1,6 @@
 """From a VpcState to a topology file (DESIGN §4): every endpoint with its service, names, addresses and AZs.
 
-The result passes `agent.topology.loads` unchanged, so `discover` followed by `check` verifies the VPC as
+The result passes `vpc_verify.topology.loads` unchanged, so `discover` followed by `check` verifies the VPC as
 AWS describes it, and nobody types an ENI address.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from agent.aws.compare import private_dns_names, regional_dns_name
-from agent.aws.state import VpcEndpoint, VpcState
+from vpc_verify.aws.compare import private_dns_names, regional_dns_name
+from vpc_verify.aws.state import VpcEndpoint, VpcState
 
 _KINDS = {"interface": "interface", "gateway": "gateway"}
 
@@ -32,7 +32,8 @@ def topology_document(vpc_state: VpcState) -> dict[str, Any]:
             if vpce.ip_address_type in ("dualstack", "ipv6"):
                 entry["ip_address_type"] = vpce.ip_address_type
                 entry["addresses"] = [a for a in entry["addresses"] if vpce.ip_address_type != "ipv6"] + [
-                    a for e in enis for a in e.ipv6]
+                    a for e in enis for a in e.ipv6
+                ]
         endpoints.append(entry)
     return {
         "version": 1,
@@ -47,8 +48,10 @@ def render(vpc_state: VpcState, *, now: dt.datetime | None = None) -> str:
     import yaml
 
     when = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    header = (f"# vpc-verify topology of {vpc_state.vpc_id} ({vpc_state.region}), discovered {when}.\n"
-              "# Addresses and AZs are what AWS reported; remove `addresses` to accept whatever the ENIs are.\n")
+    header = (
+        f"# vpc-verify topology of {vpc_state.vpc_id} ({vpc_state.region}), discovered {when}.\n"
+        "# Addresses and AZs are what AWS reported; remove `addresses` to accept whatever the ENIs are.\n"
+    )
     return header + yaml.safe_dump(topology_document(vpc_state), sort_keys=False, default_flow_style=False)
 
 

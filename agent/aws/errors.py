@@ -9,11 +9,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess",
-                  "AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken",
-                  "ExpiredTokenException", "RequestExpired", "OptInRequired"}
-_THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
-              "RequestThrottled", "RequestThrottledException", "SlowDown"}
+_ACCESS_DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+    "AuthFailure",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "RequestExpired",
+    "OptInRequired",
+}
+_THROTTLED = {
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+}
 _UNAVAILABLE = {"ServiceUnavailable", "Unavailable", "InternalError", "InternalFailure", "ServerError"}
 
 
@@ -53,8 +70,10 @@ class AwsAccessDenied(AwsError):
 
     def remedy(self) -> str:
         """The IAM action to grant."""
-        return (f"Grant the agent's role {self.service}:{_action(self.operation)} (vpc-verify needs only "
-                "ec2:Describe*), or check that its credentials are valid and not expired")
+        return (
+            f"Grant the agent's role {self.service}:{_action(self.operation)} (vpc-verify needs only "
+            "ec2:Describe*), or check that its credentials are valid and not expired"
+        )
 
 
 class AwsThrottled(AwsError):
@@ -75,8 +94,10 @@ class AwsNoCredentials(AwsError):
     """boto3's credential chain found no credentials."""
 
     what = "has no credentials"
-    fix = ("Give the agent credentials through boto3's chain: an instance profile, the Lambda role, "
-           "AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+    fix = (
+        "Give the agent credentials through boto3's chain: an instance profile, the Lambda role, "
+        "AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+    )
 
 
 class AwsConfigError(AwsError):
@@ -106,8 +127,9 @@ def from_botocore(exc: BaseException, service: str, operation: str) -> AwsError 
         error = exc.response.get("Error", {}) if isinstance(exc.response, dict) else {}
         code = str(error.get("Code") or "")
         message = str(error.get("Message") or "")
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") if isinstance(
-            exc.response, dict) else None
+        status = (
+            exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") if isinstance(exc.response, dict) else None
+        )
         op = getattr(exc, "operation_name", "") or operation
         if code in _ACCESS_DENIED or status == 403:
             return AwsAccessDenied(service, op, code, message)
@@ -115,17 +137,32 @@ def from_botocore(exc: BaseException, service: str, operation: str) -> AwsError 
             return AwsThrottled(service, op, code, message)
         if code in _UNAVAILABLE or (isinstance(status, int) and status >= 500):
             return AwsUnavailable(service, op, code, message)
-        if code.endswith((".NotFound", ".Malformed")) or code.startswith("InvalidParameter") \
-                or code == "InvalidServiceName":
+        if (
+            code.endswith((".NotFound", ".Malformed"))
+            or code.startswith("InvalidParameter")
+            or code == "InvalidServiceName"
+        ):
             return AwsNotFound(service, op, code, message)
         return AwsConfigError(service, op, code, message)
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError | bx.CredentialRetrievalError):
         return AwsNoCredentials(service, operation, type(exc).__name__, str(exc))
     if isinstance(exc, bx.NoRegionError):
-        return AwsConfigError(service, operation, "NoRegion", "no region is configured",
-                              fix="Set region: in the topology file, pass --region, or set AWS_REGION")
-    if isinstance(exc, bx.EndpointConnectionError | bx.ConnectTimeoutError | bx.ReadTimeoutError
-                  | bx.ConnectionClosedError | bx.ProxyConnectionError | bx.SSLError):
+        return AwsConfigError(
+            service,
+            operation,
+            "NoRegion",
+            "no region is configured",
+            fix="Set region: in the topology file, pass --region, or set AWS_REGION",
+        )
+    if isinstance(
+        exc,
+        bx.EndpointConnectionError
+        | bx.ConnectTimeoutError
+        | bx.ReadTimeoutError
+        | bx.ConnectionClosedError
+        | bx.ProxyConnectionError
+        | bx.SSLError,
+    ):
         return AwsUnavailable(service, operation, type(exc).__name__, str(exc))
     if isinstance(exc, bx.ParamValidationError):
         return AwsConfigError(service, operation, "ParamValidation", str(exc))

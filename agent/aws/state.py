@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from agent.aws.errors import AwsNotFound, calling
-from agent.topology import IPNetwork
+from vpc_verify.aws.errors import AwsNotFound, calling
+from vpc_verify.topology import IPNetwork
 
 _CHUNK = 100  # ids per Describe call: well under the API's filter-value limits
 
@@ -59,8 +59,7 @@ class Rule:
     def to_dict(self) -> dict[str, Any]:
         """JSON evidence."""
         ports = "all" if self.protocol == "-1" else f"{self.protocol}/{self.from_port}-{self.to_port}"
-        return {"group_id": self.group_id, "ports": ports, "source": self.source(),
-                "description": self.description}
+        return {"group_id": self.group_id, "ports": ports, "source": self.source(), "description": self.description}
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +190,9 @@ def read(ec2: Any, vpc_id: str, *, services: Iterable[str] = ()) -> VpcState:
         raise AwsNotFound("ec2", "DescribeVpcs", "InvalidVpcID.NotFound", f"no VPC {vpc_id} in {region}")
     vpc = vpcs[0]
     cidrs: list[IPNetwork] = []
-    for assoc in vpc.get("CidrBlockAssociationSet") or [{"CidrBlock": vpc.get("CidrBlock"),
-                                                          "CidrBlockState": {"State": "associated"}}]:
+    for assoc in vpc.get("CidrBlockAssociationSet") or [
+        {"CidrBlock": vpc.get("CidrBlock"), "CidrBlockState": {"State": "associated"}}
+    ]:
         if assoc.get("CidrBlock") and (assoc.get("CidrBlockState") or {}).get("State", "associated") == "associated":
             cidrs.append(ipaddress.ip_network(assoc["CidrBlock"], strict=False))
     for assoc in vpc.get("Ipv6CidrBlockAssociationSet") or []:
@@ -203,30 +203,45 @@ def read(ec2: Any, vpc_id: str, *, services: Iterable[str] = ()) -> VpcState:
     dns_hostnames = _attribute(ec2, vpc_id, "enableDnsHostnames", "EnableDnsHostnames")
 
     vpc_filter = [{"Name": "vpc-id", "Values": [vpc_id]}]
-    endpoints = tuple(_endpoint(e) for e in _pages(ec2, "describe_vpc_endpoints", "VpcEndpoints",
-                                                    Filters=vpc_filter)
-                      if e.get("VpcId", vpc_id) == vpc_id and str(e.get("State", "")).lower() != "deleted")
+    endpoints = tuple(
+        _endpoint(e)
+        for e in _pages(ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=vpc_filter)
+        if e.get("VpcId", vpc_id) == vpc_id and str(e.get("State", "")).lower() != "deleted"
+    )
 
-    subnets = {s["SubnetId"]: Subnet(id=s["SubnetId"], cidr=s.get("CidrBlock", ""),
-                                     az=s.get("AvailabilityZone", ""), az_id=s.get("AvailabilityZoneId", ""))
-               for s in _pages(ec2, "describe_subnets", "Subnets", Filters=vpc_filter)}
+    subnets = {
+        s["SubnetId"]: Subnet(
+            id=s["SubnetId"],
+            cidr=s.get("CidrBlock", ""),
+            az=s.get("AvailabilityZone", ""),
+            az_id=s.get("AvailabilityZoneId", ""),
+        )
+        for s in _pages(ec2, "describe_subnets", "Subnets", Filters=vpc_filter)
+    }
 
     eni_ids = sorted({i for e in endpoints for i in e.eni_ids})
     enis: dict[str, Eni] = {}
     for chunk in _chunks(eni_ids):
         for n in _pages(ec2, "describe_network_interfaces", "NetworkInterfaces", NetworkInterfaceIds=chunk):
             enis[n["NetworkInterfaceId"]] = Eni(
-                id=n["NetworkInterfaceId"], address=n.get("PrivateIpAddress", ""),
-                az=n.get("AvailabilityZone", ""), subnet_id=n.get("SubnetId", ""), status=n.get("Status", ""),
-                ipv6=tuple(a["Ipv6Address"] for a in n.get("Ipv6Addresses") or [] if a.get("Ipv6Address")))
+                id=n["NetworkInterfaceId"],
+                address=n.get("PrivateIpAddress", ""),
+                az=n.get("AvailabilityZone", ""),
+                subnet_id=n.get("SubnetId", ""),
+                status=n.get("Status", ""),
+                ipv6=tuple(a["Ipv6Address"] for a in n.get("Ipv6Addresses") or [] if a.get("Ipv6Address")),
+            )
 
     # The endpoint's own groups are authoritative (an ENI of an interface endpoint has the same ones).
     group_ids = sorted({g for e in endpoints for g in e.group_ids})
     groups: dict[str, SecurityGroup] = {}
     for chunk in _chunks(group_ids):
         for g in _pages(ec2, "describe_security_groups", "SecurityGroups", GroupIds=chunk):
-            groups[g["GroupId"]] = SecurityGroup(id=g["GroupId"], name=g.get("GroupName", ""),
-                                                 ingress=tuple(_rules(g["GroupId"], g.get("IpPermissions") or [])))
+            groups[g["GroupId"]] = SecurityGroup(
+                id=g["GroupId"],
+                name=g.get("GroupName", ""),
+                ingress=tuple(_rules(g["GroupId"], g.get("IpPermissions") or [])),
+            )
 
     tables = tuple(_route_table(t) for t in _pages(ec2, "describe_route_tables", "RouteTables", Filters=vpc_filter))
 
@@ -236,10 +251,12 @@ def read(ec2: Any, vpc_id: str, *, services: Iterable[str] = ()) -> VpcState:
     # Prefix lists: those of gateway services (by name) and those referenced by security group rules (by id).
     prefix_lists: dict[str, PrefixList] = {}
     gateway_names = {e.service for e in endpoints if e.type == "gateway"} | {
-        s for s in services if s in service_infos and "gateway" in service_infos[s].types}
+        s for s in services if s in service_infos and "gateway" in service_infos[s].types
+    }
     rule_lists = {r.prefix_list_id for g in groups.values() for r in g.ingress if r.prefix_list_id}
-    known = {p["PrefixListId"]: p.get("PrefixListName", "")
-             for p in _pages(ec2, "describe_prefix_lists", "PrefixLists")}
+    known = {
+        p["PrefixListId"]: p.get("PrefixListName", "") for p in _pages(ec2, "describe_prefix_lists", "PrefixLists")
+    }
     for pl_id, name in known.items():
         if name in gateway_names or pl_id in rule_lists:
             pl = PrefixList(id=pl_id, name=name, cidrs=_prefix_entries(ec2, pl_id))
@@ -249,9 +266,20 @@ def read(ec2: Any, vpc_id: str, *, services: Iterable[str] = ()) -> VpcState:
         pl = PrefixList(id=pl_id, name=pl_id, cidrs=_prefix_entries(ec2, pl_id))
         prefix_lists[pl_id] = pl
 
-    return VpcState(region=region, vpc_id=vpc_id, cidrs=tuple(cidrs), dns_support=dns_support,
-                    dns_hostnames=dns_hostnames, endpoints=endpoints, enis=enis, security_groups=groups,
-                    route_tables=tables, subnets=subnets, prefix_lists=prefix_lists, services=service_infos)
+    return VpcState(
+        region=region,
+        vpc_id=vpc_id,
+        cidrs=tuple(cidrs),
+        dns_support=dns_support,
+        dns_hostnames=dns_hostnames,
+        endpoints=endpoints,
+        enis=enis,
+        security_groups=groups,
+        route_tables=tables,
+        subnets=subnets,
+        prefix_lists=prefix_lists,
+        services=service_infos,
+    )
 
 
 def agent_interface(ec2: Any, vpc_id: str, address: str) -> tuple[str, tuple[str, ...]] | None:
@@ -271,7 +299,7 @@ def _pages(ec2: Any, method: str, key: str, **kwargs: Any) -> Iterator[dict[str,
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
     for i in range(0, len(items), _CHUNK):
-        yield items[i:i + _CHUNK]
+        yield items[i : i + _CHUNK]
 
 
 def _attribute(ec2: Any, vpc_id: str, attribute: str, key: str) -> bool:
@@ -300,8 +328,12 @@ def _endpoint(e: dict[str, Any]) -> VpcEndpoint:
 def _rules(group_id: str, permissions: list[dict[str, Any]]) -> Iterator[Rule]:
     for p in permissions:
         protocol = str(p.get("IpProtocol", "-1"))
-        base = Rule(group_id=group_id, protocol="tcp" if protocol == "6" else protocol,
-                    from_port=p.get("FromPort"), to_port=p.get("ToPort"))
+        base = Rule(
+            group_id=group_id,
+            protocol="tcp" if protocol == "6" else protocol,
+            from_port=p.get("FromPort"),
+            to_port=p.get("ToPort"),
+        )
         for r in p.get("IpRanges") or []:
             yield replace(base, cidr=r["CidrIp"], description=r.get("Description", ""))
         for r in p.get("Ipv6Ranges") or []:
@@ -316,16 +348,25 @@ def _route_table(t: dict[str, Any]) -> RouteTable:
     associations = t.get("Associations") or []
     routes = []
     for r in t.get("Routes") or []:
-        destination = r.get("DestinationCidrBlock") or r.get("DestinationIpv6CidrBlock") or r.get(
-            "DestinationPrefixListId") or ""
-        target = (r.get("GatewayId") or r.get("NatGatewayId") or r.get("TransitGatewayId")
-                  or r.get("VpcPeeringConnectionId") or r.get("NetworkInterfaceId") or r.get("InstanceId") or "")
+        destination = (
+            r.get("DestinationCidrBlock") or r.get("DestinationIpv6CidrBlock") or r.get("DestinationPrefixListId") or ""
+        )
+        target = (
+            r.get("GatewayId")
+            or r.get("NatGatewayId")
+            or r.get("TransitGatewayId")
+            or r.get("VpcPeeringConnectionId")
+            or r.get("NetworkInterfaceId")
+            or r.get("InstanceId")
+            or ""
+        )
         routes.append(Route(destination=destination, target=target, state=r.get("State", "active")))
     return RouteTable(
         id=t["RouteTableId"],
         main=any(a.get("Main") for a in associations),
         subnet_ids=tuple(a["SubnetId"] for a in associations if a.get("SubnetId")),
-        routes=tuple(routes))
+        routes=tuple(routes),
+    )
 
 
 def _services(ec2: Any, names: list[str]) -> dict[str, ServiceInfo]:
@@ -349,12 +390,19 @@ def _services(ec2: Any, names: list[str]) -> dict[str, ServiceInfo]:
                 name=name,
                 types=tuple(dict.fromkeys((previous.types if previous else ()) + types)),
                 private_dns_names=tuple(dict.fromkeys((previous.private_dns_names if previous else ()) + tuple(dns))),
-                base_dns_names=tuple(dict.fromkeys((previous.base_dns_names if previous else ())
-                                                   + tuple(d.get("BaseEndpointDnsNames") or []))),
-                azs=tuple(d.get("AvailabilityZones") or []))
+                base_dns_names=tuple(
+                    dict.fromkeys(
+                        (previous.base_dns_names if previous else ()) + tuple(d.get("BaseEndpointDnsNames") or [])
+                    )
+                ),
+                azs=tuple(d.get("AvailabilityZones") or []),
+            )
     return out
 
 
 def _prefix_entries(ec2: Any, pl_id: str) -> tuple[str, ...]:
-    return tuple(e["Cidr"] for e in _pages(ec2, "get_managed_prefix_list_entries", "Entries", PrefixListId=pl_id)
-                 if e.get("Cidr"))
+    return tuple(
+        e["Cidr"]
+        for e in _pages(ec2, "get_managed_prefix_list_entries", "Entries", PrefixListId=pl_id)
+        if e.get("Cidr")
+    )

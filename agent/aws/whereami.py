@@ -58,8 +58,9 @@ class Place:
         )
 
 
-def locate(subnet_id: str | None = None, az: str | None = None, *, env: Mapping[str, str] | None = None,
-           imds: bool = True) -> Place:
+def locate(
+    subnet_id: str | None = None, az: str | None = None, *, env: Mapping[str, str] | None = None, imds: bool = True
+) -> Place:
     """Where the agent runs, from the flags, the environment and (unless disabled) the metadata service."""
     env = os.environ if env is None else env
     place = Place(subnet_id=subnet_id or None, az=az or None, source="flags" if subnet_id or az else "unknown")
@@ -79,8 +80,12 @@ def metadata_disabled(env: Mapping[str, str] | None = None) -> bool:
 
 def _from_env(env: Mapping[str, str]) -> Place:
     groups = tuple(g.strip() for g in env.get("VPC_VERIFY_SECURITY_GROUP_IDS", "").split(",") if g.strip())
-    place = Place(address=env.get("VPC_VERIFY_ADDRESS") or None, subnet_id=env.get("VPC_VERIFY_SUBNET_ID") or None,
-                  az=env.get("VPC_VERIFY_AZ") or None, security_group_ids=groups)
+    place = Place(
+        address=env.get("VPC_VERIFY_ADDRESS") or None,
+        subnet_id=env.get("VPC_VERIFY_SUBNET_ID") or None,
+        az=env.get("VPC_VERIFY_AZ") or None,
+        security_group_ids=groups,
+    )
     known = place.address or place.subnet_id or place.az or place.security_group_ids
     return replace(place, source="env" if known else "unknown")
 
@@ -103,12 +108,19 @@ def from_imds(timeout_s: float = IMDS_TIMEOUT_S) -> Place:
         subnet = get(f"network/interfaces/macs/{mac}/subnet-id")
         raw = get(f"network/interfaces/macs/{mac}/security-group-ids") or ""
         groups = tuple(g for g in raw.split() if g)
-    return Place(address=get("local-ipv4"), subnet_id=subnet, az=get("placement/availability-zone"),
-                 security_group_ids=groups, instance_id=get("instance-id"), source="imds")
+    return Place(
+        address=get("local-ipv4"),
+        subnet_id=subnet,
+        az=get("placement/availability-zone"),
+        security_group_ids=groups,
+        instance_id=get("instance-id"),
+        source="imds",
+    )
 
 
-def _imds(method: str, path: str, token: str | None, timeout_s: float,
-          headers: Mapping[str, str] | None = None) -> str | None:
+def _imds(
+    method: str, path: str, token: str | None, timeout_s: float, headers: Mapping[str, str] | None = None
+) -> str | None:
     all_headers = dict(headers or {})
     if token:
         all_headers["X-aws-ec2-metadata-token"] = token

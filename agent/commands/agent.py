@@ -1,4 +1,4 @@
-"""`vpc-verify agent`: the EC2 agent loop (agent.loop) as a long-running command, for systemd.
+"""`vpc-verify agent`: the EC2 agent loop (vpc_verify.loop) as a long-running command, for systemd.
 
 SIGTERM or SIGINT stops it within 5 s even in the middle of a run: the run is cancelled at once, and if a
 worker thread is stuck in a blocking call (an AWS request) the process exits hard after a grace period,
@@ -16,11 +16,11 @@ import sys
 import threading
 from typing import Any
 
-from agent.commands.check import _positive
-from agent.errors import UsageError
-from agent.logs import configure as configure_logs
-from agent.loop import AgentLoop, LoopConfig, default_state_file
-from agent.run import DEFAULT_CONCURRENCY
+from vpc_verify.commands.check import _positive
+from vpc_verify.errors import UsageError
+from vpc_verify.logs import configure as configure_logs
+from vpc_verify.loop import AgentLoop, LoopConfig, default_state_file
+from vpc_verify.run import DEFAULT_CONCURRENCY
 
 STOP_GRACE_S = 4.0  # SIGTERM to exit stays under systemd's and the issue's 5 s
 
@@ -28,29 +28,62 @@ STOP_GRACE_S = 4.0  # SIGTERM to exit stays under systemd's and the issue's 5 s
 def register(sub: Any) -> None:
     """Add the `agent` subcommand."""
     p = sub.add_parser(
-        "agent", help="run the checks every interval, forever (the EC2 agent)",
+        "agent",
+        help="run the checks every interval, forever (the EC2 agent)",
         description="Run every check of a topology every --interval seconds, publish metrics, keep the last "
         "report in a file (and on loopback HTTP: GET /report, GET /healthz). Survives any single run's "
-        "failure; stops within 5 s on SIGTERM.")
-    p.add_argument("-t", "--topology", default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
-                   help="topology file, re-read every run (default: $VPC_VERIFY_TOPOLOGY)")
+        "failure; stops within 5 s on SIGTERM.",
+    )
+    p.add_argument(
+        "-t",
+        "--topology",
+        default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
+        help="topology file, re-read every run (default: $VPC_VERIFY_TOPOLOGY)",
+    )
     p.add_argument("--interval", type=_positive, default=60.0, metavar="SECONDS", help="seconds between runs")
-    p.add_argument("--jitter", type=float, default=None, metavar="SECONDS",
-                   help="random extra delay before each run, up to SECONDS (default 10%% of the interval)")
-    p.add_argument("--deadline", type=_positive, default=None, metavar="SECONDS",
-                   help="each run's deadline (default: the smaller of 30 s and the interval)")
+    p.add_argument(
+        "--jitter",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="random extra delay before each run, up to SECONDS (default 10%% of the interval)",
+    )
+    p.add_argument(
+        "--deadline",
+        type=_positive,
+        default=None,
+        metavar="SECONDS",
+        help="each run's deadline (default: the smaller of 30 s and the interval)",
+    )
     p.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N")
-    p.add_argument("--state-file", default=None, metavar="PATH",
-                   help="the last report, written atomically (default $STATE_DIRECTORY/report.json, else "
-                   "./vpc-verify-report.json)")
-    p.add_argument("--http", default=None, metavar="127.0.0.1:PORT",
-                   help="serve GET /report and GET /healthz on this loopback address")
-    p.add_argument("--publish", choices=("cloudwatch", "emf", "none"), default="none",
-                   help="metrics after every run (default none)")
+    p.add_argument(
+        "--state-file",
+        default=None,
+        metavar="PATH",
+        help="the last report, written atomically (default $STATE_DIRECTORY/report.json, else "
+        "./vpc-verify-report.json)",
+    )
+    p.add_argument(
+        "--http",
+        default=None,
+        metavar="127.0.0.1:PORT",
+        help="serve GET /report and GET /healthz on this loopback address",
+    )
+    p.add_argument(
+        "--publish",
+        choices=("cloudwatch", "emf", "none"),
+        default="none",
+        help="metrics after every run (default none)",
+    )
     p.add_argument("--namespace", default="VpcVerify")
     p.add_argument("--per-address-metrics", action="store_true")
-    p.add_argument("--buffer", type=int, default=10_000, metavar="DATUMS",
-                   help="metrics kept in memory while CloudWatch is unreachable (default 10000)")
+    p.add_argument(
+        "--buffer",
+        type=int,
+        default=10_000,
+        metavar="DATUMS",
+        help="metrics kept in memory while CloudWatch is unreachable (default 10000)",
+    )
     p.add_argument("--no-aws", action="store_true", help="skip the AWS control-plane comparison")
     p.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
@@ -73,8 +106,9 @@ def parse_http(text: str) -> tuple[str, int]:
         except ValueError:
             loopback = False
         if not loopback:
-            raise UsageError(f"--http: {host} is not a loopback address; the agent serves its report only on "
-                             "127.0.0.1 or ::1")
+            raise UsageError(
+                f"--http: {host} is not a loopback address; the agent serves its report only on 127.0.0.1 or ::1"
+            )
     return host, number
 
 
@@ -84,7 +118,7 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
         raise UsageError("no topology: pass --topology FILE or set VPC_VERIFY_TOPOLOGY")
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
-    from agent import topology as topology_mod
+    from vpc_verify import topology as topology_mod
 
     topology_mod.load(args.topology)  # a bad file is a usage error at start, a logged failure later
     host, port = parse_http(args.http) if args.http else (None, 0)
@@ -92,11 +126,21 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
     if jitter < 0:
         raise UsageError("--jitter must not be negative")
     return LoopConfig(
-        topology_path=args.topology, interval_s=args.interval, jitter_s=jitter,
-        deadline_s=args.deadline or min(30.0, args.interval), concurrency=args.concurrency,
-        state_file=args.state_file or default_state_file(dict(os.environ)), http_host=host, http_port=port,
-        publish=args.publish, namespace=args.namespace, per_address=args.per_address_metrics,
-        buffer_cap=max(0, args.buffer), max_runs=args.max_runs, aws=not args.no_aws)
+        topology_path=args.topology,
+        interval_s=args.interval,
+        jitter_s=jitter,
+        deadline_s=args.deadline or min(30.0, args.interval),
+        concurrency=args.concurrency,
+        state_file=args.state_file or default_state_file(dict(os.environ)),
+        http_host=host,
+        http_port=port,
+        publish=args.publish,
+        namespace=args.namespace,
+        per_address=args.per_address_metrics,
+        buffer_cap=max(0, args.buffer),
+        max_runs=args.max_runs,
+        aws=not args.no_aws,
+    )
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -130,5 +174,8 @@ def handle(args: argparse.Namespace) -> int:
 
 def _announce(loop_: AgentLoop) -> None:
     if loop_.http_port is not None:
-        print(f"vpc-verify agent: serving GET /report and /healthz on "
-              f"http://{loop_.config.http_host}:{loop_.http_port}", file=sys.stderr, flush=True)
+        print(
+            f"vpc-verify agent: serving GET /report and /healthz on http://{loop_.config.http_host}:{loop_.http_port}",
+            file=sys.stderr,
+            flush=True,
+        )

@@ -8,22 +8,28 @@ import os
 import sys
 from typing import Any
 
-from agent.errors import UsageError
+from vpc_verify.errors import UsageError
 
 
 def register(sub: Any) -> None:
     """Add the `diagnose` subcommand."""
     p = sub.add_parser(
-        "diagnose", help="explain one endpoint in depth: per AZ, per address, evidence and the next step",
+        "diagnose",
+        help="explain one endpoint in depth: per AZ, per address, evidence and the next step",
         description="Check one endpoint like `check`, then go further: read what AWS says about it (state, "
         "private DNS, security groups, routes), resolve its zonal DNS names per AZ, probe every ENI, and say "
         "what to do next.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  vpc-verify diagnose -t topology.yaml sqs --subnet-id subnet-0abc\n\n"
-        "exit codes: 0 healthy, 1 unhealthy, 2 usage, configuration or AWS error")
+        "exit codes: 0 healthy, 1 unhealthy, 2 usage, configuration or AWS error",
+    )
     p.add_argument("name", metavar="NAME", help="the endpoint's name in the topology")
-    p.add_argument("-t", "--topology", default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
-                   help="topology file (default: $VPC_VERIFY_TOPOLOGY)")
+    p.add_argument(
+        "-t",
+        "--topology",
+        default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
+        help="topology file (default: $VPC_VERIFY_TOPOLOGY)",
+    )
     p.add_argument("--format", choices=("text", "json"), default="text", help="text for people (default) or json")
     p.add_argument("--no-aws", action="store_true", help="do not read the AWS control plane")
     p.add_argument("--subnet-id", default=None, help="the agent's subnet (default: instance metadata)")
@@ -36,10 +42,10 @@ def register(sub: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Check the endpoint, join the planes, print the diagnosis."""
-    from agent import diagnosis
-    from agent import topology as topology_mod
-    from agent.logs import configure as configure_logs
-    from agent.run import RunOptions, run
+    from vpc_verify import diagnosis
+    from vpc_verify import topology as topology_mod
+    from vpc_verify.logs import configure as configure_logs
+    from vpc_verify.run import RunOptions, run
 
     configure_logs(args.log_level)
     if not args.topology:
@@ -48,14 +54,15 @@ def handle(args: argparse.Namespace) -> int:
     try:
         endpoint = topo.endpoint(args.name)
     except KeyError:
-        raise UsageError(f"no endpoint {args.name!r} in {args.topology} "
-                         f"(it has: {', '.join(e.name for e in topo.endpoints)})") from None
+        raise UsageError(
+            f"no endpoint {args.name!r} in {args.topology} (it has: {', '.join(e.name for e in topo.endpoints)})"
+        ) from None
     narrowed = topo.only([args.name])
     agent: dict[str, Any] = {"mode": "diagnose"}
     options = RunOptions(deadline_s=args.deadline, agent=agent)
     if topo.vpc.id and not args.no_aws:
-        from agent.aws import whereami
-        from agent.aws.compare import AwsControlPlane
+        from vpc_verify.aws import whereami
+        from vpc_verify.aws.compare import AwsControlPlane
 
         place = whereami.locate(args.subnet_id, args.az)
         # Read first, outside the run: diagnose is about the AWS facts, so an AWS error stops it (exit 2)
@@ -73,7 +80,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 class _Read:
-    """A control plane already read (agent.run.ControlPlane)."""
+    """A control plane already read (vpc_verify.run.ControlPlane)."""
 
     def __init__(self, view: Any) -> None:
         self.view = view

@@ -15,13 +15,15 @@ _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 def register(sub: Any) -> None:
     """Add the `discover` subcommand."""
     p = sub.add_parser(
-        "discover", help="write a topology file from the VPC's endpoints as AWS reports them",
+        "discover",
+        help="write a topology file from the VPC's endpoints as AWS reports them",
         description="Describe a VPC (read-only EC2 Describe*/Get* calls) and write a topology file (DESIGN §4) "
         "with every interface and gateway endpoint: its service, DNS names, ENI addresses and AZs. "
         "Credentials and region follow boto3's chain.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  vpc-verify discover --vpc-id vpc-0123456789abcdef0 -o topology.yaml && "
-        "vpc-verify check -t topology.yaml\n\nexit codes: 0 written, 2 AWS or usage error")
+        "vpc-verify check -t topology.yaml\n\nexit codes: 0 written, 2 AWS or usage error",
+    )
     p.add_argument("--vpc-id", required=True, help="the VPC to describe")
     p.add_argument("--region", default=None, help="AWS region (default: boto3's chain, e.g. AWS_REGION)")
     p.add_argument("-o", "--output", default="-", metavar="FILE", help="where to write the topology (default: stdout)")
@@ -31,9 +33,9 @@ def register(sub: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Describe the VPC and write the topology file."""
-    from agent.aws import clients, discover, state
-    from agent.errors import UsageError
-    from agent.topology import loads
+    from vpc_verify.aws import clients, discover, state
+    from vpc_verify.errors import UsageError
+    from vpc_verify.topology import loads
 
     if not _VPC_ID.match(args.vpc_id):
         raise UsageError(f"--vpc-id: expected a VPC id such as vpc-0123456789abcdef0, got {args.vpc_id!r}")
@@ -48,7 +50,9 @@ def handle(args: argparse.Namespace) -> int:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
         kinds = [e.type for e in vpc_state.endpoints]
-        print(f"vpc-verify: wrote {path}: {vpc_state.vpc_id} in {vpc_state.region}, "
-              f"{kinds.count('interface')} interface and {kinds.count('gateway')} gateway endpoints",
-              file=sys.stderr)
+        print(
+            f"vpc-verify: wrote {path}: {vpc_state.vpc_id} in {vpc_state.region}, "
+            f"{kinds.count('interface')} interface and {kinds.count('gateway')} gateway endpoints",
+            file=sys.stderr,
+        )
     return 0

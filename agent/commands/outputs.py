@@ -10,21 +10,21 @@ import argparse
 import sys
 from typing import TextIO
 
-from agent.logs import get_logger
-from agent.publish.dispatch import Outcome, dry_run_text, publish
-from agent.publish.files import write_atomic
-from agent.publish.metrics import from_report
-from agent.report import Report
+from vpc_verify.logs import get_logger
+from vpc_verify.publish.dispatch import Outcome, dry_run_text, publish
+from vpc_verify.publish.files import write_atomic
+from vpc_verify.publish.metrics import from_report
+from vpc_verify.report import Report
 
 
 def write_outputs(report: Report, args: argparse.Namespace, *, side: TextIO) -> Outcome | None:
     """Write --output/--junit files, print --dry-run, publish by --publish; `side` takes EMF and dry-run text."""
     if args.output:
-        from agent.publish import jsonreport
+        from vpc_verify.publish import jsonreport
 
         _write(args.output, jsonreport.render(report), "JSON report")
     if args.junit:
-        from agent.publish import junit
+        from vpc_verify.publish import junit
 
         _write(args.junit, junit.render(report), "JUnit report")
     if args.dry_run:
@@ -34,11 +34,13 @@ def write_outputs(report: Report, args: argparse.Namespace, *, side: TextIO) -> 
         return None
     if args.publish == "none":
         return None
-    outcome = publish(report, args.publish, namespace=args.namespace, per_address=args.per_address_metrics,
-                      stream=side)
+    outcome = publish(report, args.publish, namespace=args.namespace, per_address=args.per_address_metrics, stream=side)
     if not outcome.ok:
-        print(f"vpc-verify: warning: publishing metrics ({args.publish}) failed: {outcome.error}; "
-              "the report above stands", file=sys.stderr)
+        print(
+            f"vpc-verify: warning: publishing metrics ({args.publish}) failed: {outcome.error}; "
+            "the report above stands",
+            file=sys.stderr,
+        )
     return outcome
 
 

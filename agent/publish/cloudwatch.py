@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.logs import get_logger
-from agent.publish.metrics import DEFAULT_NAMESPACE, Datum, dropped_datum
+from vpc_verify.logs import get_logger
+from vpc_verify.publish.metrics import DEFAULT_NAMESPACE, Datum, dropped_datum
 
 MAX_DATUMS_PER_CALL = 1000
 MAX_BYTES_PER_CALL = 1_000_000
@@ -30,15 +30,44 @@ CONNECT_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 5.0
 DEFAULT_BUFFER_CAP = 10_000
 
-_THROTTLING = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
-                         "RequestLimitExceeded", "TooManyRequestsException", "SlowDown",
-                         "RequestThrottledException", "LimitExceededException"})
-_REJECTED = frozenset({"InvalidParameterValue", "InvalidParameterCombination", "MissingParameter",
-                       "InvalidParameterValueException", "MissingRequiredParameter"})
-_CONNECTION_ERRORS = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
-                                "ConnectionClosedError", "ProxyConnectionError", "ConnectionError",
-                                "HTTPClientError", "ResponseStreamingError", "IncompleteReadError",
-                                "TimeoutError", "ConnectionRefusedError", "ConnectionResetError"})
+_THROTTLING = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "RequestThrottledException",
+        "LimitExceededException",
+    }
+)
+_REJECTED = frozenset(
+    {
+        "InvalidParameterValue",
+        "InvalidParameterCombination",
+        "MissingParameter",
+        "InvalidParameterValueException",
+        "MissingRequiredParameter",
+    }
+)
+_CONNECTION_ERRORS = frozenset(
+    {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+        "ProxyConnectionError",
+        "ConnectionError",
+        "HTTPClientError",
+        "ResponseStreamingError",
+        "IncompleteReadError",
+        "TimeoutError",
+        "ConnectionRefusedError",
+        "ConnectionResetError",
+    }
+)
 
 
 class PublishError(Exception):
@@ -67,8 +96,7 @@ def classify(exc: BaseException) -> Failure:
         detail = f"{code or 'HTTP ' + str(status)}: {(response.get('Error') or {}).get('Message') or exc}"
         if code in _THROTTLING or status == 429:
             return Failure("throttled", detail)
-        if status >= 500 or code in ("InternalFailure", "InternalServiceError", "ServiceUnavailable",
-                                     "InternalError"):
+        if status >= 500 or code in ("InternalFailure", "InternalServiceError", "ServiceUnavailable", "InternalError"):
             return Failure("server", detail)
         if code in _REJECTED:
             return Failure("rejected", detail)
@@ -91,7 +119,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait after failed attempt number `attempt` (0-based)."""
-        return rng.uniform(0.0, min(self.cap_s, self.base_s * (2 ** attempt)))
+        return rng.uniform(0.0, min(self.cap_s, self.base_s * (2**attempt)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +143,15 @@ class PublishResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form, for logs and the Lambda's result."""
-        return {"sent": self.sent, "calls": self.calls, "attempts": self.attempts, "failed": self.failed,
-                "dropped": self.dropped, "buffered": self.buffered, "error": self.error}
+        return {
+            "sent": self.sent,
+            "calls": self.calls,
+            "attempts": self.attempts,
+            "failed": self.failed,
+            "dropped": self.dropped,
+            "buffered": self.buffered,
+            "error": self.error,
+        }
 
 
 # ------------------------------------------------------------------------------------------ pure: batching
@@ -136,16 +171,21 @@ def to_metric_data(d: Datum) -> dict[str, Any]:
 def entry_bytes(d: Datum) -> int:
     """A pessimistic size of one datum on the wire (query protocol, the most verbose one, 4-digit index)."""
     prefix = len("MetricData.member.1000.") + 2  # '=' and '&'
-    fields = [("MetricName", d.name), ("Value", repr(d.value)), ("Unit", d.unit),
-              ("Timestamp", "2000-01-01T00:00:00.000000Z")]
+    fields = [
+        ("MetricName", d.name),
+        ("Value", repr(d.value)),
+        ("Unit", d.unit),
+        ("Timestamp", "2000-01-01T00:00:00.000000Z"),
+    ]
     for i, (k, v) in enumerate(d.dimensions, start=1):
         fields.append((f"Dimensions.member.{i}.Name", k))
         fields.append((f"Dimensions.member.{i}.Value", v))
     return sum(prefix + len(k) + len(urllib.parse.quote(v, safe="")) for k, v in fields)
 
 
-def plan(datums: Sequence[Datum], *, max_datums: int = MAX_DATUMS_PER_CALL,
-         max_bytes: int = MAX_BYTES_PER_CALL) -> list[list[Datum]]:
+def plan(
+    datums: Sequence[Datum], *, max_datums: int = MAX_DATUMS_PER_CALL, max_bytes: int = MAX_BYTES_PER_CALL
+) -> list[list[Datum]]:
     """Split `datums` into PutMetricData calls within the count and size limits, keeping their order."""
     budget = max_bytes - _CALL_OVERHEAD_BYTES
     calls: list[list[Datum]] = []
@@ -192,16 +232,24 @@ class Buffer:
         return items
 
 
-def make_client(region: str | None = None, *, connect_timeout_s: float = CONNECT_TIMEOUT_S,
-                read_timeout_s: float = READ_TIMEOUT_S, endpoint_url: str | None = None) -> Any:
+def make_client(
+    region: str | None = None,
+    *,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    read_timeout_s: float = READ_TIMEOUT_S,
+    endpoint_url: str | None = None,
+) -> Any:
     """A CloudWatch client with botocore's retries off (our loop retries) and short timeouts."""
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=connect_timeout_s,
-                    read_timeout=read_timeout_s, user_agent_extra="vpc-verify")
-    return boto3.session.Session().client("cloudwatch", region_name=region, config=config,
-                                          endpoint_url=endpoint_url)
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": 1},
+        connect_timeout=connect_timeout_s,
+        read_timeout=read_timeout_s,
+        user_agent_extra="vpc-verify",
+    )
+    return boto3.session.Session().client("cloudwatch", region_name=region, config=config, endpoint_url=endpoint_url)
 
 
 class CloudWatchPublisher:
@@ -211,10 +259,18 @@ class CloudWatchPublisher:
     A publish never raises: every outcome is in the returned PublishResult.
     """
 
-    def __init__(self, namespace: str = DEFAULT_NAMESPACE, *, region: str | None = None, client: Any = None,
-                 retry: RetryPolicy | None = None, buffer_cap: int = DEFAULT_BUFFER_CAP,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        namespace: str = DEFAULT_NAMESPACE,
+        *,
+        region: str | None = None,
+        client: Any = None,
+        retry: RetryPolicy | None = None,
+        buffer_cap: int = DEFAULT_BUFFER_CAP,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
         self.namespace = namespace
         self.region = region
         self._client = client
@@ -234,8 +290,9 @@ class CloudWatchPublisher:
             self._client = make_client(self.region)
         return self._client
 
-    def publish(self, datums: Sequence[Datum], *, budget_s: float | None = None,
-                vpc_id: str | None = None) -> PublishResult:
+    def publish(
+        self, datums: Sequence[Datum], *, budget_s: float | None = None, vpc_id: str | None = None
+    ) -> PublishResult:
         """Send `datums` then the backlog; keep what fails (up to the cap); never raise.
 
         `budget_s` bounds the whole publish including backoff (the Lambda's remaining time).
@@ -277,11 +334,23 @@ class CloudWatchPublisher:
         if dropped:
             self.dropped_total += dropped
             self._dropped_unreported += dropped
-            self._log.warning("metrics_dropped", dropped=dropped, dropped_total=self.dropped_total,
-                              buffer_cap=self.buffer.cap, reason=error)
-        result = PublishResult(sent=sent, calls=calls, attempts=attempts, failed=len(unsent) + len(rejected),
-                               dropped=dropped, buffered=len(self.buffer), error=error,
-                               unsent=tuple(unsent + rejected))
+            self._log.warning(
+                "metrics_dropped",
+                dropped=dropped,
+                dropped_total=self.dropped_total,
+                buffer_cap=self.buffer.cap,
+                reason=error,
+            )
+        result = PublishResult(
+            sent=sent,
+            calls=calls,
+            attempts=attempts,
+            failed=len(unsent) + len(rejected),
+            dropped=dropped,
+            buffered=len(self.buffer),
+            error=error,
+            unsent=tuple(unsent + rejected),
+        )
         if result.ok:
             self._log.info("metrics_published", namespace=self.namespace, **result.to_dict())
         else:

@@ -11,11 +11,11 @@ import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from agent.logs import get_logger
-from agent.publish import emf
-from agent.publish.cloudwatch import CloudWatchPublisher, PublishResult, plan
-from agent.publish.metrics import DEFAULT_NAMESPACE, Datum, from_report
-from agent.report import Report
+from vpc_verify.logs import get_logger
+from vpc_verify.publish import emf
+from vpc_verify.publish.cloudwatch import CloudWatchPublisher, PublishResult, plan
+from vpc_verify.publish.metrics import DEFAULT_NAMESPACE, Datum, from_report
+from vpc_verify.report import Report
 
 MODES = ("cloudwatch", "emf", "none")
 
@@ -34,16 +34,30 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (the Lambda's result, logs)."""
-        out: dict[str, Any] = {"mode": self.mode, "datums": self.datums, "ok": self.ok, "emf_lines": self.emf_lines,
-                               "fallback": self.fallback, "error": self.error}
+        out: dict[str, Any] = {
+            "mode": self.mode,
+            "datums": self.datums,
+            "ok": self.ok,
+            "emf_lines": self.emf_lines,
+            "fallback": self.fallback,
+            "error": self.error,
+        }
         if self.result is not None:
             out["cloudwatch"] = self.result.to_dict()
         return out
 
 
-def publish(report: Report, mode: str, *, namespace: str = DEFAULT_NAMESPACE, per_address: bool = False,
-            publisher: CloudWatchPublisher | None = None, stream: TextIO | None = None,
-            budget_s: float | None = None, emf_fallback: bool = False) -> Outcome:
+def publish(
+    report: Report,
+    mode: str,
+    *,
+    namespace: str = DEFAULT_NAMESPACE,
+    per_address: bool = False,
+    publisher: CloudWatchPublisher | None = None,
+    stream: TextIO | None = None,
+    budget_s: float | None = None,
+    emf_fallback: bool = False,
+) -> Outcome:
     """Publish `report`'s metrics by `mode`; with `emf_fallback`, datums PutMetricData could not take are
     written as EMF lines instead (CloudWatch Logs turns them into the same metrics)."""
     if mode == "none":
@@ -63,8 +77,15 @@ def publish(report: Report, mode: str, *, namespace: str = DEFAULT_NAMESPACE, pe
         if emf_fallback and result.unsent:
             lines = emf.emit(emf.render(result.unsent, cw.namespace), out)
             log.warning("metrics_fallback_emf", datums=len(result.unsent), lines=lines, reason=result.error)
-        return Outcome(mode=mode, datums=len(datums), ok=result.ok, result=result, emf_lines=lines,
-                       fallback=lines > 0, error=result.error)
+        return Outcome(
+            mode=mode,
+            datums=len(datums),
+            ok=result.ok,
+            result=result,
+            emf_lines=lines,
+            fallback=lines > 0,
+            error=result.error,
+        )
     except Exception as exc:
         log.error("metrics_publish_error", error=f"{type(exc).__name__}: {exc}")
         return Outcome(mode=mode, datums=0, ok=False, error=f"{type(exc).__name__}: {exc}")
@@ -73,8 +94,10 @@ def publish(report: Report, mode: str, *, namespace: str = DEFAULT_NAMESPACE, pe
 def dry_run_text(datums: list[Datum], namespace: str) -> str:
     """What a publish would send: each datum, their count and the PutMetricData calls it would take."""
     calls = plan(datums)
-    lines = [f"dry run: namespace {namespace}: {len(datums)} datums in {len(calls)} PutMetricData call(s), "
-             f"{len({(d.name, d.dimensions) for d in datums})} distinct metrics"]
+    lines = [
+        f"dry run: namespace {namespace}: {len(datums)} datums in {len(calls)} PutMetricData call(s), "
+        f"{len({(d.name, d.dimensions) for d in datums})} distinct metrics"
+    ]
     for d in datums:
         dims = ",".join(f"{k}={v}" for k, v in d.dimensions) or "-"
         lines.append(f"  {d.name:<20} {d.value:>12g} {d.unit:<13} {dims}")

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from agent.publish.metrics import Datum, Dimensions
+from vpc_verify.publish.metrics import Datum, Dimensions
 
 MAX_METRICS_PER_OBJECT = 100
 
@@ -45,11 +45,13 @@ def _object(namespace: str, dims: Dimensions, ts_ms: int, chunk: Sequence[Datum]
     obj: dict[str, Any] = {
         "_aws": {
             "Timestamp": ts_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": [[k for k, _ in dims]],
-                "Metrics": [{"Name": d.name, "Unit": d.unit} for d in chunk],
-            }],
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": namespace,
+                    "Dimensions": [[k for k, _ in dims]],
+                    "Metrics": [{"Name": d.name, "Unit": d.unit} for d in chunk],
+                }
+            ],
         },
     }
     obj.update(dict(dims))

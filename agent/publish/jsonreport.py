@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from agent.report import Report
+from vpc_verify.report import Report
 
 
 def render(report: Report, *, indent: int | None = 2) -> str:

@@ -10,8 +10,8 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from agent.findings import Finding
-from agent.report import Report
+from vpc_verify.findings import Finding
+from vpc_verify.report import Report
 
 SUITE = "vpc-verify"
 
@@ -28,11 +28,23 @@ def render(report: Report, *, suite: str = SUITE) -> str:
         case, failed = _case(e.name, f"vpc-verify.{e.type}", e.ms / 1000.0, e.findings)
         cases.append(case)
         failures += failed
-    root = ET.Element("testsuites", name=suite, tests=str(len(cases)), failures=str(failures), errors="0",
-                      time=_secs(report.duration_ms / 1000.0))
-    attrs = {"name": suite, "tests": str(len(cases)), "failures": str(failures), "errors": "0", "skipped": "0",
-             "time": _secs(report.duration_ms / 1000.0),
-             "timestamp": report.started_at.strftime("%Y-%m-%dT%H:%M:%S")}
+    root = ET.Element(
+        "testsuites",
+        name=suite,
+        tests=str(len(cases)),
+        failures=str(failures),
+        errors="0",
+        time=_secs(report.duration_ms / 1000.0),
+    )
+    attrs = {
+        "name": suite,
+        "tests": str(len(cases)),
+        "failures": str(failures),
+        "errors": "0",
+        "skipped": "0",
+        "time": _secs(report.duration_ms / 1000.0),
+        "timestamp": report.started_at.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     ts = ET.SubElement(root, "testsuite", attrs)
     props = ET.SubElement(ts, "properties")
     for key, value in (("region", report.region), ("vpc_id", report.vpc_id), ("healthy", str(report.healthy))):

@@ -17,14 +17,22 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from agent.report import EndpointReport, Report
+from vpc_verify.report import EndpointReport, Report
 
 DEFAULT_NAMESPACE = "VpcVerify"
 
 COUNT, MILLISECONDS, NONE = "Count", "Milliseconds", "None"
 
-ENDPOINT_METRICS = ("Healthy", "DnsPrivate", "Reachable", "DnsLatency", "ConnectLatency", "TlsLatency",
-                    "HttpLatency", "Findings")
+ENDPOINT_METRICS = (
+    "Healthy",
+    "DnsPrivate",
+    "Reachable",
+    "DnsLatency",
+    "ConnectLatency",
+    "TlsLatency",
+    "HttpLatency",
+    "Findings",
+)
 RUN_METRICS = ("RunHealthy", "EndpointsUnhealthy", "RunDuration")
 DROPPED_METRIC = "MetricsDropped"
 
@@ -43,8 +51,13 @@ class Datum:
 
     def to_dict(self) -> dict[str, object]:
         """JSON form (for --dry-run and logs)."""
-        return {"name": self.name, "value": self.value, "unit": self.unit, "dimensions": dict(self.dimensions),
-                "timestamp": self.timestamp.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")}
+        return {
+            "name": self.name,
+            "value": self.value,
+            "unit": self.unit,
+            "dimensions": dict(self.dimensions),
+            "timestamp": self.timestamp.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        }
 
 
 def from_report(report: Report, *, per_address: bool = False) -> list[Datum]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.findings import Finding
-from agent.report import AddressReport, EndpointReport, Report
+from vpc_verify.findings import Finding
+from vpc_verify.report import AddressReport, EndpointReport, Report
 
 _MARK = {True: "OK  ", False: "FAIL"}
 

@@ -6,35 +6,59 @@ import datetime as dt
 
 import pytest
 
-from agent import judge
-from agent.findings import CODES, Finding, Severity
-from agent.report import AddressReport, EndpointReport
-from agent.topology import Endpoint, HttpSettings, TlsSettings
-from checks.dns import DnsResult, DnsStatus
-from checks.http import HttpResult, HttpStatus
-from checks.tcp import TcpResult, TcpStatus
-from checks.tls import TlsResult, TlsStatus
+from vpc_verify import judge
+from vpc_verify.checks.dns import DnsResult, DnsStatus
+from vpc_verify.checks.http import HttpResult, HttpStatus
+from vpc_verify.checks.tcp import TcpResult, TcpStatus
+from vpc_verify.checks.tls import TlsResult, TlsStatus
+from vpc_verify.findings import CODES, Finding, Severity
+from vpc_verify.report import AddressReport, EndpointReport
+from vpc_verify.topology import Endpoint, HttpSettings, TlsSettings
 
 NOW = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
-EP = Endpoint(name="sqs", type="interface", service="com.amazonaws.us-east-1.sqs",
-              dns_names=("sqs.us-east-1.amazonaws.com",), addresses=("10.0.1.23", "10.0.2.45"),
-              latency_budget_ms=50, http=HttpSettings(path="/", status=(200, 403)))
+EP = Endpoint(
+    name="sqs",
+    type="interface",
+    service="com.amazonaws.us-east-1.sqs",
+    dns_names=("sqs.us-east-1.amazonaws.com",),
+    addresses=("10.0.1.23", "10.0.2.45"),
+    latency_budget_ms=50,
+    http=HttpSettings(path="/", status=(200, 403)),
+)
 
 
 def dns(status: DnsStatus, answers: tuple[str, ...] = (), rcode: str = "NOERROR") -> DnsResult:
-    return DnsResult(name="sqs.us-east-1.amazonaws.com", status=status, rcode=rcode, answers=answers,
-                     cname_chain=("vpce-1.sqs.us-east-1.vpce.amazonaws.com",), ms=1.0)
+    return DnsResult(
+        name="sqs.us-east-1.amazonaws.com",
+        status=status,
+        rcode=rcode,
+        answers=answers,
+        cname_chain=("vpce-1.sqs.us-east-1.vpce.amazonaws.com",),
+        ms=1.0,
+    )
 
 
 def ok_tls(address: str, not_after: str = "2027-06-01T00:00:00Z", hs: float = 1.0) -> TlsResult:
-    return TlsResult(tcp=TcpResult(address, 443, TcpStatus.OK, 0.2), status=TlsStatus.OK, handshake_ms=hs,
-                     cert_names=("sqs.us-east-1.amazonaws.com",), cert_not_after=not_after)
+    return TlsResult(
+        tcp=TcpResult(address, 443, TcpStatus.OK, 0.2),
+        status=TlsStatus.OK,
+        handshake_ms=hs,
+        cert_names=("sqs.us-east-1.amazonaws.com",),
+        cert_not_after=not_after,
+    )
 
 
-def addr(address: str, private: bool = True, in_vpc: bool | None = True, expected: bool | None = True,
-         **probes: object) -> AddressReport:
-    return AddressReport(address=address, names=("sqs.us-east-1.amazonaws.com",), private=private,
-                         in_vpc=in_vpc, expected=expected, **probes)  # type: ignore[arg-type]
+def addr(
+    address: str, private: bool = True, in_vpc: bool | None = True, expected: bool | None = True, **probes: object
+) -> AddressReport:
+    return AddressReport(
+        address=address,
+        names=("sqs.us-east-1.amazonaws.com",),
+        private=private,
+        in_vpc=in_vpc,
+        expected=expected,
+        **probes,
+    )  # type: ignore[arg-type]
 
 
 def codes(findings: list[Finding]) -> list[str]:
@@ -43,9 +67,14 @@ def codes(findings: list[Finding]) -> list[str]:
 
 @pytest.mark.parametrize(
     ("status", "code"),
-    [(DnsStatus.NXDOMAIN, "DNS_NXDOMAIN"), (DnsStatus.NODATA, "DNS_NO_ANSWER"),
-     (DnsStatus.SERVFAIL, "DNS_SERVFAIL"), (DnsStatus.REFUSED, "DNS_SERVFAIL"),
-     (DnsStatus.TIMEOUT, "DNS_TIMEOUT"), (DnsStatus.ERROR, "DNS_SERVFAIL")],
+    [
+        (DnsStatus.NXDOMAIN, "DNS_NXDOMAIN"),
+        (DnsStatus.NODATA, "DNS_NO_ANSWER"),
+        (DnsStatus.SERVFAIL, "DNS_SERVFAIL"),
+        (DnsStatus.REFUSED, "DNS_SERVFAIL"),
+        (DnsStatus.TIMEOUT, "DNS_TIMEOUT"),
+        (DnsStatus.ERROR, "DNS_SERVFAIL"),
+    ],
 )
 def test_dns_status_codes(status: DnsStatus, code: str) -> None:
     findings = judge.dns_findings(EP, [dns(status)], timeout_ms=500)
@@ -66,22 +95,32 @@ def test_answer_ladder_one_root_cause_each() -> None:
     assert codes(judge.answer_findings(EP, outside, EP.addresses, d)) == ["DNS_OUTSIDE_VPC"]
     unexpected = [addr("10.0.1.23"), addr("10.0.3.3", expected=False)]
     assert codes(judge.answer_findings(EP, unexpected, EP.addresses, d)) == [
-        "DNS_MISSING_ADDRESS", "DNS_UNEXPECTED_ADDRESS"]
+        "DNS_MISSING_ADDRESS",
+        "DNS_UNEXPECTED_ADDRESS",
+    ]
     both = [addr("10.0.1.23"), addr("10.0.2.45")]
     assert judge.answer_findings(EP, both, EP.addresses, d) == []
 
 
 def test_gateway_answers_may_be_public() -> None:
-    gw = Endpoint(name="s3", type="gateway", service="com.amazonaws.us-east-1.s3",
-                  dns_names=("s3.us-east-1.amazonaws.com",), tls=None)
+    gw = Endpoint(
+        name="s3",
+        type="gateway",
+        service="com.amazonaws.us-east-1.s3",
+        dns_names=("s3.us-east-1.amazonaws.com",),
+        tls=None,
+    )
     public = [addr("52.216.0.1", private=False, in_vpc=False, expected=None)]
     assert judge.answer_findings(gw, public, (), [dns(DnsStatus.OK, ("52.216.0.1",))]) == []
 
 
 @pytest.mark.parametrize(
     ("tcp_status", "code"),
-    [(TcpStatus.TIMEOUT, "TCP_TIMEOUT"), (TcpStatus.REFUSED, "TCP_REFUSED"),
-     (TcpStatus.UNREACHABLE, "TCP_UNREACHABLE")],
+    [
+        (TcpStatus.TIMEOUT, "TCP_TIMEOUT"),
+        (TcpStatus.REFUSED, "TCP_REFUSED"),
+        (TcpStatus.UNREACHABLE, "TCP_UNREACHABLE"),
+    ],
 )
 def test_tcp_failures(tcp_status: TcpStatus, code: str) -> None:
     tls = TlsResult(tcp=TcpResult("10.0.1.23", 443, tcp_status, 2000.0, "x"), status=TlsStatus.SKIPPED)
@@ -92,8 +131,12 @@ def test_tcp_failures(tcp_status: TcpStatus, code: str) -> None:
 
 @pytest.mark.parametrize(
     ("tls_status", "code"),
-    [(TlsStatus.UNTRUSTED, "TLS_CERT_UNTRUSTED"), (TlsStatus.NAME_MISMATCH, "TLS_CERT_NAME_MISMATCH"),
-     (TlsStatus.TIMEOUT, "TLS_HANDSHAKE_FAILED"), (TlsStatus.FAILED, "TLS_HANDSHAKE_FAILED")],
+    [
+        (TlsStatus.UNTRUSTED, "TLS_CERT_UNTRUSTED"),
+        (TlsStatus.NAME_MISMATCH, "TLS_CERT_NAME_MISMATCH"),
+        (TlsStatus.TIMEOUT, "TLS_HANDSHAKE_FAILED"),
+        (TlsStatus.FAILED, "TLS_HANDSHAKE_FAILED"),
+    ],
 )
 def test_tls_failures_stop_the_ladder(tls_status: TlsStatus, code: str) -> None:
     tls = TlsResult(tcp=TcpResult("10.0.1.23", 443, TcpStatus.OK, 0.3), status=tls_status, error="boom")
@@ -133,8 +176,14 @@ def test_endpoint_health_and_reachability() -> None:
     dead_tls = TlsResult(tcp=TcpResult("10.0.2.45", 443, TcpStatus.TIMEOUT, 2000.0), status=TlsStatus.SKIPPED)
     dead = addr("10.0.2.45", tls=dead_tls)
     finding = judge.probe_findings(EP, dead, NOW)
-    report = EndpointReport(name="sqs", type="interface", service=EP.service, findings=tuple(finding),
-                            dns=(dns(DnsStatus.OK, ("10.0.1.23", "10.0.2.45")),), addresses=(good, dead))
+    report = EndpointReport(
+        name="sqs",
+        type="interface",
+        service=EP.service,
+        findings=tuple(finding),
+        dns=(dns(DnsStatus.OK, ("10.0.1.23", "10.0.2.45")),),
+        addresses=(good, dead),
+    )
     assert not report.healthy
     assert report.reachable == 0.5
     assert report.dns_private

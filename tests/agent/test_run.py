@@ -11,10 +11,10 @@ import threading
 import time
 from collections.abc import Mapping
 
-from agent.findings import Finding
-from agent.report import EndpointReport
-from agent.run import RunOptions, run
-from agent.topology import Endpoint, IPNetwork, Topology, loads
+from vpc_verify.findings import Finding
+from vpc_verify.report import EndpointReport
+from vpc_verify.run import RunOptions, run
+from vpc_verify.topology import Endpoint, IPNetwork, Topology, loads
 
 
 def _closed_udp_port() -> int:
@@ -25,7 +25,8 @@ def _closed_udp_port() -> int:
 
 def topology(vpc_id: str | None = "vpc-0123456789abcdef0") -> Topology:
     vpc = f"{{id: {vpc_id}, cidrs: [10.0.0.0/16]}}" if vpc_id else "{cidrs: [10.0.0.0/16]}"
-    return loads(f"""
+    return loads(
+        f"""
 version: 1
 region: us-east-1
 vpc: {vpc}
@@ -33,7 +34,9 @@ resolver: {{nameservers: [127.0.0.1], port: {_closed_udp_port()}, timeout_ms: 30
 endpoints:
   - {{name: sqs, type: interface, service: com.amazonaws.us-east-1.sqs}}
   - {{name: kms, type: interface, service: com.amazonaws.us-east-1.kms}}
-""", source="t.yaml")
+""",
+        source="t.yaml",
+    )
 
 
 class _View:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.topology import TopologyError, default_dns_name, load, loads
+from vpc_verify.topology import TopologyError, default_dns_name, load, loads
 
 GOOD = """
 version: 1
@@ -71,36 +71,74 @@ def test_json_is_accepted() -> None:
         ("version: 2\nendpoints: []\n", "version", "1 (the only version"),
         ("endpoints: []\n", "version", "version: 1"),
         ("version: 1\n", "endpoints", "a list of endpoints"),
-        ("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], prot: 1}\n",
-         "endpoints[0].prot", "did you mean port?"),
-        ("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], port: abc}\n",
-         "endpoints[0].port", "an integer from 1 to 65535"),
-        ("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], port: 70000}\n",
-         "endpoints[0].port", "an integer from 1 to 65535"),
+        (
+            "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], prot: 1}\n",
+            "endpoints[0].prot",
+            "did you mean port?",
+        ),
+        (
+            "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], port: abc}\n",
+            "endpoints[0].port",
+            "an integer from 1 to 65535",
+        ),
+        (
+            "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], port: 70000}\n",
+            "endpoints[0].port",
+            "an integer from 1 to 65535",
+        ),
         ("version: 1\nvpc: {cidrs: [10.0.0.0/33]}\nendpoints: []\n", "vpc.cidrs[0]", "a CIDR"),
         ("version: 1\nvpc: {cidrs: [10.0.0.1/16]}\nendpoints: []\n", "vpc.cidrs[0]", "a CIDR"),
-        ("version: 1\nvpc: {cidrs: [10.0.0.0/16, 10.0.128.0/17]}\nendpoints: []\n", "vpc.cidrs[1]",
-         "does not overlap"),
+        ("version: 1\nvpc: {cidrs: [10.0.0.0/16, 10.0.128.0/17]}\nendpoints: []\n", "vpc.cidrs[1]", "does not overlap"),
         ("version: 1\nvpc: {id: vpc-nope}\nendpoints: []\n", "vpc.id", "a VPC id"),
-        ("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example]}\n"
-         "  - {name: a, type: service, dns_names: [y.example]}\n", "endpoints[1].name", "unique name"),
+        (
+            "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example]}\n"
+            "  - {name: a, type: service, dns_names: [y.example]}\n",
+            "endpoints[1].name",
+            "unique name",
+        ),
         ("version: 1\nendpoints:\n  - {name: a, type: interface}\n", "endpoints[0].service", "AWS service name"),
-        ("version: 1\nendpoints:\n  - {name: a, type: bogus, dns_names: [x.example]}\n", "endpoints[0].type",
-         "one of interface"),
-        ("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], addresses: [10.0.0.300]}\n",
-         "endpoints[0].addresses[0]", "an IP address"),
-        ("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: ['" + "a" * 64 + ".example']}\n",
-         "endpoints[0].dns_names[0]", "a DNS name"),
-        ("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: ['bad name.example']}\n",
-         "endpoints[0].dns_names[0]", "a DNS name"),
-        ("version: 1\ndefaults: {tls: {verify: maybe}}\nendpoints:\n  - {name: a, type: service, "
-         "dns_names: [x.example]}\n", "defaults.tls.verify", "true or false"),
-        ("version: 1\nendpoints:\n  - {name: a, type: interface, service: com.amazonaws.vpce.us-east-1."
-         "vpce-svc-0123456789abcdef0}\n", "endpoints[0].dns_names", "none can be derived"),
-        ("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], http: {method: POST}}\n",
-         "endpoints[0].http.method", "never changes anything"),
-        ("version: 1\nresolver: {nameservers: [not-an-ip]}\nendpoints: []\n", "resolver.nameservers[0]",
-         "an IP address"),
+        (
+            "version: 1\nendpoints:\n  - {name: a, type: bogus, dns_names: [x.example]}\n",
+            "endpoints[0].type",
+            "one of interface",
+        ),
+        (
+            "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], addresses: [10.0.0.300]}\n",
+            "endpoints[0].addresses[0]",
+            "an IP address",
+        ),
+        (
+            "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: ['" + "a" * 64 + ".example']}\n",
+            "endpoints[0].dns_names[0]",
+            "a DNS name",
+        ),
+        (
+            "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: ['bad name.example']}\n",
+            "endpoints[0].dns_names[0]",
+            "a DNS name",
+        ),
+        (
+            "version: 1\ndefaults: {tls: {verify: maybe}}\nendpoints:\n  - {name: a, type: service, "
+            "dns_names: [x.example]}\n",
+            "defaults.tls.verify",
+            "true or false",
+        ),
+        (
+            "version: 1\nendpoints:\n  - {name: a, type: interface, service: com.amazonaws.vpce.us-east-1."
+            "vpce-svc-0123456789abcdef0}\n",
+            "endpoints[0].dns_names",
+            "none can be derived",
+        ),
+        (
+            "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], http: {method: POST}}\n",
+            "endpoints[0].http.method",
+            "never changes anything",
+        ),
+        (
+            "version: 1\nresolver: {nameservers: [not-an-ip]}\nendpoints: []\n",
+            "resolver.nameservers[0]",
+            "an IP address",
+        ),
         ("version: 1\nendpoints: {a: 1}\n", "endpoints", "a list"),
         ("", "", "a topology mapping"),
         ("version: 1\nendpoints: [\n", "", "valid YAML"),
@@ -139,13 +177,15 @@ def test_only_narrows_and_rejects_unknown_names() -> None:
 def test_relative_ca_bundle_resolves_against_the_file(tmp_path: Path) -> None:
     (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     f = tmp_path / "topo.yaml"
-    f.write_text("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], "
-                 "tls: {ca_bundle: ca.pem}}\n")
+    f.write_text(
+        "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], tls: {ca_bundle: ca.pem}}\n"
+    )
     topo = load(f)
     assert topo.endpoints[0].tls is not None
     assert topo.endpoints[0].tls.ca_bundle == str(tmp_path / "ca.pem")
-    f.write_text("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], "
-                 "tls: {ca_bundle: missing.pem}}\n")
+    f.write_text(
+        "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], tls: {ca_bundle: missing.pem}}\n"
+    )
     with pytest.raises(TopologyError, match=r"endpoints\[0\]\.tls\.ca_bundle"):
         load(f)
 
@@ -171,10 +211,10 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     good.write_text(GOOD)
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], colour: red}\n")
-    ok = subprocess.run([sys.executable, "-m", "agent", "validate", str(good)], capture_output=True, text=True)
+    ok = subprocess.run([sys.executable, "-m", "vpc_verify", "validate", str(good)], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert "valid, 3 endpoints" in ok.stdout
-    broken = subprocess.run([sys.executable, "-m", "agent", "validate", str(bad)], capture_output=True, text=True)
+    broken = subprocess.run([sys.executable, "-m", "vpc_verify", "validate", str(bad)], capture_output=True, text=True)
     assert broken.returncode == 2
     assert f"{bad}: endpoints[0].colour: expected one of the keys name, type" in broken.stderr
     assert "Traceback" not in broken.stderr

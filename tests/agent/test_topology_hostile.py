@@ -15,35 +15,67 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.topology import MAX_FILE_BYTES, TopologyError, loads, parse
+from vpc_verify.topology import MAX_FILE_BYTES, TopologyError, loads, parse
 
 VALID: dict[str, Any] = {
     "version": 1,
     "region": "us-east-1",
     "vpc": {"id": "vpc-0123456789abcdef0", "cidrs": ["10.0.0.0/16"]},
     "resolver": {"nameservers": ["10.0.0.2"], "port": 53, "timeout_ms": 1000},
-    "defaults": {"port": 443, "timeout_ms": 2000, "latency_budget_ms": 100,
-                 "tls": {"verify": True, "ca_bundle": None}, "http": None},
+    "defaults": {
+        "port": 443,
+        "timeout_ms": 2000,
+        "latency_budget_ms": 100,
+        "tls": {"verify": True, "ca_bundle": None},
+        "http": None,
+    },
     "endpoints": [
-        {"name": "sqs", "type": "interface", "service": "com.amazonaws.us-east-1.sqs",
-         "dns_names": ["sqs.us-east-1.amazonaws.com"], "addresses": ["10.0.1.23"], "azs": ["us-east-1a"],
-         "port": 443, "tls": {"server_name": "sqs.us-east-1.amazonaws.com"}},
+        {
+            "name": "sqs",
+            "type": "interface",
+            "service": "com.amazonaws.us-east-1.sqs",
+            "dns_names": ["sqs.us-east-1.amazonaws.com"],
+            "addresses": ["10.0.1.23"],
+            "azs": ["us-east-1a"],
+            "port": 443,
+            "tls": {"server_name": "sqs.us-east-1.amazonaws.com"},
+        },
         {"name": "web", "type": "service", "dns_names": ["web.internal"], "http": {"path": "/", "status": [200]}},
     ],
 }
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=300),
-    st.sampled_from(["10.0.0.0/16", "::1", "fd00::/8", "10.0.0.2", "vpc-0123456789abcdef0", "interface",
-                     "gateway", "service", "x" * 300, "bücher.example", "a." * 130, "-bad-.example",
-                     "com.amazonaws.us-east-1.s3", "10.0.0.0/8", "2001:db8::/32"]),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=300),
+    st.sampled_from(
+        [
+            "10.0.0.0/16",
+            "::1",
+            "fd00::/8",
+            "10.0.0.2",
+            "vpc-0123456789abcdef0",
+            "interface",
+            "gateway",
+            "service",
+            "x" * 300,
+            "bücher.example",
+            "a." * 130,
+            "-bad-.example",
+            "com.amazonaws.us-east-1.s3",
+            "10.0.0.0/8",
+            "2001:db8::/32",
+        ]
+    ),
 )
 documents = st.recursive(
     scalars,
-    lambda children: st.one_of(st.lists(children, max_size=6),
-                               st.dictionaries(st.text(max_size=20) | st.sampled_from(list(VALID)), children,
-                                               max_size=6)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=6),
+        st.dictionaries(st.text(max_size=20) | st.sampled_from(list(VALID)), children, max_size=6),
+    ),
     max_leaves=40,
 )
 
@@ -133,8 +165,10 @@ def test_too_many_aliases_are_refused() -> None:
 
 def test_wide_alias_fanout_is_bounded() -> None:
     # Few aliases but a wide shared list: the per-list caps stop the walk.
-    doc = {"version": 1, "endpoints": [{"name": f"e{i}", "type": "service", "dns_names": ["x.example"] * 1000}
-                                        for i in range(3)]}
+    doc = {
+        "version": 1,
+        "endpoints": [{"name": f"e{i}", "type": "service", "dns_names": ["x.example"] * 1000} for i in range(3)],
+    }
     try:
         parse(doc)
     except TopologyError as exc:
@@ -144,8 +178,9 @@ def test_wide_alias_fanout_is_bounded() -> None:
 def test_huge_file_is_refused(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_text("version: 1\nendpoints: []\n# " + "x" * (MAX_FILE_BYTES + 10) + "\n")
-    result = subprocess.run([sys.executable, "-m", "agent", "validate", str(big)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "vpc_verify", "validate", str(big)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "expected a file of at most" in result.stderr
     assert "Traceback" not in result.stderr
@@ -155,8 +190,10 @@ def test_huge_file_is_refused(tmp_path: Path) -> None:
 def test_deep_nesting_is_an_error_not_a_crash(depth: int) -> None:
     # In a child: a C-stack overflow in a YAML parser would kill the process, not raise.
     deep = "version: 1\nendpoints: " + "[" * depth + "]" * depth + "\n"
-    code = ("import sys; from agent.topology import loads, TopologyError\n"
-            "try:\n    loads(sys.stdin.read(), source='deep.yaml')\nexcept TopologyError as e:\n    print(e)\n")
+    code = (
+        "import sys; from vpc_verify.topology import loads, TopologyError\n"
+        "try:\n    loads(sys.stdin.read(), source='deep.yaml')\nexcept TopologyError as e:\n    print(e)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], input=deep, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.startswith("deep.yaml")

@@ -16,20 +16,22 @@ from pathlib import Path
 
 import pytest
 
-from agent.loop import AgentLoop, LoopConfig
-from agent.report import Report
-from agent.run import RunOptions
-from agent.topology import Topology
 from tests.publish.helpers import synthetic_report
+from vpc_verify.loop import AgentLoop, LoopConfig
+from vpc_verify.report import Report
+from vpc_verify.run import RunOptions
+from vpc_verify.topology import Topology
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _topology(tmp_path: Path, *, timeout_ms: int = 300, port: int = 1) -> Path:
     path = tmp_path / "topology.yaml"
-    path.write_text(f"version: 1\nregion: us-east-1\nresolver: {{nameservers: [127.0.0.1], port: {port}, "
-                    f"timeout_ms: {timeout_ms}}}\nendpoints:\n  - name: billing\n    type: service\n"
-                    "    dns_names: [billing.internal.example.com]\n")
+    path.write_text(
+        f"version: 1\nregion: us-east-1\nresolver: {{nameservers: [127.0.0.1], port: {port}, "
+        f"timeout_ms: {timeout_ms}}}\nendpoints:\n  - name: billing\n    type: service\n"
+        "    dns_names: [billing.internal.example.com]\n"
+    )
     return path
 
 
@@ -44,8 +46,16 @@ async def test_survives_a_run_raising_and_writes_state(tmp_path: Path) -> None:
         return synthetic_report()
 
     state = tmp_path / "state.json"
-    loop = AgentLoop(LoopConfig(topology_path=str(_topology(tmp_path)), interval_s=0.0, state_file=str(state),
-                                max_runs=5, http_host="127.0.0.1"), run_fn=flaky)
+    loop = AgentLoop(
+        LoopConfig(
+            topology_path=str(_topology(tmp_path)),
+            interval_s=0.0,
+            state_file=str(state),
+            max_runs=5,
+            http_host="127.0.0.1",
+        ),
+        run_fn=flaky,
+    )
     result = await loop.run_forever()
     assert result.runs == 5 and result.failures == 2
     doc = json.loads(state.read_text())
@@ -58,10 +68,11 @@ async def test_a_hanging_run_is_abandoned_at_its_deadline(tmp_path: Path) -> Non
         await asyncio.sleep(3600)
         raise AssertionError
 
-    import agent.loop as loop_mod
+    import vpc_verify.loop as loop_mod
 
-    loop = AgentLoop(LoopConfig(topology_path=str(_topology(tmp_path)), interval_s=0.0, deadline_s=0.1,
-                                max_runs=2), run_fn=hang)
+    loop = AgentLoop(
+        LoopConfig(topology_path=str(_topology(tmp_path)), interval_s=0.0, deadline_s=0.1, max_runs=2), run_fn=hang
+    )
     old = loop_mod._RUN_GUARD_S
     loop_mod._RUN_GUARD_S = 0.1
     try:
@@ -99,8 +110,8 @@ async def test_http_serves_report_and_health_on_loopback(tmp_path: Path) -> None
 
 
 def test_http_refuses_a_non_loopback_address() -> None:
-    from agent.commands.agent import parse_http
-    from agent.errors import UsageError
+    from vpc_verify.commands.agent import parse_http
+    from vpc_verify.errors import UsageError
 
     assert parse_http("127.0.0.1:9180") == ("127.0.0.1", 9180)
     assert parse_http("[::1]:0") == ("::1", 0)
@@ -110,10 +121,29 @@ def test_http_refuses_a_non_loopback_address() -> None:
 
 def _start_agent(tmp_path: Path, topo: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "agent", "agent", "-t", str(topo), "--interval", "1", "--jitter", "0",
-         "--state-file", str(tmp_path / "state.json"), "--log-level", "info", *extra],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, **(env or {})})
+        [
+            sys.executable,
+            "-m",
+            "vpc_verify",
+            "agent",
+            "-t",
+            str(topo),
+            "--interval",
+            "1",
+            "--jitter",
+            "0",
+            "--state-file",
+            str(tmp_path / "state.json"),
+            "--log-level",
+            "info",
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def _stop(proc: subprocess.Popen[str]) -> float:
@@ -148,9 +178,15 @@ def test_sigterm_while_a_worker_thread_is_stuck_publishing(tmp_path: Path) -> No
     black_hole.bind(("127.0.0.1", 0))
     black_hole.listen(64)
     url = f"http://127.0.0.1:{black_hole.getsockname()[1]}"
-    env = {"AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": url, "AWS_CONFIG_FILE": os.devnull,
-           "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    env = {
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": url,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
     proc = _start_agent(tmp_path, _topology(tmp_path), "--publish", "cloudwatch", env=env)
     try:
         time.sleep(3.0)
@@ -164,8 +200,13 @@ def test_sigterm_while_a_worker_thread_is_stuck_publishing(tmp_path: Path) -> No
 
 def test_soak_short(tmp_path: Path) -> None:
     """A short version of bench/soak.py: 60 runs with faults, no growth in fds, bounded RSS growth."""
-    proc = subprocess.run([sys.executable, "bench/soak.py", "--runs", "60", "--json"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "bench/soak.py", "--runs", "60", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
     assert figures["runs"] == 60 and figures["failures"] > 0

@@ -17,7 +17,7 @@ from tests.testbed import aws_seed, emulator
 @pytest.fixture
 def ec2(aws: emulator.Emulator) -> Any:
     """A boto3 EC2 client of the emulator (for seeding and for injecting into the control plane)."""
-    from agent.aws import clients
+    from vpc_verify.aws import clients
 
     return clients.ec2("us-east-1")
 

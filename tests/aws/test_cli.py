@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from agent import cli
-from agent.aws import clients
-from agent.topology import load
 from tests.testbed.aws_seed import SeedFacts
+from vpc_verify import cli
+from vpc_verify.aws import clients
+from vpc_verify.topology import load
 
 
-def test_discover_then_validate_round_trip(seeded: SeedFacts, tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_discover_then_validate_round_trip(
+    seeded: SeedFacts, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "topology.yaml"
     assert cli.main(["discover", "--vpc-id", seeded.vpc_id, "--region", "us-east-1", "-o", str(out)]) == 0
     assert cli.main(["validate", str(out)]) == 0
@@ -39,7 +40,7 @@ def test_discover_then_validate_round_trip(seeded: SeedFacts, tmp_path: Path,
 
 
 def test_discover_to_stdout_is_a_topology(seeded: SeedFacts, capsys: pytest.CaptureFixture[str]) -> None:
-    from agent.topology import loads
+    from vpc_verify.topology import loads
 
     assert cli.main(["discover", "--vpc-id", seeded.vpc_id]) == 0
     topo = loads(capsys.readouterr().out)
@@ -65,12 +66,14 @@ def test_check_adds_control_plane_findings(ec2: Any, tmp_path: Path, capsys: pyt
     topo = tmp_path / "t.yaml"
     assert cli.main(["discover", "--vpc-id", facts.vpc_id, "-o", str(topo)]) == 0
     # The resolver is a closed loopback port: names fail fast and no packet leaves the machine.
-    text = topo.read_text() + (f"resolver:\n  nameservers: [127.0.0.1]\n  port: {_unused_udp_port()}\n"
-                               "  timeout_ms: 200\n")
+    text = topo.read_text() + (
+        f"resolver:\n  nameservers: [127.0.0.1]\n  port: {_unused_udp_port()}\n  timeout_ms: 200\n"
+    )
     topo.write_text(text)
     capsys.readouterr()
-    rc = cli.main(["check", "-t", str(topo), "--format", "json", "--subnet-id", facts.agent_subnet_id,
-                   "--log-level", "error"])
+    rc = cli.main(
+        ["check", "-t", str(topo), "--format", "json", "--subnet-id", facts.agent_subnet_id, "--log-level", "error"]
+    )
     report = json.loads(capsys.readouterr().out)
     assert rc == 1
     run_codes = {f["code"] for f in report["findings"] if f["endpoint"] == "*"}
@@ -88,15 +91,15 @@ def test_check_adds_control_plane_findings(ec2: Any, tmp_path: Path, capsys: pyt
 def _stubbed(monkeypatch: pytest.MonkeyPatch, code: str, message: str, status: int) -> Stubber:
     client = clients.ec2("us-east-1")
     stub = Stubber(client)
-    stub.add_client_error("describe_vpcs", service_error_code=code, service_message=message,
-                          http_status_code=status)
+    stub.add_client_error("describe_vpcs", service_error_code=code, service_message=message, http_status_code=status)
     stub.activate()
     monkeypatch.setattr(clients, "ec2", lambda region=None: client)
     return stub
 
 
-def test_access_denied_is_a_clear_message(aws: Any, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_access_denied_is_a_clear_message(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _stubbed(monkeypatch, "UnauthorizedOperation", "You are not authorized to perform this operation.", 403)
     assert cli.main(["discover", "--vpc-id", "vpc-0123456789abcdef0"]) == 2
     err = capsys.readouterr().err
@@ -104,16 +107,18 @@ def test_access_denied_is_a_clear_message(aws: Any, monkeypatch: pytest.MonkeyPa
     assert "ec2:DescribeVpcs" in err and "Traceback" not in err
 
 
-def test_throttling_is_a_clear_message(aws: Any, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_throttling_is_a_clear_message(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _stubbed(monkeypatch, "RequestLimitExceeded", "Request limit exceeded.", 503)
     assert cli.main(["discover", "--vpc-id", "vpc-0123456789abcdef0"]) == 2
     err = capsys.readouterr().err
     assert "throttled" in err and "RequestLimitExceeded" in err and "Traceback" not in err
 
 
-def test_no_credentials_is_a_clear_message(aws: Any, monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_credentials_is_a_clear_message(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key)
     assert cli.main(["discover", "--vpc-id", "vpc-0123456789abcdef0"]) == 2
@@ -121,13 +126,14 @@ def test_no_credentials_is_a_clear_message(aws: Any, monkeypatch: pytest.MonkeyP
     assert "has no credentials" in err and "Traceback" not in err
 
 
-def test_access_denied_during_check_is_a_finding(ec2: Any, seeded: SeedFacts, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_access_denied_during_check_is_a_finding(
+    ec2: Any, seeded: SeedFacts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     topo = tmp_path / "t.yaml"
     assert cli.main(["discover", "--vpc-id", seeded.vpc_id, "-o", str(topo)]) == 0
-    topo.write_text(topo.read_text() + f"resolver:\n  nameservers: [127.0.0.1]\n  port: {_unused_udp_port()}\n"
-                    "  timeout_ms: 200\n")
+    topo.write_text(
+        topo.read_text() + f"resolver:\n  nameservers: [127.0.0.1]\n  port: {_unused_udp_port()}\n  timeout_ms: 200\n"
+    )
     _stubbed(monkeypatch, "UnauthorizedOperation", "not authorized", 403)
     capsys.readouterr()
     assert cli.main(["check", "-t", str(topo), "--format", "json", "--log-level", "error"]) == 1

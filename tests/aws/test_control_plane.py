@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.findings import Finding
-from agent.report import AddressReport
 from tests.aws.helpers import codes, empty_report, only, topology, view
 from tests.testbed import aws_seed
 from tests.testbed.aws_seed import SeedFacts
+from vpc_verify.findings import Finding
+from vpc_verify.report import AddressReport
 
 
 def test_healthy_vpc_has_no_control_plane_findings(ec2: Any, seeded: SeedFacts) -> None:
@@ -29,8 +29,9 @@ def test_healthy_vpc_has_no_control_plane_findings(ec2: Any, seeded: SeedFacts) 
 
 
 def test_endpoint_missing_names_the_vpc(ec2: Any, seeded: SeedFacts) -> None:
-    topo = topology(seeded, extra=[{"name": "dynamodb", "type": "interface",
-                                    "service": "com.amazonaws.us-east-1.dynamodb"}])
+    topo = topology(
+        seeded, extra=[{"name": "dynamodb", "type": "interface", "service": "com.amazonaws.us-east-1.dynamodb"}]
+    )
     v = view(ec2, topo, subnet_id=seeded.agent_subnet_id)
     assert v.expected_addresses(topo.endpoint("dynamodb")) is None
     f = only(v.refine(topo.endpoint("dynamodb"), empty_report(topo, "dynamodb")).findings, "ENDPOINT_MISSING")
@@ -76,8 +77,9 @@ def test_dns_public_address_joined_with_private_dns_off(ec2: Any) -> None:
     topo = topology(facts)
     v = view(ec2, topo, subnet_id=facts.agent_subnet_id)
     sqs = facts.interfaces["sqs"]
-    public = Finding.make("DNS_PUBLIC_ADDRESS", "sqs", "sqs.us-east-1.amazonaws.com answered 203.0.113.7",
-                          address="203.0.113.7")
+    public = Finding.make(
+        "DNS_PUBLIC_ADDRESS", "sqs", "sqs.us-east-1.amazonaws.com answered 203.0.113.7", address="203.0.113.7"
+    )
     report = empty_report(topo, "sqs", findings=(public,))
     f = only(v.refine(topo.endpoint("sqs"), report).findings, "DNS_PUBLIC_ADDRESS")
     assert sqs.vpce_id in f.message and "private DNS is off" in f.message
@@ -99,8 +101,9 @@ def test_vpc_dns_hostnames_disabled_names_the_vpc(ec2: Any) -> None:
 
 
 def test_endpoint_az_missing_names_the_endpoint_and_a_subnet(ec2: Any, seeded: SeedFacts) -> None:
-    subnet_c = ec2.create_subnet(VpcId=seeded.vpc_id, CidrBlock="10.0.3.0/24",
-                                 AvailabilityZone="us-east-1c")["Subnet"]["SubnetId"]
+    subnet_c = ec2.create_subnet(VpcId=seeded.vpc_id, CidrBlock="10.0.3.0/24", AvailabilityZone="us-east-1c")["Subnet"][
+        "SubnetId"
+    ]
     topo = topology(seeded, azs=("us-east-1a", "us-east-1b", "us-east-1c"))
     v = view(ec2, topo, subnet_id=seeded.agent_subnet_id)
     kms = seeded.interfaces["kms"]
@@ -110,10 +113,14 @@ def test_endpoint_az_missing_names_the_endpoint_and_a_subnet(ec2: Any, seeded: S
 
 def test_security_group_blocks_names_the_group(ec2: Any, seeded: SeedFacts) -> None:
     sg = seeded.interfaces["sqs"].security_group_id
-    ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
-    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.2.0/24"}]}])
+    ec2.revoke_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}],
+    )
+    ec2.authorize_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.2.0/24"}]}],
+    )
     topo = topology(seeded)
     v = view(ec2, topo, subnet_id=seeded.agent_subnet_id)  # the agent is in 10.0.1.0/24
     f = only(v.refine(topo.endpoint("sqs"), empty_report(topo, "sqs")).findings, "SECURITY_GROUP_BLOCKS")
@@ -123,11 +130,21 @@ def test_security_group_blocks_names_the_group(ec2: Any, seeded: SeedFacts) -> N
 
 def test_security_group_admits_the_agents_group(ec2: Any, seeded: SeedFacts) -> None:
     sg = seeded.interfaces["sqs"].security_group_id
-    ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
-    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-        "UserIdGroupPairs": [{"GroupId": seeded.agent_security_group_id}]}])
+    ec2.revoke_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}],
+    )
+    ec2.authorize_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "UserIdGroupPairs": [{"GroupId": seeded.agent_security_group_id}],
+            }
+        ],
+    )
     topo = topology(seeded)
     admitted = view(ec2, topo, subnet_id=seeded.agent_subnet_id, groups=(seeded.agent_security_group_id,))
     refined = admitted.refine(topo.endpoint("sqs"), empty_report(topo, "sqs"))
@@ -139,8 +156,10 @@ def test_security_group_admits_the_agents_group(ec2: Any, seeded: SeedFacts) -> 
 
 def test_tcp_timeout_joined_with_a_blocking_group(ec2: Any, seeded: SeedFacts) -> None:
     sqs = seeded.interfaces["sqs"]
-    ec2.revoke_security_group_ingress(GroupId=sqs.security_group_id, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    ec2.revoke_security_group_ingress(
+        GroupId=sqs.security_group_id,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}],
+    )
     topo = topology(seeded)
     v = view(ec2, topo, subnet_id=seeded.agent_subnet_id)
     address = next(iter(sqs.addresses))
@@ -183,14 +202,17 @@ def test_gateway_timeout_points_at_the_route_not_a_security_group(ec2: Any, seed
     timeout = Finding.make("TCP_TIMEOUT", "s3", "connect to 52.216.0.10:443 timed out", address="52.216.0.10")
     report = empty_report(topo, "s3", findings=(timeout,))
     # From the second subnet (the main table, no route): the missing route is the cause, and its fix.
-    routeless = only(view(ec2, topo, subnet_id=seeded.subnets["us-east-1b"]).refine(topo.endpoint("s3"), report)
-                     .findings, "TCP_TIMEOUT")
+    routeless = only(
+        view(ec2, topo, subnet_id=seeded.subnets["us-east-1b"]).refine(topo.endpoint("s3"), report).findings,
+        "TCP_TIMEOUT",
+    )
     assert f"route table {seeded.main_route_table_id}" in routeless.message and gw.vpce_id in routeless.message
     assert routeless.hint.endswith(f"--vpc-endpoint-id {gw.vpce_id} --add-route-table-ids {seeded.main_route_table_id}")
     assert routeless.evidence["route_via_endpoint"] is False
     # From the first subnet (routed): the agent's egress and its subnet's ACL, never the endpoint's group.
-    routed = only(view(ec2, topo, subnet_id=seeded.agent_subnet_id).refine(topo.endpoint("s3"), report).findings,
-                  "TCP_TIMEOUT")
+    routed = only(
+        view(ec2, topo, subnet_id=seeded.agent_subnet_id).refine(topo.endpoint("s3"), report).findings, "TCP_TIMEOUT"
+    )
     assert f"Route table {gw.route_table_id} routes {gw.prefix_list_id} via {gw.vpce_id}" in routed.hint
     assert f"network ACL of subnet {seeded.agent_subnet_id}" in routed.hint and "egress" in routed.hint
     assert "endpoint's security group" not in routed.hint and routed.evidence["route_via_endpoint"] is True

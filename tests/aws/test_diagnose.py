@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from agent import cli, diagnosis
 from tests.testbed import aws_seed
+from vpc_verify import cli, diagnosis
 
 
 def _closed_port() -> int:
@@ -28,8 +28,9 @@ def topo_file(ec2: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tupl
     facts = aws_seed.seed(ec2, private_dns={"sqs": False})
     path = tmp_path / "t.yaml"
     assert cli.main(["discover", "--vpc-id", facts.vpc_id, "-o", str(path)]) == 0
-    path.write_text(path.read_text() + f"resolver:\n  nameservers: [127.0.0.1]\n  port: {_closed_port()}\n"
-                    "  timeout_ms: 200\n")
+    path.write_text(
+        path.read_text() + f"resolver:\n  nameservers: [127.0.0.1]\n  port: {_closed_port()}\n  timeout_ms: 200\n"
+    )
 
     async def probe(endpoint: Any, address: str) -> str:
         return f"stub probe of {address}"
@@ -38,8 +39,9 @@ def topo_file(ec2: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tupl
     return path, facts
 
 
-def test_diagnose_text_names_the_endpoint_per_az_and_the_fix(topo_file: tuple[Path, aws_seed.SeedFacts],
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_diagnose_text_names_the_endpoint_per_az_and_the_fix(
+    topo_file: tuple[Path, aws_seed.SeedFacts], capsys: pytest.CaptureFixture[str]
+) -> None:
     path, facts = topo_file
     sqs = facts.interfaces["sqs"]
     capsys.readouterr()
@@ -59,8 +61,7 @@ def test_diagnose_text_names_the_endpoint_per_az_and_the_fix(topo_file: tuple[Pa
 def test_diagnose_json(topo_file: tuple[Path, aws_seed.SeedFacts], capsys: pytest.CaptureFixture[str]) -> None:
     path, facts = topo_file
     capsys.readouterr()
-    assert cli.main(["diagnose", "-t", str(path), "kms", "--format", "json", "--subnet-id",
-                     facts.agent_subnet_id]) == 1
+    assert cli.main(["diagnose", "-t", str(path), "kms", "--format", "json", "--subnet-id", facts.agent_subnet_id]) == 1
     doc = json.loads(capsys.readouterr().out)
     kms = facts.interfaces["kms"]
     assert doc["endpoint"]["aws"]["vpc_endpoint_id"] == kms.vpce_id
@@ -69,8 +70,9 @@ def test_diagnose_json(topo_file: tuple[Path, aws_seed.SeedFacts], capsys: pytes
     assert doc["next_steps"] and not doc["healthy"]
 
 
-def test_diagnose_unknown_endpoint_is_a_usage_error(topo_file: tuple[Path, aws_seed.SeedFacts],
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_diagnose_unknown_endpoint_is_a_usage_error(
+    topo_file: tuple[Path, aws_seed.SeedFacts], capsys: pytest.CaptureFixture[str]
+) -> None:
     path, _ = topo_file
     assert cli.main(["diagnose", "-t", str(path), "nope"]) == 2
     assert "no endpoint 'nope'" in capsys.readouterr().err

@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_cli_and_run_do_not_import_boto3() -> None:
     code = (
         "import sys\n"
-        "import agent.cli, agent.run, agent.aws.compare, agent.aws.discover, agent.diagnosis\n"
-        "agent.cli.build_parser()\n"
+        "import vpc_verify.cli, vpc_verify.run, vpc_verify.aws.compare, vpc_verify.aws.discover, vpc_verify.diagnosis\n"
+        "vpc_verify.cli.build_parser()\n"
         "leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore'))\n"
         "print(','.join(leaked))\n"
     )

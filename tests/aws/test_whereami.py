@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.aws import whereami
+from vpc_verify.aws import whereami
 
 
 def _forbid_imds(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -16,8 +16,11 @@ def _forbid_imds(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_flags_win_and_metadata_is_not_asked_when_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     _forbid_imds(monkeypatch)
-    env = {"AWS_EC2_METADATA_DISABLED": "true", "VPC_VERIFY_AZ": "us-east-1b",
-           "VPC_VERIFY_SECURITY_GROUP_IDS": "sg-1, sg-2"}
+    env = {
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "VPC_VERIFY_AZ": "us-east-1b",
+        "VPC_VERIFY_SECURITY_GROUP_IDS": "sg-1, sg-2",
+    }
     place = whereami.locate("subnet-0abc", None, env=env)
     assert (place.subnet_id, place.az, place.security_group_ids) == ("subnet-0abc", "us-east-1b", ("sg-1", "sg-2"))
     assert place.source == "flags+env"
@@ -32,12 +35,15 @@ def test_lambda_environment_never_asks_metadata(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_imds_answers_are_used_when_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
-    answers = {"/latest/api/token": "tok", "/latest/meta-data/mac": "02:00:00:00:00:01",
-               "/latest/meta-data/local-ipv4": "10.0.1.7",
-               "/latest/meta-data/placement/availability-zone": "us-east-1a",
-               "/latest/meta-data/instance-id": "i-0123",
-               "/latest/meta-data/network/interfaces/macs/02:00:00:00:00:01/subnet-id": "subnet-1",
-               "/latest/meta-data/network/interfaces/macs/02:00:00:00:00:01/security-group-ids": "sg-a\nsg-b"}
+    answers = {
+        "/latest/api/token": "tok",
+        "/latest/meta-data/mac": "02:00:00:00:00:01",
+        "/latest/meta-data/local-ipv4": "10.0.1.7",
+        "/latest/meta-data/placement/availability-zone": "us-east-1a",
+        "/latest/meta-data/instance-id": "i-0123",
+        "/latest/meta-data/network/interfaces/macs/02:00:00:00:00:01/subnet-id": "subnet-1",
+        "/latest/meta-data/network/interfaces/macs/02:00:00:00:00:01/security-group-ids": "sg-a\nsg-b",
+    }
     asked: list[tuple[str, str | None]] = []
 
     def fake(method: str, path: str, token: str | None, timeout_s: float, headers: object = None) -> str | None:

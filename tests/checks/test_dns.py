@@ -16,7 +16,7 @@ import dns.rcode
 import dns.rrset
 import pytest
 
-from checks.dns import DnsResult, DnsSpec, DnsStatus, resolve
+from vpc_verify.checks.dns import DnsResult, DnsSpec, DnsStatus, resolve
 
 SQS = "sqs.us-east-1.amazonaws.com"
 VPCE = "vpce-0a1b2c3d-x1y2z3.sqs.us-east-1.vpce.amazonaws.com"
@@ -41,14 +41,30 @@ def dnsmasq() -> Iterator[int]:
     binary = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
     port = _free_udp_tcp_port()
     many = [f"--host-record=big.example.com,10.0.{i // 250}.{i % 250 + 1}" for i in range(120)]
-    proc = subprocess.Popen([
-        binary, "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
-        "--listen-address=127.0.0.1", f"--port={port}", "--user=root", "--pid-file=", "--log-facility=-",
-        "--local=/example.com/", "--local=/amazonaws.com/",
-        f"--host-record={VPCE},10.0.1.23", f"--host-record={VPCE},10.0.2.45",
-        f"--cname={SQS},{VPCE}", "--host-record=v4only.example.com,10.0.3.3",
-        "--host-record=dual.example.com,10.0.3.4,fd00::4", *many,
-    ], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--keep-in-foreground",
+            "--no-resolv",
+            "--no-hosts",
+            "--bind-interfaces",
+            "--listen-address=127.0.0.1",
+            f"--port={port}",
+            "--user=root",
+            "--pid-file=",
+            "--log-facility=-",
+            "--local=/example.com/",
+            "--local=/amazonaws.com/",
+            f"--host-record={VPCE},10.0.1.23",
+            f"--host-record={VPCE},10.0.2.45",
+            f"--cname={SQS},{VPCE}",
+            "--host-record=v4only.example.com,10.0.3.3",
+            "--host-record=dual.example.com,10.0.3.4,fd00::4",
+            *many,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -142,11 +158,17 @@ def rcode(code: dns.rcode.Rcode) -> Reply:
     return reply
 
 
-@pytest.mark.parametrize(("code", "status"), [(dns.rcode.SERVFAIL, DnsStatus.SERVFAIL),
-                                              (dns.rcode.REFUSED, DnsStatus.REFUSED),
-                                              (dns.rcode.NOTIMP, DnsStatus.ERROR)])
-async def test_failing_rcodes_are_results(responder: Callable[[Reply], asyncio.Future[int]],
-                                          code: dns.rcode.Rcode, status: DnsStatus) -> None:
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        (dns.rcode.SERVFAIL, DnsStatus.SERVFAIL),
+        (dns.rcode.REFUSED, DnsStatus.REFUSED),
+        (dns.rcode.NOTIMP, DnsStatus.ERROR),
+    ],
+)
+async def test_failing_rcodes_are_results(
+    responder: Callable[[Reply], asyncio.Future[int]], code: dns.rcode.Rcode, status: DnsStatus
+) -> None:
     port = await responder(rcode(code))
     result = await resolve(at(port, SQS))
     assert result.status is status

@@ -9,7 +9,7 @@ import dns.rrset
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from checks import dnswire
+from vpc_verify.checks import dnswire
 
 label = st.from_regex(r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,20}[a-zA-Z0-9])?", fullmatch=True)
 names = st.lists(label, min_size=1, max_size=5).map(lambda ls: ".".join(ls) + ".")

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 
 import trustme
 
-from checks.http import HttpSpec, HttpStatus, request
 from tests.checks.conftest import NAME, closed_port, http_answer, server_context
+from vpc_verify.checks.http import HttpSpec, HttpStatus, request
 
 Serve = Callable[..., Awaitable[int]]
 
@@ -18,8 +18,9 @@ async def test_status_and_phases_over_https(serve: Serve, ca: trustme.CA, ca_bun
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode()
-        seen["host"] = next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
-                            if line.lower().startswith("host:"))
+        seen["host"] = next(
+            line.split(":", 1)[1].strip() for line in head.split("\r\n") if line.lower().startswith("host:")
+        )
         writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         await writer.drain()
         writer.close()

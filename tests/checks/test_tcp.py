@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from checks.tcp import TcpSpec, TcpStatus, connect
 from tests.checks.conftest import closed_port
+from vpc_verify.checks.tcp import TcpSpec, TcpStatus, connect
 
 
 async def test_connects_to_a_listener() -> None:

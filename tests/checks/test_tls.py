@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 
 import trustme
 
-from checks.tcp import TcpStatus
-from checks.tls import TlsSpec, TlsStatus, handshake
 from tests.checks.conftest import NAME, closed_port, http_answer, server_context
+from vpc_verify.checks.tcp import TcpStatus
+from vpc_verify.checks.tls import TlsSpec, TlsStatus, handshake
 
 Serve = Callable[..., Awaitable[int]]
 
@@ -32,7 +32,8 @@ async def test_handshake_ok_reports_certificate_and_timings(serve: Serve, ca: tr
 
 
 async def test_wrong_name_is_a_name_mismatch_with_the_certificate_names(
-        serve: Serve, ca: trustme.CA, ca_bundle: str) -> None:
+    serve: Serve, ca: trustme.CA, ca_bundle: str
+) -> None:
     port = await serve(await http_answer(), server_context(ca, "other.example.com"))
     result = await handshake(spec(port, ca_bundle))
     assert result.status is TlsStatus.NAME_MISMATCH
@@ -59,7 +60,8 @@ async def test_expired_certificate_is_untrusted(serve: Serve, ca: trustme.CA, ca
 
 
 async def test_certificate_expiring_soon_verifies_and_reports_its_date(
-        serve: Serve, ca: trustme.CA, ca_bundle: str) -> None:
+    serve: Serve, ca: trustme.CA, ca_bundle: str
+) -> None:
     soon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(microsecond=0)
     port = await serve(await http_answer(), server_context(ca, NAME, not_after=soon))
     result = await handshake(spec(port, ca_bundle))

@@ -16,13 +16,16 @@ def main(namespace: str = "VpcVerify") -> int:
         print(f"no metrics in namespace {namespace}", file=sys.stderr)
         return 1
     now = dt.datetime.now(dt.UTC)
-    queries = [{"Id": f"m{i}", "MetricStat": {"Metric": m, "Period": 60, "Stat": "Maximum"}, "ReturnData": True}
-               for i, m in enumerate(metrics)]
+    queries = [
+        {"Id": f"m{i}", "MetricStat": {"Metric": m, "Period": 60, "Stat": "Maximum"}, "ReturnData": True}
+        for i, m in enumerate(metrics)
+    ]
     values: dict[str, float | None] = {}
     for start in range(0, len(queries), 500):
-        batch = queries[start:start + 500]
-        result = cw.get_metric_data(MetricDataQueries=batch, StartTime=now - dt.timedelta(minutes=10),
-                                    EndTime=now + dt.timedelta(minutes=1))
+        batch = queries[start : start + 500]
+        result = cw.get_metric_data(
+            MetricDataQueries=batch, StartTime=now - dt.timedelta(minutes=10), EndTime=now + dt.timedelta(minutes=1)
+        )
         for r in result["MetricDataResults"]:
             values[r["Id"]] = r["Values"][0] if r["Values"] else None
     rows = []

@@ -19,7 +19,7 @@ from tests.testbed.aws_box import box_spec, site_topology
 from tests.testbed.box import Box
 from tests.testbed.spec import parse
 
-VV = [sys.executable, "-m", "agent"]
+VV = [sys.executable, "-m", "vpc_verify"]
 
 
 def main() -> int:
@@ -28,25 +28,30 @@ def main() -> int:
     netns.enter()
     with tempfile.TemporaryDirectory(prefix="vpc-verify-demo-") as tmp, emulator.running() as emu:
         os.environ.update(emu.env())
-        from agent.aws import clients
+        from vpc_verify.aws import clients
 
         ec2 = clients.ec2("us-east-1")
         facts = aws_seed.seed(ec2, private_dns={"sqs": False})
         kms = facts.interfaces["kms"]
-        locked = ec2.create_security_group(GroupName="kms-endpoint", Description="no rule for 443",
-                                           VpcId=facts.vpc_id)["GroupId"]
-        ec2.modify_vpc_endpoint(VpcEndpointId=kms.vpce_id, AddSecurityGroupIds=[locked],
-                                RemoveSecurityGroupIds=[kms.security_group_id])
+        locked = ec2.create_security_group(GroupName="kms-endpoint", Description="no rule for 443", VpcId=facts.vpc_id)[
+            "GroupId"
+        ]
+        ec2.modify_vpc_endpoint(
+            VpcEndpointId=kms.vpce_id, AddSecurityGroupIds=[locked], RemoveSecurityGroupIds=[kms.security_group_id]
+        )
         with Box(parse(box_spec(facts, {"sqs": "public_address", "kms": "drop"})), Path(tmp) / "box") as box:
             discovered = Path(tmp) / "discovered.yaml"
             step(f"vpc-verify discover --vpc-id {facts.vpc_id} -o discovered.yaml")
             subprocess.run([*VV, "discover", "--vpc-id", facts.vpc_id, "-o", str(discovered)], check=True)
             print(discovered.read_text())
             topology = site_topology(discovered, box, Path(tmp) / "topology.yaml")
-            step(f"vpc-verify check -t topology.yaml --subnet-id {facts.agent_subnet_id}   "
-                 "(+ resolver and CA bundle of this site)")
-            check = subprocess.run([*VV, "check", "-t", str(topology), "--subnet-id", facts.agent_subnet_id,
-                                    "--log-level", "warning"])
+            step(
+                f"vpc-verify check -t topology.yaml --subnet-id {facts.agent_subnet_id}   "
+                "(+ resolver and CA bundle of this site)"
+            )
+            check = subprocess.run(
+                [*VV, "check", "-t", str(topology), "--subnet-id", facts.agent_subnet_id, "--log-level", "warning"]
+            )
             step("vpc-verify diagnose -t topology.yaml sqs")
             subprocess.run([*VV, "diagnose", "-t", str(topology), "sqs", "--subnet-id", facts.agent_subnet_id])
     return 0 if check.returncode == 1 else 1

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from agent import topology as topology_mod
-from agent.run import RunOptions, run
 from tests.testbed.box import Box
 from tests.testbed.spec import FAULTS
+from vpc_verify import topology as topology_mod
+from vpc_verify.run import RunOptions, run
 
 pytestmark = pytest.mark.netns
 Factory = Callable[[dict[str, Any]], Box]
@@ -25,19 +25,37 @@ def every_fault() -> dict[str, Any]:
     endpoints = []
     for i, fault in enumerate(f for f in FAULTS if f != "late"):  # late is about time: tests/publish/test_cli_wait
         if i % 3 == 0:
-            endpoints.append({"name": f"svc-{fault}", "type": "service", "dns_name": f"app{i}.internal.example.com",
-                              "addresses": [f"10.0.{i}.10", f"10.0.{i}.20"], "fault": fault})
+            endpoints.append(
+                {
+                    "name": f"svc-{fault}",
+                    "type": "service",
+                    "dns_name": f"app{i}.internal.example.com",
+                    "addresses": [f"10.0.{i}.10", f"10.0.{i}.20"],
+                    "fault": fault,
+                }
+            )
         else:
-            endpoints.append({"name": f"vpce-{fault}", "service": f"com.amazonaws.us-east-1.svc{i}",
-                              "addresses": [f"10.0.{i}.10", f"10.0.{i}.20"], "fault": fault})
+            endpoints.append(
+                {
+                    "name": f"vpce-{fault}",
+                    "service": f"com.amazonaws.us-east-1.svc{i}",
+                    "addresses": [f"10.0.{i}.10", f"10.0.{i}.20"],
+                    "fault": fault,
+                }
+            )
     # Timings far apart, so a loaded CI machine cannot blur them: a healthy handshake is well under the budget,
     # slow_tls well over it and well under the timeout.
-    return {"vpc_cidrs": ["10.0.0.0/16"], "latency_budget_ms": 1000, "slow_ms": 1500, "timeout_ms": 3000,
-            "endpoints": endpoints}
+    return {
+        "vpc_cidrs": ["10.0.0.0/16"],
+        "latency_budget_ms": 1000,
+        "slow_ms": 1500,
+        "timeout_ms": 3000,
+        "endpoints": endpoints,
+    }
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "agent", *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "vpc_verify", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def codes_of(report: dict[str, Any]) -> dict[str, set[str]]:
@@ -61,8 +79,10 @@ def test_every_fault_gives_exactly_its_codes_through_the_cli(testbed_factory: Fa
     sqs_like = next(e for e in report["endpoints"] if e["name"] == "vpce-truncate")
     i = [f for f in FAULTS if f != "late"].index("truncate")
     assert {a["address"] for a in sqs_like["addresses"]} == {f"10.0.{i}.10", f"10.0.{i}.20"}
-    assert all(a["private"] and a["in_vpc"] and a["tcp_ms"] is not None and a["tls_ms"] is not None
-               for a in sqs_like["addresses"])
+    assert all(
+        a["private"] and a["in_vpc"] and a["tcp_ms"] is not None and a["tls_ms"] is not None
+        for a in sqs_like["addresses"]
+    )
     assert sqs_like["dns"][0]["cname_chain"][0].endswith(".vpce.amazonaws.com")
 
 
@@ -83,21 +103,47 @@ def test_run_in_process_and_the_table(testbed_factory: Factory) -> None:
 
 
 def test_malformed_answers_through_authdns_as_the_resolver(testbed_factory: Factory) -> None:
-    box = testbed_factory({"resolver": {"server": "authdns"}, "endpoints": [
-        {"name": "bad", "service": "com.amazonaws.us-east-1.sqs", "addresses": ["10.0.1.10"], "fault": "malformed"},
-        {"name": "big", "service": "com.amazonaws.us-east-1.kms", "addresses": ["10.0.1.11"], "fault": "truncate"},
-        {"name": "loop", "service": "com.amazonaws.us-east-1.ssm", "addresses": ["10.0.1.12"], "fault": "cname_loop"},
-    ]})
+    box = testbed_factory(
+        {
+            "resolver": {"server": "authdns"},
+            "endpoints": [
+                {
+                    "name": "bad",
+                    "service": "com.amazonaws.us-east-1.sqs",
+                    "addresses": ["10.0.1.10"],
+                    "fault": "malformed",
+                },
+                {
+                    "name": "big",
+                    "service": "com.amazonaws.us-east-1.kms",
+                    "addresses": ["10.0.1.11"],
+                    "fault": "truncate",
+                },
+                {
+                    "name": "loop",
+                    "service": "com.amazonaws.us-east-1.ssm",
+                    "addresses": ["10.0.1.12"],
+                    "fault": "cname_loop",
+                },
+            ],
+        }
+    )
     report = json.loads(cli("check", "-t", str(box.write_topology()), "--format", "json").stdout)
     assert codes_of(report) == {"bad": {"DNS_SERVFAIL"}, "big": set(), "loop": {"DNS_SERVFAIL"}}
 
 
 @pytest.mark.parametrize("down", ["drop", "stopped"])
 def test_resolver_down(testbed_factory: Factory, down: str) -> None:
-    box = testbed_factory({"resolver": {"down": down}, "resolver_timeout_ms": 300, "endpoints": [
-        {"name": "sqs", "service": "com.amazonaws.us-east-1.sqs", "addresses": ["10.0.1.10"]},
-        {"name": "kms", "service": "com.amazonaws.us-east-1.kms", "addresses": ["10.0.1.11"]},
-    ]})
+    box = testbed_factory(
+        {
+            "resolver": {"down": down},
+            "resolver_timeout_ms": 300,
+            "endpoints": [
+                {"name": "sqs", "service": "com.amazonaws.us-east-1.sqs", "addresses": ["10.0.1.10"]},
+                {"name": "kms", "service": "com.amazonaws.us-east-1.kms", "addresses": ["10.0.1.11"]},
+            ],
+        }
+    )
     start = time.monotonic()
     report = json.loads(cli("check", "-t", str(box.write_topology()), "--format", "json").stdout)
     assert codes_of(report) == {"sqs": {"DNS_TIMEOUT"}, "kms": {"DNS_TIMEOUT"}}
@@ -105,12 +151,20 @@ def test_resolver_down(testbed_factory: Factory, down: str) -> None:
 
 
 def test_the_deadline_holds_when_half_of_a_thousand_endpoints_time_out(testbed_factory: Factory) -> None:
-    endpoints = [{"name": f"ep{i}", "type": "service", "dns_name": f"ep{i}.internal.example.com",
-                  "addresses": [f"10.1.{i // 200}.{i % 200 + 1}"], "fault": "drop" if i % 2 else "none"}
-                 for i in range(1000)]
+    endpoints = [
+        {
+            "name": f"ep{i}",
+            "type": "service",
+            "dns_name": f"ep{i}.internal.example.com",
+            "addresses": [f"10.1.{i // 200}.{i % 200 + 1}"],
+            "fault": "drop" if i % 2 else "none",
+        }
+        for i in range(1000)
+    ]
     # The budget is generous: 200 handshakes at once on a 2-core box queue for the server's CPU.
-    box = testbed_factory({"vpc_cidrs": ["10.0.0.0/8"], "timeout_ms": 5000, "latency_budget_ms": 5000,
-                           "endpoints": endpoints})
+    box = testbed_factory(
+        {"vpc_cidrs": ["10.0.0.0/8"], "timeout_ms": 5000, "latency_budget_ms": 5000, "endpoints": endpoints}
+    )
     start = time.monotonic()
     done = cli("check", "-t", str(box.write_topology()), "--format", "json", "--deadline", "3")
     elapsed = time.monotonic() - start
@@ -124,8 +178,13 @@ def test_the_deadline_holds_when_half_of_a_thousand_endpoints_time_out(testbed_f
 
 def test_dnsmasq_serves_the_privatelink_chain(testbed_factory: Factory) -> None:
     """The real DNS server binary, installed by scripts/setup, answers the chain at the VPC resolver."""
-    box = testbed_factory({"endpoints": [
-        {"name": "sqs", "service": "com.amazonaws.us-east-1.sqs", "addresses": ["10.0.1.23", "10.0.2.45"]}]})
+    box = testbed_factory(
+        {
+            "endpoints": [
+                {"name": "sqs", "service": "com.amazonaws.us-east-1.sqs", "addresses": ["10.0.1.23", "10.0.2.45"]}
+            ]
+        }
+    )
     assert any(p.name == "dnsmasq" for p in box.procs)
     report = json.loads(cli("check", "-t", str(box.write_topology()), "--format", "json").stdout)
     (sqs,) = report["endpoints"]

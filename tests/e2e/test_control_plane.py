@@ -47,13 +47,24 @@ class Site:
     def cli(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """The real CLI in a child process, pointed at the emulator only."""
         env = {**os.environ, **self.env, **(extra_env or {})}
-        return subprocess.run([sys.executable, "-m", "agent", *args], capture_output=True, text=True, timeout=60,
-                              env=env)
+        return subprocess.run(
+            [sys.executable, "-m", "vpc_verify", *args], capture_output=True, text=True, timeout=60, env=env
+        )
 
     def check(self, *, extra_env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
         """`vpc-verify check --format json` from the seeded agent subnet: exit code and report."""
-        done = self.cli("check", "-t", str(self.topology), "--format", "json", "--subnet-id",
-                        self.facts.agent_subnet_id, "--deadline", "20", extra_env=extra_env)
+        done = self.cli(
+            "check",
+            "-t",
+            str(self.topology),
+            "--format",
+            "json",
+            "--subnet-id",
+            self.facts.agent_subnet_id,
+            "--deadline",
+            "20",
+            extra_env=extra_env,
+        )
         assert done.returncode in (0, 1), done.stderr
         return done.returncode, json.loads(done.stdout)
 
@@ -61,7 +72,7 @@ class Site:
 @pytest.fixture
 def site(aws: emulator.Emulator, testbed_factory: Factory, tmp_path: Path) -> Callable[..., Site]:
     """Seed the emulator, build the box with `faults`, run `vpc-verify discover`, complete the topology."""
-    from agent.aws import clients
+    from vpc_verify.aws import clients
 
     def make(faults: dict[str, str] | None = None, **seed: Any) -> Site:
         ec2 = clients.ec2("us-east-1")
@@ -114,7 +125,7 @@ def test_healthy_vpc_discover_then_check(site: Callable[..., Site]) -> None:
     assert codes(report) == {"sqs": set(), "kms": set(), "s3": set()}
     assert report["agent"]["subnet_id"] == facts.agent_subnet_id
     for e in report["endpoints"]:
-            assert e["addresses"] and all(a["tcp"]["status"] == "ok" for a in e["addresses"]), e
+        assert e["addresses"] and all(a["tcp"]["status"] == "ok" for a in e["addresses"]), e
     sqs = next(e for e in report["endpoints"] if e["name"] == "sqs")
     assert {a["address"]: a["az"] for a in sqs["addresses"]} == facts.interfaces["sqs"].addresses
     assert all(a["private"] and a["in_vpc"] for a in sqs["addresses"])
@@ -122,15 +133,18 @@ def test_healthy_vpc_discover_then_check(site: Callable[..., Site]) -> None:
     assert sqs["aws"]["agent_az"] == "us-east-1a"
     assert {n["address"]: n["zone"] for n in sqs["aws"]["network_interfaces"]} == {
         address: "az-local" if az == "us-east-1a" else "cross-az"
-        for address, az in facts.interfaces["sqs"].addresses.items()}
+        for address, az in facts.interfaces["sqs"].addresses.items()
+    }
     s3 = next(e for e in report["endpoints"] if e["name"] == "s3")
     # A prefix-list address, served inside the box: reachable, no TLS expectation (DESIGN §4).
     (s3_address,) = s3["addresses"]
     assert s3_address["private"] is False and s3_address["tls_ms"] is None
-    assert any(ipaddress.ip_address(s3_address["address"]) in ipaddress.ip_network(c)
-               for c in facts.gateway.prefix_list_cidrs)
-    assert all(a["tls"]["status"] == "ok" for e in report["endpoints"] if e["type"] == "interface"
-               for a in e["addresses"])
+    assert any(
+        ipaddress.ip_address(s3_address["address"]) in ipaddress.ip_network(c) for c in facts.gateway.prefix_list_cidrs
+    )
+    assert all(
+        a["tls"]["status"] == "ok" for e in report["endpoints"] if e["type"] == "interface" for a in e["addresses"]
+    )
 
 
 def test_private_dns_off_names_the_endpoint_and_the_fix(site: Callable[..., Site]) -> None:
@@ -138,8 +152,9 @@ def test_private_dns_off_names_the_endpoint_and_the_fix(site: Callable[..., Site
     vpce = s.facts.interfaces["sqs"].vpce_id
     code, report = s.check()
     assert code == 1
-    assert codes(report) == {"sqs": {"DNS_PUBLIC_ADDRESS", "PRIVATE_DNS_DISABLED"}, "kms": set(), "s3": set()}, \
-        dump(report)
+    assert codes(report) == {"sqs": {"DNS_PUBLIC_ADDRESS", "PRIVATE_DNS_DISABLED"}, "kms": set(), "s3": set()}, dump(
+        report
+    )
     sqs = by_code(report, "sqs")
     (public,) = sqs["DNS_PUBLIC_ADDRESS"]
     assert public["address"] == PUBLIC_ANSWER
@@ -157,15 +172,24 @@ def test_private_dns_off_names_the_endpoint_and_the_fix(site: Callable[..., Site
 def test_revoked_security_group_rule_explains_the_timeout(site: Callable[..., Site]) -> None:
     s = site({"sqs": "drop", "kms": "drop"})
     sg = s.facts.interfaces["kms"].security_group_id
-    s.ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": aws_seed.VPC_CIDR}]}])
+    s.ec2.revoke_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": aws_seed.VPC_CIDR}]}
+        ],
+    )
     # Only the other subnet may connect now: the agent's subnet is left out.
-    s.ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.2.0/24"}]}])
+    s.ec2.authorize_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.2.0/24"}]}],
+    )
     code, report = s.check()
     assert code == 1
-    assert codes(report) == {"sqs": {"TCP_TIMEOUT", "SECURITY_GROUP_BLOCKS"},
-                             "kms": {"TCP_TIMEOUT", "SECURITY_GROUP_BLOCKS"}, "s3": set()}, dump(report)
+    assert codes(report) == {
+        "sqs": {"TCP_TIMEOUT", "SECURITY_GROUP_BLOCKS"},
+        "kms": {"TCP_TIMEOUT", "SECURITY_GROUP_BLOCKS"},
+        "s3": set(),
+    }, dump(report)
     for name in ("sqs", "kms"):
         found = by_code(report, name)
         timeouts = found["TCP_TIMEOUT"]
@@ -186,17 +210,33 @@ def test_timeout_where_the_group_admits_points_at_nacls_and_routes(site: Callabl
     facts = s.facts
     sg = facts.interfaces["kms"].security_group_id
     # The rule now names the agent's security group rather than a CIDR; the agent says which groups it has.
-    s.ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": aws_seed.VPC_CIDR}]}])
-    s.ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-        "UserIdGroupPairs": [{"GroupId": facts.agent_security_group_id}]}])
+    s.ec2.revoke_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": aws_seed.VPC_CIDR}]}
+        ],
+    )
+    s.ec2.authorize_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "UserIdGroupPairs": [{"GroupId": facts.agent_security_group_id}],
+            }
+        ],
+    )
     code, report = s.check(extra_env={"VPC_VERIFY_SECURITY_GROUP_IDS": facts.agent_security_group_id})
     assert code == 1
     assert codes(report) == {"sqs": set(), "kms": {"TCP_TIMEOUT"}, "s3": set()}, dump(report)
     eni_subnet = {address: facts.subnets[az] for address, az in facts.interfaces["kms"].addresses.items()}
-    route_table = next(t["RouteTableId"] for t in s.ec2.describe_route_tables(Filters=[
-        {"Name": "association.subnet-id", "Values": [facts.agent_subnet_id]}])["RouteTables"])
+    route_table = next(
+        t["RouteTableId"]
+        for t in s.ec2.describe_route_tables(
+            Filters=[{"Name": "association.subnet-id", "Values": [facts.agent_subnet_id]}]
+        )["RouteTables"]
+    )
     timeouts = by_code(report, "kms")["TCP_TIMEOUT"]
     assert {f["address"] for f in timeouts} == set(eni_subnet)
     for f in timeouts:
@@ -214,13 +254,15 @@ def test_deleted_endpoint_is_missing_and_a_new_one_unexpected(site: Callable[...
     kms_vpce = facts.interfaces["kms"].vpce_id
     s.ec2.delete_vpc_endpoints(VpcEndpointIds=[kms_vpce])
     ssm = s.ec2.create_vpc_endpoint(
-        VpcId=facts.vpc_id, ServiceName="com.amazonaws.us-east-1.ssm", VpcEndpointType="Interface",
-        SubnetIds=list(facts.subnets.values()), SecurityGroupIds=[facts.interfaces["sqs"].security_group_id],
+        VpcId=facts.vpc_id,
+        ServiceName="com.amazonaws.us-east-1.ssm",
+        VpcEndpointType="Interface",
+        SubnetIds=list(facts.subnets.values()),
+        SecurityGroupIds=[facts.interfaces["sqs"].security_group_id],
     )["VpcEndpoint"]["VpcEndpointId"]
     code, report = s.check()
     assert code == 1
-    assert codes(report) == {"sqs": set(), "kms": {"ENDPOINT_MISSING", "DNS_PUBLIC_ADDRESS"}, "s3": set()}, \
-        dump(report)
+    assert codes(report) == {"sqs": set(), "kms": {"ENDPOINT_MISSING", "DNS_PUBLIC_ADDRESS"}, "s3": set()}, dump(report)
     kms = by_code(report, "kms")
     (missing,) = kms["ENDPOINT_MISSING"]
     assert f"{facts.vpc_id} has no interface endpoint for com.amazonaws.us-east-1.kms" in missing["message"]
@@ -238,14 +280,18 @@ def test_deleted_endpoint_is_missing_and_a_new_one_unexpected(site: Callable[...
 
 def test_an_unexpected_endpoint_alone_is_a_warning(site: Callable[..., Site]) -> None:
     s = site()
-    ssm = s.ec2.create_vpc_endpoint(VpcId=s.facts.vpc_id, ServiceName="com.amazonaws.us-east-1.ssm",
-                                    VpcEndpointType="Interface", SubnetIds=[s.facts.agent_subnet_id],
-                                    )["VpcEndpoint"]["VpcEndpointId"]
+    ssm = s.ec2.create_vpc_endpoint(
+        VpcId=s.facts.vpc_id,
+        ServiceName="com.amazonaws.us-east-1.ssm",
+        VpcEndpointType="Interface",
+        SubnetIds=[s.facts.agent_subnet_id],
+    )["VpcEndpoint"]["VpcEndpointId"]
     code, report = s.check()
     assert code == 0, dump(report)
     assert report["healthy"] is True
     assert [(f["code"], f["severity"], f["evidence"]["vpc_endpoint_id"]) for f in report["findings"]] == [
-        ("ENDPOINT_UNEXPECTED", "warning", ssm)]
+        ("ENDPOINT_UNEXPECTED", "warning", ssm)
+    ]
 
 
 def test_removed_gateway_route(site: Callable[..., Site]) -> None:
@@ -254,17 +300,19 @@ def test_removed_gateway_route(site: Callable[..., Site]) -> None:
     s.ec2.delete_route(RouteTableId=gw.route_table_id, DestinationPrefixListId=gw.prefix_list_id)
     code, report = s.check()
     assert code == 1
-    assert codes(report) == {"sqs": set(), "kms": set(), "s3": {"TCP_TIMEOUT", "GATEWAY_ROUTE_MISSING"}}, \
-        dump(report)
+    assert codes(report) == {"sqs": set(), "kms": set(), "s3": {"TCP_TIMEOUT", "GATEWAY_ROUTE_MISSING"}}, dump(report)
     s3 = by_code(report, "s3")
     (timeout,) = s3["TCP_TIMEOUT"]
-    assert f"route table {gw.route_table_id} of the agent's subnet has no route to {gw.prefix_list_id}" in \
-        timeout["message"]
+    assert (
+        f"route table {gw.route_table_id} of the agent's subnet has no route to {gw.prefix_list_id}"
+        in timeout["message"]
+    )
     assert "security group" not in timeout["hint"] and gw.route_table_id in timeout["hint"]
     (route,) = s3["GATEWAY_ROUTE_MISSING"]
     assert gw.route_table_id in route["message"] and gw.prefix_list_id in route["message"]
-    assert route["hint"] == (f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {gw.vpce_id} "
-                             f"--add-route-table-ids {gw.route_table_id}")
+    assert route["hint"] == (
+        f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {gw.vpce_id} --add-route-table-ids {gw.route_table_id}"
+    )
 
 
 def test_diagnose_private_dns_off_per_az_and_next_step(site: Callable[..., Site]) -> None:
@@ -277,9 +325,16 @@ def test_diagnose_private_dns_off_per_az_and_next_step(site: Callable[..., Site]
     assert f"endpoint  {sqs.vpce_id}  interface  state available  private DNS OFF" in text
     assert f"{sqs.dns_name} => {PUBLIC_ANSWER}" in text
     assert f"{sqs.regional_name} => " in text
-    eni_by_address = dict(zip(
-        [n["PrivateIpAddress"] for n in s.ec2.describe_network_interfaces(
-            NetworkInterfaceIds=list(sqs.eni_ids))["NetworkInterfaces"]], sqs.eni_ids, strict=True))
+    eni_by_address = dict(
+        zip(
+            [
+                n["PrivateIpAddress"]
+                for n in s.ec2.describe_network_interfaces(NetworkInterfaceIds=list(sqs.eni_ids))["NetworkInterfaces"]
+            ],
+            sqs.eni_ids,
+            strict=True,
+        )
+    )
     for address, az in sqs.addresses.items():
         relation = "az-local" if az == "us-east-1a" else "cross-az"
         assert f"{az} ({relation})  {eni_by_address[address]}  {s.facts.subnets[az]}  {address}" in text

@@ -29,7 +29,7 @@ def env(aws: emulator.Emulator) -> dict[str, str]:
 
 
 def ec2() -> Any:
-    from agent.aws import clients
+    from vpc_verify.aws import clients
 
     return clients.ec2("us-east-1")
 
@@ -37,8 +37,13 @@ def ec2() -> Any:
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     import os
 
-    return subprocess.run([sys.executable, "-m", "agent", *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "vpc_verify", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
 
 
 def discovered_topology(env: dict[str, str], facts: aws_seed.SeedFacts, box: Box, tmp: Path) -> Path:
@@ -50,8 +55,9 @@ def discovered_topology(env: dict[str, str], facts: aws_seed.SeedFacts, box: Box
 
 
 def check(env: dict[str, str], topology: Path, facts: aws_seed.SeedFacts) -> tuple[int, dict[str, Any]]:
-    done = cli(env, "check", "-t", str(topology), "--format", "json", "--subnet-id", facts.agent_subnet_id,
-               "--deadline", "30")
+    done = cli(
+        env, "check", "-t", str(topology), "--format", "json", "--subnet-id", facts.agent_subnet_id, "--deadline", "30"
+    )
     assert done.returncode in (0, 1), done.stderr
     return done.returncode, json.loads(done.stdout)
 
@@ -104,8 +110,9 @@ def test_security_group_drop_names_the_group(env: dict[str, str], testbed_factor
     assert sg in kms["TCP_TIMEOUT"]["message"] + kms["TCP_TIMEOUT"]["hint"]
 
 
-def test_drop_where_the_rules_admit_points_at_nacls(env: dict[str, str], testbed_factory: Factory,
-                                                    tmp_path: Path) -> None:
+def test_drop_where_the_rules_admit_points_at_nacls(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
     facts = aws_seed.seed(ec2())
     box = testbed_factory(box_spec(facts, {"kms": "drop"}))
     topology = discovered_topology(env, facts, box, tmp_path)

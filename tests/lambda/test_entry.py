@@ -1,4 +1,4 @@
-"""agent.lambda_entry: event validation, topology sources, deadline, structured errors, EMF fallback."""
+"""vpc_verify.lambda_entry: event validation, topology sources, deadline, structured errors, EMF fallback."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ import structlog
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent import lambda_entry
-from agent.lambda_entry import InvalidEvent, budgets, handle, parse_event
+from vpc_verify import lambda_entry
+from vpc_verify.lambda_entry import InvalidEvent, budgets, handle, parse_event
 
-TOPOLOGY = ("version: 1\nregion: us-east-1\nresolver: {nameservers: [127.0.0.1], port: 1, timeout_ms: 200}\n"
-            "endpoints:\n  - {name: a, type: service, dns_names: [a.example.com]}\n"
-            "  - {name: b, type: service, dns_names: [b.example.com]}\n")
+TOPOLOGY = (
+    "version: 1\nregion: us-east-1\nresolver: {nameservers: [127.0.0.1], port: 1, timeout_ms: 200}\n"
+    "endpoints:\n  - {name: a, type: service, dns_names: [a.example.com]}\n"
+    "  - {name: b, type: service, dns_names: [b.example.com]}\n"
+)
 
 
 class Ctx:
@@ -40,8 +42,10 @@ def env(tmp_path: Path) -> dict[str, str]:
 def test_summary_of_a_run_from_the_packaged_file(env: dict[str, str]) -> None:
     result = handle({}, Ctx(), env)
     assert result["ok"] and result["healthy"] is False and result["endpoints"] == 2
-    assert result["unhealthy"] == [{"endpoint": "a", "codes": ["DNS_TIMEOUT"]},
-                                   {"endpoint": "b", "codes": ["DNS_TIMEOUT"]}]
+    assert result["unhealthy"] == [
+        {"endpoint": "a", "codes": ["DNS_TIMEOUT"]},
+        {"endpoint": "b", "codes": ["DNS_TIMEOUT"]},
+    ]
 
 
 def test_only_narrows_the_run(env: dict[str, str]) -> None:
@@ -51,23 +55,37 @@ def test_only_narrows_the_run(env: dict[str, str]) -> None:
     assert unknown["ok"] is False and unknown["error"]["type"] == "TopologyError"
 
 
-@pytest.mark.parametrize("event", [{"targets": ["10.0.0.1"]}, {"only": 5}, {"only": [1]}, {"publish": "s3"}, [1], "x",
-                                   {"topology": {"version": 1}}])
+@pytest.mark.parametrize(
+    "event",
+    [{"targets": ["10.0.0.1"]}, {"only": 5}, {"only": [1]}, {"publish": "s3"}, [1], "x", {"topology": {"version": 1}}],
+)
 def test_bad_events_are_structured_errors(env: dict[str, str], event: Any) -> None:
     result = handle(event, Ctx(), env)
     assert result["ok"] is False and result["error"]["type"] == "InvalidEvent"
 
 
 def test_event_topology_only_when_allowed(env: dict[str, str]) -> None:
-    doc = {"version": 1, "resolver": {"nameservers": ["127.0.0.1"], "port": 1, "timeout_ms": 100},
-           "endpoints": [{"name": "x", "type": "service", "dns_names": ["x.example.com"]}]}
+    doc = {
+        "version": 1,
+        "resolver": {"nameservers": ["127.0.0.1"], "port": 1, "timeout_ms": 100},
+        "endpoints": [{"name": "x", "type": "service", "dns_names": ["x.example.com"]}],
+    }
     result = handle({"topology": doc}, Ctx(), {**env, "VPC_VERIFY_ALLOW_EVENT_TOPOLOGY": "true"})
     assert result["ok"] and result["endpoints"] == 1
 
 
 def test_scheduled_event_envelope_runs_everything(env: dict[str, str]) -> None:
-    event = {"version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events", "account": "1",
-             "time": "2026-01-01T00:00:00Z", "region": "us-east-1", "resources": [], "detail": {}}
+    event = {
+        "version": "0",
+        "id": "1",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "1",
+        "time": "2026-01-01T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
     assert handle(event, Ctx(), env)["endpoints"] == 2
 
 
@@ -90,15 +108,16 @@ def test_context_is_cleared_per_invocation(env: dict[str, str]) -> None:
 
 
 def test_cloudwatch_failure_falls_back_to_emf(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from agent.publish import dispatch
+    from vpc_verify.publish import dispatch
 
     class Broken:
         def put_metric_data(self, **kwargs: Any) -> None:
             raise ConnectionRefusedError("dead endpoint")
 
     real = dispatch.CloudWatchPublisher
-    monkeypatch.setattr(dispatch, "CloudWatchPublisher",
-                        lambda ns, **kw: real(ns, client=Broken(), buffer_cap=0, sleep=lambda s: None))
+    monkeypatch.setattr(
+        dispatch, "CloudWatchPublisher", lambda ns, **kw: real(ns, client=Broken(), buffer_cap=0, sleep=lambda s: None)
+    )
     out = io.StringIO()
     monkeypatch.setattr(lambda_entry.sys, "stdout", out)
     result = handle({}, Ctx(), {**env, "VPC_VERIFY_PUBLISH": "cloudwatch"})
@@ -108,9 +127,13 @@ def test_cloudwatch_failure_falls_back_to_emf(env: dict[str, str], monkeypatch: 
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                    lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=10), c, max_size=4),
-                    max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=10), c, max_size=4),
+        max_leaves=20,
+    )
+)
 def test_any_event_validates_or_is_rejected_cleanly(event: Any) -> None:
     with contextlib.suppress(InvalidEvent):
         parse_event(event, {})

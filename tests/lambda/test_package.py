@@ -35,8 +35,10 @@ def zips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     try:
         return _build_all(out)
     except subprocess.CalledProcessError:
-        pytest.skip("the Lambda's wheels are not in the wheelhouse and PyPI is not reachable from the test's "
-                    "namespace: run `.venv/bin/python lambda/build.py --fetch` once (scripts/setup does)")
+        pytest.skip(
+            "the Lambda's wheels are not in the wheelhouse and PyPI is not reachable from the test's "
+            "namespace: run `.venv/bin/python lambda/build.py --fetch` once (scripts/setup does)"
+        )
 
 
 def _build_all(out: Path) -> dict[str, Path]:
@@ -60,11 +62,10 @@ def test_layout(zips: dict[str, Path]) -> None:
             infos = zf.infolist()
             names = [i.filename for i in infos]
         assert names == sorted(names)
-        assert "handler.py" in names and "agent/lambda_entry.py" in names and "checks/tls.py" in names
+        assert "handler.py" in names and "vpc_verify/lambda_entry.py" in names and "vpc_verify/checks/tls.py" in names
         for top in ("dns/", "httpx/", "httpcore/", "h11/", "anyio/", "structlog/", "yaml/", "certifi/", "idna/"):
             assert any(n.startswith(top) for n in names), top
-        assert not any(n.startswith(("boto3/", "botocore/")) or n.endswith(".pyc") or "__pycache__" in n
-                       for n in names)
+        assert not any(n.startswith(("boto3/", "botocore/")) or n.endswith(".pyc") or "__pycache__" in n for n in names)
         assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in infos)
         assert {(i.external_attr >> 16) & 0o777 for i in infos} <= {0o644, 0o755}
     with zipfile.ZipFile(zips["arm"]) as zf:
@@ -83,8 +84,14 @@ def clean_python(tmp_path_factory: pytest.TempPathFactory) -> str:
     env_dir = tmp_path_factory.mktemp("cleanvenv")
     venv.EnvBuilder(with_pip=False, clear=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     for name in BOTO3_CLOSURE:
         dist = importlib.metadata.distribution(name)
         for f in dist.files or ():
@@ -107,41 +114,82 @@ print("RESULT " + json.dumps(handler.handler(json.loads(sys.argv[1]), Ctx())))
 
 def _invoke(python: str, package: Path, env: dict[str, str], event: dict[str, Any]) -> dict[str, Any]:
     """The handler of the unpacked zip, in the clean venv's python (`-s -E`: nothing of this venv leaks in)."""
-    proc = subprocess.run([python, "-s", "-E", "-c", INVOKE, json.dumps(event)], cwd=package, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [python, "-s", "-E", "-c", INVOKE, json.dumps(event)],
+        cwd=package,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = proc.stdout.splitlines()
     result = [json.loads(x[7:]) for x in lines if x.startswith("RESULT ")]
-    return {"rc": proc.returncode, "result": result[0] if result else None, "stderr": proc.stderr[-2000:],
-            "emf": [json.loads(x) for x in lines if x.startswith('{"_aws"')]}
+    return {
+        "rc": proc.returncode,
+        "result": result[0] if result else None,
+        "stderr": proc.stderr[-2000:],
+        "emf": [json.loads(x) for x in lines if x.startswith('{"_aws"')],
+    }
 
 
 @pytest.mark.netns
-def test_the_unpacked_zip_runs_in_a_clean_venv(zips: dict[str, Path], clean_python: str, tmp_path: Path,
-                                               testbed_factory: Callable[[dict[str, Any]], Any],
-                                               aws: emulator.Emulator) -> None:
+def test_the_unpacked_zip_runs_in_a_clean_venv(
+    zips: dict[str, Path],
+    clean_python: str,
+    tmp_path: Path,
+    testbed_factory: Callable[[dict[str, Any]], Any],
+    aws: emulator.Emulator,
+) -> None:
     package = tmp_path / "package"
     with zipfile.ZipFile(zips["local"]) as zf:
         zf.extractall(package)
-    box = testbed_factory({"endpoints": [{"name": "billing", "type": "service",
-                                          "dns_name": "billing.internal.example.com", "addresses": ["10.0.1.10"]}]})
-    env = {"PATH": "/usr/bin:/bin", **aws.env(), "VPC_VERIFY_TOPOLOGY_FILE": str(box.write_topology()),
-           "AWS_LAMBDA_FUNCTION_NAME": "vpc-verify", "LAMBDA_TASK_ROOT": str(package)}
+    box = testbed_factory(
+        {
+            "endpoints": [
+                {
+                    "name": "billing",
+                    "type": "service",
+                    "dns_name": "billing.internal.example.com",
+                    "addresses": ["10.0.1.10"],
+                }
+            ]
+        }
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        **aws.env(),
+        "VPC_VERIFY_TOPOLOGY_FILE": str(box.write_topology()),
+        "AWS_LAMBDA_FUNCTION_NAME": "vpc-verify",
+        "LAMBDA_TASK_ROOT": str(package),
+    }
     out = {
         "cloudwatch": _invoke(clean_python, package, {**env, "VPC_VERIFY_PUBLISH": "cloudwatch"}, {}),
-        "fallback": _invoke(clean_python, package, {**env, "VPC_VERIFY_PUBLISH": "cloudwatch",
-                                                     "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, {}),
+        "fallback": _invoke(
+            clean_python,
+            package,
+            {**env, "VPC_VERIFY_PUBLISH": "cloudwatch", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"},
+            {},
+        ),
         "emf": _invoke(clean_python, package, env, {"only": ["billing"], "publish": "emf"}),
         "bad_event": _invoke(clean_python, package, env, {"targets": ["10.9.9.9"]}),
         "event_topology_refused": _invoke(clean_python, package, env, {"topology": {"version": 1}}),
     }
-    probe = subprocess.run([clean_python, "-s", "-E", "-c", "import handler, sys; print('boto3' in sys.modules)"],
-                           cwd=package, env=env, capture_output=True, text=True, timeout=60)
+    probe = subprocess.run(
+        [clean_python, "-s", "-E", "-c", "import handler, sys; print('boto3' in sys.modules)"],
+        cwd=package,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     out["boto3_at_import"] = probe.stdout.strip()
     import boto3
 
     cw_client = boto3.client("cloudwatch", region_name="us-east-1")
-    out["metrics"] = [[m["MetricName"], {d["Name"]: d["Value"] for d in m["Dimensions"]}]
-                      for m in cw_client.list_metrics(Namespace="VpcVerify")["Metrics"]]
+    out["metrics"] = [
+        [m["MetricName"], {d["Name"]: d["Value"] for d in m["Dimensions"]}]
+        for m in cw_client.list_metrics(Namespace="VpcVerify")["Metrics"]
+    ]
 
     cw = out["cloudwatch"]
     assert cw["rc"] == 0 and cw["result"] is not None, cw["stderr"]

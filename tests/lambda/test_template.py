@@ -15,8 +15,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "lambda" / "template.yaml"
 # The Lambda service needs these to put the function in the VPC; the code never calls them.
-LAMBDA_VPC_NETWORKING = {"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
-                         "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+LAMBDA_VPC_NETWORKING = {
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 
@@ -44,7 +48,7 @@ def _camel(snake: str) -> str:
 
 
 def code_calls() -> set[str]:
-    """IAM actions of every AWS call in agent/ (the Lambda runs agent.lambda_entry over agent.run)."""
+    """IAM actions of every AWS call in agent/ (the Lambda runs vpc_verify.lambda_entry over vpc_verify.run)."""
     calls: set[str] = set()
     for path in (ROOT / "agent").rglob("*.py"):
         text = path.read_text()
@@ -92,8 +96,11 @@ def test_policy_grants_nothing_beyond_the_calls_the_code_makes() -> None:
 
 def test_put_metric_data_is_limited_to_the_namespace() -> None:
     role = _template()["Resources"]["Role"]["Properties"]
-    statement = next(s for s in role["Policies"][0]["PolicyDocument"]["Statement"]
-                     if isinstance(s, dict) and s.get("Sid") == "PublishMetrics")
+    statement = next(
+        s
+        for s in role["Policies"][0]["PolicyDocument"]["Statement"]
+        if isinstance(s, dict) and s.get("Sid") == "PublishMetrics"
+    )
     assert statement["Condition"]["StringEquals"]["cloudwatch:namespace"] == {"Ref": "Namespace"}
 
 

@@ -11,52 +11,89 @@ from collections import Counter, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from agent.findings import Finding
-from agent.report import AddressReport, EndpointReport, Report
-from checks.dns import DnsResult, DnsStatus
-from checks.http import HttpResult, HttpStatus
-from checks.tcp import TcpResult, TcpStatus
-from checks.tls import TlsResult, TlsStatus
+from vpc_verify.checks.dns import DnsResult, DnsStatus
+from vpc_verify.checks.http import HttpResult, HttpStatus
+from vpc_verify.checks.tcp import TcpResult, TcpStatus
+from vpc_verify.checks.tls import TlsResult, TlsStatus
+from vpc_verify.findings import Finding
+from vpc_verify.report import AddressReport, EndpointReport, Report
 
 STARTED = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 
-def ok_address(address: str, az: str | None, tcp_ms: float, tls_ms: float,
-               http_ms: float | None = None) -> AddressReport:
+def ok_address(
+    address: str, az: str | None, tcp_ms: float, tls_ms: float, http_ms: float | None = None
+) -> AddressReport:
     """An address whose every phase passed."""
     tcp = TcpResult(address=address, port=443, status=TcpStatus.OK, ms=tcp_ms)
     tls = TlsResult(tcp=tcp, status=TlsStatus.OK, handshake_ms=tls_ms)
     http = HttpResult(status=HttpStatus.OK, status_code=200, ms=http_ms) if http_ms is not None else None
-    return AddressReport(address=address, names=("sqs.us-east-1.amazonaws.com",), az=az, private=True, in_vpc=True,
-                         tcp=None, tls=tls, http=http)
+    return AddressReport(
+        address=address,
+        names=("sqs.us-east-1.amazonaws.com",),
+        az=az,
+        private=True,
+        in_vpc=True,
+        tcp=None,
+        tls=tls,
+        http=http,
+    )
 
 
 def timeout_address(address: str, az: str | None) -> AddressReport:
     """An address whose connect timed out."""
     tcp = TcpResult(address=address, port=443, status=TcpStatus.TIMEOUT, ms=2000.0, error="timed out")
     tls = TlsResult(tcp=tcp, status=TlsStatus.SKIPPED)
-    return AddressReport(address=address, names=("kms.us-east-1.amazonaws.com",), az=az, private=True, in_vpc=True,
-                         tls=tls)
+    return AddressReport(
+        address=address, names=("kms.us-east-1.amazonaws.com",), az=az, private=True, in_vpc=True, tls=tls
+    )
 
 
 def synthetic_report(vpc_id: str | None = "vpc-0123456789abcdef0") -> Report:
     """Two endpoints: sqs healthy (two addresses, HTTP on one), kms with one address timing out."""
     sqs = EndpointReport(
-        name="sqs", type="interface", service="com.amazonaws.us-east-1.sqs", findings=(),
-        dns=(DnsResult(name="sqs.us-east-1.amazonaws.com", status=DnsStatus.OK, rcode="NOERROR",
-                       answers=("10.0.1.23", "10.0.2.45"), cname_chain=(), ms=1.5),),
-        addresses=(ok_address("10.0.1.23", "us-east-1a", 0.4, 2.0, 5.0),
-                   ok_address("10.0.2.45", "us-east-1b", 0.9, 3.5)),
-        ms=10.0)
-    kms_finding = Finding.make("TCP_TIMEOUT", "kms", "connect to 10.0.2.9:443 timed out", address="10.0.2.9",
-                               evidence={"ms": 2000})
+        name="sqs",
+        type="interface",
+        service="com.amazonaws.us-east-1.sqs",
+        findings=(),
+        dns=(
+            DnsResult(
+                name="sqs.us-east-1.amazonaws.com",
+                status=DnsStatus.OK,
+                rcode="NOERROR",
+                answers=("10.0.1.23", "10.0.2.45"),
+                cname_chain=(),
+                ms=1.5,
+            ),
+        ),
+        addresses=(
+            ok_address("10.0.1.23", "us-east-1a", 0.4, 2.0, 5.0),
+            ok_address("10.0.2.45", "us-east-1b", 0.9, 3.5),
+        ),
+        ms=10.0,
+    )
+    kms_finding = Finding.make(
+        "TCP_TIMEOUT", "kms", "connect to 10.0.2.9:443 timed out", address="10.0.2.9", evidence={"ms": 2000}
+    )
     warn = Finding.make("LATENCY_OVER_BUDGET", "kms", "connect+TLS took 150 ms", address="10.0.1.9")
     kms = EndpointReport(
-        name="kms", type="interface", service="com.amazonaws.us-east-1.kms", findings=(kms_finding, warn),
-        dns=(DnsResult(name="kms.us-east-1.amazonaws.com", status=DnsStatus.OK, rcode="NOERROR",
-                       answers=("10.0.1.9", "10.0.2.9"), cname_chain=(), ms=2.5),),
+        name="kms",
+        type="interface",
+        service="com.amazonaws.us-east-1.kms",
+        findings=(kms_finding, warn),
+        dns=(
+            DnsResult(
+                name="kms.us-east-1.amazonaws.com",
+                status=DnsStatus.OK,
+                rcode="NOERROR",
+                answers=("10.0.1.9", "10.0.2.9"),
+                cname_chain=(),
+                ms=2.5,
+            ),
+        ),
         addresses=(ok_address("10.0.1.9", None, 50.0, 100.0), timeout_address("10.0.2.9", "us-east-1b")),
-        ms=2010.0)
+        ms=2010.0,
+    )
     return Report(started_at=STARTED, duration_ms=2012.5, endpoints=(sqs, kms), region="us-east-1", vpc_id=vpc_id)
 
 
@@ -64,7 +101,6 @@ def synthetic_report(vpc_id: str | None = "vpc-0123456789abcdef0") -> Report:
 
 # botocore talks JSON (awsJson1_0) to CloudWatch here; an error is {"__type": code, "message": ...}.
 _THROTTLING = b'{"__type": "Throttling", "message": "Rate exceeded"}'
-
 
 
 class OutageProxy:

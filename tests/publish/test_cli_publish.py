@@ -13,15 +13,23 @@ from tests.publish.helpers import closed_port_url
 from tests.testbed.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
-TOPOLOGY = ("version: 1\nregion: us-east-1\nresolver: {nameservers: [127.0.0.1], port: 1, timeout_ms: 200}\n"
-            "endpoints:\n  - {name: billing, type: service, dns_names: [billing.example.com]}\n")
+TOPOLOGY = (
+    "version: 1\nregion: us-east-1\nresolver: {nameservers: [127.0.0.1], port: 1, timeout_ms: 200}\n"
+    "endpoints:\n  - {name: billing, type: service, dns_names: [billing.example.com]}\n"
+)
 
 
 def _check(tmp_path: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
     topo = tmp_path / "t.yaml"
     topo.write_text(TOPOLOGY)
-    return subprocess.run([sys.executable, "-m", "agent", "check", "-t", str(topo), "--log-level", "error", *extra],
-                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "vpc_verify", "check", "-t", str(topo), "--log-level", "error", *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
 
 
 def test_publish_cloudwatch_reaches_the_emulator(aws: Emulator, tmp_path: Path) -> None:
@@ -30,14 +38,29 @@ def test_publish_cloudwatch_reaches_the_emulator(aws: Emulator, tmp_path: Path) 
     import boto3
 
     names = {m["MetricName"] for m in boto3.client("cloudwatch").list_metrics(Namespace="Cli")["Metrics"]}
-    assert {"Healthy", "DnsPrivate", "Reachable", "Findings", "RunHealthy", "EndpointsUnhealthy",
-            "RunDuration"} <= names
+    assert {
+        "Healthy",
+        "DnsPrivate",
+        "Reachable",
+        "Findings",
+        "RunHealthy",
+        "EndpointsUnhealthy",
+        "RunDuration",
+    } <= names
 
 
 def test_publish_failure_keeps_the_result_and_exit_code(tmp_path: Path) -> None:
     env = {"AWS_ENDPOINT_URL": closed_port_url(), "AWS_EC2_METADATA_DISABLED": "true"}
-    proc = _check(tmp_path, env, "--publish", "cloudwatch", "--junit", str(tmp_path / "j.xml"),
-                  "--output", str(tmp_path / "r.json"))
+    proc = _check(
+        tmp_path,
+        env,
+        "--publish",
+        "cloudwatch",
+        "--junit",
+        str(tmp_path / "j.xml"),
+        "--output",
+        str(tmp_path / "r.json"),
+    )
     assert proc.returncode == 1
     assert "FAIL billing" in proc.stdout and "DNS_TIMEOUT" in proc.stdout
     assert "publishing metrics (cloudwatch) failed" in proc.stderr

@@ -18,20 +18,49 @@ pytestmark = pytest.mark.netns
 def wait(box: Any, tmp_path: Path, seconds: float) -> tuple[subprocess.CompletedProcess[str], float, Path]:
     junit = tmp_path / "junit.xml"
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "agent", "check", "-t", str(box.write_topology()), "--wait",
-                           str(seconds), "--junit", str(junit), "--log-level", "error"],
-                          capture_output=True, text=True, timeout=seconds + 60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vpc_verify",
+            "check",
+            "-t",
+            str(box.write_topology()),
+            "--wait",
+            str(seconds),
+            "--junit",
+            str(junit),
+            "--log-level",
+            "error",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
     return done, time.monotonic() - start, junit
 
 
 def late_box(testbed_factory: Callable[[dict[str, Any]], Any], delay_ms: int) -> Any:
-    return testbed_factory({"slow_ms": delay_ms, "timeout_ms": 1000, "endpoints": [
-        {"name": "billing", "type": "service", "dns_name": "billing.internal.example.com",
-         "addresses": ["10.0.1.10"], "fault": "late"}]})
+    return testbed_factory(
+        {
+            "slow_ms": delay_ms,
+            "timeout_ms": 1000,
+            "endpoints": [
+                {
+                    "name": "billing",
+                    "type": "service",
+                    "dns_name": "billing.internal.example.com",
+                    "addresses": ["10.0.1.10"],
+                    "fault": "late",
+                }
+            ],
+        }
+    )
 
 
-def test_wait_until_a_late_endpoint_is_healthy(testbed_factory: Callable[[dict[str, Any]], Any],
-                                               tmp_path: Path) -> None:
+def test_wait_until_a_late_endpoint_is_healthy(
+    testbed_factory: Callable[[dict[str, Any]], Any], tmp_path: Path
+) -> None:
     done, elapsed, junit = wait(late_box(testbed_factory, 3000), tmp_path, 30)
     assert done.returncode == 0, done.stderr
     assert 2.5 < elapsed < 20
@@ -42,8 +71,7 @@ def test_wait_until_a_late_endpoint_is_healthy(testbed_factory: Callable[[dict[s
     assert suite is not None and suite.get("failures") == "0"
 
 
-def test_wait_runs_out_of_time_with_exit_1(testbed_factory: Callable[[dict[str, Any]], Any],
-                                           tmp_path: Path) -> None:
+def test_wait_runs_out_of_time_with_exit_1(testbed_factory: Callable[[dict[str, Any]], Any], tmp_path: Path) -> None:
     done, elapsed, junit = wait(late_box(testbed_factory, 60_000), tmp_path, 3)
     assert done.returncode == 1, done.stderr
     assert elapsed < 12

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from agent.publish.cloudwatch import (
+from tests.publish.helpers import OutageProxy, closed_port_url, synthetic_report
+from tests.testbed.emulator import Emulator
+from vpc_verify.publish.cloudwatch import (
     CloudWatchPublisher,
     RetryPolicy,
     classify,
@@ -23,9 +25,7 @@ from agent.publish.cloudwatch import (
     make_client,
     plan,
 )
-from agent.publish.metrics import Datum, from_report
-from tests.publish.helpers import OutageProxy, closed_port_url, synthetic_report
-from tests.testbed.emulator import Emulator
+from vpc_verify.publish.metrics import Datum, from_report
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -68,8 +68,10 @@ def test_metrics_read_back_from_the_emulator(aws: Emulator) -> None:
     import boto3
 
     cw = boto3.client("cloudwatch", region_name="us-east-1")
-    listed = {(m["MetricName"], tuple((d["Name"], d["Value"]) for d in m["Dimensions"]))
-              for m in cw.list_metrics(Namespace="VpcVerify")["Metrics"]}
+    listed = {
+        (m["MetricName"], tuple((d["Name"], d["Value"]) for d in m["Dimensions"]))
+        for m in cw.list_metrics(Namespace="VpcVerify")["Metrics"]
+    }
     vpc = ("VpcId", "vpc-0123456789abcdef0")
     assert ("Healthy", (("Endpoint", "sqs"), vpc)) in listed
     assert ("RunHealthy", (vpc,)) in listed
@@ -77,10 +79,23 @@ def test_metrics_read_back_from_the_emulator(aws: Emulator) -> None:
 
     def value(name: str, dims: list[tuple[str, str]]) -> float:
         answer = cw.get_metric_data(
-            MetricDataQueries=[{"Id": "q", "MetricStat": {"Metric": {
-                "Namespace": "VpcVerify", "MetricName": name,
-                "Dimensions": [{"Name": k, "Value": v} for k, v in dims]}, "Period": 60, "Stat": "Maximum"}}],
-            StartTime=NOW - dt.timedelta(minutes=5), EndTime=NOW + dt.timedelta(minutes=5))
+            MetricDataQueries=[
+                {
+                    "Id": "q",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": "VpcVerify",
+                            "MetricName": name,
+                            "Dimensions": [{"Name": k, "Value": v} for k, v in dims],
+                        },
+                        "Period": 60,
+                        "Stat": "Maximum",
+                    },
+                }
+            ],
+            StartTime=NOW - dt.timedelta(minutes=5),
+            EndTime=NOW + dt.timedelta(minutes=5),
+        )
         values = answer["MetricDataResults"][0]["Values"]
         assert len(values) == 1, (name, dims, values)
         return float(values[0])
@@ -112,12 +127,19 @@ def proxy(aws: Emulator) -> Any:
     p.close()
 
 
-def _publisher(url: str, *, cap: int = 100, attempts: int = 4, sleeps: list[float] | None = None,
-               read_timeout_s: float = 5.0) -> CloudWatchPublisher:
+def _publisher(
+    url: str, *, cap: int = 100, attempts: int = 4, sleeps: list[float] | None = None, read_timeout_s: float = 5.0
+) -> CloudWatchPublisher:
     client = make_client("us-east-1", endpoint_url=url, connect_timeout_s=0.5, read_timeout_s=read_timeout_s)
     record = sleeps if sleeps is not None else []
-    return CloudWatchPublisher("Outage", client=client, buffer_cap=cap, retry=RetryPolicy(attempts=attempts),
-                               sleep=record.append, rng=random.Random(7))
+    return CloudWatchPublisher(
+        "Outage",
+        client=client,
+        buffer_cap=cap,
+        retry=RetryPolicy(attempts=attempts),
+        sleep=record.append,
+        rng=random.Random(7),
+    )
 
 
 def test_throttling_and_5xx_are_retried_with_backoff(proxy: OutageProxy) -> None:
@@ -178,10 +200,19 @@ def test_a_dead_endpoint_fills_the_buffer_drops_the_oldest_and_says_so(aws: Emul
 
     cw = boto3.client("cloudwatch", region_name="us-east-1")
     answer = cw.get_metric_data(
-        MetricDataQueries=[{"Id": "d", "MetricStat": {"Metric": {"Namespace": "Outage", "MetricName": "MetricsDropped",
-                                                                  "Dimensions": []}, "Period": 60, "Stat": "Sum"}}],
+        MetricDataQueries=[
+            {
+                "Id": "d",
+                "MetricStat": {
+                    "Metric": {"Namespace": "Outage", "MetricName": "MetricsDropped", "Dimensions": []},
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
         StartTime=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
-        EndTime=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5))
+        EndTime=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+    )
     assert sum(answer["MetricDataResults"][0]["Values"]) == 14.0
     # Reported once: the next publish carries no MetricsDropped.
     r4 = dead.publish(_datums(1))

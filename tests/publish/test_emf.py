@@ -6,9 +6,9 @@ import datetime as dt
 import io
 import json
 
-from agent.publish import emf
-from agent.publish.metrics import Datum, from_report
 from tests.publish.helpers import STARTED, synthetic_report
+from vpc_verify.publish import emf
+from vpc_verify.publish.metrics import Datum, from_report
 
 
 def test_one_object_per_dimension_set_with_the_values_at_the_root() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from agent.publish import junit
 from tests.publish.helpers import synthetic_report
+from vpc_verify.publish import junit
 
 
 def test_junit_parses_with_one_testcase_per_endpoint() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.publish.metrics import ENDPOINT_METRICS, RUN_METRICS, dimension_sets, from_report
 from tests.publish.helpers import STARTED, synthetic_report
+from vpc_verify.publish.metrics import ENDPOINT_METRICS, RUN_METRICS, dimension_sets, from_report
 
 VPC = ("VpcId", "vpc-0123456789abcdef0")
 

@@ -22,8 +22,9 @@ from tests.testbed.emulator import FAKE_ENV
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, build the box, run the command."""
-    parser = argparse.ArgumentParser(prog="python -m tests.testbed", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.testbed", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="verb", required=True)
     run_p = sub.add_parser("run", help="run a command in a box: run SPEC [--aws] -- CMD ARGS...")
     shell_p = sub.add_parser("shell", help="open a shell in a box")
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     cut = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:cut])
-    command = argv[cut + 1:] or [os.environ.get("SHELL", "/bin/bash")]
+    command = argv[cut + 1 :] or [os.environ.get("SHELL", "/bin/bash")]
 
     os.environ.update(FAKE_ENV)
     try:

@@ -62,8 +62,9 @@ class Authority:
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA | dns.flags.RA
         if fault in ("servfail", "refused", "nxdomain"):
-            response.set_rcode({"servfail": dns.rcode.SERVFAIL, "refused": dns.rcode.REFUSED,
-                                "nxdomain": dns.rcode.NXDOMAIN}[fault])
+            response.set_rcode(
+                {"servfail": dns.rcode.SERVFAIL, "refused": dns.rcode.REFUSED, "nxdomain": dns.rcode.NXDOMAIN}[fault]
+            )
             return bytes(response.to_wire())
         if fault == "truncate" and not over_tcp:
             response.flags |= dns.flags.TC
@@ -138,8 +139,9 @@ async def start(authority: Authority, host: str, port: int) -> tuple[list[object
 
 
 @contextlib.contextmanager
-def running(zone: Zone, faults: Mapping[str, str] | None = None, host: str = "127.0.0.1",
-            port: int = 0) -> Iterator[tuple[str, int]]:
+def running(
+    zone: Zone, faults: Mapping[str, str] | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[tuple[str, int]]:
     """Serve in a background thread for the duration of the block; yields (host, port)."""
     authority = Authority(zone, faults)
     loop = asyncio.new_event_loop()
@@ -165,6 +167,7 @@ def running(zone: Zone, faults: Mapping[str, str] | None = None, host: str = "12
     try:
         yield host, bound
     finally:
+
         def stop() -> None:
             for c in closables:
                 c.close()  # type: ignore[attr-defined]

@@ -22,15 +22,30 @@ def box_spec(facts: SeedFacts, faults: dict[str, str] | None = None) -> dict[str
     with its fault from `faults` (by name), if any."""
     faults = faults or {}
     endpoints: list[dict[str, Any]] = [
-        {"name": name, "service": f.service, "addresses": list(f.addresses), "fault": faults.get(name, "none"),
-         "cname": f.regional_name} for name, f in facts.interfaces.items()]
+        {
+            "name": name,
+            "service": f.service,
+            "addresses": list(f.addresses),
+            "fault": faults.get(name, "none"),
+            "cname": f.regional_name,
+        }
+        for name, f in facts.interfaces.items()
+    ]
     s3_address = str(ipaddress.ip_network(facts.gateway.prefix_list_cidrs[0])[10])
-    endpoints.append({"name": "s3", "type": "gateway", "service": facts.gateway.service, "addresses": [s3_address],
-                      "fault": faults.get("s3", "none")})
+    endpoints.append(
+        {
+            "name": "s3",
+            "type": "gateway",
+            "service": facts.gateway.service,
+            "addresses": [s3_address],
+            "fault": faults.get("s3", "none"),
+        }
+    )
     # The endpoints' own names (regional, zonal), which answer whatever private DNS is set to.
     regional = {f.regional_name for f in facts.interfaces.values()}
-    records = {name: addresses for name, addresses in facts.dns_records().items()
-               if ".vpce." in name and name not in regional}  # the regional names are the chains' targets
+    records = {
+        name: addresses for name, addresses in facts.dns_records().items() if ".vpce." in name and name not in regional
+    }  # the regional names are the chains' targets
     return {"vpc_cidrs": list(facts.cidrs), "endpoints": endpoints, "records": records}
 
 

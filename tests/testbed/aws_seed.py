@@ -8,7 +8,7 @@ ENI addresses.
 Emulator gaps this works around: its ENI addresses are random in 10.0.0.0/8 whatever the subnet, so each
 address's /16 is associated with the VPC as a secondary CIDR (AWS allows 5 in all), keeping every ENI
 inside the VPC as on AWS; its DnsEntries are fake, so names are built from the service's
-BaseEndpointDnsNames (agent.aws.compare does the same).
+BaseEndpointDnsNames (vpc_verify.aws.compare does the same).
 """
 
 from __future__ import annotations
@@ -85,20 +85,30 @@ class SeedFacts:
         return records
 
 
-def seed(ec2: Any, *, private_dns: bool | dict[str, bool] = True, port: int = 443, dns_support: bool = True,
-         dns_hostnames: bool = True, gateway_route: bool = True, services: tuple[str, ...] = INTERFACE_SERVICES,
-         ) -> SeedFacts:
+def seed(
+    ec2: Any,
+    *,
+    private_dns: bool | dict[str, bool] = True,
+    port: int = 443,
+    dns_support: bool = True,
+    dns_hostnames: bool = True,
+    gateway_route: bool = True,
+    services: tuple[str, ...] = INTERFACE_SERVICES,
+) -> SeedFacts:
     """Create the testbed VPC through `ec2` (a boto3 EC2 client of the emulator) and return its facts."""
     vpc_id = ec2.create_vpc(CidrBlock=VPC_CIDR)["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsSupport={"Value": dns_support})
     ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": dns_hostnames})
-    subnets = {az: ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
-               for az, cidr in SUBNETS.items()}
-    agent_sg = ec2.create_security_group(GroupName="vpc-verify-agent", Description="the agent",
-                                         VpcId=vpc_id)["GroupId"]
+    subnets = {
+        az: ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
+        for az, cidr in SUBNETS.items()
+    }
+    agent_sg = ec2.create_security_group(GroupName="vpc-verify-agent", Description="the agent", VpcId=vpc_id)["GroupId"]
     vpce_sg = ec2.create_security_group(GroupName="vpce", Description="interface endpoints", VpcId=vpc_id)["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=vpce_sg, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": VPC_CIDR}]}])
+    ec2.authorize_security_group_ingress(
+        GroupId=vpce_sg,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": VPC_CIDR}]}],
+    )
 
     tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
     main_table = next(t["RouteTableId"] for t in tables if any(a.get("Main") for a in t.get("Associations", [])))
@@ -109,11 +119,19 @@ def seed(ec2: Any, *, private_dns: bool | dict[str, bool] = True, port: int = 44
     for svc in services:
         on = private_dns if isinstance(private_dns, bool) else private_dns.get(svc, True)
         raw[svc] = ec2.create_vpc_endpoint(
-            VpcId=vpc_id, ServiceName=f"com.amazonaws.{REGION}.{svc}", VpcEndpointType="Interface",
-            SubnetIds=list(subnets.values()), SecurityGroupIds=[vpce_sg], PrivateDnsEnabled=on)["VpcEndpoint"]
+            VpcId=vpc_id,
+            ServiceName=f"com.amazonaws.{REGION}.{svc}",
+            VpcEndpointType="Interface",
+            SubnetIds=list(subnets.values()),
+            SecurityGroupIds=[vpce_sg],
+            PrivateDnsEnabled=on,
+        )["VpcEndpoint"]
     gateway = ec2.create_vpc_endpoint(
-        VpcId=vpc_id, ServiceName=f"com.amazonaws.{REGION}.{GATEWAY_SERVICE}", VpcEndpointType="Gateway",
-        RouteTableIds=[table] if gateway_route else [])["VpcEndpoint"]
+        VpcId=vpc_id,
+        ServiceName=f"com.amazonaws.{REGION}.{GATEWAY_SERVICE}",
+        VpcEndpointType="Gateway",
+        RouteTableIds=[table] if gateway_route else [],
+    )["VpcEndpoint"]
 
     interfaces: dict[str, InterfaceFacts] = {}
     blocks: list[str] = []
@@ -126,21 +144,40 @@ def seed(ec2: Any, *, private_dns: bool | dict[str, bool] = True, port: int = 44
                 blocks.append(block)
         base = f"{svc}.{REGION}.vpce.amazonaws.com"
         interfaces[svc] = InterfaceFacts(
-            name=svc, vpce_id=e["VpcEndpointId"], service=e["ServiceName"], dns_name=f"{svc}.{REGION}.amazonaws.com",
+            name=svc,
+            vpce_id=e["VpcEndpointId"],
+            service=e["ServiceName"],
+            dns_name=f"{svc}.{REGION}.amazonaws.com",
             regional_name=f"{e['VpcEndpointId']}.{base}",
             zonal_names={az: f"{e['VpcEndpointId']}-{az}.{base}" for az in sorted(set(addresses.values()))},
-            addresses=addresses, eni_ids=tuple(e["NetworkInterfaceIds"]), security_group_id=vpce_sg,
-            private_dns=bool(e.get("PrivateDnsEnabled")))
+            addresses=addresses,
+            eni_ids=tuple(e["NetworkInterfaceIds"]),
+            security_group_id=vpce_sg,
+            private_dns=bool(e.get("PrivateDnsEnabled")),
+        )
     for block in blocks:
         ec2.associate_vpc_cidr_block(VpcId=vpc_id, CidrBlock=block)
 
-    lists = ec2.describe_prefix_lists(Filters=[{"Name": "prefix-list-name",
-                                                "Values": [f"com.amazonaws.{REGION}.{GATEWAY_SERVICE}"]}])
+    lists = ec2.describe_prefix_lists(
+        Filters=[{"Name": "prefix-list-name", "Values": [f"com.amazonaws.{REGION}.{GATEWAY_SERVICE}"]}]
+    )
     pl = lists["PrefixLists"][0]
     entries = ec2.get_managed_prefix_list_entries(PrefixListId=pl["PrefixListId"])["Entries"]
     return SeedFacts(
-        region=REGION, vpc_id=vpc_id, cidrs=(VPC_CIDR, *blocks), subnets=subnets, main_route_table_id=main_table,
-        agent_security_group_id=agent_sg, interfaces=interfaces,
-        gateway=GatewayFacts(name=GATEWAY_SERVICE, vpce_id=gateway["VpcEndpointId"], service=gateway["ServiceName"],
-                             dns_name=f"{GATEWAY_SERVICE}.{REGION}.amazonaws.com", route_table_id=table,
-                             prefix_list_id=pl["PrefixListId"], prefix_list_cidrs=tuple(e["Cidr"] for e in entries)))
+        region=REGION,
+        vpc_id=vpc_id,
+        cidrs=(VPC_CIDR, *blocks),
+        subnets=subnets,
+        main_route_table_id=main_table,
+        agent_security_group_id=agent_sg,
+        interfaces=interfaces,
+        gateway=GatewayFacts(
+            name=GATEWAY_SERVICE,
+            vpce_id=gateway["VpcEndpointId"],
+            service=gateway["ServiceName"],
+            dns_name=f"{GATEWAY_SERVICE}.{REGION}.amazonaws.com",
+            route_table_id=table,
+            prefix_list_id=pl["PrefixListId"],
+            prefix_list_cidrs=tuple(e["Cidr"] for e in entries),
+        ),
+    )

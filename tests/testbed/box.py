@@ -144,12 +144,27 @@ class Box:
             certfile, keyfile = self.workdir / f"{e.name}.crt", self.workdir / f"{e.name}.key"
             cert.private_key_pem.write_to_path(str(keyfile))
             certfile.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
-            behavior = {"silent": "silent", "garbage": "garbage", "reset": "reset", "slow_tls": "slow_tls",
-                        "slow_once": "slow_once", "slow_headers": "slow_headers", "late": "late"}.get(e.fault, "tls")
+            behavior = {
+                "silent": "silent",
+                "garbage": "garbage",
+                "reset": "reset",
+                "slow_tls": "slow_tls",
+                "slow_once": "slow_once",
+                "slow_headers": "slow_headers",
+                "late": "late",
+            }.get(e.fault, "tls")
             for address in self.listening_addresses(e):
-                targets.append(TargetSpec(host=address, port=e.port, behavior=behavior, certfile=str(certfile),
-                                          keyfile=str(keyfile), http_status=503 if e.fault == "http_status" else 200,
-                                          delay_s=self.spec.slow_ms / 1000.0))
+                targets.append(
+                    TargetSpec(
+                        host=address,
+                        port=e.port,
+                        behavior=behavior,
+                        certfile=str(certfile),
+                        keyfile=str(keyfile),
+                        http_status=503 if e.fault == "http_status" else 200,
+                        delay_s=self.spec.slow_ms / 1000.0,
+                    )
+                )
         return targets
 
     def _start_targets(self, targets: list[TargetSpec]) -> None:
@@ -157,8 +172,7 @@ class Box:
             return
         config = self.workdir / "targets.json"
         dump_config(targets, str(config))
-        self._spawn("targets", [sys.executable, "-m", "tests.testbed.targets", "--config", str(config)],
-                    ready=b"READY")
+        self._spawn("targets", [sys.executable, "-m", "tests.testbed.targets", "--config", str(config)], ready=b"READY")
 
     def _start_dns(self) -> None:
         spec = self.spec
@@ -170,14 +184,30 @@ class Box:
             self._start_authdns(zone, faults, spec.resolver, 53)
             return
         if dns_fault_names:
-            fwd_zone = {k: v for k, v in zone.items() if any(k == n or k.endswith("." + n) for n in dns_fault_names)
-                        or k in self._fault_targets()}
+            fwd_zone = {
+                k: v
+                for k, v in zone.items()
+                if any(k == n or k.endswith("." + n) for n in dns_fault_names) or k in self._fault_targets()
+            }
             self._start_authdns(fwd_zone, faults, "127.0.0.1", 0)
         binary = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
-        args = [binary, "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
-                f"--listen-address={spec.resolver}", "--port=53", "--user=root", "--group=root", "--pid-file=",
-                f"--log-facility={self.workdir / 'dnsmasq.log'}", "--log-queries", "--cache-size=0",
-                "--local=/amazonaws.com/", "--local=/internal/"]
+        args = [
+            binary,
+            "--keep-in-foreground",
+            "--no-resolv",
+            "--no-hosts",
+            "--bind-interfaces",
+            f"--listen-address={spec.resolver}",
+            "--port=53",
+            "--user=root",
+            "--group=root",
+            "--pid-file=",
+            f"--log-facility={self.workdir / 'dnsmasq.log'}",
+            "--log-queries",
+            "--cache-size=0",
+            "--local=/amazonaws.com/",
+            "--local=/internal/",
+        ]
         for e in spec.endpoints:
             parent = e.dns_name.split(".", 1)[1]
             args.append(f"--local=/{parent}/")
@@ -231,19 +261,38 @@ class Box:
             else:
                 zone[e.dns_name] = [("CNAME", e.vpce_name)]
                 zone[e.vpce_name] = records
-            fault = {"servfail": "servfail", "refused": "refused", "dns_timeout": "timeout",
-                     "dns_slow": f"slow:{self.spec.resolver_timeout_ms * 2}", "truncate": "truncate",
-                     "malformed": "malformed"}.get(e.fault)
+            fault = {
+                "servfail": "servfail",
+                "refused": "refused",
+                "dns_timeout": "timeout",
+                "dns_slow": f"slow:{self.spec.resolver_timeout_ms * 2}",
+                "truncate": "truncate",
+                "malformed": "malformed",
+            }.get(e.fault)
             if fault:
                 faults[e.dns_name] = fault
         return zone, faults
 
-    def _start_authdns(self, zone: dict[str, list[tuple[str, str]]], faults: dict[str, str], host: str,
-                       port: int) -> None:
+    def _start_authdns(
+        self, zone: dict[str, list[tuple[str, str]]], faults: dict[str, str], host: str, port: int
+    ) -> None:
         config = self.workdir / f"authdns-{host}.json"
         config.write_text(json.dumps({"zone": zone, "faults": faults}))
-        line = self._spawn("authdns", [sys.executable, "-m", "tests.testbed.authdns", "--config", str(config),
-                                       "--host", host, "--port", str(port)], ready=b"READY")
+        line = self._spawn(
+            "authdns",
+            [
+                sys.executable,
+                "-m",
+                "tests.testbed.authdns",
+                "--config",
+                str(config),
+                "--host",
+                host,
+                "--port",
+                str(port),
+            ],
+            ready=b"READY",
+        )
         self.authdns_port = int(line.split()[1])
 
     def _nft(self) -> None:
@@ -252,16 +301,21 @@ class Box:
             if e.fault == "drop":
                 rules += [f"ip daddr {a} tcp dport {e.port} drop" for a in e.addresses if ":" not in a]
         if self.spec.resolver_down == "drop":
-            rules += [f"ip daddr {self.spec.resolver} udp dport 53 drop",
-                      f"ip daddr {self.spec.resolver} tcp dport 53 drop"]
+            rules += [
+                f"ip daddr {self.spec.resolver} udp dport 53 drop",
+                f"ip daddr {self.spec.resolver} tcp dport 53 drop",
+            ]
         if not rules:
             return
         if shutil.which("nft") is None:
             raise BoxError("nft (nftables) is missing: run scripts/setup")
         # Dropped on input, after the packet left the sender: an output drop would fail the send with EPERM at
         # once, which is not what a security group or NACL does.
-        script = (f"table inet {NFT_TABLE} {{\n chain input {{\n  type filter hook input priority 0; policy accept;\n"
-                  + "".join(f"  {r}\n" for r in rules) + " }\n}\n")
+        script = (
+            f"table inet {NFT_TABLE} {{\n chain input {{\n  type filter hook input priority 0; policy accept;\n"
+            + "".join(f"  {r}\n" for r in rules)
+            + " }\n}\n"
+        )
         done = subprocess.run(["nft", "-f", "-"], input=script.encode(), capture_output=True)
         if done.returncode != 0:
             raise BoxError(f"nft failed: {done.stderr.decode().strip()}")
@@ -349,8 +403,11 @@ class Box:
             "region": spec.region,
             "vpc": {"cidrs": list(spec.vpc_cidrs)},
             "resolver": {"nameservers": [spec.resolver], "port": 53, "timeout_ms": spec.resolver_timeout_ms},
-            "defaults": {"timeout_ms": spec.timeout_ms, "latency_budget_ms": spec.latency_budget_ms,
-                         "tls": {"verify": True, "ca_bundle": str(self.ca_bundle)}},
+            "defaults": {
+                "timeout_ms": spec.timeout_ms,
+                "latency_budget_ms": spec.latency_budget_ms,
+                "tls": {"verify": True, "ca_bundle": str(self.ca_bundle)},
+            },
             "endpoints": endpoints,
         }
 

@@ -78,7 +78,10 @@ def start(host: str = "127.0.0.1", port: int = 0, log: Path | None = None, timeo
     env = {**os.environ, **FAKE_ENV}
     proc = subprocess.Popen(
         [sys.executable, "-c", "from moto.server import main; main()", "-H", host, "-p", str(port)],
-        stdout=out, stderr=out, env=env)
+        stdout=out,
+        stderr=out,
+        env=env,
+    )
     url = f"http://{host}:{port}"
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:

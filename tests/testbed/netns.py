@@ -52,8 +52,9 @@ def enter() -> None:
             with open("/proc/self/gid_map", "w") as f:
                 f.write(f"0 {gid} 1")
     except OSError as exc:
-        raise NetnsUnavailable(f"unshare(CLONE_NEWNET) failed: {exc} (user namespaces disabled, or a seccomp "
-                               "profile forbids unshare)") from exc
+        raise NetnsUnavailable(
+            f"unshare(CLONE_NEWNET) failed: {exc} (user namespaces disabled, or a seccomp profile forbids unshare)"
+        ) from exc
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     os.environ[MARK] = "1"
 

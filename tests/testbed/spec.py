@@ -64,8 +64,20 @@ FAULTS: dict[str, frozenset[str]] = {
     "slow_headers": frozenset({"HTTP_FAILED"}),
     "late": frozenset({"TCP_REFUSED"}),  # until slow_ms has passed: an endpoint still being created
 }
-DNS_FAULTS = frozenset({"nxdomain", "nodata", "servfail", "refused", "dns_timeout", "dns_slow", "truncate", "malformed",
-                        "cname_loop", "cname_nodata"})
+DNS_FAULTS = frozenset(
+    {
+        "nxdomain",
+        "nodata",
+        "servfail",
+        "refused",
+        "dns_timeout",
+        "dns_slow",
+        "truncate",
+        "malformed",
+        "cname_loop",
+        "cname_nodata",
+    }
+)
 HTTP_FAULTS = frozenset({"http_status", "slow_headers"})
 
 
@@ -162,9 +174,20 @@ def parse(doc: Mapping[str, Any]) -> Spec:
         http = raw.get("http")
         if fault in HTTP_FAULTS and not http:
             http = {"path": "/", "status": [200]}
-        endpoints.append(EndpointSpec(name=name, type=kind, service=service, dns_name=dns_name, addresses=addresses,
-                                      port=int(raw.get("port", 443)), fault=fault, http=http,
-                                      azs=tuple(raw.get("azs") or ()), cname=raw.get("cname")))
+        endpoints.append(
+            EndpointSpec(
+                name=name,
+                type=kind,
+                service=service,
+                dns_name=dns_name,
+                addresses=addresses,
+                port=int(raw.get("port", 443)),
+                fault=fault,
+                http=http,
+                azs=tuple(raw.get("azs") or ()),
+                cname=raw.get("cname"),
+            )
+        )
     return Spec(
         region=str(doc.get("region", "us-east-1")),
         vpc_cidrs=tuple(str(ipaddress.ip_network(c)) for c in doc.get("vpc_cidrs") or ["10.0.0.0/16"]),

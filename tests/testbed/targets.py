@@ -177,8 +177,15 @@ async def start(specs: list[TargetSpec]) -> tuple[list[Any], list[tuple[str, int
             continue
         ctx = _context(spec.certfile, spec.keyfile) if tls and spec.certfile else None
         family = socket.AF_INET6 if ":" in spec.host else socket.AF_INET
-        server = await asyncio.start_server(_handler(spec), spec.host, spec.port, ssl=ctx, family=family,
-                                            backlog=1024, ssl_handshake_timeout=10 if ctx else None)
+        server = await asyncio.start_server(
+            _handler(spec),
+            spec.host,
+            spec.port,
+            ssl=ctx,
+            family=family,
+            backlog=1024,
+            ssl_handshake_timeout=10 if ctx else None,
+        )
         servers.append(server)
         host, port = server.sockets[0].getsockname()[:2]
         bound.append((host, port))
@@ -215,6 +222,7 @@ def running(specs: list[TargetSpec]) -> Iterator[list[tuple[str, int]]]:
     try:
         yield ready
     finally:
+
         def stop() -> None:
             for s in servers:
                 s.close()
