@@ -1,4 +1,4 @@
-"""The `vpc-verify` command line: a thin shell over vpc_verify.run (DESIGN §1, §6).
+"""The `vpc-verify` command line: a thin shell over vpc_verify.run (docs/architecture.md).
 
 Exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error.
 """
@@ -31,7 +31,7 @@ EPILOG = """\
 examples:
   vpc-verify validate topology.yaml
   vpc-verify check -t topology.yaml                  # table for people; exit 0 healthy, 1 not
-  vpc-verify check -t topology.yaml --format json    # the report for machines (DESIGN §6)
+  vpc-verify check -t topology.yaml --format json    # the report for machines (docs/report.md)
   vpc-verify check -t topology.yaml --only sqs --only kms
   vpc-verify discover --vpc-id vpc-0123456789abcdef0 -o topology.yaml   # write the topology from AWS
   vpc-verify diagnose -t topology.yaml sqs           # one endpoint in depth, per AZ, with next steps

@@ -1,4 +1,4 @@
-"""Findings: the stable codes of DESIGN §5, their severities and default hints, and the Finding record.
+"""Findings: the stable codes of docs/findings.md, their severities and default hints, and the Finding record.
 
 A Finding is the unit of judgment: every problem the agent sees, on the data plane or the control plane,
 becomes one. Codes are stable API (alarms and runbooks key on them); messages and hints are for people.
@@ -244,7 +244,7 @@ class Finding:
         return self.severity is Severity.ERROR
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form of DESIGN §5."""
+        """The JSON form of docs/findings.md."""
         return {
             "code": self.code,
             "severity": self.severity.value,

@@ -1,4 +1,4 @@
-"""The Report (DESIGN §6): per endpoint, per address, with Findings; pure data plus its JSON form."""
+"""The Report (docs/report.md): per endpoint, per address, with Findings; pure data plus its JSON form."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ class AddressReport:
         return self.http.ms if self.http is not None and self.http.status_code is not None else None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form: the keys of DESIGN §6 first, then the evidence of each phase."""
+        """JSON form: the keys of docs/report.md first, then the evidence of each phase."""
         tcp = self.tcp_result
         out: dict[str, Any] = {
             "address": self.address,
@@ -146,7 +146,7 @@ class EndpointReport:
         return sum(1 for a in probed if a.address not in bad and _phases_ok(a)) / len(probed)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form of DESIGN §6."""
+        """JSON form of docs/report.md."""
         out: dict[str, Any] = {
             "name": self.name,
             "type": self.type,
@@ -208,7 +208,7 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """DESIGN §6: 0 healthy, 1 unhealthy."""
+        """docs/report.md: 0 healthy, 1 unhealthy."""
         return 0 if self.healthy else 1
 
     def endpoint(self, name: str) -> EndpointReport:
@@ -219,7 +219,7 @@ class Report:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form of DESIGN §6."""
+        """JSON form of docs/report.md."""
         return {
             "version": self.version,
             "healthy": self.healthy,

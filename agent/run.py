@@ -1,4 +1,4 @@
-"""One run: a Topology in, a Report out (DESIGN §2). No printing, no exiting.
+"""One run: a Topology in, a Report out (docs/architecture.md). No printing, no exiting.
 
 Every endpoint is observed concurrently (DNS for each of its names, then TCP → TLS → HTTP for each address
 in scope) under one concurrency bound and one deadline; the AWS control plane, when the topology names a

@@ -1,4 +1,4 @@
-"""The topology file (DESIGN §4): what a VPC is expected to reach, loaded and validated into frozen records.
+"""The topology file (docs/topology.md): what a VPC is expected to reach, loaded and validated into frozen records.
 
 Validation is strict and explains itself: an unknown key, a wrong type, a bad CIDR or a duplicate name raises
 `TopologyError` naming the file, the key path (``endpoints[2].tls.ca_bundle``) and what was expected.

@@ -2,7 +2,7 @@
 
 `AwsControlPlane` implements vpc_verify.run.ControlPlane (it reads a VpcState in the run's worker thread);
 `AwsView` implements vpc_verify.run.ControlPlaneView: the VPC's CIDRs, each endpoint's ENI addresses by AZ, the
-control-plane findings of DESIGN §5, and the joined diagnoses (a public DNS answer explained by private DNS
+control-plane findings of docs/findings.md, and the joined diagnoses (a public DNS answer explained by private DNS
 being off; a connect timeout explained by a security group, or pointed at NACLs/routes when the rules admit
 it). Every finding names the resource to fix and carries the API fields it was judged on.
 """

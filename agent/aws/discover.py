@@ -1,4 +1,4 @@
-"""From a VpcState to a topology file (DESIGN §4): every endpoint with its service, names, addresses and AZs.
+"""From a VpcState to a topology file (docs/topology.md): every endpoint with its service, names, addresses and AZs.
 
 The result passes `vpc_verify.topology.loads` unchanged, so `discover` followed by `check` verifies the VPC as
 AWS describes it, and nobody types an ENI address.

@@ -33,7 +33,7 @@ def register(sub: Any) -> None:
         "--format",
         choices=("table", "json"),
         default="table",
-        help="table for people (default), json for machines (DESIGN §6)",
+        help="table for people (default), json for machines (docs/report.md)",
     )
     p.add_argument(
         "--only",

@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "discover",
         help="write a topology file from the VPC's endpoints as AWS reports them",
-        description="Describe a VPC (read-only EC2 Describe*/Get* calls) and write a topology file (DESIGN §4) "
+        description="Describe a VPC (read-only EC2 Describe*/Get* calls) and write a topology file (docs/topology.md) "
         "with every interface and gateway endpoint: its service, DNS names, ENI addresses and AZs. "
         "Credentials and region follow boto3's chain.",
         formatter_class=argparse.RawDescriptionHelpFormatter,

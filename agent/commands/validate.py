@@ -13,7 +13,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "validate",
         help="check a topology file and print what it expands to",
-        description="Check a topology file (DESIGN §4): unknown keys, wrong types, bad CIDRs and duplicate "
+        description="Check a topology file (docs/topology.md): unknown keys, wrong types, bad CIDRs and duplicate "
         "names are reported with the file, the key path and what was expected (exit 2). Nothing is sent.",
     )
     p.add_argument("file", help="the topology file (YAML or JSON)")

@@ -1,4 +1,4 @@
-"""The JSON report (DESIGN §6)."""
+"""The JSON report (docs/report.md)."""
 
 from __future__ import annotations
 

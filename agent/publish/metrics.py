@@ -1,4 +1,4 @@
-"""The CloudWatch metrics of a Report (DESIGN §7): a pure function from a Report to datums.
+"""The CloudWatch metrics of a Report (docs/metrics.md): a pure function from a Report to datums.
 
 Per endpoint (dimensions `Endpoint`, plus `VpcId` when known): Healthy, DnsPrivate, Reachable, DnsLatency,
 ConnectLatency, TlsLatency, HttpLatency and Findings. Per run (dimension `VpcId` when known, else none):
@@ -61,7 +61,7 @@ class Datum:
 
 
 def from_report(report: Report, *, per_address: bool = False) -> list[Datum]:
-    """Every datum of DESIGN §7 for one run, endpoints first in topology order, then the run's."""
+    """Every datum of docs/metrics.md for one run, endpoints first in topology order, then the run's."""
     ts = report.started_at
     vpc: Dimensions = (("VpcId", report.vpc_id),) if report.vpc_id else ()
     out: list[Datum] = []

@@ -1,4 +1,4 @@
-"""Judgment of observations into the Findings of DESIGN §5 (pure, no network)."""
+"""Judgment of observations into the Findings of docs/findings.md (pure, no network)."""
 
 from __future__ import annotations
 

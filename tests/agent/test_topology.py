@@ -1,4 +1,4 @@
-"""Topology file validation (DESIGN §4): every error names the file, the key path and the expectation."""
+"""Topology file validation (docs/topology.md): every error names the file, the key path and the expectation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Importing the CLI, the run and every command must not import boto3 (DESIGN §9: it costs ~200 ms)."""
+"""Importing the CLI, the run and every command must not import boto3 (docs/architecture.md: it costs ~200 ms)."""
 
 from __future__ import annotations
 

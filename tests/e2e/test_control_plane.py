@@ -1,6 +1,6 @@
 """Three-way end to end, the on-call way: the topology is discovered while the VPC is healthy, then AWS drifts
 (a rule revoked, an endpoint deleted or added, a route removed) and the box's packets drift with it. `check`
-must name each misconfiguration with its DESIGN §5 code, join the planes (a timeout explained by the security
+must name each misconfiguration with its docs/findings.md code, join the planes (a timeout explained by the security
 group that causes it, or pointed at NACLs and routes when the rules admit it), and `diagnose` must show the
 evidence per AZ and per address with the next step.
 
@@ -136,7 +136,7 @@ def test_healthy_vpc_discover_then_check(site: Callable[..., Site]) -> None:
         for address, az in facts.interfaces["sqs"].addresses.items()
     }
     s3 = next(e for e in report["endpoints"] if e["name"] == "s3")
-    # A prefix-list address, served inside the box: reachable, no TLS expectation (DESIGN §4).
+    # A prefix-list address, served inside the box: reachable, no TLS expectation (docs/topology.md).
     (s3_address,) = s3["addresses"]
     assert s3_address["private"] is False and s3_address["tls_ms"] is None
     assert any(

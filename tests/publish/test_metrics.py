@@ -1,4 +1,4 @@
-"""Metric values and dimensions from a synthetic Report (DESIGN §7)."""
+"""Metric values and dimensions from a synthetic Report (docs/metrics.md)."""
 
 from __future__ import annotations
 

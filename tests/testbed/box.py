@@ -1,4 +1,4 @@
-"""A VPC in a box (DESIGN §8), built inside the current network namespace from a Spec.
+"""A VPC in a box (docs/testbed.md), built inside the current network namespace from a Spec.
 
 It puts the ENI addresses and the resolver address on `lo`, runs dnsmasq as the VPC resolver (PrivateLink
 CNAME chains; DNS faults forwarded to `authdns`), runs the TLS/HTTP targets in a subprocess, makes the
@@ -382,7 +382,7 @@ class Box:
     # what the agent is given -----------------------------------------------------------------------------------
 
     def topology(self) -> dict[str, Any]:
-        """The topology file (DESIGN §4) that describes this box as its designer intended it."""
+        """The topology file (docs/topology.md) that describes this box as its designer intended it."""
         spec = self.spec
         endpoints = []
         for e in spec.endpoints:

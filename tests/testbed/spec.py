@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-# fault -> the DESIGN §5 codes the endpoint must then have, exactly.
+# fault -> the docs/findings.md codes the endpoint must then have, exactly.
 FAULTS: dict[str, frozenset[str]] = {
     "none": frozenset(),
     "public_address": frozenset({"DNS_PUBLIC_ADDRESS"}),
@@ -112,7 +112,7 @@ class EndpointSpec:
 
     @property
     def expected_codes(self) -> frozenset[str]:
-        """The codes DESIGN §5 says this endpoint's fault produces."""
+        """The codes docs/findings.md says this endpoint's fault produces."""
         return FAULTS[self.fault]
 
 
