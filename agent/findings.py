@@ -1,11 +1,14 @@
-"""Findings: the stable codes of docs/findings.md, their severities and default hints, and the Finding record.
+"""Findings: the stable codes (docs/findings.md), their severities, meanings and fixes, and the Finding record.
 
 A Finding is the unit of judgment: every problem the agent sees, on the data plane or the control plane,
-becomes one. Codes are stable API (alarms and runbooks key on them); messages and hints are for people.
+becomes one, made by exactly one rule (vpc_verify.judge). Codes are stable API (alarms and runbooks key on
+them); messages and hints are for people. `CATALOGUE` is exhaustive over `Code` (a test holds it so) and is
+the source of docs/findings.md and of `vpc-verify explain`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -18,178 +21,215 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+class Code(StrEnum):
+    """Every finding code; the JSON report carries the value (the same text)."""
+
+    DNS_NXDOMAIN = "DNS_NXDOMAIN"
+    DNS_NO_ANSWER = "DNS_NO_ANSWER"
+    DNS_SERVFAIL = "DNS_SERVFAIL"
+    DNS_TIMEOUT = "DNS_TIMEOUT"
+    DNS_PUBLIC_ADDRESS = "DNS_PUBLIC_ADDRESS"
+    DNS_OUTSIDE_VPC = "DNS_OUTSIDE_VPC"
+    DNS_UNEXPECTED_ADDRESS = "DNS_UNEXPECTED_ADDRESS"
+    DNS_MISSING_ADDRESS = "DNS_MISSING_ADDRESS"
+    TCP_TIMEOUT = "TCP_TIMEOUT"
+    TCP_REFUSED = "TCP_REFUSED"
+    TCP_UNREACHABLE = "TCP_UNREACHABLE"
+    TLS_HANDSHAKE_FAILED = "TLS_HANDSHAKE_FAILED"
+    TLS_CERT_UNTRUSTED = "TLS_CERT_UNTRUSTED"
+    TLS_CERT_NAME_MISMATCH = "TLS_CERT_NAME_MISMATCH"
+    TLS_CERT_EXPIRING = "TLS_CERT_EXPIRING"
+    HTTP_UNEXPECTED_STATUS = "HTTP_UNEXPECTED_STATUS"
+    HTTP_FAILED = "HTTP_FAILED"
+    LATENCY_OVER_BUDGET = "LATENCY_OVER_BUDGET"
+    ENDPOINT_MISSING = "ENDPOINT_MISSING"
+    ENDPOINT_NOT_AVAILABLE = "ENDPOINT_NOT_AVAILABLE"
+    ENDPOINT_UNEXPECTED = "ENDPOINT_UNEXPECTED"
+    PRIVATE_DNS_DISABLED = "PRIVATE_DNS_DISABLED"
+    VPC_DNS_SUPPORT_DISABLED = "VPC_DNS_SUPPORT_DISABLED"
+    VPC_DNS_HOSTNAMES_DISABLED = "VPC_DNS_HOSTNAMES_DISABLED"
+    ENDPOINT_AZ_MISSING = "ENDPOINT_AZ_MISSING"
+    SECURITY_GROUP_BLOCKS = "SECURITY_GROUP_BLOCKS"
+    GATEWAY_ROUTE_MISSING = "GATEWAY_ROUTE_MISSING"
+    GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST = "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST"
+    CHECK_ERROR = "CHECK_ERROR"
+    DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
+    AWS_API_ERROR = "AWS_API_ERROR"
+
+
 @dataclass(frozen=True, slots=True)
 class CodeInfo:
-    """What a finding code means, how bad it is, and the fix to try first."""
+    """What a finding code means, how bad it is, the fix to try first, and the evidence keys it carries."""
 
     severity: Severity
     meaning: str
     hint: str
+    evidence: Mapping[str, str] = field(default_factory=dict)  # key -> what it holds
 
 
 E, W = Severity.ERROR, Severity.WARNING
 
-CODES: dict[str, CodeInfo] = {
-    "DNS_NXDOMAIN": CodeInfo(
+CATALOGUE: dict[Code, CodeInfo] = {
+    Code.DNS_NXDOMAIN: CodeInfo(
         E,
         "the name does not exist",
         "Check the name for typos; for an interface endpoint, check that private DNS is enabled and that the "
         "VPC is associated with the private hosted zone.",
     ),
-    "DNS_NO_ANSWER": CodeInfo(
+    Code.DNS_NO_ANSWER: CodeInfo(
         E,
         "the name exists but has no A/AAAA record",
         "The zone has the name but no address record: check the record type and the private hosted zone.",
     ),
-    "DNS_SERVFAIL": CodeInfo(
+    Code.DNS_SERVFAIL: CodeInfo(
         E,
         "the resolver failed (SERVFAIL/REFUSED)",
         "The resolver could not answer: check Route 53 Resolver rules, forwarders and DNSSEC for the zone.",
     ),
-    "DNS_TIMEOUT": CodeInfo(
+    Code.DNS_TIMEOUT: CodeInfo(
         E,
         "no answer within the resolver timeout",
         "The resolver did not answer: check that the VPC resolver (base+2 or 169.254.169.253) is reachable "
         "and that enableDnsSupport is on.",
     ),
-    "DNS_PUBLIC_ADDRESS": CodeInfo(
+    Code.DNS_PUBLIC_ADDRESS: CodeInfo(
         E,
         "an answer is a public address: private DNS is not in effect for this VPC",
         "Enable private DNS on the interface endpoint (and enableDnsHostnames/enableDnsSupport on the VPC); "
         "a custom resolver must forward the service's zone to the VPC resolver.",
     ),
-    "DNS_OUTSIDE_VPC": CodeInfo(
+    Code.DNS_OUTSIDE_VPC: CodeInfo(
         E,
         "a private answer lies outside the VPC's CIDRs",
         "The name points at another VPC's endpoint or a stale private hosted zone: check which zone answers "
         "and remove or re-associate it.",
     ),
-    "DNS_UNEXPECTED_ADDRESS": CodeInfo(
+    Code.DNS_UNEXPECTED_ADDRESS: CodeInfo(
         E,
         "an answer is not one of the expected ENI addresses",
         "The name resolves to an address that is not the endpoint's ENI: look for an overriding private "
         "hosted zone or a stale topology file (re-run `vpc-verify discover`).",
     ),
-    "DNS_MISSING_ADDRESS": CodeInfo(
+    Code.DNS_MISSING_ADDRESS: CodeInfo(
         W,
         "an expected ENI address is not in the answers",
         "An ENI of the endpoint is not served: check the endpoint's subnets and the topology file.",
     ),
-    "TCP_TIMEOUT": CodeInfo(
+    Code.TCP_TIMEOUT: CodeInfo(
         E,
         "connect timed out (security group / NACL drops)",
         "Packets are dropped: check that the endpoint's security group admits the port from this agent, "
         "then the subnets' network ACLs.",
     ),
-    "TCP_REFUSED": CodeInfo(
+    Code.TCP_REFUSED: CodeInfo(
         E,
         "connection refused",
         "Something answered with a reset: the address is up but nothing listens on the port; check the "
         "port in the topology and the service behind the address.",
     ),
-    "TCP_UNREACHABLE": CodeInfo(
+    Code.TCP_UNREACHABLE: CodeInfo(
         E,
         "no route to the address",
         "There is no route from this agent to the address: check the route table of the agent's subnet.",
     ),
-    "TLS_HANDSHAKE_FAILED": CodeInfo(
+    Code.TLS_HANDSHAKE_FAILED: CodeInfo(
         E,
         "the TLS handshake failed or timed out",
         "The port accepts TCP but does not complete TLS: check that it is a TLS port and that SNI is accepted.",
     ),
-    "TLS_CERT_UNTRUSTED": CodeInfo(
+    Code.TLS_CERT_UNTRUSTED: CodeInfo(
         E,
         "the chain does not verify against the trust store",
         "Check tls.ca_bundle (a private CA must be listed there) and the certificate's validity dates.",
     ),
-    "TLS_CERT_NAME_MISMATCH": CodeInfo(
+    Code.TLS_CERT_NAME_MISMATCH: CodeInfo(
         E,
         "the certificate does not cover the name asked for",
         "The server presents a certificate for another name: check tls.server_name and which service "
         "answers on this address.",
     ),
-    "TLS_CERT_EXPIRING": CodeInfo(
+    Code.TLS_CERT_EXPIRING: CodeInfo(
         W,
         "the certificate expires within 14 days",
         "Renew the certificate before it expires.",
     ),
-    "HTTP_UNEXPECTED_STATUS": CodeInfo(
+    Code.HTTP_UNEXPECTED_STATUS: CodeInfo(
         E,
         "the status is not among those expected",
         "Check the service's health and the path; or widen http.status in the topology if this is normal.",
     ),
-    "HTTP_FAILED": CodeInfo(
+    Code.HTTP_FAILED: CodeInfo(
         E,
         "the request failed or timed out after the handshake",
         "The service accepted TLS but did not answer HTTP in time: check the service behind the endpoint.",
     ),
-    "LATENCY_OVER_BUDGET": CodeInfo(
+    Code.LATENCY_OVER_BUDGET: CodeInfo(
         W,
         "connect+TLS exceeded the endpoint's budget",
         "Latency is above budget: compare per-AZ figures (cross-AZ answers add latency) and the service's load.",
     ),
-    "ENDPOINT_MISSING": CodeInfo(
+    Code.ENDPOINT_MISSING: CodeInfo(
         E,
         "no VPC endpoint for the service in the VPC",
         "Create the VPC endpoint for the service in this VPC.",
     ),
-    "ENDPOINT_NOT_AVAILABLE": CodeInfo(
+    Code.ENDPOINT_NOT_AVAILABLE: CodeInfo(
         E,
         "the endpoint's state is not `available`",
         "Wait for a pending endpoint; accept a pendingAcceptance one on the service side; recreate a failed one.",
     ),
-    "ENDPOINT_UNEXPECTED": CodeInfo(
+    Code.ENDPOINT_UNEXPECTED: CodeInfo(
         W,
         "the VPC has an endpoint that the topology does not list",
         "Add the endpoint to the topology (`vpc-verify discover`) or delete it if nobody uses it.",
     ),
-    "PRIVATE_DNS_DISABLED": CodeInfo(
+    Code.PRIVATE_DNS_DISABLED: CodeInfo(
         E,
         "the interface endpoint has private DNS off",
         "Enable private DNS: aws ec2 modify-vpc-endpoint --vpc-endpoint-id <id> --private-dns-enabled",
     ),
-    "VPC_DNS_SUPPORT_DISABLED": CodeInfo(
+    Code.VPC_DNS_SUPPORT_DISABLED: CodeInfo(
         E,
         "enableDnsSupport is off",
         "aws ec2 modify-vpc-attribute --vpc-id <id> --enable-dns-support",
     ),
-    "VPC_DNS_HOSTNAMES_DISABLED": CodeInfo(
+    Code.VPC_DNS_HOSTNAMES_DISABLED: CodeInfo(
         E,
         "enableDnsHostnames is off (private DNS cannot work)",
         "aws ec2 modify-vpc-attribute --vpc-id <id> --enable-dns-hostnames",
     ),
-    "ENDPOINT_AZ_MISSING": CodeInfo(
+    Code.ENDPOINT_AZ_MISSING: CodeInfo(
         E,
         "an expected AZ has no endpoint network interface",
         "Add a subnet in that AZ to the endpoint: aws ec2 modify-vpc-endpoint --add-subnet-ids <subnet>",
     ),
-    "SECURITY_GROUP_BLOCKS": CodeInfo(
+    Code.SECURITY_GROUP_BLOCKS: CodeInfo(
         E,
         "no rule of the endpoint's security groups admits the port from this agent",
         "Add an inbound rule for the port from the agent's security group or address.",
     ),
-    "GATEWAY_ROUTE_MISSING": CodeInfo(
+    Code.GATEWAY_ROUTE_MISSING: CodeInfo(
         E,
         "the agent's route table has no route to the service's prefix list",
         "Associate the gateway endpoint with the agent subnet's route table.",
     ),
-    "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST": CodeInfo(
+    Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST: CodeInfo(
         E,
         "a gateway service address is outside the service's prefix list",
         "The name resolves outside the service's prefix list: traffic will not use the gateway endpoint; "
         "check the resolver and the region of the name.",
     ),
-    "CHECK_ERROR": CodeInfo(
+    Code.CHECK_ERROR: CodeInfo(
         E,
         "the checker itself failed on this endpoint (a bug): the run went on",
         "This is a bug in vpc-verify: the evidence holds the error; please report it.",
     ),
-    "DEADLINE_EXCEEDED": CodeInfo(
+    Code.DEADLINE_EXCEEDED: CodeInfo(
         E,
         "the run's deadline came before this check finished",
         "Raise the run's deadline (Lambda timeout, --deadline) or lower per-probe timeouts and concurrency waits.",
     ),
-    "AWS_API_ERROR": CodeInfo(
+    Code.AWS_API_ERROR: CodeInfo(
         E,
         "an AWS API call needed for the control-plane comparison failed",
         "Check the agent's IAM permissions (ec2:Describe*) and the region; the data-plane results stand.",
@@ -197,15 +237,11 @@ CODES: dict[str, CodeInfo] = {
 }
 
 
-class UnknownCode(KeyError):
-    """A finding was made with a code that is not in the catalogue (a programming error)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem seen on one endpoint (and address, when it concerns one), with evidence and a hint."""
 
-    code: str
+    code: Code
     endpoint: str
     message: str
     address: str | None = None
@@ -216,7 +252,7 @@ class Finding:
     @classmethod
     def make(
         cls,
-        code: str,
+        code: Code,
         endpoint: str,
         message: str,
         *,
@@ -225,9 +261,8 @@ class Finding:
         hint: str | None = None,
     ) -> Finding:
         """Build a finding whose severity comes from the catalogue and whose hint defaults to it."""
-        info = CODES.get(code)
-        if info is None:
-            raise UnknownCode(code)
+        code = Code(code)
+        info = CATALOGUE[code]
         return cls(
             code=code,
             endpoint=endpoint,
@@ -246,7 +281,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of docs/findings.md."""
         return {
-            "code": self.code,
+            "code": self.code.value,
             "severity": self.severity.value,
             "endpoint": self.endpoint,
             "address": self.address,

@@ -17,21 +17,21 @@ from vpc_verify.checks.dns import DnsResult, DnsStatus
 from vpc_verify.checks.http import HttpStatus
 from vpc_verify.checks.tcp import TcpStatus
 from vpc_verify.checks.tls import TlsStatus
-from vpc_verify.findings import Finding
+from vpc_verify.findings import Code, Finding
 from vpc_verify.report import AddressReport
 from vpc_verify.topology import Endpoint
 
 EXPIRY_WARNING = dt.timedelta(days=14)
 
 _DNS_CODES = {
-    DnsStatus.NXDOMAIN: "DNS_NXDOMAIN",
-    DnsStatus.NODATA: "DNS_NO_ANSWER",
-    DnsStatus.SERVFAIL: "DNS_SERVFAIL",
-    DnsStatus.REFUSED: "DNS_SERVFAIL",
-    DnsStatus.TIMEOUT: "DNS_TIMEOUT",
+    DnsStatus.NXDOMAIN: Code.DNS_NXDOMAIN,
+    DnsStatus.NODATA: Code.DNS_NO_ANSWER,
+    DnsStatus.SERVFAIL: Code.DNS_SERVFAIL,
+    DnsStatus.REFUSED: Code.DNS_SERVFAIL,
+    DnsStatus.TIMEOUT: Code.DNS_TIMEOUT,
     # A malformed answer or a CNAME loop is the resolver path failing, as a recursive resolver would
     # report it with SERVFAIL.
-    DnsStatus.ERROR: "DNS_SERVFAIL",
+    DnsStatus.ERROR: Code.DNS_SERVFAIL,
 }
 
 _DNS_MESSAGES = {
@@ -44,10 +44,10 @@ _DNS_MESSAGES = {
 }
 
 _TCP_CODES = {
-    TcpStatus.TIMEOUT: ("TCP_TIMEOUT", "connect to {target} timed out after {ms:.0f} ms (packets dropped)"),
-    TcpStatus.REFUSED: ("TCP_REFUSED", "connect to {target} was refused: nothing listens on port {port}"),
-    TcpStatus.UNREACHABLE: ("TCP_UNREACHABLE", "no route to {target}: {error}"),
-    TcpStatus.ERROR: ("TCP_UNREACHABLE", "connect to {target} failed: {error}"),
+    TcpStatus.TIMEOUT: (Code.TCP_TIMEOUT, "connect to {target} timed out after {ms:.0f} ms (packets dropped)"),
+    TcpStatus.REFUSED: (Code.TCP_REFUSED, "connect to {target} was refused: nothing listens on port {port}"),
+    TcpStatus.UNREACHABLE: (Code.TCP_UNREACHABLE, "no route to {target}: {error}"),
+    TcpStatus.ERROR: (Code.TCP_UNREACHABLE, "connect to {target} failed: {error}"),
 }
 
 
@@ -99,7 +99,7 @@ def answer_findings(
             foreign = True
             findings.append(
                 Finding.make(
-                    "DNS_PUBLIC_ADDRESS",
+                    Code.DNS_PUBLIC_ADDRESS,
                     endpoint.name,
                     f"{names} answered {a.address}, a public address: traffic would leave the VPC instead of "
                     "using the endpoint",
@@ -111,7 +111,7 @@ def answer_findings(
             foreign = True
             findings.append(
                 Finding.make(
-                    "DNS_OUTSIDE_VPC",
+                    Code.DNS_OUTSIDE_VPC,
                     endpoint.name,
                     f"{names} answered {a.address}, a private address outside this VPC's CIDRs",
                     address=a.address,
@@ -121,7 +121,7 @@ def answer_findings(
         elif a.expected is False:
             findings.append(
                 Finding.make(
-                    "DNS_UNEXPECTED_ADDRESS",
+                    Code.DNS_UNEXPECTED_ADDRESS,
                     endpoint.name,
                     f"{names} answered {a.address}, which is not one of the endpoint's expected ENI addresses",
                     address=a.address,
@@ -134,7 +134,7 @@ def answer_findings(
             if address not in answered:
                 findings.append(
                     Finding.make(
-                        "DNS_MISSING_ADDRESS",
+                        Code.DNS_MISSING_ADDRESS,
                         endpoint.name,
                         f"expected ENI address {address} is not among the answers for {', '.join(d.name for d in dns)}",
                         address=address,
@@ -186,7 +186,7 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
         if tls.status is TlsStatus.UNTRUSTED:
             findings.append(
                 Finding.make(
-                    "TLS_CERT_UNTRUSTED",
+                    Code.TLS_CERT_UNTRUSTED,
                     endpoint.name,
                     f"the certificate from {target} does not verify: {tls.error or 'untrusted chain'}",
                     address=a.address,
@@ -198,7 +198,7 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
             shown = ", ".join(tls.cert_names) or tls.cert_subject or "other names"
             findings.append(
                 Finding.make(
-                    "TLS_CERT_NAME_MISMATCH",
+                    Code.TLS_CERT_NAME_MISMATCH,
                     endpoint.name,
                     f"the certificate from {target} is for {shown}, not {endpoint.server_name}",
                     address=a.address,
@@ -209,7 +209,7 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
         if tls.status is not TlsStatus.OK:
             findings.append(
                 Finding.make(
-                    "TLS_HANDSHAKE_FAILED",
+                    Code.TLS_HANDSHAKE_FAILED,
                     endpoint.name,
                     f"TLS handshake with {target} (SNI {endpoint.server_name}) "
                     f"{'timed out' if tls.status is TlsStatus.TIMEOUT else 'failed'}: {tls.error}",
@@ -222,7 +222,7 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
         if expiring is not None:
             findings.append(
                 Finding.make(
-                    "TLS_CERT_EXPIRING",
+                    Code.TLS_CERT_EXPIRING,
                     endpoint.name,
                     f"the certificate from {target} expires on {tls.cert_not_after} (in {expiring.days} days)",
                     address=a.address,
@@ -244,7 +244,7 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
         if http.status is not HttpStatus.OK or http.status_code is None:
             findings.append(
                 Finding.make(
-                    "HTTP_FAILED",
+                    Code.HTTP_FAILED,
                     endpoint.name,
                     f"{endpoint.http.method} {shown} on {target} "
                     f"{'timed out' if http.status is HttpStatus.TIMEOUT else 'failed'}: {redact.text(http.error)}",
@@ -255,7 +255,7 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
         elif http.status_code not in endpoint.http.status:
             findings.append(
                 Finding.make(
-                    "HTTP_UNEXPECTED_STATUS",
+                    Code.HTTP_UNEXPECTED_STATUS,
                     endpoint.name,
                     f"{endpoint.http.method} {shown} on {target} answered {http.status_code}, "
                     f"expected {'/'.join(map(str, endpoint.http.status))}",
@@ -268,7 +268,7 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
     if spent > endpoint.latency_budget_ms:
         findings.append(
             Finding.make(
-                "LATENCY_OVER_BUDGET",
+                Code.LATENCY_OVER_BUDGET,
                 endpoint.name,
                 f"connect+TLS to {target} took {spent:.1f} ms, over the {endpoint.latency_budget_ms:g} ms budget",
                 address=a.address,

@@ -25,7 +25,7 @@ from vpc_verify import judge
 from vpc_verify.addresses import in_networks, is_private
 from vpc_verify.checks import dns, http, tcp, tls
 from vpc_verify.checks.dns import DnsResult, DnsSpec
-from vpc_verify.findings import Finding
+from vpc_verify.findings import Code, Finding
 from vpc_verify.logs import get_logger
 from vpc_verify.report import AddressReport, EndpointReport, Report
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
@@ -228,7 +228,7 @@ def _in_daemon_thread(read: Any, topology: Topology) -> asyncio.Future[ControlPl
 
 def _comparison_error(endpoint: str, what: str, exc: Exception) -> Finding:
     return Finding.make(
-        "CHECK_ERROR",
+        Code.CHECK_ERROR,
         endpoint,
         f"vpc-verify failed in {what}: {type(exc).__name__}: {exc}",
         evidence={
@@ -247,14 +247,14 @@ async def _control_plane_result(
         return await asyncio.wait_for(task, timeout=timeout), None
     except TimeoutError:
         return None, Finding.make(
-            "DEADLINE_EXCEEDED",
+            Code.DEADLINE_EXCEEDED,
             "*",
             "the AWS control plane was not read before the run's deadline",
             evidence={"vpc_id": topology.vpc.id},
         )
     except Exception as exc:
         return None, Finding.make(
-            "AWS_API_ERROR",
+            Code.AWS_API_ERROR,
             "*",
             f"reading the control plane of {topology.vpc.id} failed: {exc}",
             evidence={"vpc_id": topology.vpc.id, "error": type(exc).__name__, "detail": str(exc)},
@@ -489,7 +489,7 @@ def _judge(
     if o.error is not None:
         findings.append(
             Finding.make(
-                "CHECK_ERROR",
+                Code.CHECK_ERROR,
                 endpoint.name,
                 f"vpc-verify failed while checking this endpoint ({o.phase}): {type(o.error).__name__}: {o.error}",
                 evidence={
@@ -504,7 +504,7 @@ def _judge(
         unfinished = [a for a, reason in o.in_scope.items() if not reason and a not in o.probes]
         findings.append(
             Finding.make(
-                "DEADLINE_EXCEEDED",
+                Code.DEADLINE_EXCEEDED,
                 endpoint.name,
                 f"the run's deadline came during the {o.phase} phase of this endpoint",
                 evidence={

@@ -19,7 +19,7 @@ from vpc_verify.aws import whereami
 from vpc_verify.aws.errors import AwsError
 from vpc_verify.aws.state import RouteTable, Rule, VpcEndpoint, VpcState
 from vpc_verify.aws.whereami import Place
-from vpc_verify.findings import Finding
+from vpc_verify.findings import Code, Finding
 from vpc_verify.report import EndpointReport
 from vpc_verify.topology import Endpoint, IPNetwork, Topology, default_dns_name
 
@@ -219,7 +219,7 @@ class AwsView:
         if not self.state.dns_support:
             findings.append(
                 Finding.make(
-                    "VPC_DNS_SUPPORT_DISABLED",
+                    Code.VPC_DNS_SUPPORT_DISABLED,
                     RUN,
                     f"{vpc} has enableDnsSupport off: the VPC resolver does not answer, "
                     "so no private DNS name resolves",
@@ -230,7 +230,7 @@ class AwsView:
         if not self.state.dns_hostnames:
             findings.append(
                 Finding.make(
-                    "VPC_DNS_HOSTNAMES_DISABLED",
+                    Code.VPC_DNS_HOSTNAMES_DISABLED,
                     RUN,
                     f"{vpc} has enableDnsHostnames off: interface endpoints' private DNS names cannot take effect",
                     evidence=evidence,
@@ -241,7 +241,7 @@ class AwsView:
             for e in self.unmatched():
                 findings.append(
                     Finding.make(
-                        "ENDPOINT_UNEXPECTED",
+                        Code.ENDPOINT_UNEXPECTED,
                         RUN,
                         f"{vpc} has {e.type} endpoint {e.id} for {e.service}, which the topology does not list",
                         evidence={
@@ -407,7 +407,7 @@ class AwsView:
         if others:
             message += f" (it has {', '.join(f'{o.type} endpoint {o.id}' for o in others)})"
         return Finding.make(
-            "ENDPOINT_MISSING",
+            Code.ENDPOINT_MISSING,
             endpoint.name,
             message,
             evidence={
@@ -438,7 +438,7 @@ class AwsView:
         hint = hints.get(state.lower(), f"{vpce.id} is {state}: wait for it to become available or recreate it.")
         return [
             Finding.make(
-                "ENDPOINT_NOT_AVAILABLE",
+                Code.ENDPOINT_NOT_AVAILABLE,
                 endpoint.name,
                 f"VPC endpoint {vpce.id} for {vpce.service} is {state}, not available",
                 evidence={"vpc_endpoint_id": vpce.id, "state": state, "last_error": vpce.failure},
@@ -456,7 +456,7 @@ class AwsView:
             return []
         return [
             Finding.make(
-                "PRIVATE_DNS_DISABLED",
+                Code.PRIVATE_DNS_DISABLED,
                 endpoint.name,
                 f"{vpce.id} has private DNS off, so {', '.join(used)} resolves to the public service, not the endpoint",
                 evidence={
@@ -485,7 +485,7 @@ class AwsView:
             subnet_hint = candidates[0] if candidates else f"<a subnet of {self.state.vpc_id} in {az}>"
             findings.append(
                 Finding.make(
-                    "ENDPOINT_AZ_MISSING",
+                    Code.ENDPOINT_AZ_MISSING,
                     endpoint.name,
                     f"{vpce.id} has no network interface in {az} "
                     f"(it has: {', '.join(sorted({e.az for e in enis})) or 'none'})",
@@ -512,7 +512,7 @@ class AwsView:
         else:
             origin = f"--cidr {source.networks[0] if source.networks else '<agent CIDR>'}"
         return Finding.make(
-            "SECURITY_GROUP_BLOCKS",
+            Code.SECURITY_GROUP_BLOCKS,
             endpoint.name,
             f"no inbound rule of {groups} (on {vpce.id}) admits tcp/{verdict.port} from {source.describe()}",
             evidence={"vpc_endpoint_id": vpce.id, **verdict.evidence(source)},
@@ -542,7 +542,7 @@ class AwsView:
             if not self.routes_via(table, vpce):
                 findings.append(
                     Finding.make(
-                        "GATEWAY_ROUTE_MISSING",
+                        Code.GATEWAY_ROUTE_MISSING,
                         endpoint.name,
                         f"route table {table.id} of the agent's subnet {self.place.subnet_id} has no route to "
                         f"{pl.id if pl else vpce.service} via {vpce.id}",
@@ -561,7 +561,7 @@ class AwsView:
         elif not any(self.routes_via(t, vpce) for t in self.state.route_tables):
             findings.append(
                 Finding.make(
-                    "GATEWAY_ROUTE_MISSING",
+                    Code.GATEWAY_ROUTE_MISSING,
                     endpoint.name,
                     f"no route table of {self.state.vpc_id} routes {pl.id if pl else vpce.service} via {vpce.id}",
                     evidence={**evidence, "route_table_ids": [t.id for t in self.state.route_tables]},
@@ -579,7 +579,7 @@ class AwsView:
                     continue
                 findings.append(
                     Finding.make(
-                        "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST",
+                        Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST,
                         endpoint.name,
                         f"{', '.join(a.names)} answered {a.address}, outside prefix list {pl.id} ({pl.name}): "
                         f"traffic to it does not use {vpce.id}",

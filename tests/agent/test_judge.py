@@ -11,7 +11,7 @@ from vpc_verify.checks.dns import DnsResult, DnsStatus
 from vpc_verify.checks.http import HttpResult, HttpStatus
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsResult, TlsStatus
-from vpc_verify.findings import CODES, Finding, Severity
+from vpc_verify.findings import CATALOGUE, Code, Finding, Severity
 from vpc_verify.report import AddressReport, EndpointReport
 from vpc_verify.topology import Endpoint, HttpSettings, TlsSettings
 
@@ -80,7 +80,7 @@ def test_dns_status_codes(status: DnsStatus, code: str) -> None:
     findings = judge.dns_findings(EP, [dns(status)], timeout_ms=500)
     assert codes(findings) == [code]
     assert findings[0].evidence["name"] == "sqs.us-east-1.amazonaws.com"
-    assert findings[0].hint == CODES[code].hint
+    assert findings[0].hint == CATALOGUE[code].hint
 
 
 def test_dns_ok_gives_nothing() -> None:
@@ -193,10 +193,11 @@ def test_endpoint_health_and_reachability() -> None:
 
 
 def test_every_code_has_severity_meaning_and_hint() -> None:
-    for code, info in CODES.items():
+    assert set(CATALOGUE) == set(Code)
+    for code, info in CATALOGUE.items():
         assert code.isupper() and info.meaning and info.hint, code
-    with pytest.raises(KeyError):
-        Finding.make("NOT_A_CODE", "x", "y")
+    with pytest.raises(ValueError):
+        Finding.make("NOT_A_CODE", "x", "y")  # type: ignore[arg-type]
 
 
 def test_tls_settings_default_verify() -> None:
