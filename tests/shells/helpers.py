@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from pathlib import Path
@@ -86,9 +87,7 @@ def hold(port: int, count: int, first_bytes: bytes = b"GET /healthz HTTP/1.1\r\n
     socks = []
     for _ in range(count):
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        try:
+        with contextlib.suppress(OSError):  # the port may have evicted it already: it still took a slot
             s.send(first_bytes)
-        except OSError:
-            pass  # the port already closed it (evicted): it still took a slot for a while
         socks.append(s)
     return socks
