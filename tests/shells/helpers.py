@@ -91,3 +91,12 @@ def hold(port: int, count: int, first_bytes: bytes = b"GET /healthz HTTP/1.1\r\n
             s.send(first_bytes)
         socks.append(s)
     return socks
+
+
+def prometheus_binary(name: str) -> Path:
+    """Prometheus's `prometheus` or `promtool`, unpacked by scripts/setup (a missing one fails the test)."""
+    folder = Path(os.environ.get("VPC_VERIFY_PROMETHEUS_DIR", Path.home() / ".cache/vpc-verify/prometheus"))
+    path = folder / name
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"{path} is missing: run scripts/setup, which unpacks Prometheus's binaries there")
+    return path
