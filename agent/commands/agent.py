@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import os
 import resource
@@ -256,8 +257,9 @@ def handle(args: argparse.Namespace) -> int:
     asyncio_loop = asyncio.new_event_loop()
 
     def on_signal(signame: str) -> None:
-        print(f"vpc-verify agent: {signame}, stopping", file=sys.stderr, flush=True)
-        loop_.stop()
+        loop_.stop()  # first: a closed or broken stderr must not keep the agent from stopping
+        with contextlib.suppress(OSError, ValueError):
+            print(f"vpc-verify agent: {signame}, stopping", file=sys.stderr, flush=True)
         # A worker thread (publishing, the control plane) may sit in a blocking call for longer than the
         # grace: the state file is already written, so leave without waiting for it.
         watchdog = threading.Timer(STOP_GRACE_S, os._exit, args=(0,))

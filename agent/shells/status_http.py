@@ -9,9 +9,10 @@ rebinding, so the port is built for hostile clients:
   exists only with a web-config (vpc_verify.shells.web_config): TLS, and basic auth or verified client
   certificates on every request; there any IP literal is a fine Host, since a rebound name cannot be one.
 - **Bounded.** The agent accepts itself (no asyncio accept loop): at most `max_connections` are open; a new
-  one past the cap evicts the connection that has waited longest without sending a request (a slowloris,
-  an idle keep-alive, a stalled TLS handshake), or, when every slot is busy answering, gets a 503 written
-  without waiting and is closed. At most half the slots stream a /report or /metrics at once. A request head
+  one past the cap evicts the oldest connection that is waiting on its client (a slowloris, an idle
+  keep-alive, a TLS handshake stalled past a grace), never one whose request the port has yet to read. When
+  none can go, newcomers wait in the kernel's queue (backlog 1024) up to `ROOM_WAIT_S`, then get a 503
+  written without waiting and are closed. At most half the slots stream a /report or /metrics at once. A request head
   must arrive within `head_timeout_s`; every drain of a response waits at most `write_timeout_s` and a whole
   response `RESPONSE_BUDGET_S`; the read buffer holds at most one head (8 KiB), the write buffer one 64 KiB
   chunk: a report is encoded once per run by the loop and every client streams slices of the same bytes.
@@ -28,12 +29,15 @@ import asyncio
 import contextlib
 import dataclasses
 import errno
+import fcntl
 import ipaddress
 import json
 import re
 import resource
 import socket
 import ssl
+import sys
+import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +50,7 @@ from vpc_verify.logs import get_logger
 from vpc_verify.shells.web_config import TooManyAuthAttempts, WebConfigSource
 
 DEFAULT_MAX_CONNECTIONS = 256
-DEFAULT_BACKLOG = 512
+DEFAULT_BACKLOG = 1024  # a burst of connects faster than Python admits them waits here, not as dropped SYNs
 DEFAULT_WRITE_TIMEOUT_S = 10.0
 DEFAULT_HEAD_TIMEOUT_S = 5.0
 RESPONSE_BUDGET_S = 60.0
@@ -56,6 +60,9 @@ MAX_REQUESTS_PER_CONNECTION = 100
 CHUNK = 64 * 1024
 SEND_BUFFER = 128 * 1024  # the kernel's buffer per connection (it doubles it): bounds what a stalled reader pins
 ACCEPT_RETRY_S = 0.5  # after running out of descriptors, accept again after this long
+ACCEPT_BATCH = 64
+ROOM_WAIT_S = 0.1  # at the cap with nothing to evict, wait this long for a slot before shedding a newcomer
+HANDSHAKE_GRACE_S = 1.0
 LOG_INTERVAL_S = 60.0
 FD_RESERVE = 256  # descriptors the port leaves to the checks, the state file and the AWS clients
 MIN_CONNECTIONS = 8
@@ -131,13 +138,32 @@ class Phase(Enum):
 
 
 class _Conn:
-    __slots__ = ("listener", "phase", "task", "transport")
+    __slots__ = ("idle", "listener", "phase", "since", "task", "transport")
 
     def __init__(self, listener: Listener) -> None:
         self.listener = listener
         self.phase = Phase.WAITING
+        self.idle = False  # everything the client sent is processed and the port waits for more
+        self.since = time.monotonic()
         self.task: asyncio.Task[None] | None = None
         self.transport: asyncio.BaseTransport | None = None
+
+    def unread(self) -> int:
+        """Bytes the client sent that the kernel holds for the port (FIONREAD): the port is behind, not it."""
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        if sock is None:
+            return 0
+        buf = bytearray(4)
+        try:
+            fcntl.ioctl(sock.fileno(), termios.FIONREAD, buf)
+        except OSError:
+            return 0
+        return int.from_bytes(buf, sys.byteorder)
+
+    def evictable(self, now: float) -> bool:
+        """Waiting on the client: idle, or still in a TLS handshake after a grace (a request already sent but
+        not yet read by the port is never evicted: the delay is ours, not the client's)."""
+        return self.phase is Phase.WAITING and (self.idle or now - self.since > HANDSHAKE_GRACE_S)
 
     def drop(self) -> None:
         """Close at once, discarding whatever is buffered."""
@@ -146,6 +172,18 @@ class _Conn:
             (abort or self.transport.close)()
         elif self.task is not None:
             self.task.cancel()
+
+
+class _Protocol(asyncio.StreamReaderProtocol):
+    """Streams, and a connection that is no longer idle the moment bytes arrive (before its task resumes)."""
+
+    def __init__(self, reader: asyncio.StreamReader, conn: _Conn) -> None:
+        super().__init__(reader)
+        self._conn = conn
+
+    def data_received(self, data: bytes) -> None:
+        self._conn.idle = False
+        super().data_received(data)
 
 
 class _Reject(Exception):
@@ -311,29 +349,64 @@ class StatusServer:
     # --- accepting -----------------------------------------------------------------------------------
 
     async def _accept_loop(self, sock: socket.socket, listener: Listener) -> None:
+        """Wait until the socket is readable, then accept a batch (as asyncio's own loop does), each admitted."""
         loop = asyncio.get_running_loop()
         while True:
-            try:
-                client, _ = await loop.sock_accept(sock)
-            except OSError as exc:
-                if exc.errno in _EXHAUSTED:
-                    # Out of descriptors: pending connections wait in the kernel's queue; try again shortly.
-                    self.events.note("http_accept_exhausted", error=exc.strerror or str(exc))
+            await self._room()
+            await self._readable(loop, sock)
+            for _ in range(ACCEPT_BATCH):
+                if len(self._conns) >= self.limits.max_connections and self._victim() is None:
+                    break  # back to _room: the rest wait in the kernel's queue
+                try:
+                    client, _ = sock.accept()
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError as exc:
+                    if exc.errno in _EXHAUSTED:
+                        # Out of descriptors: pending connections wait in the kernel's queue; try again shortly.
+                        self.events.note("http_accept_exhausted", error=exc.strerror or str(exc))
+                        await asyncio.sleep(ACCEPT_RETRY_S)
+                        break
+                    if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
+                        continue
+                    self.events.note("http_accept_failed", level="error", error=str(exc))
                     await asyncio.sleep(ACCEPT_RETRY_S)
-                    continue
-                if exc.errno in (errno.ECONNABORTED, errno.EPROTO, errno.EAGAIN):
-                    continue
-                self.events.note("http_accept_failed", level="error", error=str(exc))
-                await asyncio.sleep(ACCEPT_RETRY_S)
-                continue
-            self._admit(client, listener)
-            # sock_accept returns without yielding while the queue is full: let the admitted connections read
-            # their requests before the next accept may evict them.
-            await asyncio.sleep(0)
+                    break
+                client.setblocking(False)
+                self._admit(client, listener)
+            await asyncio.sleep(0)  # let the admitted connections run before the next batch
+
+    @staticmethod
+    async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+        readable = loop.create_future()
+
+        def ready() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(sock.fileno(), ready)
+        try:
+            await readable
+        finally:
+            loop.remove_reader(sock.fileno())
+
+    def _victim(self) -> _Conn | None:
+        """The oldest connection that waits on its client, with nothing of its unread."""
+        now = time.monotonic()
+        return next((c for c in self._conns if c.evictable(now) and not c.unread()), None)
+
+    async def _room(self) -> None:
+        """At the cap, wait briefly for a slot or an evictable connection; newcomers wait in the kernel's queue."""
+        waited = 0.0
+        while len(self._conns) >= self.limits.max_connections and waited < ROOM_WAIT_S:
+            if self._victim() is not None:
+                return
+            await asyncio.sleep(0.005)
+            waited += 0.005
 
     def _admit(self, client: socket.socket, listener: Listener) -> None:
         if len(self._conns) >= self.limits.max_connections:
-            victim = next((c for c in self._conns if c.phase is Phase.WAITING), None)
+            victim = self._victim()
             if victim is None:
                 self.events.note("http_connection_shed", max_connections=self.limits.max_connections)
                 with contextlib.suppress(OSError):
@@ -362,7 +435,7 @@ class StatusServer:
         writer: asyncio.StreamWriter | None = None
         try:
             reader = asyncio.StreamReader(limit=MAX_HEAD_BYTES, loop=loop)
-            protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+            protocol = _Protocol(reader, conn)
             web = conn.listener.web
             context = None
             if web is not None:
@@ -401,7 +474,7 @@ class StatusServer:
         for _ in range(MAX_REQUESTS_PER_CONNECTION):
             conn.phase = Phase.WAITING
             try:
-                request = await self._read_request(h, reader)
+                request = await self._read_request(conn, h, reader)
             except _Reject as reject:
                 conn.phase = Phase.ANSWERING
                 await self._send_error(writer, reject)
@@ -419,7 +492,7 @@ class StatusServer:
                 return  # the client asked to close
             h.start_next_cycle()
 
-    async def _read_request(self, h: h11.Connection, reader: asyncio.StreamReader) -> h11.Request | None:
+    async def _read_request(self, conn: _Conn, h: h11.Connection, reader: asyncio.StreamReader) -> h11.Request | None:
         """The next request, None when the client left or stayed silent; raises _Reject for a bad one."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.limits.head_timeout_s
@@ -447,12 +520,18 @@ class StatusServer:
                 if seen:
                     raise _Reject(408, "the request head did not arrive in time")
                 return None
+            # Idle only while suspended on the client: read() returns at once, without yielding, when the
+            # stream holds data already (asyncio.timeout, unlike wait_for, adds no task switch).
+            conn.idle = True
             try:
-                data = await asyncio.wait_for(reader.read(MAX_HEAD_BYTES), remaining)
+                async with asyncio.timeout(remaining):
+                    data = await reader.read(MAX_HEAD_BYTES)
             except TimeoutError:
                 if seen:
                     raise _Reject(408, "the request head did not arrive in time") from None
                 return None
+            finally:
+                conn.idle = False
             if data and line >= 0:
                 end = data.find(b"\n")
                 if end < 0:
