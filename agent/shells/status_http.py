@@ -311,6 +311,10 @@ class StatusServer:
             host = "127.0.0.1" if listener.host == "localhost" else listener.host
             sock = socket.create_server((host, listener.port), family=family, backlog=self.limits.backlog)
             sock.setblocking(False)
+            with contextlib.suppress(OSError, AttributeError):
+                # The kernel hands over a connection only once it carries data: a client that connects and
+                # sends nothing never takes a descriptor or a slot (HTTP and TLS clients speak first).
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, max(1, int(self.limits.head_timeout_s)))
             self._sockets.append(sock)
             self.addresses.append((listener.host, int(sock.getsockname()[1])))
             self._accepters.append(asyncio.create_task(self._accept_loop(sock, listener)))
@@ -352,11 +356,13 @@ class StatusServer:
         """Wait until the socket is readable, then accept a batch (as asyncio's own loop does), each admitted."""
         loop = asyncio.get_running_loop()
         while True:
-            await self._room()
+            room = await self._room()
             await self._readable(loop, sock)
             for _ in range(ACCEPT_BATCH):
-                if len(self._conns) >= self.limits.max_connections and self._victim() is None:
+                full = len(self._conns) >= self.limits.max_connections and self._victim() is None
+                if full and room:
                     break  # back to _room: the rest wait in the kernel's queue
+                room = room and not full  # waited long enough: this one is shed (503) by _admit
                 try:
                     client, _ = sock.accept()
                 except (BlockingIOError, InterruptedError):
@@ -395,14 +401,16 @@ class StatusServer:
         now = time.monotonic()
         return next((c for c in self._conns if c.evictable(now) and not c.unread()), None)
 
-    async def _room(self) -> None:
-        """At the cap, wait briefly for a slot or an evictable connection; newcomers wait in the kernel's queue."""
+    async def _room(self) -> bool:
+        """At the cap, wait briefly for a slot or an evictable connection (newcomers wait in the kernel's
+        queue); False when none came in time: the next newcomer is shed."""
         waited = 0.0
-        while len(self._conns) >= self.limits.max_connections and waited < ROOM_WAIT_S:
-            if self._victim() is not None:
-                return
+        while len(self._conns) >= self.limits.max_connections and self._victim() is None:
+            if waited >= ROOM_WAIT_S:
+                return False
             await asyncio.sleep(0.005)
             waited += 0.005
+        return True
 
     def _admit(self, client: socket.socket, listener: Listener) -> None:
         if len(self._conns) >= self.limits.max_connections:
@@ -410,7 +418,10 @@ class StatusServer:
             if victim is None:
                 self.events.note("http_connection_shed", max_connections=self.limits.max_connections)
                 with contextlib.suppress(OSError):
+                    client.recv(MAX_HEAD_BYTES)  # the request, read: closing on unread data would reset instead
+                with contextlib.suppress(OSError):
                     client.send(_SHED)
+                    client.shutdown(socket.SHUT_WR)
                 client.close()
                 return
             del self._conns[victim]
@@ -454,6 +465,7 @@ class StatusServer:
             if web is not None and not web.config.san_allowed(transport.get_extra_info("peercert")):
                 return
             await self._requests(conn, reader, writer)
+            await self._close(writer)
         except (OSError, ssl.SSLError, TimeoutError, EOFError, asyncio.IncompleteReadError):
             pass
         except asyncio.CancelledError:
@@ -463,11 +475,25 @@ class StatusServer:
         finally:
             self._conns.pop(conn, None)
             if writer is not None:
-                writer.transport.abort()
+                writer.transport.abort()  # a no-op after a clean close
             elif conn.transport is not None:
                 conn.drop()
             else:
                 client.close()
+
+    async def _close(self, writer: asyncio.StreamWriter) -> None:
+        """Send what is still buffered (the end of a response), then FIN; within the write timeout."""
+        transport = writer.transport
+        if transport.is_closing():
+            return
+        with contextlib.suppress(OSError):
+            if transport.can_write_eof():
+                transport.write_eof()
+        writer.close()
+        try:
+            await asyncio.wait_for(writer.wait_closed(), self.limits.write_timeout_s)
+        except TimeoutError:
+            self.events.note("http_write_timeout", write_timeout_s=self.limits.write_timeout_s)
 
     async def _requests(self, conn: _Conn, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         h = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)

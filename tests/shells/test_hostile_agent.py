@@ -8,7 +8,6 @@ in count and time. Figures are printed (pytest -s shows them).
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
 import resource
@@ -19,142 +18,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.shells.helpers import open_fds, rss_kb
+from tests.shells.helpers import burst, listen_overflows, open_fds, rss_kb, start_agent, topology_file
 
 pytestmark = pytest.mark.slow
-
-NOFILE = 1024
-
-
-@dataclass
-class Agent:
-    """A running agent and what it wrote to stderr."""
-
-    proc: subprocess.Popen[str]
-    port: int
-    lines: list[str] = field(default_factory=list)
-
-    def get(self, path: str, timeout: float = 5.0) -> tuple[int, bytes, float]:
-        """GET path on a fresh connection: status, body, seconds."""
-        t0 = time.monotonic()
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request("GET", path)
-            resp = conn.getresponse()
-            return resp.status, resp.read(), time.monotonic() - t0
-        finally:
-            conn.close()
-
-    def health(self) -> dict[str, object]:
-        """The /healthz document."""
-        _, body, _ = self.get("/healthz")
-        doc: dict[str, object] = json.loads(body)
-        return doc
-
-    def wait_runs(self, runs: int, timeout: float = 30.0) -> None:
-        """Until at least `runs` runs finished."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError, ValueError):
-                if int(str(self.health()["runs"])) >= runs:
-                    return
-            time.sleep(0.1)
-        raise AssertionError(f"fewer than {runs} runs within {timeout} s: {self.lines[-5:]}")
-
-
-def _limit_fds() -> None:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, NOFILE))
-
-
-@contextlib.contextmanager
-def agent(tmp_path: Path, topology: Path, *extra: str, interval: str = "1") -> Iterator[Agent]:
-    """`vpc-verify agent` under the fd limit, serving on 127.0.0.1:<free port>; stopped afterwards."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vpc_verify",
-            "agent",
-            "-t",
-            str(topology),
-            "--interval",
-            interval,
-            "--jitter",
-            "0",
-            "--no-aws",
-            "--http",
-            "127.0.0.1:0",
-            "--state-file",
-            str(tmp_path / "state.json"),
-            "--log-level",
-            "warning",
-            *extra,
-        ],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        preexec_fn=_limit_fds,
-    )
-    assert proc.stderr is not None
-    lines: list[str] = []
-    port = 0
-    deadline = time.monotonic() + 20
-    while not port and time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "serving GET" in line:
-            port = int(line.rsplit(":", 1)[1])
-    assert port, "".join(lines)
-    running = Agent(proc, port, lines)
-
-    def drain() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            lines.append(line)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        yield running
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        reader.join(timeout=5)
-
-
-def _topology(tmp_path: Path, endpoints: int) -> Path:
-    """`endpoints` service endpoints of two names each; DNS at 127.0.0.1:1 answers nothing (DNS_TIMEOUT)."""
-    lines = [
-        "version: 1",
-        "region: us-east-1",
-        "resolver: {nameservers: [127.0.0.1], port: 1, timeout_ms: 300}",
-        "endpoints:",
-    ]
-    for i in range(endpoints):
-        lines.append(
-            f"  - {{name: service-{i:05d}-billing, type: service, "
-            f"dns_names: [svc-{i:05d}.billing.internal.example.com, alt-{i:05d}.billing.internal.example.com]}}"
-        )
-    path = tmp_path / "topology.yaml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def _listen_overflows() -> int:
-    """TcpExt ListenOverflows of this namespace."""
-    rows = [line.split() for line in Path("/proc/net/netstat").read_text().splitlines() if line.startswith("TcpExt:")]
-    return int(dict(zip(rows[0], rows[1], strict=True))["ListenOverflows"])
 
 
 @pytest.fixture(autouse=True)
@@ -166,37 +36,14 @@ def _client_fds() -> Iterator[None]:
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def _burst(port: int, count: int, first: bytes) -> list[socket.socket]:
-    """`count` connections started at once (non-blocking), each sending `first` when it is up; held."""
-    socks = []
-    for _ in range(count):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setblocking(False)
-        s.connect_ex(("127.0.0.1", port))
-        socks.append(s)
-    deadline = time.monotonic() + 5
-    pending = set(socks)
-    while pending and time.monotonic() < deadline:
-        for s in list(pending):
-            with contextlib.suppress(BlockingIOError, InterruptedError):
-                try:
-                    s.send(first)
-                    pending.discard(s)
-                except OSError as exc:
-                    if exc.errno not in (11, 115, 107):  # EAGAIN, EINPROGRESS, ENOTCONN: not up yet
-                        pending.discard(s)
-        time.sleep(0.01)
-    return socks
-
-
 def test_2000_concurrent_clients_leave_healthz_fast_and_fds_bounded(tmp_path: Path) -> None:
-    with agent(tmp_path, _topology(tmp_path, 2)) as a:
+    with start_agent(tmp_path, topology_file(tmp_path, 2)) as a:
         a.wait_runs(1)
-        overflows = _listen_overflows()
+        overflows = listen_overflows()
         base_fds = open_fds(a.proc.pid)
         held: list[socket.socket] = []
         flood = threading.Thread(
-            target=lambda: held.extend(_burst(a.port, 2000, b"GET /report HTTP/1.1\r\nHost: 127.0.0.1\r\n")),
+            target=lambda: held.extend(burst(a.port, 2000, b"GET /report HTTP/1.1\r\nHost: 127.0.0.1\r\n")),
             daemon=True,
         )
         t_flood = time.monotonic()
@@ -219,7 +66,7 @@ def test_2000_concurrent_clients_leave_healthz_fast_and_fds_bounded(tmp_path: Pa
         print(
             f"\n2000 clients: {len(latencies)} fresh /healthz, max {latencies[-1] * 1000:.0f} ms, "
             f"p99 {p99 * 1000:.0f} ms; agent fds {base_fds} -> max {max_fds}; listen overflows "
-            f"{_listen_overflows() - overflows}; http {health['http']}"
+            f"{listen_overflows() - overflows}; http {health['http']}"
         )
         assert set(statuses) == {200}, statuses
         assert latencies[-1] < 1.0, latencies[-5:]
@@ -228,9 +75,9 @@ def test_2000_concurrent_clients_leave_healthz_fast_and_fds_bounded(tmp_path: Pa
 
 
 def test_connect_reset_cycles_rarely_drop_a_syn(tmp_path: Path) -> None:
-    with agent(tmp_path, _topology(tmp_path, 1)) as a:
+    with start_agent(tmp_path, topology_file(tmp_path, 1)) as a:
         a.wait_runs(1)
-        overflows = _listen_overflows()
+        overflows = listen_overflows()
         stalls = 0
         linger = struct.pack("ii", 1, 0)
         t0 = time.monotonic()
@@ -242,7 +89,7 @@ def test_connect_reset_cycles_rarely_drop_a_syn(tmp_path: Path) -> None:
             s.close()  # RST
         took = time.monotonic() - t0
         status, _, _ = a.get("/healthz")
-        dropped = _listen_overflows() - overflows
+        dropped = listen_overflows() - overflows
         print(f"\n3000 connect+reset in {took:.2f} s: {stalls} stalls of 1 s, {dropped} listen overflows")
         # Before: 21 dropped SYNs in 5,000 cycles (backlog 100). A client looping as fast as it can still outruns
         # Python on a busy machine now and then; the backlog of 1024 absorbs all but the odd one.
@@ -250,7 +97,7 @@ def test_connect_reset_cycles_rarely_drop_a_syn(tmp_path: Path) -> None:
 
 
 def test_fd_exhaustion_stops_no_check_and_writes_a_few_lines(tmp_path: Path) -> None:
-    with agent(tmp_path, _topology(tmp_path, 50), interval="0.5") as a:
+    with start_agent(tmp_path, topology_file(tmp_path, 50), interval="0.5") as a:
         a.wait_runs(2)
         before = a.health()
         lines_before = len(a.lines)
@@ -262,7 +109,7 @@ def test_fd_exhaustion_stops_no_check_and_writes_a_few_lines(tmp_path: Path) -> 
                 held = [s for s in held if s.fileno() >= 0]
                 want = 1300 - len(held)
                 if want > 0:
-                    held.extend(_burst(a.port, want, b""))
+                    held.extend(burst(a.port, want, b""))
                 alive = []
                 for s in held:
                     try:
@@ -295,7 +142,7 @@ def test_fd_exhaustion_stops_no_check_and_writes_a_few_lines(tmp_path: Path) -> 
 
 
 def test_clients_that_never_read_a_multi_mb_report_cost_bounded_memory(tmp_path: Path) -> None:
-    with agent(tmp_path, _topology(tmp_path, 1400), "--http-write-timeout", "1", interval="60") as a:
+    with start_agent(tmp_path, topology_file(tmp_path, 1400), "--http-write-timeout", "1", interval="60") as a:
         a.wait_runs(1, timeout=60)
         size = len(a.get("/report")[1])
         base_rss, base_fds = rss_kb(a.proc.pid), open_fds(a.proc.pid)

@@ -266,3 +266,26 @@ def test_rate_log_logs_once_per_interval_with_a_count() -> None:
     log.note("http_accept_exhausted", error="Too many open files")
     assert len(lines) == 2 and lines[1][1]["count"] == 1000
     assert log.totals["http_accept_exhausted"] == 1001
+
+
+async def test_a_slow_reader_gets_the_whole_report() -> None:
+    routes = Routes(size=2 * 1024 * 1024)
+    server = await serve(routes, write_timeout_s=5.0)
+
+    def slow_get(port: int) -> bytes:
+        s = socket.create_connection(("127.0.0.1", port))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        s.sendall(b"GET /report HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        chunks = []
+        while chunk := s.recv(16384):
+            chunks.append(chunk)
+            time.sleep(0.001)  # slower than the port writes: its buffers stay full to the end
+        s.close()
+        return b"".join(chunks)
+
+    try:
+        got = await asyncio.to_thread(slow_get, server.addresses[0][1])
+        assert status_of(got) == 200 and body_of(got) == routes.body
+        assert server.stats()["write_timeouts"] == 0
+    finally:
+        await server.close()
