@@ -138,12 +138,13 @@ class Phase(Enum):
 
 
 class _Conn:
-    __slots__ = ("idle", "listener", "phase", "since", "task", "transport")
+    __slots__ = ("idle", "listener", "partial", "phase", "since", "task", "transport")
 
     def __init__(self, listener: Listener) -> None:
         self.listener = listener
         self.phase = Phase.WAITING
         self.idle = False  # everything the client sent is processed and the port waits for more
+        self.partial = False  # part of a request head has arrived
         self.since = time.monotonic()
         self.task: asyncio.Task[None] | None = None
         self.transport: asyncio.BaseTransport | None = None
@@ -153,10 +154,13 @@ class _Conn:
         sock = self.transport.get_extra_info("socket") if self.transport is not None else None
         if sock is None:
             return 0
+        fd = sock.fileno()
+        if fd < 0:
+            return 0  # closed already
         buf = bytearray(4)
         try:
-            fcntl.ioctl(sock.fileno(), termios.FIONREAD, buf)
-        except OSError:
+            fcntl.ioctl(fd, termios.FIONREAD, buf)
+        except (OSError, ValueError):
             return 0
         return int.from_bytes(buf, sys.byteorder)
 
@@ -353,34 +357,48 @@ class StatusServer:
     # --- accepting -----------------------------------------------------------------------------------
 
     async def _accept_loop(self, sock: socket.socket, listener: Listener) -> None:
+        """Accept until closed; a bug in one round is logged (rate-limited) and accepting goes on."""
+        while True:
+            try:
+                await self._accept_round(sock, listener)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the port must never stop accepting
+                self.events.note("http_accept_failed", level="error", error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(ACCEPT_RETRY_S)
+
+    async def _accept_round(self, sock: socket.socket, listener: Listener) -> None:
         """Wait until the socket is readable, then accept a batch (as asyncio's own loop does), each admitted."""
         loop = asyncio.get_running_loop()
-        while True:
-            room = await self._room()
-            await self._readable(loop, sock)
-            for _ in range(ACCEPT_BATCH):
-                full = len(self._conns) >= self.limits.max_connections and self._victim() is None
-                if full and room:
-                    break  # back to _room: the rest wait in the kernel's queue
-                room = room and not full  # waited long enough: this one is shed (503) by _admit
-                try:
-                    client, _ = sock.accept()
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError as exc:
-                    if exc.errno in _EXHAUSTED:
-                        # Out of descriptors: pending connections wait in the kernel's queue; try again shortly.
-                        self.events.note("http_accept_exhausted", error=exc.strerror or str(exc))
-                        await asyncio.sleep(ACCEPT_RETRY_S)
-                        break
-                    if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
-                        continue
-                    self.events.note("http_accept_failed", level="error", error=str(exc))
+        room = await self._room()
+        await self._readable(loop, sock)
+        for _ in range(ACCEPT_BATCH):
+            full = len(self._conns) >= self.limits.max_connections and self._victim() is None
+            if full and room:
+                break  # back to _room: the rest wait in the kernel's queue
+            room = room and not full  # waited long enough: this one is shed (503) by _admit
+            try:
+                client, _ = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                if exc.errno in _EXHAUSTED:
+                    # Out of descriptors: pending connections wait in the kernel's queue; try again shortly.
+                    self.events.note("http_accept_exhausted", error=exc.strerror or str(exc))
                     await asyncio.sleep(ACCEPT_RETRY_S)
                     break
+                if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
+                    continue
+                self.events.note("http_accept_failed", level="error", error=str(exc))
+                await asyncio.sleep(ACCEPT_RETRY_S)
+                break
+            try:
                 client.setblocking(False)
                 self._admit(client, listener)
-            await asyncio.sleep(0)  # let the admitted connections run before the next batch
+            except BaseException:
+                client.close()
+                raise
+        await asyncio.sleep(0)  # let the admitted connections run before the next batch
 
     @staticmethod
     async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
@@ -476,10 +494,15 @@ class StatusServer:
             self._conns.pop(conn, None)
             if writer is not None:
                 writer.transport.abort()  # a no-op after a clean close
+                # Consume how the stream ended (a reset, say): left unread, its future logs a traceback when
+                # collected.
+                with contextlib.suppress(BaseException):
+                    await writer.wait_closed()
             elif conn.transport is not None:
                 conn.drop()
             else:
                 client.close()
+            conn.transport = conn.task = None
 
     async def _close(self, writer: asyncio.StreamWriter) -> None:
         """Send what is still buffered (the end of a response), then FIN; within the write timeout."""
@@ -520,14 +543,25 @@ class StatusServer:
 
     async def _read_request(self, conn: _Conn, h: h11.Connection, reader: asyncio.StreamReader) -> h11.Request | None:
         """The next request, None when the client left or stayed silent; raises _Reject for a bad one."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.limits.head_timeout_s
+        try:
+            # One timer for the whole head (a timer per read costs more than the read under a flood).
+            async with asyncio.timeout(self.limits.head_timeout_s):
+                return await self._read_head(conn, h, reader)
+        except TimeoutError:
+            if conn.partial:  # the client sent part of a request, too slowly
+                raise _Reject(408, "the request head did not arrive in time") from None
+            return None
+
+    async def _read_head(self, conn: _Conn, h: h11.Connection, reader: asyncio.StreamReader) -> h11.Request | None:
         line = 0  # bytes of the request line so far, until its end is seen
-        seen = False
+        conn.partial = False
+        eof = False
         while True:
             try:
                 event = h.next_event()
             except h11.RemoteProtocolError as exc:
+                if eof:
+                    return None  # the client left mid-request: nobody to answer
                 status = exc.error_status_hint if exc.error_status_hint in _REASONS else 400
                 raise _Reject(status, str(exc)) from None
             if isinstance(event, h11.Request):
@@ -537,27 +571,16 @@ class StatusServer:
                 if size > MAX_HEAD_BYTES:
                     raise _Reject(431, f"request head over {MAX_HEAD_BYTES} bytes")
                 return event
-            if isinstance(event, h11.ConnectionClosed):
-                return None
             if event is not h11.NEED_DATA:
-                return None
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                if seen:
-                    raise _Reject(408, "the request head did not arrive in time")
-                return None
+                return None  # ConnectionClosed
             # Idle only while suspended on the client: read() returns at once, without yielding, when the
-            # stream holds data already (asyncio.timeout, unlike wait_for, adds no task switch).
+            # stream holds data already.
             conn.idle = True
             try:
-                async with asyncio.timeout(remaining):
-                    data = await reader.read(MAX_HEAD_BYTES)
-            except TimeoutError:
-                if seen:
-                    raise _Reject(408, "the request head did not arrive in time") from None
-                return None
+                data = await reader.read(MAX_HEAD_BYTES)
             finally:
                 conn.idle = False
+            eof = not data
             if data and line >= 0:
                 end = data.find(b"\n")
                 if end < 0:
@@ -568,7 +591,7 @@ class StatusServer:
                     if line + end > MAX_REQUEST_LINE:
                         raise _Reject(414, f"request line over {MAX_REQUEST_LINE} bytes")
                     line = -1
-            seen = seen or bool(data.strip())
+            conn.partial = conn.partial or bool(data.strip())
             h.receive_data(data)
 
     async def _answer(self, conn: _Conn, h: h11.Connection, request: h11.Request, writer: asyncio.StreamWriter) -> bool:
@@ -690,8 +713,11 @@ class StatusServer:
             await self._drain(writer)
 
     async def _drain(self, writer: asyncio.StreamWriter) -> None:
+        if writer.transport.get_write_buffer_size() <= CHUNK:
+            return  # below the high-water mark the protocol is not paused: nothing to wait for
         try:
-            await asyncio.wait_for(writer.drain(), self.limits.write_timeout_s)
+            async with asyncio.timeout(self.limits.write_timeout_s):
+                await writer.drain()
         except TimeoutError:
             # A client that does not read: drop it and what is buffered for it.
             self.events.note("http_write_timeout", write_timeout_s=self.limits.write_timeout_s)
@@ -699,6 +725,8 @@ class StatusServer:
             raise ConnectionAbortedError("write timeout") from None
 
     async def _send_error(self, writer: asyncio.StreamWriter, reject: _Reject) -> None:
+        if writer.transport.is_closing():
+            return  # evicted or gone: nobody to answer
         body = (reject.detail or _REASONS[reject.status].decode()).encode("ascii", "replace")[:200] + b"\n"
         extra = b"Allow: GET, HEAD\r\n" if reject.status == 405 else b""
         head = b"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%bConnection: close\r\n\r\n" % (

@@ -104,12 +104,13 @@ def test_fd_exhaustion_stops_no_check_and_writes_a_few_lines(tmp_path: Path) -> 
         held: list[socket.socket] = []
         t0 = time.monotonic()
         try:
-            # 1,300 idle connections, renewed as the agent closes them, for 4 s: several runs under siege.
+            # 1,300 connections that send the start of a request and stall, renewed as the agent closes them, for
+            # 4 s: several runs under siege (data first, so TCP_DEFER_ACCEPT does not keep them out).
             while time.monotonic() - t0 < 4.0:
                 held = [s for s in held if s.fileno() >= 0]
                 want = 1300 - len(held)
                 if want > 0:
-                    held.extend(burst(a.port, want, b""))
+                    held.extend(burst(a.port, want, b"GET /report HTTP/1.1\r\n"))
                 alive = []
                 for s in held:
                     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import time
@@ -287,5 +288,45 @@ async def test_a_slow_reader_gets_the_whole_report() -> None:
         got = await asyncio.to_thread(slow_get, server.addresses[0][1])
         assert status_of(got) == 200 and body_of(got) == routes.body
         assert server.stats()["write_timeouts"] == 0
+    finally:
+        await server.close()
+
+
+def test_a_closed_socket_has_nothing_unread() -> None:
+    """Regression: FIONREAD on a socket closed meanwhile (fileno -1) raised ValueError and killed accepting."""
+    from vpc_verify.shells.status_http import _Conn
+
+    closed = socket.socket()
+    closed.close()
+
+    class Transport:
+        def get_extra_info(self, name: str) -> socket.socket:
+            return closed
+
+    conn = _Conn(Listener("127.0.0.1", 0))
+    conn.transport = Transport()  # type: ignore[assignment]
+    assert conn.unread() == 0
+
+
+async def test_accepting_survives_a_failure_in_one_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = await serve()
+    port = server.addresses[0][1]
+    real = server._admit
+    calls = 0
+
+    def flaky(client: socket.socket, listener: Listener) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ValueError("injected")
+        real(client, listener)
+
+    monkeypatch.setattr(server, "_admit", flaky)
+    try:
+        with contextlib.suppress(ConnectionResetError):  # that one is dropped (closed unread: a reset)
+            assert await exchange(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", timeout=3) == b""
+        await asyncio.sleep(0.6)
+        got = await exchange(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert status_of(got) == 200 and server.events.totals["http_accept_failed"] == 1
     finally:
         await server.close()
