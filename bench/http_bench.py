@@ -5,9 +5,11 @@
 
 The real agent (`vpc-verify agent`, a 1,400-endpoint topology: a ~6 MB report) runs in a child process with the
 fd limit of the old unit (1024, --nofile to change), in this process's own network namespace when one can be
-made, on loopback. Workers GET /healthz on fresh connections as fast as they can for --seconds, first alone,
-then while a flood holds --flood idle connections (renewed as the agent evicts them) and 30 clients request the
-report and never read it. Every loop is bounded in time.
+made, on loopback. Workers GET /healthz on fresh connections as fast as they can for --seconds in three phases:
+alone ("quiet"); while a wave of --flood clients connected at once holds a partial request each and 30 clients
+request the report and never read it ("wave", the issue's 2,000 concurrent clients); and while those --flood
+connections are renewed as fast as the agent evicts them ("storm", a connection flood that outruns the accept
+loop: the kernel's listen queue overflows and a dropped SYN costs a client 1 s). Every loop is bounded in time.
 """
 
 from __future__ import annotations
@@ -81,14 +83,14 @@ def hammer(port: int, seconds: float, workers: int) -> dict[str, Any]:
     }
 
 
-def flood(port: int, count: int, until: float) -> dict[str, int]:
-    """Hold `count` idle connections (a partial request head each), renewing those the agent closes."""
+def flood(port: int, count: int, until: float, renew: bool = True) -> dict[str, int]:
+    """Hold `count` connections (a partial request head each), renewing those the agent closes when `renew`."""
     from tests.shells.helpers import burst
 
     held: list[socket.socket] = []
     opened = 0
     while time.monotonic() < until:
-        want = count - len(held)
+        want = count - len(held) if renew or not opened else 0
         if want > 0:
             held.extend(burst(port, want, b"GET /report HTTP/1.1\r\nHost: 127.0.0.1\r\n"))
             opened += want
@@ -123,7 +125,7 @@ def stalled_readers(port: int, count: int) -> list[socket.socket]:
 
 
 def run(seconds: float, workers: int, flood_size: int, nofile: int) -> dict[str, Any]:
-    """Both phases; the figures."""
+    """The three phases; the figures."""
     from tests.shells.helpers import open_fds, rss_kb, start_agent, topology_file
 
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -135,20 +137,23 @@ def run(seconds: float, workers: int, flood_size: int, nofile: int) -> dict[str,
             report_mb = round(len(agent.get("/report")[1]) / 1e6, 1)
             base = {"rss_kb": rss_kb(agent.proc.pid), "fds": open_fds(agent.proc.pid)}
             quiet = hammer(agent.port, seconds, workers)
-            until = time.monotonic() + seconds + 1.5
-            flooder = threading.Thread(target=flood, args=(agent.port, flood_size, until), daemon=True)
-            flooder.start()
-            readers = stalled_readers(agent.port, 30)
-            time.sleep(1.0)  # let the flood fill the slots
-            peak = {"rss_kb": rss_kb(agent.proc.pid), "fds": open_fds(agent.proc.pid)}
-            loud = hammer(agent.port, seconds, workers)
-            peak = {
-                "rss_kb": max(peak["rss_kb"], rss_kb(agent.proc.pid)),
-                "fds": max(peak["fds"], open_fds(agent.proc.pid)),
-            }
-            flooder.join(timeout=seconds + 5)
-            for s in readers:
-                s.close()
+            phases: dict[str, Any] = {}
+            peak = dict(base)
+            for name, renew in (("wave", False), ("storm", True)):
+                until = time.monotonic() + seconds + 1.5
+                flooder = threading.Thread(target=flood, args=(agent.port, flood_size, until, renew), daemon=True)
+                flooder.start()
+                readers = stalled_readers(agent.port, 30) if name == "wave" else []
+                time.sleep(1.0)  # let the flood fill the slots
+                phases[name] = hammer(agent.port, seconds, workers)
+                peak = {
+                    "rss_kb": max(peak["rss_kb"], rss_kb(agent.proc.pid)),
+                    "fds": max(peak["fds"], open_fds(agent.proc.pid)),
+                }
+                flooder.join(timeout=seconds + 5)
+                for s in readers:
+                    s.close()
+                time.sleep(1.0)
             http_stats = agent.health()["http"]
     return {
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
@@ -157,7 +162,8 @@ def run(seconds: float, workers: int, flood_size: int, nofile: int) -> dict[str,
         "workers": workers,
         "seconds": seconds,
         "quiet": quiet,
-        "flood": {**loud, "idle_connections": flood_size, "stalled_report_readers": 30},
+        "wave": {**phases["wave"], "connections": flood_size, "stalled_report_readers": 30},
+        "storm": {**phases["storm"], "connections": flood_size},
         "agent_before": base,
         "agent_peak": peak,
         "http": http_stats,
@@ -169,7 +175,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=5.0, help="each phase (default 5)")
     p.add_argument("--workers", type=int, default=4, help="client threads (default 4)")
-    p.add_argument("--flood", type=int, default=2000, help="idle connections held in the flood (default 2000)")
+    p.add_argument("--flood", type=int, default=2000, help="connections in the wave and the storm (default 2000)")
     p.add_argument("--nofile", type=int, default=1024, help="the agent's fd limit (default 1024)")
     p.add_argument("--json", action="store_true", help="print one JSON line")
     p.add_argument("--no-netns", action="store_true", help="do not enter a network namespace")
@@ -190,7 +196,7 @@ def main() -> int:
         f"vpc-verify agent HTTP port: {figures['report_mb']} MB report, fd limit {figures['nofile']}, "
         f"{figures['workers']} workers, {figures['seconds']:g} s per phase"
     )
-    for phase in ("quiet", "flood"):
+    for phase in ("quiet", "wave", "storm"):
         f = figures[phase]
         print(
             f"  /healthz {phase:5}: {f['per_s']:>6}/s  p50 {f['p50_ms']:>6} ms  p99 {f['p99_ms']:>6} ms  "

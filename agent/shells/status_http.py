@@ -8,12 +8,14 @@ rebinding, so the port is built for hostile clients:
   its own name; an HTTP/1.0 request without Host is no browser's and is let through.) A listener off loopback
   exists only with a web-config (vpc_verify.shells.web_config): TLS, and basic auth or verified client
   certificates on every request; there any IP literal is a fine Host, since a rebound name cannot be one.
-- **Bounded.** The agent accepts itself (no asyncio accept loop): at most `max_connections` are open; a new
-  one past the cap evicts the oldest connection that is waiting on its client (a slowloris, an idle
-  keep-alive, a TLS handshake stalled past a grace), never one whose request the port has yet to read. When
-  none can go, newcomers wait in the kernel's queue (backlog 1024) up to `ROOM_WAIT_S`, then get a 503
-  written without waiting and are closed. At most half the slots stream a /report or /metrics at once. A request head
-  must arrive within `head_timeout_s`; every drain of a response waits at most `write_timeout_s` and a whole
+- **Bounded.** The agent accepts itself, in batches (no asyncio accept loop); the kernel hands over a
+  connection only once it carries data (TCP_DEFER_ACCEPT). At most `max_connections` are open; past the cap a
+  newcomer whose first bytes are a whole request head evicts the oldest connection that waits on its client
+  (a slowloris, an idle keep-alive, a TLS handshake stalled past a grace), never one whose request the port
+  has yet to read; a newcomer with a partial head is closed at once (cheap, so a connection storm drains the
+  listen queue rather than overflowing it). When none can go, newcomers wait in the kernel's queue (backlog
+  1024) up to `ROOM_WAIT_S`, then get a 503 written without waiting and are closed. At most half the slots
+  stream a /report or /metrics at once. A request head must arrive within `head_timeout_s`; every drain of a response waits at most `write_timeout_s` and a whole
   response `RESPONSE_BUDGET_S`; the read buffer holds at most one head (8 KiB), the write buffer one 64 KiB
   chunk: a report is encoded once per run by the loop and every client streams slices of the same bytes.
 - **Quiet.** Running out of file descriptors while accepting, shedding, evictions and write timeouts are
@@ -305,6 +307,7 @@ class StatusServer:
         self._conns: dict[_Conn, None] = {}  # insertion order: oldest first
         self._streaming = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._deferred: set[int] = set()  # listening sockets with TCP_DEFER_ACCEPT: data is there on accept
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -315,10 +318,13 @@ class StatusServer:
             host = "127.0.0.1" if listener.host == "localhost" else listener.host
             sock = socket.create_server((host, listener.port), family=family, backlog=self.limits.backlog)
             sock.setblocking(False)
-            with contextlib.suppress(OSError, AttributeError):
+            try:
                 # The kernel hands over a connection only once it carries data: a client that connects and
                 # sends nothing never takes a descriptor or a slot (HTTP and TLS clients speak first).
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, max(1, int(self.limits.head_timeout_s)))
+                self._deferred.add(sock.fileno())
+            except (OSError, AttributeError):
+                pass
             self._sockets.append(sock)
             self.addresses.append((listener.host, int(sock.getsockname()[1])))
             self._accepters.append(asyncio.create_task(self._accept_loop(sock, listener)))
@@ -350,6 +356,7 @@ class StatusServer:
             "max_connections": self.limits.max_connections,
             "evicted": totals.get("http_connection_evicted", 0),
             "shed": totals.get("http_connection_shed", 0),
+            "incomplete_closed": totals.get("http_connection_incomplete", 0),
             "write_timeouts": totals.get("http_write_timeout", 0),
             "accept_exhausted": totals.get("http_accept_exhausted", 0),
         }
@@ -394,7 +401,7 @@ class StatusServer:
                 break
             try:
                 client.setblocking(False)
-                self._admit(client, listener)
+                self._admit(client, listener, deferred=sock.fileno() in self._deferred)
             except BaseException:
                 client.close()
                 raise
@@ -430,8 +437,17 @@ class StatusServer:
             waited += 0.005
         return True
 
-    def _admit(self, client: socket.socket, listener: Listener) -> None:
+    def _admit(self, client: socket.socket, listener: Listener, *, deferred: bool = False) -> None:
         if len(self._conns) >= self.limits.max_connections:
+            if deferred and listener.web is None and not _whole_head(client):
+                # Full, and this client has not sent a whole request head in its first bytes, as every HTTP
+                # client does: it may not push out one that waits. Closing costs a fraction of a connection,
+                # so a storm of them drains the listen queue instead of overflowing it.
+                self.events.note(
+                    "http_connection_incomplete", level="info", max_connections=self.limits.max_connections
+                )
+                client.close()
+                return
             victim = self._victim()
             if victim is None:
                 self.events.note("http_connection_shed", max_connections=self.limits.max_connections)
@@ -737,6 +753,15 @@ class StatusServer:
         )
         with contextlib.suppress(OSError, ConnectionError):
             await self._write(writer, head + body)
+
+
+def _whole_head(client: socket.socket) -> bool:
+    """The client's first bytes hold a whole request head (peeked, not read)."""
+    try:
+        data = client.recv(MAX_HEAD_BYTES, socket.MSG_PEEK)
+    except OSError:
+        return False
+    return b"\r\n\r\n" in data or b"\n\n" in data
 
 
 def _header(request: h11.Request, name: bytes) -> bytes | None:

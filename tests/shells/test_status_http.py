@@ -158,7 +158,8 @@ async def test_idle_connections_past_the_cap_are_evicted_and_health_stays_fast()
             got = await exchange(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             assert status_of(got) == 200 and time.monotonic() - t0 < 1.0
         stats = server.stats()
-        assert stats["connections"] <= 8 and stats["evicted"] >= 32, stats
+        # Past the cap a partial head is closed at once; each whole /healthz request evicted an idle one.
+        assert stats["connections"] <= 8 and stats["incomplete_closed"] >= 30 and stats["evicted"] >= 1, stats
     finally:
         for s in socks:
             s.close()
@@ -314,12 +315,12 @@ async def test_accepting_survives_a_failure_in_one_round(monkeypatch: pytest.Mon
     real = server._admit
     calls = 0
 
-    def flaky(client: socket.socket, listener: Listener) -> None:
+    def flaky(client: socket.socket, listener: Listener, **kw: bool) -> None:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise ValueError("injected")
-        real(client, listener)
+        real(client, listener, **kw)
 
     monkeypatch.setattr(server, "_admit", flaky)
     try:
