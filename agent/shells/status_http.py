@@ -15,9 +15,10 @@ rebinding, so the port is built for hostile clients:
   has yet to read; a newcomer with a partial head is closed at once (cheap, so a connection storm drains the
   listen queue rather than overflowing it). When none can go, newcomers wait in the kernel's queue (backlog
   1024) up to `ROOM_WAIT_S`, then get a 503 written without waiting and are closed. At most half the slots
-  stream a /report or /metrics at once. A request head must arrive within `head_timeout_s`; every drain of a response waits at most `write_timeout_s` and a whole
-  response `RESPONSE_BUDGET_S`; the read buffer holds at most one head (8 KiB), the write buffer one 64 KiB
-  chunk: a report is encoded once per run by the loop and every client streams slices of the same bytes.
+  stream a /report or /metrics at once. A request head must arrive within `head_timeout_s`; every drain of
+  a response waits at most `write_timeout_s` and a whole response `RESPONSE_BUDGET_S`; the read buffer holds
+  at most one head (8 KiB), the write buffer one 64 KiB chunk: a report is encoded once per run by the loop
+  and every client streams slices of the same bytes.
 - **Quiet.** Running out of file descriptors while accepting, shedding, evictions and write timeouts are
   logged at most once per `LOG_INTERVAL_S` each, with a count; never a traceback per connection.
 - **HTTP/1.1 by h11** (sans-I/O, the parser under httpx): 400 for a malformed request, 414 for a request line
