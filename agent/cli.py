@@ -6,18 +6,18 @@ Exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal e
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
 from vpc_verify.aws.errors import AwsError
+from vpc_verify.commands import agent, check, diagnose, discover, validate
 from vpc_verify.errors import UsageError
 from vpc_verify.topology import TopologyError
 
-EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_USAGE, EXIT_INTERNAL = 2, 3
 
-# Each module in agent/commands registers one subcommand: register(subparsers) sets `handler`.
-COMMANDS = ("check", "validate", "discover", "diagnose", "agent")
+# Each command module registers one subcommand: register(subparsers) sets `handler`.
+COMMANDS = (check, validate, discover, diagnose, agent)
 
 DESCRIPTION = """\
 Verify, from inside a VPC, that the services it depends on resolve privately and answer.
@@ -49,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"vpc_verify.commands.{name}").register(sub)
+    for command in COMMANDS:
+        command.register(sub)
     return parser
 
 

@@ -50,6 +50,7 @@ class Code(StrEnum):
     VPC_DNS_HOSTNAMES_DISABLED = "VPC_DNS_HOSTNAMES_DISABLED"
     ENDPOINT_AZ_MISSING = "ENDPOINT_AZ_MISSING"
     SECURITY_GROUP_BLOCKS = "SECURITY_GROUP_BLOCKS"
+    CONTROL_PLANE_DISAGREES = "CONTROL_PLANE_DISAGREES"
     GATEWAY_ROUTE_MISSING = "GATEWAY_ROUTE_MISSING"
     GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST = "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST"
     CHECK_ERROR = "CHECK_ERROR"
@@ -205,8 +206,14 @@ CATALOGUE: dict[Code, CodeInfo] = {
     ),
     Code.SECURITY_GROUP_BLOCKS: CodeInfo(
         E,
-        "no rule of the endpoint's security groups admits the port from this agent",
+        "no rule of the endpoint's security groups admits the port from this agent, and a connect timed out",
         "Add an inbound rule for the port from the agent's security group or address.",
+    ),
+    Code.CONTROL_PLANE_DISAGREES: CodeInfo(
+        W,
+        "the AWS configuration says the agent is blocked, but the probes went through",
+        "The packets win: the endpoint works from here. Tell vpc-verify where the agent stands (--subnet-id, "
+        "--security-group-id) or look for a rule it cannot read (a group referenced across accounts).",
     ),
     Code.GATEWAY_ROUTE_MISSING: CodeInfo(
         E,

@@ -25,17 +25,19 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
+from vpc_verify import plan
 from vpc_verify import topology as topology_mod
+from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.logs import get_logger
-from vpc_verify.publish.dispatch import MODES, publish
+from vpc_verify.publish import sink as sinks
 from vpc_verify.publish.metrics import DEFAULT_NAMESPACE
+from vpc_verify.publish.sink import SINK_NAMES, SinkConfig, SinkName
 from vpc_verify.report import Report
-from vpc_verify.run import RunOptions, run
 
 EVENT_KEYS = ("only", "topology", "publish")
 MAX_ONLY = 1000
@@ -110,8 +112,8 @@ def parse_event(event: object, environ: Mapping[str, str]) -> Request:
         if isinstance(topology, str) and len(topology) > MAX_TOPOLOGY_BYTES:
             raise InvalidEvent(f"'topology' is larger than {MAX_TOPOLOGY_BYTES} characters")
     mode = event.get("publish")
-    if mode is not None and mode not in MODES:
-        raise InvalidEvent(f"'publish' must be one of {', '.join(MODES)}, got {str(mode)[:40]!r}")
+    if mode is not None and mode not in SINK_NAMES:
+        raise InvalidEvent(f"'publish' must be one of {', '.join(SINK_NAMES)}, got {str(mode)[:40]!r}")
     return Request(only=only, topology=topology, publish=mode)
 
 
@@ -196,11 +198,11 @@ def summary(report: Report) -> dict[str, Any]:
         "vpc_id": report.vpc_id,
         "endpoints": len(report.endpoints),
         "unhealthy": [
-            {"endpoint": e.name, "codes": sorted({f.code for f in e.findings if f.is_error})}
+            {"endpoint": e.name, "codes": sorted({f.code.value for f in e.findings if f.is_error})}
             for e in report.endpoints
             if not e.healthy
         ],
-        "run_findings": sorted({f.code for f in report.run_findings}),
+        "run_findings": sorted({f.code.value for f in report.run_findings}),
     }
 
 
@@ -219,6 +221,8 @@ def handle(event: object, context: Any = None, environ: Mapping[str, str] | None
         return _error("TopologyError", str(exc), log)
     except InvocationError as exc:
         return _error(exc.kind, str(exc), log)
+    except UsageError as exc:  # the function's configuration asks for something impossible (a missing extra)
+        return _error("ConfigurationError", str(exc), log)
     except Exception as exc:
         from vpc_verify.aws.errors import AwsError
 
@@ -232,29 +236,31 @@ def handle(event: object, context: Any = None, environ: Mapping[str, str] | None
 
 def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, Any]:
     request = parse_event(event, env)
-    topo = load_topology(request, env)
-    if request.only:
-        topo = topo.only(request.only)
     deadline, publish_budget = budgets(context, env)
-    agent: dict[str, Any] = {"mode": "lambda"}
-    control_plane: Any = None
-    if topo.vpc.id and env.get("VPC_VERIFY_AWS", "true").lower() != "false":
-        from vpc_verify.aws.compare import for_cli
-
-        control_plane, place = for_cli(subnet_id=None, az=None, partial=bool(request.only))
-        agent.update(place)
-    report = run(topo, RunOptions(deadline_s=deadline, agent=agent, control_plane=control_plane))
     mode = request.publish or env.get("VPC_VERIFY_PUBLISH") or "emf"
-    if mode not in MODES:
+    if mode not in SINK_NAMES:
         mode = "emf"  # a misconfigured variable must not cost the metrics
-    outcome = publish(
-        report,
-        mode,
+    config = SinkConfig(
+        name=cast(SinkName, mode),
         namespace=env.get("VPC_VERIFY_NAMESPACE") or DEFAULT_NAMESPACE,
         per_address=env.get("VPC_VERIFY_PER_ADDRESS_METRICS", "").lower() == "true",
-        stream=sys.stdout,
-        budget_s=publish_budget,
+        buffer_cap=0,
         emf_fallback=True,
+    )
+    the_plan = plan.build(
+        load_topology(request, env),
+        mode="lambda",
+        only=request.only,
+        aws=env.get("VPC_VERIFY_AWS", "true").lower() != "false",
+        deadline_s=deadline,
+        sink=config,
+    )
+    report = the_plan.run()
+    outcome = sinks.publish(
+        report,
+        sinks.make(config, region=report.region, stream=sys.stdout),
+        per_address=config.per_address,
+        budget_s=publish_budget,
     )
     result = summary(report)
     result["publish"] = outcome.to_dict()

@@ -1,6 +1,7 @@
 """TLS probe: connect to an IP, then handshake with SNI = the service's name, verifying chain and name.
 
-The TCP phase is part of the result (one connection serves both), so a TLS check also reports connect time.
+One connection serves both phases: `handshake` returns the TCP result and, when the connect succeeded, the
+TLS result; `handshake_over` runs the TLS phase on a socket already connected by `tcp.open_socket`.
 """
 
 from __future__ import annotations
@@ -32,21 +33,19 @@ class TlsSpec:
 
 
 class TlsStatus(StrEnum):
-    """The outcome of the handshake (only meaningful when the TCP phase succeeded)."""
+    """The outcome of a handshake on a connected socket."""
 
     OK = "ok"
     UNTRUSTED = "untrusted"  # chain does not verify (unknown CA, expired, self-signed, ...)
     NAME_MISMATCH = "name_mismatch"
     TIMEOUT = "timeout"
     FAILED = "failed"  # alert, reset, not TLS at all
-    SKIPPED = "skipped"  # the TCP phase failed
 
 
 @dataclass(frozen=True, slots=True)
 class TlsResult:
-    """TCP phase, handshake outcome and what the certificate says."""
+    """The handshake's outcome and what the certificate says."""
 
-    tcp: TcpResult
     status: TlsStatus
     handshake_ms: float | None = None
     version: str = ""
@@ -67,8 +66,8 @@ class _Closed(Exception):
     """The peer closed the connection during the handshake."""
 
 
-async def handshake(spec: TlsSpec) -> TlsResult:
-    """Connect and handshake; never raises.
+async def handshake(spec: TlsSpec) -> tuple[TcpResult, TlsResult | None]:
+    """Connect and handshake; the TLS result is None when the connect failed. Never raises.
 
     The handshake runs on the raw non-blocking socket through an `ssl.SSLObject` and memory BIOs: the same
     OpenSSL work as asyncio's TLS transport, without its protocol machinery (about half the client CPU).
@@ -76,11 +75,11 @@ async def handshake(spec: TlsSpec) -> TlsResult:
     """
     sock, tcp_result = await tcp.open_socket(TcpSpec(spec.address, spec.port, spec.timeout_s))
     if sock is None:
-        return TlsResult(tcp_result, TlsStatus.SKIPPED, error=tcp_result.error)
-    return await handshake_over(sock, tcp_result, spec)
+        return tcp_result, None
+    return tcp_result, await handshake_over(sock, spec)
 
 
-async def handshake_over(sock: socket.socket, tcp_result: TcpResult, spec: TlsSpec) -> TlsResult:
+async def handshake_over(sock: socket.socket, spec: TlsSpec) -> TlsResult:
     """The handshake phase on a socket already connected by `tcp.open_socket` (closed here); never raises.
 
     Split from `handshake` so that a caller can bound cheap connects and costly handshakes separately.
@@ -89,18 +88,17 @@ async def handshake_over(sock: socket.socket, tcp_result: TcpResult, spec: TlsSp
         ctx = trust.client_context(spec.verify, spec.ca_bundle)
     except (OSError, ssl.SSLError, ValueError) as exc:
         sock.close()
-        return TlsResult(tcp_result, TlsStatus.FAILED, error=f"cannot load the trust store {spec.ca_bundle}: {exc}")
+        return TlsResult(TlsStatus.FAILED, error=f"cannot load the trust store {spec.ca_bundle}: {exc}")
     start = time.perf_counter()
     try:
         tls_obj = await _handshake_on(sock, ctx, spec.server_name, spec.timeout_s)
     except ssl.SSLCertVerificationError as exc:
         ms = (time.perf_counter() - start) * 1000.0
         sock.close()
-        return await _verify_failure(spec, tcp_result, exc, ms)
+        return await _verify_failure(spec, exc, ms)
     except TimeoutError:
         sock.close()
         return TlsResult(
-            tcp_result,
             TlsStatus.TIMEOUT,
             handshake_ms=(time.perf_counter() - start) * 1000.0,
             error=f"no TLS handshake within {spec.timeout_s * 1000:.0f} ms (the server accepted the "
@@ -108,15 +106,13 @@ async def handshake_over(sock: socket.socket, tcp_result: TcpResult, spec: TlsSp
         )
     except (ssl.SSLError, OSError, _Closed) as exc:
         sock.close()
-        return TlsResult(
-            tcp_result, TlsStatus.FAILED, handshake_ms=(time.perf_counter() - start) * 1000.0, error=_describe(exc)
-        )
+        return TlsResult(TlsStatus.FAILED, handshake_ms=(time.perf_counter() - start) * 1000.0, error=_describe(exc))
     except BaseException:
         sock.close()
         raise
     ms = (time.perf_counter() - start) * 1000.0
     sock.close()
-    return _success(tcp_result, tls_obj, ms)
+    return _success(tls_obj, ms)
 
 
 async def _handshake_on(sock: socket.socket, ctx: ssl.SSLContext, server_name: str, timeout_s: float) -> ssl.SSLObject:
@@ -142,9 +138,7 @@ async def _handshake_on(sock: socket.socket, ctx: ssl.SSLContext, server_name: s
     return obj
 
 
-async def _verify_failure(
-    spec: TlsSpec, tcp_result: TcpResult, exc: ssl.SSLCertVerificationError, ms: float
-) -> TlsResult:
+async def _verify_failure(spec: TlsSpec, exc: ssl.SSLCertVerificationError, ms: float) -> TlsResult:
     code = exc.verify_code
     status = TlsStatus.NAME_MISMATCH if code in _NAME_MISMATCH_CODES else TlsStatus.UNTRUSTED
     # Name mismatch: the chain verified, so a handshake without the name check gives the parsed certificate.
@@ -164,15 +158,12 @@ async def _verify_failure(
             pass
         finally:
             sock.close()
-    return TlsResult(
-        tcp_result, status, handshake_ms=ms, verify_code=code, error=exc.verify_message or _describe(exc), **facts
-    )
+    return TlsResult(status, handshake_ms=ms, verify_code=code, error=exc.verify_message or _describe(exc), **facts)
 
 
-def _success(tcp_result: TcpResult, obj: ssl.SSLObject, ms: float) -> TlsResult:
+def _success(obj: ssl.SSLObject, ms: float) -> TlsResult:
     cipher = obj.cipher()
     return TlsResult(
-        tcp_result,
         TlsStatus.OK,
         handshake_ms=ms,
         version=obj.version() or "",

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from vpc_verify.aws.compare import private_dns_names, regional_dns_name
-from vpc_verify.aws.state import VpcEndpoint, VpcState
+from vpc_verify.aws.model import VpcEndpoint, VpcState
+from vpc_verify.aws.names import private_dns_names, regional_dns_name
 
 _KINDS = {"interface": "interface", "gateway": "gateway"}
 

@@ -33,13 +33,13 @@ def register(sub: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Describe the VPC and write the topology file."""
-    from vpc_verify.aws import clients, discover, state
+    from vpc_verify.aws import clients, discover, read
     from vpc_verify.errors import UsageError
     from vpc_verify.topology import loads
 
     if not _VPC_ID.match(args.vpc_id):
         raise UsageError(f"--vpc-id: expected a VPC id such as vpc-0123456789abcdef0, got {args.vpc_id!r}")
-    vpc_state = state.read(clients.ec2(args.region), args.vpc_id)
+    vpc_state = read.read(clients.ec2(args.region), args.vpc_id)
     text = discover.render(vpc_state)
     loads(text, source="<discovered>")  # what we write must load: a bug here must not reach a file
     if args.output == "-":

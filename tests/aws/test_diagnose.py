@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from tests.testbed import aws_seed
-from vpc_verify import cli, diagnosis
+from vpc_verify import cli, diagnose
+from vpc_verify.checks.tcp import TcpResult, TcpStatus
+from vpc_verify.report import AddressProbe
 
 
 def _closed_port() -> int:
@@ -32,10 +34,10 @@ def topo_file(ec2: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tupl
         path.read_text() + f"resolver:\n  nameservers: [127.0.0.1]\n  port: {_closed_port()}\n  timeout_ms: 200\n"
     )
 
-    async def probe(endpoint: Any, address: str) -> str:
-        return f"stub probe of {address}"
+    async def probe(endpoint: Any, address: str) -> AddressProbe:
+        return AddressProbe(tcp=TcpResult(address, 443, TcpStatus.ERROR, 0.0, f"stub probe of {address}"))
 
-    monkeypatch.setattr(diagnosis, "_probe", probe)
+    monkeypatch.setattr(diagnose, "probe_address", probe)
     return path, facts
 
 
