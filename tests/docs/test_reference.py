@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +169,76 @@ def test_every_code_validates_with_its_documented_evidence() -> None:
         one = copy.deepcopy(doc)
         one["findings"] = [f]
         assert not _strict_errors(one), code
+
+
+# ------------------------------------------------------------------------ the docs' JSON examples validate
+
+
+def _json_examples() -> list[tuple[str, Any]]:
+    out = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        for block in re.findall(r"```json\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S):
+            out.append((str(path.relative_to(ROOT)), json.loads(block)))
+    return out
+
+
+def _kind(doc: Any) -> str | None:
+    if not isinstance(doc, dict):
+        return None
+    if "endpoints" in doc and "findings" in doc:
+        return "report"
+    if "zones" in doc and "next_steps" in doc:
+        return "diagnosis"
+    if "code" in doc and "evidence" in doc:
+        return "finding"
+    if "network_interfaces" in doc and "vpc_endpoint_id" in doc:
+        return "aws"
+    return None
+
+
+def test_json_examples_in_the_docs_validate() -> None:
+    strict = schemas.report(strict=True)
+    kinds = []
+    for where, doc in _json_examples():
+        kind = _kind(doc)
+        if kind in ("report", "diagnosis"):
+            check(doc, kind)
+        elif kind is not None:
+            sub = {"$schema": strict["$schema"], "$defs": strict["$defs"], "$ref": f"#/$defs/{kind}"}
+            errors = [e.message for e in jsonschema.Draft202012Validator(sub).iter_errors(doc)]
+            assert not errors, (where, errors)
+        kinds.append((where, kind))
+    assert {k for w, k in kinds if w == "docs/report.md"} >= {"report", "finding", "aws"}
+
+
+def test_every_testbed_fault_is_documented() -> None:
+    from tests.testbed.spec import FAULTS
+
+    text = (ROOT / "docs" / "testbed.md").read_text(encoding="utf-8")
+    for fault, codes in FAULTS.items():
+        row = next((line for line in text.splitlines() if line.startswith(f"| `{fault}` |")), None)
+        assert row is not None, f"docs/testbed.md has no row for the fault {fault}"
+        assert all(f"`{code}`" in row for code in codes), row
+
+
+def _slug(heading: str) -> str:
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_relative_links_resolve() -> None:
+    pages = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    broken = []
+    for page in pages:
+        text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z]+:", target):
+                continue  # https:, mailto:
+            path, _, anchor = target.partition("#")
+            dest = (page.parent / path).resolve() if path else page
+            if not dest.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+            elif anchor and dest.suffix == ".md":
+                headings = re.findall(r"^#+ (.+)$", dest.read_text(encoding="utf-8"), flags=re.M)
+                if anchor not in {_slug(h) for h in headings}:
+                    broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
+    assert not broken, broken
