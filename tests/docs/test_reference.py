@@ -242,3 +242,14 @@ def test_relative_links_resolve() -> None:
                 if anchor not in {_slug(h) for h in headings}:
                     broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
     assert not broken, broken
+
+
+def test_tests_that_read_json_reports_validate_them() -> None:
+    """A test that asks for a JSON report or diagnosis reads it through tests/schemas.py."""
+    unchecked = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        text = path.read_text(encoding="utf-8")
+        asks = re.search(r'"--format",\s*"json"', text) or re.search(r'"--output",', text)
+        if asks and "from tests.schemas import" not in text:
+            unchecked.append(str(path.relative_to(ROOT)))
+    assert not unchecked, f"route their json.loads through tests.schemas.load_report/load_diagnosis: {unchecked}"
