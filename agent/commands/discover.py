@@ -55,4 +55,19 @@ def handle(args: argparse.Namespace) -> int:
             f"{kinds.count('interface')} interface and {kinds.count('gateway')} gateway endpoints",
             file=sys.stderr,
         )
+        _write_schema_beside(path)
     return 0
+
+
+def _write_schema_beside(topology_path: Path) -> None:
+    """The JSON Schema the file's first line names, beside it, so editors validate it (docs/topology.md)."""
+    from vpc_verify.aws.discover import SCHEMA_FILE
+    from vpc_verify.reference import schemas
+
+    target = topology_path.with_name(SCHEMA_FILE)
+    text = schemas.dumps(schemas.topology())
+    try:
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+    except OSError as exc:  # the topology is written; an editor aid must not fail the command
+        print(f"vpc-verify: warning: could not write {target}: {exc.strerror or exc}", file=sys.stderr)

@@ -6,13 +6,13 @@ the resolver is a closed loopback port (every name fails fast; nothing leaves th
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.schemas import load_diagnosis
 from tests.testbed import aws_seed
 from vpc_verify import cli, diagnose
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
@@ -64,7 +64,7 @@ def test_diagnose_json(topo_file: tuple[Path, aws_seed.SeedFacts], capsys: pytes
     path, facts = topo_file
     capsys.readouterr()
     assert cli.main(["diagnose", "-t", str(path), "kms", "--format", "json", "--subnet-id", facts.agent_subnet_id]) == 1
-    doc = json.loads(capsys.readouterr().out)
+    doc = load_diagnosis(capsys.readouterr().out)
     kms = facts.interfaces["kms"]
     assert doc["endpoint"]["aws"]["vpc_endpoint_id"] == kms.vpce_id
     assert {z["az"]: z["address"] for z in doc["zones"]} == {az: a for a, az in kms.addresses.items()}
