@@ -10,6 +10,7 @@ from typing import Any
 from vpc_verify import topology as topology_mod
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
+from vpc_verify.ranges import CONCURRENCY_RANGE, SECONDS_RANGE
 from vpc_verify.run import DEFAULT_CONCURRENCY, DEFAULT_DEADLINE_S, RunOptions, run
 
 
@@ -51,7 +52,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--concurrency",
-        type=int,
+        type=CONCURRENCY_RANGE.cli_type(),
         default=DEFAULT_CONCURRENCY,
         metavar="N",
         help=f"probes in flight at most (default {DEFAULT_CONCURRENCY})",
@@ -110,14 +111,7 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", default=None, metavar="FILE", help="also write the JSON report to FILE")
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
+_positive = SECONDS_RANGE.cli_type()  # finite, above 0, at most a day: nan and inf are refused
 
 
 def load_topology(args: argparse.Namespace) -> topology_mod.Topology:

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from vpc_verify.errors import UsageError
+from vpc_verify.ranges import SECONDS_RANGE
 
 
 def register(sub: Any) -> None:
@@ -34,7 +35,9 @@ def register(sub: Any) -> None:
     p.add_argument("--no-aws", action="store_true", help="do not read the AWS control plane")
     p.add_argument("--subnet-id", default=None, help="the agent's subnet (default: instance metadata)")
     p.add_argument("--az", default=None, help="the agent's availability zone (default: instance metadata)")
-    p.add_argument("--deadline", type=float, default=30.0, metavar="SECONDS", help="deadline of the check")
+    p.add_argument(
+        "--deadline", type=SECONDS_RANGE.cli_type(), default=30.0, metavar="SECONDS", help="deadline of the check"
+    )
     p.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     p.set_defaults(handler=handle)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import trustme
 
 from vpc_verify.topology import TopologyError, default_dns_name, load, loads
 
@@ -175,7 +176,7 @@ def test_only_narrows_and_rejects_unknown_names() -> None:
 
 
 def test_relative_ca_bundle_resolves_against_the_file(tmp_path: Path) -> None:
-    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    trustme.CA().cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     f = tmp_path / "topo.yaml"
     f.write_text(
         "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], tls: {ca_bundle: ca.pem}}\n"
