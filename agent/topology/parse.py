@@ -246,7 +246,10 @@ class _Composer:
         try:
             return construct(self.loader, node)
         except ValueError as exc:  # a 5,000-digit integer, a date that does not exist
-            raise self._error(event, "valid YAML", str(exc).split(";")[0][:80], self._child_path()) from None
+            what = (
+                "an integer with too many digits" if "digits" in str(exc) else f"an impossible {tag.rsplit(':', 1)[-1]}"
+            )
+            raise self._error(event, "valid YAML", what, self._child_path()) from None
 
     def _add(self, value: Any, event: Any) -> None:
         if not self.stack:
