@@ -182,6 +182,11 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
             "cert_names": list(tls.cert_names),
             "cert_not_after": tls.cert_not_after,
             "handshake_ms": None if tls.handshake_ms is None else round(tls.handshake_ms, 3),
+            "peer_chain_length": tls.peer_chain_length,
+            "peer_issuer": tls.peer_issuer,
+            "first_bytes": tls.first_bytes,
+            "protocol_offered": tls.protocol_offered,
+            "bytes_received": tls.bytes_received,
         }
         if tls.status is TlsStatus.UNTRUSTED:
             findings.append(
@@ -240,6 +245,8 @@ def probe_findings(endpoint: Endpoint, a: AddressReport, now: dt.datetime) -> li
             "path": shown,
             "expected": list(endpoint.http.status),
             "error": redact.text(http.error),
+            "stalled_status": http.stalled_status,
+            "body_bytes": http.body_bytes,
         }
         if http.status is not HttpStatus.OK or http.status_code is None:
             findings.append(
