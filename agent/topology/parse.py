@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from vpc_verify.ranges import NumberRange, OutOfRange
-from vpc_verify.topology.errors import TopologyError
+from vpc_verify.topology.errors import TopologyError, show
 from vpc_verify.topology.model import (
     DEFAULT_ALLOW_EMPTY,
     DEFAULT_HTTP_METHOD,
@@ -99,9 +99,15 @@ def load_yaml(text: str, source: str) -> object:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise TopologyError(source, "", "valid YAML", f"{exc.problem}{where}") from None
-    except yaml.YAMLError as exc:  # a reader error: control characters, a byte order mark mid-text
-        raise TopologyError(source, "", "valid YAML", str(exc).replace("\n", " ")) from None
+        raise TopologyError(source, "", "valid YAML", found=f"{exc.problem}{where}"[:200]) from None
+    except yaml.reader.ReaderError as exc:  # a control character, a byte order mark mid-text
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        found = f"{exc.reason} (#x{char:04x}) at line {line}, column {column}"
+        raise TopologyError(source, "", "valid YAML", found=found) from None
+    except yaml.YAMLError as exc:
+        raise TopologyError(source, "", "valid YAML", found=str(exc)[:200]) from None
     finally:
         loader.dispose()
 
@@ -172,7 +178,8 @@ class _Composer:
 
     def _error(self, event: Any, expected: str, what: str, path: str = "") -> TopologyError:
         mark = event.start_mark
-        return TopologyError(self.source, path, expected, f"{what} at line {mark.line + 1}, column {mark.column + 1}")
+        where = f"line {mark.line + 1}, column {mark.column + 1}"
+        return TopologyError(self.source, path, expected, found=f"{what[:80]} at {where}")
 
     def _count(self, event: Any) -> None:
         self.nodes += 1
@@ -195,7 +202,8 @@ class _Composer:
             raise self._error(event, f"YAML nested at most {MAX_DEPTH} levels deep", "deeper nesting")
         plain = "tag:yaml.org,2002:map" if is_mapping else "tag:yaml.org,2002:seq"
         if event.tag not in (None, "!", plain):
-            raise self._error(event, "plain YAML mappings and lists", f"the tag {event.tag}", self._child_path())
+            tag = event.tag.replace("tag:yaml.org,2002:", "!!")
+            raise self._error(event, "plain YAML mappings and lists (no tags)", f"the tag {tag}", self._child_path())
         value: list[Any] | dict[Any, Any] = {} if is_mapping else []
         self.stack.append(_Frame(value, self._child_path(), event.anchor))
 
@@ -215,8 +223,8 @@ class _Composer:
         if self.aliases > MAX_ALIASES:
             raise self._error(event, f"valid YAML with at most {MAX_ALIASES} aliases", "more aliases")
         if event.anchor not in self.anchors:
-            what = f"*{event.anchor}, an alias to an unknown or enclosing anchor"
-            raise self._error(event, "valid YAML", what[:80], self._child_path())
+            expected = "an alias to an anchor defined before it, outside it"
+            raise self._error(event, expected, f"*{event.anchor}", self._child_path())
         self._add(self.anchors[event.anchor], event)
 
     def _scalar(self, event: Any) -> Any:
@@ -270,9 +278,7 @@ class _Composer:
         if frame.key is _MERGE_KEY:
             merged = value if isinstance(value, list) else [value]
             if not all(isinstance(m, dict) for m in merged):
-                raise self._error(
-                    event, "a mapping or a list of mappings to merge with <<", "something else", frame.path
-                )
+                raise self._error(event, "a mapping or a list of mappings to merge with <<", show(value), frame.path)
             frame.merges.extend(merged)
         else:
             frame.value[frame.key] = value
@@ -286,7 +292,7 @@ class _Composer:
             hash(key)
         except TypeError:
             raise self._error(
-                event, "plain keys (a string, not a list or mapping)", "another key", frame.path
+                event, "plain keys (a string, not a list or mapping)", f"a key that is {show(key)}", frame.path
             ) from None
         line = event.start_mark.line + 1
         if key in frame.lines:
@@ -336,8 +342,8 @@ class _Reader:
     def string(self, value: object, path: str, pattern: re.Pattern[str] | None = None, what: str = "a string") -> str:
         if not isinstance(value, str) or not value or len(value) > MAX_STRING:
             raise self.fail(path, what, value)
-        if pattern is not None and not pattern.match(value):
-            raise self.fail(path, what, value)
+        if not value.isprintable() or (pattern is not None and not pattern.fullmatch(value)):
+            raise self.fail(path, f"{what} (printable, on one line)" if pattern is None else what, value)
         return value
 
     def integer(self, value: object, path: str, allowed: NumberRange) -> int:
@@ -386,8 +392,6 @@ class _Reader:
         only when absolute (it will resolve against the working directory of the probe)."""
         what = "a path to a PEM file of CA certificates"
         text = self.string(value, path, what=what)
-        if not text.isprintable():
-            raise self.fail(path, f"{what} (printable, without NUL or control characters)", value)
         if self.base_dir is not None and not os.path.isabs(text):
             text = str(self.base_dir / text)
         elif not os.path.isabs(text):
@@ -437,7 +441,7 @@ def _trust_store_problem(path: str) -> str:
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
-    label = key if _PLAIN_KEY.match(key) else repr(key if len(key) <= 40 else key[:37] + "...")
+    label = key if _PLAIN_KEY.fullmatch(key) else repr(key if len(key) <= 40 else key[:37] + "...")
     return f"{path}.{label}" if path else label
 
 

@@ -242,7 +242,7 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
         (
             "version: 1\nendpoints: [&a {name: a, type: service, dns_names: [*a]}]\n",
             "endpoints[0].dns_names[0]",
-            "alias to an unknown or enclosing anchor",
+            "an alias to an anchor defined before it, outside it: *a at line 2",
         ),
         ("version: 1\nendpoints: !!set {a: null}\n", "endpoints", "plain YAML mappings and lists"),
         (
@@ -270,7 +270,7 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
         (
             ONE + ', tls: {ca_bundle: "/tmp/ca\\0.pem"}}]\n',
             "endpoints[0].tls.ca_bundle",
-            "without NUL",
+            "printable, on one line",
         ),
         (
             ONE + ", tls: {ca_bundle: /nonexistent/ca.pem}}]\n",
@@ -282,6 +282,15 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
             "'" + "x" * 37 + "...'",
             "this key is unknown",
         ),
+        ("? |\n  a\n: 1\nversion: 1\n", "'a\\n'", "this key is unknown"),
+        ("version: 1\nendpoints: [\x07]\n", "", "control characters are not allowed (#x0007) at line 2, column 13"),
+        ("version: 1\nendpoints: [{<<: 5, name: a}]\n", "endpoints[0]", "mappings to merge with <<: 5 at line 2"),
+        (
+            'version: 1\nendpoints: [{name: "a\\nb", type: service, dns_names: [x.example]}]\n',
+            "endpoints[0].name",
+            "a name",
+        ),
+        ("version: 1\nendpoints: !!omap [a: 1]\n", "endpoints", "(no tags): the tag !!omap at line 2, column 12"),
     ],
 )
 def test_hostile_documents_are_configuration_errors(text: str, path: str, expected: str) -> None:

@@ -261,7 +261,7 @@ REPRODUCTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "a NUL byte in ca_bundle": (
         "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [a.example], "
         'tls: {ca_bundle: "/tmp/ca\\0.pem"}}\n',
-        ("endpoints[0].tls.ca_bundle", "NUL"),
+        ("endpoints[0].tls.ca_bundle", "printable", "\\x00"),
     ),
     "endpoints twice": (
         "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [a.example]}\nendpoints: []\n",
