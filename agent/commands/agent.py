@@ -21,6 +21,7 @@ from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.loop import AgentLoop, LoopConfig, default_state_file
 from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP
+from vpc_verify.ranges import BUFFER_RANGE, CONCURRENCY_RANGE, JITTER_SECONDS_RANGE
 from vpc_verify.run import DEFAULT_CONCURRENCY
 
 STOP_GRACE_S = 4.0  # SIGTERM to exit stays under systemd's and the 5 s
@@ -44,7 +45,7 @@ def register(sub: Any) -> None:
     p.add_argument("--interval", type=positive, default=60.0, metavar="SECONDS", help="seconds between runs")
     p.add_argument(
         "--jitter",
-        type=float,
+        type=JITTER_SECONDS_RANGE.cli_type(),
         default=None,
         metavar="SECONDS",
         help="random extra delay before each run, up to SECONDS (default 10%% of the interval)",
@@ -56,7 +57,7 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="each run's deadline (default: the smaller of 30 s and the interval)",
     )
-    p.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N")
+    p.add_argument("--concurrency", type=CONCURRENCY_RANGE.cli_type(), default=DEFAULT_CONCURRENCY, metavar="N")
     p.add_argument(
         "--state-file",
         default=None,
@@ -73,7 +74,7 @@ def register(sub: Any) -> None:
     add_output_arguments(p, files=False)
     p.add_argument(
         "--buffer",
-        type=int,
+        type=BUFFER_RANGE.cli_type(),
         default=DEFAULT_BUFFER_CAP,
         metavar="DATUMS",
         help=f"metrics kept in memory while CloudWatch is unreachable (default {DEFAULT_BUFFER_CAP})",
