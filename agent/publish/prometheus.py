@@ -31,8 +31,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from vpc_verify.checks.tcp import TcpStatus
-from vpc_verify.checks.tls import TlsStatus
 from vpc_verify.report import AddressReport, EndpointReport, Report
 
 PHASES = ("connect", "tls", "http")
@@ -144,7 +142,7 @@ class _Collector:
                 ok = (
                     not endpoint_errors
                     and bool(probed)
-                    and all(a.address not in bad_addresses and _phases_ok(a) for a in probed)
+                    and all(a.address not in bad_addresses and a.passed for a in probed)
                 )
                 success.add_metric([e.name, az], 1.0 if ok else 0.0)
                 for phase, values in (
@@ -155,11 +153,11 @@ class _Collector:
                     present = [v for v in values if v is not None]
                     if present:
                         duration.add_metric([e.name, az, phase], max(present) / 1000.0)
-                expiries = [_epoch(a.tls.cert_not_after) for a in probed if a.tls is not None]
+                expiries = [_epoch(a.probe.tls.cert_not_after) for a in probed if a.probe and a.probe.tls]
                 known = [x for x in expiries if x is not None]
                 if known:
                     expiry.add_metric([e.name, az], min(known))
-                codes = [a.http_status or 0 for a in probed if a.http is not None]
+                codes = [a.http_status or 0 for a in probed if a.probe and a.probe.http is not None]
                 if codes:
                     status.add_metric([e.name, az], float(max(codes)))
         counts: Counter[tuple[str, str, str]] = Counter()
@@ -192,13 +190,6 @@ def _by_az(e: EndpointReport) -> dict[str, list[AddressReport]]:
     for a in e.addresses:
         out.setdefault(a.az or "", []).append(a)
     return out
-
-
-def _phases_ok(a: AddressReport) -> bool:
-    tcp = a.tcp_result
-    if tcp is None or tcp.status is not TcpStatus.OK:
-        return False
-    return a.tls is None or a.tls.status is TlsStatus.OK
 
 
 def _epoch(iso: str | None) -> float | None:

@@ -14,7 +14,7 @@ rebinding, so the port is built for hostile clients:
   (a slowloris, an idle keep-alive, a TLS handshake stalled past a grace), never one whose request the port
   has yet to read; a newcomer with a partial head is closed at once (cheap, so a connection storm drains the
   listen queue rather than overflowing it). When none can go, newcomers wait in the kernel's queue (backlog
-  1024) up to `ROOM_WAIT_S`, then get a 503 written without waiting and are closed. At most half the slots
+  2048) up to `ROOM_WAIT_S`, then get a 503 written without waiting and are closed. At most half the slots
   stream a /report or /metrics at once. A request head must arrive within `head_timeout_s`; every drain of
   a response waits at most `write_timeout_s` and a whole response `RESPONSE_BUDGET_S`; the read buffer holds
   at most one head (8 KiB), the write buffer one 64 KiB chunk: a report is encoded once per run by the loop
@@ -53,7 +53,9 @@ from vpc_verify.logs import get_logger
 from vpc_verify.shells.web_config import TooManyAuthAttempts, WebConfigSource
 
 DEFAULT_MAX_CONNECTIONS = 256
-DEFAULT_BACKLOG = 1024  # a burst of connects faster than Python admits them waits here, not as dropped SYNs
+# A wave of connects (2,000 at once) waits here while the port admits them, rather than losing SYNs (each lost
+# one costs its client a 1 s retransmission). The kernel caps it at net.core.somaxconn (4096 by default).
+DEFAULT_BACKLOG = 2048
 DEFAULT_WRITE_TIMEOUT_S = 10.0
 DEFAULT_HEAD_TIMEOUT_S = 5.0
 RESPONSE_BUDGET_S = 60.0

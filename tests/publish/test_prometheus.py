@@ -38,9 +38,9 @@ def _value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: 
 def _with_cert_expiry(report: Report, not_after: str) -> Report:
     sqs = report.endpoint("sqs")
     first = sqs.addresses[0]
-    assert first.tls is not None
-    tls = dataclasses.replace(first.tls, cert_not_after=not_after)
-    sqs = dataclasses.replace(sqs, addresses=(dataclasses.replace(first, tls=tls), *sqs.addresses[1:]))
+    assert first.probe is not None and first.probe.tls is not None
+    probe = dataclasses.replace(first.probe, tls=dataclasses.replace(first.probe.tls, cert_not_after=not_after))
+    sqs = dataclasses.replace(sqs, addresses=(dataclasses.replace(first, probe=probe), *sqs.addresses[1:]))
     return dataclasses.replace(report, endpoints=(sqs, *report.endpoints[1:]))
 
 
