@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
+
+import pytest
 
 from vpc_verify.findings import Code, Finding
 from vpc_verify.render import markdown
@@ -87,3 +90,26 @@ def test_run_level_errors_come_first() -> None:
     text = markdown.render(Report(started_at=NOW, duration_ms=1.0, endpoints=(ep("a"),), run_findings=(denied,)))
     assert text.splitlines()[0] == "### vpc-verify: ❌ the run itself failed"
     assert text.index("**The run**") < text.index("✅ healthy: a")
+
+
+def test_check_prints_markdown_and_appends_the_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vpc_verify import cli
+
+    topology = tmp_path / "topology.yaml"
+    topology.write_text(
+        "version: 1\nresolver: {nameservers: [127.0.0.1], port: 9, timeout_ms: 200}\n"
+        "endpoints:\n  - {name: billing, type: service, dns_names: [billing.internal.example.com]}\n"
+    )
+    summary = tmp_path / "step_summary.md"
+    summary.write_text("## Earlier step\n")
+    args = ["check", "-t", str(topology), "--no-aws", "--log-level", "error", "--summary", str(summary)]
+    assert cli.main([*args, "--format", "markdown"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("### vpc-verify: ❌ 1 of 1 endpoints unhealthy\n")
+    assert "#### ❌ billing (service)" in out and "- **DNS_TIMEOUT**: no answer for billing.internal.example.com" in out
+    # The table on stdout, the summary appended again: a step's summary file collects every command's part.
+    assert cli.main(args) == 1
+    assert "1 endpoints, 0 healthy, 1 unhealthy" in capsys.readouterr().out.splitlines()[0]
+    text = summary.read_text()
+    assert text.startswith("## Earlier step\n### vpc-verify: ❌")
+    assert text.count("### vpc-verify: ❌ 1 of 1 endpoints unhealthy") == 2
