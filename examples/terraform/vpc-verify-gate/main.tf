@@ -118,7 +118,7 @@ resource "aws_lambda_invocation" "gate" {
   lifecycle {
     postcondition {
       condition     = jsondecode(self.result).healthy
-      error_message = "vpc-verify: ${jsondecode(self.result).reason}"
+      error_message = jsondecode(self.result).reason
     }
   }
 }
