@@ -29,7 +29,7 @@ from tests.testbed.box import Box
 from vpc_verify.shells import cfn_resource
 
 pytestmark = pytest.mark.netns
-WAIT_S = 20
+WAIT_S = 6
 
 
 def site(
