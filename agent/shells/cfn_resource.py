@@ -30,6 +30,7 @@ import structlog
 
 from vpc_verify.logs import get_logger
 from vpc_verify.shells import gate
+from vpc_verify.shells.spec import GateSpecError, parse_spec
 
 MAX_BODY_BYTES = 4096
 REQUEST_TYPES = ("Create", "Update", "Delete")
@@ -134,8 +135,8 @@ def _decide(
     if kind not in REQUEST_TYPES:
         return Answer("FAILED", f"vpc-verify: unknown RequestType {str(kind)[:40]!r}", physical, {"RunId": run_id})
     try:
-        spec = gate.parse_spec(event.get("ResourceProperties"), source="Properties", strings=True)
-    except gate.GateSpecError as exc:
+        spec = parse_spec(event.get("ResourceProperties"), source="Properties", strings=True)
+    except GateSpecError as exc:
         return Answer("FAILED", f"vpc-verify: bad properties: {exc}", physical, {"RunId": run_id})
     left = end - clock()
     reserve = min(10.0, max(1.5, left * 0.2))  # for the answer: the PUT and its retries

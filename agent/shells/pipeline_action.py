@@ -26,6 +26,7 @@ import structlog
 from vpc_verify.logs import get_logger
 from vpc_verify.render import verdict
 from vpc_verify.shells import gate
+from vpc_verify.shells.spec import GateSpecError, parse_spec
 
 SUMMARY_MAX = 2048
 MESSAGE_MAX = 5000
@@ -90,8 +91,8 @@ def _run(job: Mapping[str, Any], job_id: str, context: Any, env: Mapping[str, st
     data = _mapping(job.get("data"))
     configuration = _mapping(_mapping(data.get("actionConfiguration")).get("configuration"))
     try:
-        spec = gate.parse_spec(_user_parameters(configuration.get("UserParameters")), source="UserParameters")
-    except gate.GateSpecError as exc:
+        spec = parse_spec(_user_parameters(configuration.get("UserParameters")), source="UserParameters")
+    except GateSpecError as exc:
         return _fail(job_id, "ConfigurationError", f"vpc-verify: bad UserParameters: {exc}", None, env, log)
 
     token = data.get("continuationToken")
@@ -190,11 +191,11 @@ def _user_parameters(raw: object) -> object:
     if raw in (None, ""):
         return {}
     if not isinstance(raw, str):
-        raise gate.GateSpecError("UserParameters", "", "a JSON object of properties", type(raw).__name__)
+        raise GateSpecError("UserParameters", "", "a JSON object of properties", type(raw).__name__)
     try:
         return json.loads(raw)
     except ValueError as exc:
-        raise gate.GateSpecError("UserParameters", "", f"a JSON object of properties ({exc})") from None
+        raise GateSpecError("UserParameters", "", f"a JSON object of properties ({exc})") from None
 
 
 def _fail(job_id: str, kind: str, message: str, run_id: str | None, env: Mapping[str, str], log: Any) -> dict[str, Any]:

@@ -64,7 +64,7 @@ def test_the_cloudformation_template_lints_and_gates_after_its_endpoints() -> No
     assert resources["GateFunction"]["Properties"]["Handler"] == "handler.cfn_handler"
     assert resources["GateFunction"]["Properties"]["Timeout"] == 900
     props = gate["Properties"]
-    from vpc_verify.shells.gate import PROPERTIES
+    from vpc_verify.shells.spec import PROPERTIES
 
     assert set(props) - {"ServiceToken", "ServiceTimeout"} <= set(PROPERTIES)
     # The inline topology, with CloudFormation's substitutions made, is a valid topology.

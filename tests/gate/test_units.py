@@ -15,7 +15,7 @@ from tests.gate.events import stringify
 from vpc_verify.findings import Code, Finding
 from vpc_verify.render import verdict
 from vpc_verify.report import EndpointReport, Report
-from vpc_verify.shells.gate import GateSpecError, parse_spec
+from vpc_verify.shells.spec import GateSpecError, parse_spec
 from vpc_verify.wait import run_until_healthy
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
