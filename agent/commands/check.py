@@ -33,9 +33,10 @@ def register(sub: Any) -> None:
     add_topology_arguments(p)
     p.add_argument(
         "--format",
-        choices=("table", "json"),
+        choices=("table", "json", "markdown"),
         default="table",
-        help="table for people (default), json for machines (docs/report.md)",
+        help="table for people (default), json for machines (docs/report.md), markdown for a pull request "
+        "or a CI job summary (docs/guides/ci-pipelines.md)",
     )
     p.add_argument(
         "--only",
@@ -127,6 +128,12 @@ def add_output_arguments(p: argparse.ArgumentParser, *, files: bool = True) -> N
     )
     p.add_argument("--junit", default=None, metavar="FILE", help="also write a JUnit XML report to FILE")
     p.add_argument("--output", default=None, metavar="FILE", help="also write the JSON report to FILE")
+    p.add_argument(
+        "--summary",
+        default=None,
+        metavar="FILE",
+        help='also append the Markdown summary to FILE (e.g. "$GITHUB_STEP_SUMMARY"), whatever --format prints',
+    )
 
 
 def sink_config(args: argparse.Namespace, *, buffer_cap: int = DEFAULT_BUFFER_CAP) -> SinkConfig:
@@ -165,7 +172,7 @@ def handle(args: argparse.Namespace) -> int:
     from vpc_verify.commands.outputs import print_report, write_outputs
 
     print_report(report, args.format)
-    write_outputs(report, plan.sink, args, side=sys.stderr if args.format == "json" else sys.stdout)
+    write_outputs(report, plan.sink, args, side=sys.stderr if args.format != "table" else sys.stdout)
     return report.exit_code
 
 
