@@ -6,11 +6,12 @@ hold the run past its deadline. No judgment here: vpc_verify.judge turns these f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from vpc_verify.aws import whereami
 from vpc_verify.aws.model import VpcState
+from vpc_verify.aws.usage import UsageOptions, UsageRead, read_usage
 from vpc_verify.aws.whereami import Place
 from vpc_verify.topology import Topology
 
@@ -24,6 +25,8 @@ class AwsFacts:
 
     state: VpcState
     place: Place
+    usage: UsageRead | None = None  # `check --usage`: what the endpoints carried and cost
+    usage_error: BaseException | None = None  # reading the usage failed (the rest of the facts stand)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class AwsControlPlane:
     subnet_id: str | None = None
     az: str | None = None
     ec2: EC2Client | None = None  # an injected client (tests); made from boto3's chain when None
+    usage: UsageOptions | None = None  # also read the endpoints' usage (metrics, capacity, quota)
 
     def read(self, topology: Topology) -> AwsFacts:
         """Describe the topology's VPC and where the agent is in it."""
@@ -46,7 +50,17 @@ class AwsControlPlane:
         services = [e.service for e in topology.endpoints if e.service]
         state = read.read(client, topology.vpc.id, services=services)
         place = self.place if self.place is not None else whereami.locate(self.subnet_id, self.az)
-        return AwsFacts(state=state, place=whereami.complete(client, state, place))
+        facts = AwsFacts(state=state, place=whereami.complete(client, state, place))
+        if self.usage is None:
+            return facts
+        try:
+            region = topology.region or self.region
+            usage = read_usage(
+                state, self.usage, ec2=client, cw=clients.cloudwatch(region), sq=clients.service_quotas(region)
+            )
+        except Exception as exc:  # the usage is extra: its failure is a finding, the comparison stands
+            return replace(facts, usage_error=exc)
+        return replace(facts, usage=usage)
 
 
 @dataclass(frozen=True, slots=True)
