@@ -107,6 +107,12 @@ _TCP_EVIDENCE = {
     "error": "the socket error, in words",
     "names": "the endpoint's DNS names that answered with this address",
 }
+_FLOW_EVIDENCE = {
+    "flow_logs": "with --evidence flowlogs: what the VPC's flow-log records of this probe prove (verdict: "
+    "reject-inbound, reject-reply, reject-agent-outbound, reject-agent-inbound, accepted-no-reply, "
+    "accepted-both-ways, not-covered, no-record or unread; source_address, source_port, eni_id, covered_by, "
+    "records, query: the window, log groups, calls and events scanned; error)",
+}
 _SG_EVIDENCE = {
     "vpc_endpoint_id": "the VPC endpoint",
     "security_group_ids": "the endpoint's security groups",
@@ -240,6 +246,7 @@ CATALOGUE: dict[Code, CodeInfo] = {
                 if k not in _TCP_EVIDENCE and k != "vpc_endpoint_id"
             },
             **_GATEWAY_TIMEOUT_EVIDENCE,
+            **_FLOW_EVIDENCE,
         },
     ),
     Code.TCP_REFUSED: CodeInfo(
@@ -247,7 +254,7 @@ CATALOGUE: dict[Code, CodeInfo] = {
         "connection refused",
         "Something answered with a reset: the address is up but nothing listens on the port; check the "
         "port in the topology and the service behind the address.",
-        evidence=_TCP_EVIDENCE,
+        evidence={**_TCP_EVIDENCE, **_FLOW_EVIDENCE},
     ),
     Code.TCP_UNREACHABLE: CodeInfo(
         E,

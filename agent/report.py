@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from vpc_verify.aws.model import PrefixList
 from vpc_verify.aws.whereami import Place
+from vpc_verify.bill import UsageSummary
 from vpc_verify.checks.dns import DnsResult
 from vpc_verify.checks.http import HttpResult
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
@@ -323,6 +324,7 @@ class Report:
     vpc_id: str | None = None
     run_findings: tuple[Finding, ...] = ()  # findings that concern the run rather than one endpoint
     version: int = REPORT_VERSION
+    usage: UsageSummary | None = None  # `check --usage`: what the endpoints carried and cost
 
     @property
     def healthy(self) -> bool:
@@ -348,7 +350,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (docs/report.md)."""
-        return {
+        out = {
             "version": self.version,
             "healthy": self.healthy,
             "started_at": self.started_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
@@ -359,6 +361,9 @@ class Report:
             "endpoints": [e.to_dict() for e in self.endpoints],
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.usage is not None:
+            out["usage"] = self.usage.to_dict()
+        return out
 
 
 def _round(value: float | None) -> float | None:

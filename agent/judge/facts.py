@@ -13,6 +13,7 @@ from functools import cached_property
 
 from vpc_verify.addresses import in_networks, is_private
 from vpc_verify.aws.control_plane import AwsFacts
+from vpc_verify.aws.flowlogs import FlowFacts
 from vpc_verify.aws.model import Eni, PrefixList, RouteTable, VpcEndpoint, VpcState
 from vpc_verify.aws.names import regional_dns_name, zonal_dns_names
 from vpc_verify.aws.whereami import Place
@@ -108,6 +109,7 @@ class EndpointFacts:
     resolver_timeout_ms: int
     now: dt.datetime
     aws: AwsSide | None = None  # None when the control plane was not read
+    flows: FlowFacts | None = None  # `check --evidence flowlogs`: the run's flow-log records
 
     @property
     def name(self) -> str:
@@ -155,7 +157,13 @@ def match(state: VpcState, endpoint: Endpoint) -> VpcEndpoint | None:
     return max(candidates, key=rank)
 
 
-def join(observation: Observation, topology: Topology, aws: AwsFacts | None, now: dt.datetime) -> EndpointFacts:
+def join(
+    observation: Observation,
+    topology: Topology,
+    aws: AwsFacts | None,
+    now: dt.datetime,
+    flows: FlowFacts | None = None,
+) -> EndpointFacts:
     """The joined facts of one endpoint."""
     endpoint = observation.endpoint
     cidrs = topology.vpc.cidrs or (aws.state.cidrs if aws is not None else ())
@@ -184,6 +192,7 @@ def join(observation: Observation, topology: Topology, aws: AwsFacts | None, now
         resolver_timeout_ms=topology.resolver.timeout_ms,
         now=now,
         aws=side,
+        flows=flows,
     )
 
 

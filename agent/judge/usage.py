@@ -30,7 +30,7 @@ class UsageFacts:
         aws = facts.aws
         if aws is None or aws.usage is None:
             return None
-        names = {}
+        names: dict[str, str] = {}
         for endpoint in facts.topology.endpoints:
             vpce = match(aws.state, endpoint)
             if vpce is not None:

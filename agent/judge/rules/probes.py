@@ -18,7 +18,7 @@ from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsStatus
 from vpc_verify.evaluate import routes
 from vpc_verify.findings import Code, Finding
-from vpc_verify.judge import hints
+from vpc_verify.judge import flows, hints
 from vpc_verify.judge.facts import AwsSide, EndpointFacts
 from vpc_verify.judge.rule import endpoint_rule
 from vpc_verify.report import AddressReport
@@ -59,6 +59,11 @@ def connect(facts: EndpointFacts) -> Iterator[Finding]:
                 why, more, hint = explained
                 message += why
                 evidence |= more
+        if facts.flows is not None and code in (Code.TCP_TIMEOUT, Code.TCP_REFUSED):  # --evidence flowlogs
+            shown = flows.evidence(facts.flows, a.address, tcp, side.eni_of(a.address) if side else None)
+            if shown is not None:
+                message += shown[0]
+                evidence |= shown[1]
         yield Finding.make(code, facts.name, message, address=a.address, evidence=evidence, hint=hint)
 
 
