@@ -110,7 +110,7 @@ def _verdict(
             "accepted-both-ways",
             f"accepted both ways ({port}): the endpoint answered; a reset comes from the service",
         )
-    if not covering:
+    if not any(f.readable for f in covering):
         where = f"{eni.id} and its subnet" if eni is not None else "the address"
         return "not-covered", f"no CloudWatch Logs flow log covers {where}"
     span = f"{flows.query()['start']} .. {flows.query()['end']}"

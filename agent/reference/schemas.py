@@ -817,7 +817,7 @@ def diagnosis(catalogue: Mapping[Code, CodeInfo] = CATALOGUE, *, strict: bool = 
 
 def usage(catalogue: Mapping[Code, CodeInfo] = CATALOGUE, *, strict: bool = False) -> Schema:
     """The schema of `vpc-verify usage --format json`."""
-    extra = {
+    extra: dict[str, Schema] = {
         "version": {"const": 1, "description": "The format version."},
         "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
     }
