@@ -21,7 +21,7 @@ from typing import Any
 from tests.testbed.aws_seed import REGION, SeedFacts
 
 GIB = 2**30
-HOURS = 168  # one datapoint an hour, over the last 7 of the 14 days
+DAYS = 7  # one datapoint a day, over the last 7 of the 14 days (few datums: the emulator sums them per query)
 NAMESPACE = "AWS/PrivateLinkEndpoints"
 SMALL_SUBNET = "10.0.4.0/28"  # 16 addresses, 11 usable: filled to the last one
 CROSS_AZ_SUBNET = ("us-east-1c", "10.0.3.0/24")  # no clients live there
@@ -73,14 +73,14 @@ def seed_usage(ec2: Any, cw: Any, facts: SeedFacts, now: dt.datetime | None = No
     datums: list[dict[str, Any]] = []
     services = {"sqs": "sqs", "kms": "kms", "s3i": "s3", "sts": "sts"}
     split = {"sqs": {a: 0.6, b: 0.4}, "kms": {a: 0.5, b: 0.5}, "s3i": {a: 0.5, b: 0.5}, "sts": {a: 0.75, c: 0.25}}
-    per_hour_gib = {"sqs": 0.1, "kms": 0.02, "s3i": 0.2, "sts": 0.04}
-    for name, gib in per_hour_gib.items():
+    per_day_gib = {"sqs": 2.4, "kms": 0.48, "s3i": 4.8, "sts": 0.96}  # x 7 days: 16.8, 3.36, 33.6, 6.72 GB
+    for name, gib in per_day_gib.items():
         dims = _dims(services[name], endpoints[name], vpc)
-        for k in range(1, HOURS + 1):
-            at = now - dt.timedelta(hours=k, minutes=10)
+        for k in range(1, DAYS + 1):
+            at = now - dt.timedelta(days=k, minutes=10)
             datums += [
                 _datum("BytesProcessed", dims, at, gib * GIB),
-                _datum("NewConnections", dims, at, 10),
+                _datum("NewConnections", dims, at, 240),
                 _datum("ActiveConnections", dims, at, 5),
             ]
             for subnet, share in split[name].items():
