@@ -16,12 +16,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from vpc_verify import judge
 from vpc_verify.aws.control_plane import AwsFacts
-from vpc_verify.aws.flowlogs import FlowFacts
-from vpc_verify.bill import UsageSummary
 from vpc_verify.judge.facts import RunFacts, join
 from vpc_verify.judge.rules.run_state import check_error
 from vpc_verify.logs import get_logger
@@ -29,6 +27,10 @@ from vpc_verify.observe import pipeline
 from vpc_verify.observe.pipeline import Observation, Scope
 from vpc_verify.report import EndpointReport, Origin, Report
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
+
+if TYPE_CHECKING:
+    from vpc_verify.aws.flowlogs import FlowFacts
+    from vpc_verify.bill import UsageSummary
 
 DEFAULT_CONCURRENCY = 100
 DEFAULT_DEADLINE_S = 60.0
@@ -195,6 +197,8 @@ async def _evidence(
     deadline is said in the evidence itself, the run's findings stand."""
     if evidence is None:
         return None
+    from vpc_verify.aws.flowlogs import FlowFacts
+
     reading = _in_daemon_thread(lambda t: evidence.read(t, observations, aws, started_at), topology)
     now = dt.datetime.now(dt.UTC)
     try:

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 
 from vpc_verify.aws import whereami
 from vpc_verify.aws.model import VpcState
-from vpc_verify.aws.usage import UsageOptions, UsageRead, read_usage
 from vpc_verify.aws.whereami import Place
 from vpc_verify.topology import Topology
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
+
+    from vpc_verify.aws.usage import UsageOptions, UsageRead
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,8 @@ class AwsControlPlane:
         facts = AwsFacts(state=state, place=whereami.complete(client, state, place))
         if self.usage is None:
             return facts
+        from vpc_verify.aws.usage import read_usage
+
         try:
             region = topology.region or self.region
             usage = read_usage(

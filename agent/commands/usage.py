@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vpc_verify.errors import UsageError
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 
@@ -133,6 +135,8 @@ def _days(text: str) -> float:
 
 
 def _usd(text: str) -> Decimal:
+    from decimal import Decimal, InvalidOperation
+
     try:
         value = Decimal(text)
     except InvalidOperation:

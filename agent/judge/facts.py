@@ -10,10 +10,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from vpc_verify.addresses import in_networks, is_private
 from vpc_verify.aws.control_plane import AwsFacts
-from vpc_verify.aws.flowlogs import FlowFacts
 from vpc_verify.aws.model import Eni, PrefixList, RouteTable, VpcEndpoint, VpcState
 from vpc_verify.aws.names import regional_dns_name, zonal_dns_names
 from vpc_verify.aws.whereami import Place
@@ -22,6 +22,9 @@ from vpc_verify.evaluate.security_groups import AgentSource, SgVerdict
 from vpc_verify.observe.pipeline import Ending, Observation
 from vpc_verify.report import AddressReport, AwsEndpointFacts, EniFacts
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
+
+if TYPE_CHECKING:
+    from vpc_verify.aws.flowlogs import FlowFacts
 
 RUN = "*"  # the endpoint field of findings about the run or the VPC as a whole
 DEADLINE_SKIP = "the run's deadline came before this address was probed"

@@ -34,6 +34,11 @@ def evidence(flows: FlowFacts, address: str, tcp: TcpResult, eni: Eni | None) ->
     out, back = flows.of(probe)
     covering = flows.covering(eni.id, eni.subnet_id) if eni is not None else ()
     verdict, text = _verdict(flows, probe, eni, out, back, covering)
+    if flows.calls:
+        text += (
+            f" (read: {flows.calls} FilterLogEvents call{'s' if flows.calls > 1 else ''}, "
+            f"{flows.events_scanned} events scanned, no per-query charge)"
+        )
     return (
         f"; flow logs: {text}",
         {

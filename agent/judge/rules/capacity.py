@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from vpc_verify.aws.capacity import QUOTA_CODE, QUOTA_SERVICE
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge.facts import RUN, RunFacts
 from vpc_verify.judge.rule import run_rule
-from vpc_verify.judge.usage import UsageFacts
+from vpc_verify.judge.rules.usage import view
 
 QUOTA_SHARE = 0.8
 
@@ -16,7 +15,7 @@ QUOTA_SHARE = 0.8
 @run_rule(Code.SUBNET_ADDRESSES_LOW)
 def subnets(facts: RunFacts) -> Iterator[Finding]:
     """An endpoint subnet with fewer free addresses than the threshold (none: no other ENI fits)."""
-    u = UsageFacts.of(facts)
+    u = view(facts)
     if u is None:
         return
     threshold = u.read.min_free_addresses
@@ -41,9 +40,11 @@ def subnets(facts: RunFacts) -> Iterator[Finding]:
 @run_rule(Code.ENDPOINT_QUOTA_NEAR)
 def quota(facts: RunFacts) -> Iterator[Finding]:
     """The VPC's interface endpoints against its quota."""
-    u = UsageFacts.of(facts)
+    u = view(facts)
     if u is None:
         return
+    from vpc_verify.aws.capacity import QUOTA_CODE, QUOTA_SERVICE
+
     q, count = u.read.quota, len(u.interface_endpoints)
     if q.value <= 0 or count < QUOTA_SHARE * q.value:
         return

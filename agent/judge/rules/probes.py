@@ -18,7 +18,7 @@ from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsStatus
 from vpc_verify.evaluate import routes
 from vpc_verify.findings import Code, Finding
-from vpc_verify.judge import flows, hints
+from vpc_verify.judge import hints
 from vpc_verify.judge.facts import AwsSide, EndpointFacts
 from vpc_verify.judge.rule import endpoint_rule
 from vpc_verify.report import AddressReport
@@ -60,6 +60,8 @@ def connect(facts: EndpointFacts) -> Iterator[Finding]:
                 message += why
                 evidence |= more
         if facts.flows is not None and code in (Code.TCP_TIMEOUT, Code.TCP_REFUSED):  # --evidence flowlogs
+            from vpc_verify.judge import flows
+
             shown = flows.evidence(facts.flows, a.address, tcp, side.eni_of(a.address) if side else None)
             if shown is not None:
                 message += shown[0]

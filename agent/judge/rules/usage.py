@@ -8,14 +8,24 @@ Run-level rules over the usage view (vpc_verify.judge.usage): they say nothing u
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vpc_verify.aws.model import VpcEndpoint
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge.facts import RUN, RunFacts
 from vpc_verify.judge.rule import run_rule
-from vpc_verify.judge.usage import UsageFacts, usd
-from vpc_verify.pricing import rightsizing
+
+if TYPE_CHECKING:
+    from vpc_verify.judge.usage import UsageFacts
+
+
+def view(facts: RunFacts) -> UsageFacts | None:
+    """The usage view when the usage was read (imported only then: a plain check does not pay for it)."""
+    if facts.aws is None or facts.aws.usage is None:
+        return None
+    from vpc_verify.judge.usage import UsageFacts
+
+    return UsageFacts.of(facts)
 
 
 def _base(u: UsageFacts, vpce: VpcEndpoint) -> dict[str, Any]:
@@ -34,9 +44,12 @@ def _days(u: UsageFacts) -> str:
 def traffic(facts: RunFacts) -> Iterator[Finding]:
     """No traffic in the whole window (idle: the month it costs is the saving); packets dropped or resets
     received, with the peak minute."""
-    u = UsageFacts.of(facts)
+    u = view(facts)
     if u is None:
         return
+    from vpc_verify.judge.usage import usd
+    from vpc_verify.pricing import rightsizing
+
     for vpce in u.interface_endpoints:
         m = u.metrics(vpce)
         if m is None:
@@ -95,9 +108,12 @@ def traffic(facts: RunFacts) -> Iterator[Finding]:
 @run_rule(Code.ENDPOINT_CROSS_AZ)
 def placement(facts: RunFacts) -> Iterator[Finding]:
     """Clients in AZs where the endpoint has no ENI; ENIs in AZs where no client is."""
-    u = UsageFacts.of(facts)
+    u = view(facts)
     if u is None or not u.read.client_azs:
         return
+    from vpc_verify.judge.usage import usd
+    from vpc_verify.pricing import rightsizing
+
     clients = {az for az, n in u.read.client_azs.items() if n > 0 and az}
     price = u.read.price
     for vpce in u.interface_endpoints:
@@ -141,9 +157,12 @@ def placement(facts: RunFacts) -> Iterator[Finding]:
 @run_rule(Code.ENDPOINT_GATEWAY_WOULD_DO)
 def gateway_instead(facts: RunFacts) -> Iterator[Finding]:
     """An S3 or DynamoDB interface endpoint carrying traffic: from inside the VPC a gateway endpoint is free."""
-    u = UsageFacts.of(facts)
+    u = view(facts)
     if u is None:
         return
+    from vpc_verify.judge.usage import usd
+    from vpc_verify.pricing import rightsizing
+
     for vpce in u.interface_endpoints:
         m = u.metrics(vpce)
         kind = rightsizing.gateway_service(vpce.service)
