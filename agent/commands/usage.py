@@ -110,7 +110,7 @@ def handle(args: argparse.Namespace) -> int:
     facts = RunFacts(topology=topology, aws=AwsFacts(state=state, place=Place(), usage=got), partial=True)
     view = UsageFacts.of(facts)
     assert view is not None
-    report = UsageReport(view.summary(), judge.usage(facts))
+    report = UsageReport(view.summary(), judge.usage_findings(facts))
     if args.format == "json":
         import json
 

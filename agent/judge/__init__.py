@@ -51,7 +51,7 @@ def run(facts: RunFacts) -> tuple[Finding, ...]:
     return tuple(findings)
 
 
-def usage(facts: RunFacts) -> tuple[Finding, ...]:
+def usage_findings(facts: RunFacts) -> tuple[Finding, ...]:
     """The findings about what the VPC's endpoints carry and cost (`vpc-verify usage`)."""
     findings: list[Finding] = []
     for rule in USAGE_RULES:

@@ -55,7 +55,7 @@ def judged(facts: RunFacts) -> list[Finding]:
         made = list(rule.judge(facts))
         assert {f.code for f in made} <= set(rule.codes), rule.name
         out += made
-    assert [f.code for f in out] == [f.code for f in judge.usage(facts)]
+    assert [f.code for f in out] == [f.code for f in judge.usage_findings(facts)]
     return out
 
 
