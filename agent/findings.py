@@ -140,6 +140,11 @@ _TLS_EVIDENCE = {
     "cert_names": "the names the certificate covers (subjectAltName DNS entries)",
     "cert_not_after": "the certificate's expiry (ISO 8601)",
     "handshake_ms": "time of the TLS handshake, in milliseconds (null when it did not complete)",
+    "peer_chain_length": "how many certificates the server sent (null when unknown)",
+    "peer_issuer": "the issuer of the last certificate the server sent (a missing intermediate or an unknown CA)",
+    "first_bytes": "the server's first bytes, printable, when it did not answer TLS (SSH-2.0-..., HTTP/1.1 ...)",
+    "protocol_offered": "the TLS version the server offered, when it offered only one older than TLS 1.2",
+    "bytes_received": "how many bytes the server sent during the handshake",
 }
 _HTTP_EVIDENCE = {
     "status": "the request's outcome: ok, timeout or failed",
@@ -148,6 +153,8 @@ _HTTP_EVIDENCE = {
     "path": "the request path (query values redacted)",
     "expected": "the statuses that count as healthy (http.status)",
     "error": "what went wrong, in words (redacted)",
+    "stalled_status": "the status that arrived before the body stalled (null otherwise)",
+    "body_bytes": "how many body bytes arrived",
 }
 _VPC_DNS_EVIDENCE = {
     "vpc_id": "the VPC",

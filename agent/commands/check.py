@@ -15,6 +15,7 @@ from vpc_verify.plan import DEFAULT_DEADLINE_S, Plan
 from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP
 from vpc_verify.publish.metrics import DEFAULT_NAMESPACE
 from vpc_verify.publish.sink import SINK_NAMES, SinkConfig
+from vpc_verify.ranges import CONCURRENCY_RANGE, SECONDS_RANGE
 from vpc_verify.report import Report
 from vpc_verify.run import DEFAULT_CONCURRENCY
 
@@ -52,7 +53,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--concurrency",
-        type=int,
+        type=CONCURRENCY_RANGE.cli_type(),
         default=DEFAULT_CONCURRENCY,
         metavar="N",
         help=f"probes in flight at most (default {DEFAULT_CONCURRENCY})",
@@ -151,15 +152,7 @@ def sink_config(args: argparse.Namespace, *, buffer_cap: int = DEFAULT_BUFFER_CA
     )
 
 
-def positive(text: str) -> float:
-    """An argparse type: a positive number of seconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
+positive = SECONDS_RANGE.cli_type()  # an argparse type: finite seconds above 0 (nan and inf are refused)
 
 
 def load_topology(args: argparse.Namespace) -> topology_mod.Topology:

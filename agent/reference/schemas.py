@@ -249,14 +249,24 @@ def topology() -> Schema:
                 "Any endpoint key but name, applied to every endpoint that does not set it (tls and http merge "
                 "key by key).",
             ),
+            "allow_empty": _t(
+                "boolean",
+                "Accept a topology with no endpoint (otherwise an empty one is a configuration error, so a CI "
+                "smoke test never passes having checked nothing).",
+                default=False,
+            ),
             "endpoints": {
                 "type": "array",
                 "maxItems": 10000,
-                "description": "The services the VPC depends on.",
+                "description": "The services the VPC depends on (at least one unless allow_empty is true).",
                 "items": {"$ref": "#/definitions/endpoint"},
             },
         },
         "allOf": [
+            {
+                "if": {"not": {"required": ["allow_empty"], "properties": {"allow_empty": {"const": True}}}},
+                "then": {"properties": {"endpoints": {"minItems": 1}}},
+            },
             {
                 "if": {
                     "properties": {
@@ -269,7 +279,7 @@ def topology() -> Schema:
                     }
                 },
                 "then": {"properties": {"endpoints": {"items": needs_service}}},
-            }
+            },
         ],
         "definitions": {"endpoint": _obj(endpoint_props, ["name"], closed=True, description="One service to check.")},
     }

@@ -38,7 +38,8 @@ def doc(*endpoints: dict[str, Any], **top: Any) -> dict[str, Any]:
 
 
 GOOD: dict[str, Any] = {
-    "minimal": doc(),
+    "minimal": doc(SQS),
+    "empty, allowed": doc(allow_empty=True),
     "one interface endpoint": doc(SQS),
     "everything": doc(
         {
@@ -89,6 +90,7 @@ GOOD: dict[str, Any] = {
 
 BAD: dict[str, Any] = {
     "not a mapping": [1, 2],
+    "no endpoint, not allowed": doc(),
     "no version": {"endpoints": []},
     "version 2": {"version": 2, "endpoints": []},
     "version true": {"version": True, "endpoints": []},
@@ -133,8 +135,8 @@ BAD: dict[str, Any] = {
 # What a JSON Schema cannot say; `vpc-verify validate` does.
 LOADER_ONLY: dict[str, Any] = {
     "duplicate names": doc(SQS, SQS),
-    "overlapping CIDRs": doc(vpc={"cidrs": ["10.0.0.0/16", "10.0.128.0/17"]}),
-    "host bits set": doc(vpc={"cidrs": ["10.0.0.1/16"]}),
+    "overlapping CIDRs": doc(SQS, vpc={"cidrs": ["10.0.0.0/16", "10.0.128.0/17"]}),
+    "host bits set": doc(SQS, vpc={"cidrs": ["10.0.0.1/16"]}),
     "no name derivable from service": doc({"name": "x", "service": "my.partner.service"}),
     "service by default, no names": doc({"name": "x"}, defaults={"type": "service"}),
 }
@@ -186,10 +188,10 @@ def test_schema_defaults_are_the_loaders() -> None:
         path=defaults.path, method=defaults.method, status=tuple(defaults.status)
     )
     resolver = schema["properties"]["resolver"]["anyOf"][0]["properties"]
-    loaded = parse(doc(resolver={})).resolver
+    loaded = parse(doc(SQS, resolver={})).resolver
     assert resolver["nameservers"]["default"] == list(loaded.nameservers)
     assert (resolver["port"]["default"], resolver["timeout_ms"]["default"]) == (loaded.port, loaded.timeout_ms)
-    assert loaded == parse(doc()).resolver == Resolver()
+    assert loaded == parse(doc(SQS)).resolver == Resolver()
 
 
 def _yaml_blocks(path: Path) -> list[str]:

@@ -163,6 +163,11 @@ def handshake(facts: EndpointFacts) -> Iterator[Finding]:
             "cert_names": list(tls.cert_names),
             "cert_not_after": tls.cert_not_after,
             "handshake_ms": None if tls.handshake_ms is None else round(tls.handshake_ms, 3),
+            "peer_chain_length": tls.peer_chain_length,
+            "peer_issuer": tls.peer_issuer,
+            "first_bytes": tls.first_bytes,
+            "protocol_offered": tls.protocol_offered,
+            "bytes_received": tls.bytes_received,
         }
         if tls.status is TlsStatus.UNTRUSTED:
             code = Code.TLS_CERT_UNTRUSTED
@@ -206,6 +211,8 @@ def http_exchange(facts: EndpointFacts) -> Iterator[Finding]:
             "path": shown,
             "expected": list(settings.status),
             "error": redact.text(http.error),
+            "stalled_status": http.stalled_status,
+            "body_bytes": http.body_bytes,
         }
         if http.status is not HttpStatus.OK or http.status_code is None:
             verb = "timed out" if http.status is HttpStatus.TIMEOUT else "failed"
