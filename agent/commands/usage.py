@@ -91,7 +91,8 @@ def handle(args: argparse.Namespace) -> int:
     elif args.vpc_id:
         if not _VPC_ID.match(args.vpc_id):
             raise UsageError(f"--vpc-id: expected a VPC id such as vpc-0123456789abcdef0, got {args.vpc_id!r}")
-        topology = parse({"version": 1, "region": args.region, "vpc": {"id": args.vpc_id}, "endpoints": []})
+        doc = {"version": 1, "region": args.region, "vpc": {"id": args.vpc_id}, "endpoints": [], "allow_empty": True}
+        topology = parse(doc)
     else:
         raise UsageError("no VPC: pass --topology FILE (naming vpc.id) or --vpc-id")
     if args.min_free_addresses < 0:
