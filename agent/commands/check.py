@@ -69,6 +69,22 @@ def register(sub: Any) -> None:
     add_place_arguments(p)
     add_output_arguments(p)
     p.add_argument(
+        "--usage",
+        action="store_true",
+        help="also read what the endpoints carried and cost (metrics, subnets, quota; see `vpc-verify usage`)",
+    )
+    from vpc_verify.commands.usage import add_usage_arguments
+
+    add_usage_arguments(p)
+    p.add_argument(
+        "--evidence",
+        action="append",
+        default=[],
+        choices=("flowlogs",),
+        help="flowlogs: join the VPC flow-log records of each timed-out or reset probe to its finding "
+        "(read-only, CloudWatch Logs destinations)",
+    )
+    p.add_argument(
         "--wait",
         type=positive,
         default=None,
@@ -156,6 +172,8 @@ def load_topology(args: argparse.Namespace) -> topology_mod.Topology:
 def handle(args: argparse.Namespace) -> int:
     """Run once (or until healthy with --wait), print the report, return its exit code."""
     configure_logs(args.log_level or ("warning" if sys.stderr.isatty() else "info"))
+    from vpc_verify.commands.usage import usage_options
+
     only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     plan = plan_mod.build(
         load_topology(args),
@@ -167,6 +185,8 @@ def handle(args: argparse.Namespace) -> int:
         deadline_s=args.deadline,
         concurrency=args.concurrency,
         sink=sink_config(args, buffer_cap=0),
+        usage=usage_options(args) if args.usage else None,
+        evidence=tuple(dict.fromkeys(args.evidence)),
     )
     report = _wait(plan, args) if args.wait is not None else plan.run()
     from vpc_verify.commands.outputs import print_report, write_outputs

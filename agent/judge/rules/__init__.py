@@ -7,7 +7,19 @@ changes. Data-plane rules come first, then the control plane's, so a report read
 from __future__ import annotations
 
 from vpc_verify.judge.rule import EndpointRule, RunRule
-from vpc_verify.judge.rules import answers, dns, endpoint, gateway, probes, run_state, security, vpc
+from vpc_verify.judge.rules import (
+    answers,
+    capacity,
+    dns,
+    endpoint,
+    flowlogs,
+    gateway,
+    probes,
+    run_state,
+    security,
+    usage,
+    vpc,
+)
 
 ENDPOINT_RULES: tuple[EndpointRule, ...] = (
     dns.unresolved,
@@ -27,10 +39,22 @@ ENDPOINT_RULES: tuple[EndpointRule, ...] = (
     endpoint.private_dns,
     endpoint.azs,
     security.endpoint_groups,
+    flowlogs.coverage,
+)
+
+# What the endpoints carry and cost (`vpc-verify usage`, `check --usage`): silent unless the usage was read.
+USAGE_RULES: tuple[RunRule, ...] = (
+    usage.unread,
+    usage.traffic,
+    usage.placement,
+    usage.gateway_instead,
+    capacity.subnets,
+    capacity.quota,
 )
 
 RUN_RULES: tuple[RunRule, ...] = (
     vpc.control_plane_unread,
     vpc.dns_attributes,
     vpc.unexpected_endpoints,
+    *USAGE_RULES,
 )
