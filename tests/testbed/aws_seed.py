@@ -5,10 +5,10 @@ one ENI per subnet, a security group admitting 443 from the VPC), a gateway endp
 table of the first subnet, and an agent security group. The testbed's DNS must serve exactly the returned
 ENI addresses.
 
-Emulator gaps this works around: its ENI addresses are random in 10.0.0.0/8 whatever the subnet, so each
-address's /16 is associated with the VPC as a secondary CIDR (AWS allows 5 in all), keeping every ENI
-inside the VPC as on AWS; its DnsEntries are fake, so names are built from the service's
-BaseEndpointDnsNames (vpc_verify.aws.compare does the same).
+The emulator is patched to shape endpoints as AWS does (tests/testbed/emulator_vpce.py): ENI addresses inside
+their subnets and AWS's DnsEntries, whose regional and zonal names the facts carry. Against an unpatched moto
+(random 10.x ENI addresses), each address's /16 is associated with the VPC as a secondary CIDR (AWS allows 5 in
+all), so every ENI stays inside the VPC as on AWS.
 """
 
 from __future__ import annotations
@@ -85,6 +85,22 @@ class SeedFacts:
         return records
 
 
+def endpoint_names(endpoint: dict[str, Any], azs: list[str]) -> tuple[str, dict[str, str]]:
+    """The regional name and the zonal names (by AZ) of an interface endpoint, from its DnsEntries as AWS writes
+    them (`vpce-<id>-<suffix>.<base>`, `vpce-<id>-<suffix>-<az>.<base>`); built from the id where the emulator
+    is unpatched."""
+    names = [
+        d["DnsName"] for d in endpoint.get("DnsEntries") or [] if d.get("DnsName", "").endswith(".vpce.amazonaws.com")
+    ]
+    zonal = {az: n for az in azs for n in names if f"-{az}." in n}
+    regional = next((n for n in names if n not in zonal.values()), None)
+    if regional is None or len(zonal) != len(azs):
+        svc = endpoint["ServiceName"].split(".", 3)[3]
+        base = f"{svc}.{REGION}.vpce.amazonaws.com"
+        return f"{endpoint['VpcEndpointId']}.{base}", {az: f"{endpoint['VpcEndpointId']}-{az}.{base}" for az in azs}
+    return regional, zonal
+
+
 def seed(
     ec2: Any,
     *,
@@ -142,14 +158,14 @@ def seed(
             block = str(ipaddress.ip_network(f"{address}/16", strict=False))
             if block != VPC_CIDR and block not in blocks:
                 blocks.append(block)
-        base = f"{svc}.{REGION}.vpce.amazonaws.com"
+        regional, zonal = endpoint_names(e, sorted(set(addresses.values())))
         interfaces[svc] = InterfaceFacts(
             name=svc,
             vpce_id=e["VpcEndpointId"],
             service=e["ServiceName"],
             dns_name=f"{svc}.{REGION}.amazonaws.com",
-            regional_name=f"{e['VpcEndpointId']}.{base}",
-            zonal_names={az: f"{e['VpcEndpointId']}-{az}.{base}" for az in sorted(set(addresses.values()))},
+            regional_name=regional,
+            zonal_names=zonal,
             addresses=addresses,
             eni_ids=tuple(e["NetworkInterfaceIds"]),
             security_group_id=vpce_sg,
