@@ -251,8 +251,9 @@ class Box:
         for e in spec.endpoints:
             parent = e.zone.split(".", 1)[1]
             args.append(f"--local=/{parent}/")
-            if e.wildcard:
+            if e.wildcard:  # the zone goes to authdns; the endpoint's own name answers here too
                 args.append(f"--server=/{e.zone}/127.0.0.1#{self.authdns_port}")
+                args += [f"--host-record={e.vpce_name},{a}" for a in self.served_addresses(e)]
                 continue
             if e.fault == "forwarder_silent":
                 args.append(f"--server=/{e.dns_name}/{FORWARDER_TARGET}#53")
@@ -283,7 +284,7 @@ class Box:
         self._wait_dns(spec.resolver, 53)
 
     def _fault_targets(self) -> set[str]:
-        return {e.vpce_name for e in self.spec.endpoints if e.fault in DNS_FAULTS}
+        return {e.vpce_name for e in self.spec.endpoints if e.fault in DNS_FAULTS or e.wildcard}
 
     def zone(self) -> tuple[dict[str, list[tuple[str, str]]], dict[str, str]]:
         """The whole private zone as authdns serves it, and the DNS faults by name."""

@@ -6,8 +6,7 @@ Every client made under `aws_env(url)` talks only to the emulator: fake credenti
 The server is moto patched where it is kinder than AWS (tests/testbed/emulator_server.py, in a child process):
 interface-endpoint ENIs inside their subnets (IPv6 from the subnet's /64 for dual-stack), AWS's DnsEntries, kept
 IpAddressType and DnsOptions, AWS's private DNS names for a curated set of services, DNS Firewall operations, and a
-test-only hook that sets an endpoint's state (`Emulator.set_endpoint_state`). `start(patched=False)` gives moto as
-it is.
+test-only hook that sets an endpoint's state (`Emulator.set_endpoint_state`).
 """
 
 from __future__ import annotations
@@ -102,7 +101,7 @@ class Emulator:
         return self._hook("vpc-endpoint", body)
 
     def patches(self) -> list[str]:
-        """The patches in force (empty for an unpatched moto)."""
+        """The patches in force (tests/testbed/emulator_server.py)."""
         return list(self._hook("", None)["patches"])
 
     def _hook(self, route: str, body: dict[str, Any] | None) -> dict[str, Any]:
@@ -126,9 +125,7 @@ class Emulator:
                 self.process.wait()
 
 
-def start(
-    host: str = "127.0.0.1", port: int = 0, log: Path | None = None, timeout_s: float = 30.0, *, patched: bool = True
-) -> Emulator:
+def start(host: str = "127.0.0.1", port: int = 0, log: Path | None = None, timeout_s: float = 30.0) -> Emulator:
     """Start the (patched) moto server on `host` (loopback only) in a child process and wait until it answers."""
     if not host.startswith("127.") and host != "::1":
         raise ValueError("the emulator listens on loopback only")
@@ -140,7 +137,7 @@ def start(
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
     argv = [sys.executable, "-m", "tests.testbed.emulator_server", "-H", host, "-p", str(port)]
-    proc = subprocess.Popen([*argv, *([] if patched else ["--vanilla"])], stdout=out, stderr=out, env=env, cwd=REPO)
+    proc = subprocess.Popen(argv, stdout=out, stderr=out, env=env, cwd=REPO)
     url = f"http://{host}:{port}"
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:

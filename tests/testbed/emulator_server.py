@@ -1,11 +1,11 @@
 """The emulator's child process: moto's server with the testbed's patches and one test-only route.
 
 `python -m tests.testbed.emulator_server -H 127.0.0.1 -p PORT` applies the patches of emulator_vpce (VPC endpoints
-as AWS shapes them) and emulator_firewall (Route 53 Resolver DNS Firewall, which moto lacks), then serves moto's
-usual application. `--vanilla` serves moto unpatched (to show what a patch changes).
+and ENI addresses as AWS shapes them), emulator_lambda (a function's VpcConfig names its VPC) and emulator_firewall
+(Route 53 Resolver DNS Firewall, which moto lacks), then serves moto's usual application.
 
 Test-only route (never part of any AWS API; only this server has it), JSON in and out:
-  GET  /_vpcbox/                 {"patches": [...]}: which patches are in force
+  GET  /_vpcbox/                 {"patches": [...]}: the patches in force
   POST /_vpcbox/vpc-endpoint     {"VpcEndpointId", "Region"?, "State"?, "LastError"?: {"Code", "Message"},
                                   "CreatedSecondsAgo"?, "PrivateDnsEnabled"?} -> {"VpcEndpointId", "State"}
 Errors are {"Error": {"Code", "Message"}} with status 400.
@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tests.testbed import emulator_firewall, emulator_vpce
+from tests.testbed import emulator_firewall, emulator_lambda, emulator_vpce
 
 HOOK_PREFIX = "/_vpcbox/"
 PATCHES = (
@@ -42,16 +42,15 @@ def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> I
 class Hooks:
     """WSGI middleware: the test-only route, everything else to moto."""
 
-    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]], patched: bool) -> None:
+    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
         self.app = app
-        self.patched = patched
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
         if not path.startswith(HOOK_PREFIX):
             return self.app(environ, start_response)
         if path == HOOK_PREFIX:
-            return _json(start_response, "200 OK", {"patches": list(PATCHES) if self.patched else []})
+            return _json(start_response, "200 OK", {"patches": list(PATCHES)})
         if path == HOOK_PREFIX + "vpc-endpoint" and environ.get("REQUEST_METHOD") == "POST":
             size = int(environ.get("CONTENT_LENGTH") or 0)
             try:
@@ -83,7 +82,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.testbed.emulator_server", description=__doc__)
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
-    parser.add_argument("--vanilla", action="store_true", help="serve moto without the patches")
     args = parser.parse_args(argv)
     if not args.host.startswith("127.") and args.host != "::1":
         print("emulator_server: listens on loopback only", file=sys.stderr)
@@ -94,15 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import run_simple
 
-    if not args.vanilla:
-        emulator_vpce.apply()
-        emulator_firewall.apply()
+    emulator_vpce.apply()
+    emulator_lambda.apply()
+    emulator_firewall.apply()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
         args.host,
         args.port,
-        Hooks(app, patched=not args.vanilla),  # type: ignore[arg-type]
+        Hooks(app),  # type: ignore[arg-type]
         threaded=True,
         request_handler=MotoRequestHandler,
     )

@@ -15,6 +15,8 @@ moto 5.2.5 is kinder than AWS, or different, in ways a verification tool must no
   are dropped. Here they are kept and returned. As on AWS (EC2 API DnsOptionsSpecification), DnsRecordIpType
   defaults to the IpAddressType, and PrivateDnsOnlyForInboundResolverEndpoint needs a gateway endpoint of the same
   service in the VPC.
+* CreateNetworkInterface without an address picks a random one of the subnet, even one already in use or one AWS
+  reserves. Here it is a free one (a Lambda function's Hyperplane ENI must not take an endpoint ENI's address).
 * Every endpoint is `available`. Here `set_state` (the launcher's test-only route) sets pending, pendingAcceptance,
   failed (with LastError), rejected, expired, deleting, deleted, partial, and the creation time.
 * DescribeVpcEndpointServices gives `execute-api.<r>.amazonaws.com` where AWS gives the wildcard
@@ -343,10 +345,31 @@ def apply() -> None:
         if str(endpoint.vpc_endpoint_type).lower() == "interface":
             try:
                 realize_interface_endpoint(self.ec2_backend, endpoint, self.region, ip_address_type, dns_options)
-            except PatchError as exc:
-                self.ec2_backend.delete_vpc_endpoints([endpoint.id])
+            except PatchError as exc:  # refused as AWS refuses it: nothing is left behind
+                self.ec2_backend.vpc_end_points.pop(endpoint.id, None)
+                for eni_id in endpoint.network_interface_ids:
+                    self.ec2_backend.delete_network_interface(eni_id)
                 raise EC2ClientError(exc.code, exc.message) from None
         return result
 
     VPCs.create_vpc_endpoint = create_vpc_endpoint  # type: ignore[method-assign]
+
+    from moto.ec2.responses.elastic_network_interfaces import ElasticNetworkInterfaces
+
+    original_eni = ElasticNetworkInterfaces.create_network_interface
+
+    def create_network_interface(self: Any) -> Any:
+        chosen = self._get_param("PrivateIpAddress") or self._get_param("PrivateIpAddresses")
+        result = original_eni(self)
+        eni = result.result["NetworkInterface"]
+        if not chosen and eni.subnet is not None:
+            try:
+                address = _free_ipv4(eni.subnet, eni)
+            except PatchError as exc:
+                raise EC2ClientError(exc.code, exc.message) from None
+            eni.private_ip_address = address
+            eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": address}]
+        return result
+
+    ElasticNetworkInterfaces.create_network_interface = create_network_interface  # type: ignore[method-assign]
     VPCs._vpcbox_patched = True  # type: ignore[attr-defined]
