@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -96,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     emulator_lambda.apply()
     emulator_firewall.apply()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    os.environ.setdefault("MOTO_PORT", str(args.port))  # as moto's own launcher does (some services build URLs)
     app = DomainDispatcherApplication(create_backend_app)
+    app.debug = True  # type: ignore[attr-defined]
     run_simple(
         args.host,
         args.port,

@@ -36,8 +36,6 @@ from tests.testbed.emulator import FAKE_ENV, Emulator
 from tests.testbed.sandbox import Sandbox, SandboxError, ip_batch, wait_ready
 from tests.testbed.targets import TargetSpec, dump_config
 
-NFT_TABLE = "vpcbox_lambda"
-
 
 @dataclass
 class LambdaSandbox:
@@ -54,7 +52,7 @@ class LambdaSandbox:
     gateway: str = "169.254.79.2"
     metadata_api: str = "169.254.100.1:9001"
     token: str = field(default_factory=lambda: secrets.token_hex(16))
-    tag: str = "lam"
+    tag: str = "lam"  # names the veth pair and the nftables table: two sandboxes at once need two tags
     sandbox: Sandbox | None = None
     relay: subprocess.Popen[bytes] | None = None
     _host_routes: list[str] = field(default_factory=list)
@@ -96,7 +94,7 @@ class LambdaSandbox:
         if self.hyperplane_address:
             self._route(f"{self.hyperplane_address}/32")  # the translated source is answered through the sandbox
             script = (
-                f"table ip {NFT_TABLE} {{\n chain input {{\n  type nat hook input priority 100; policy accept;\n"
+                f"table ip {self.nft_table} {{\n chain input {{\n  type nat hook input priority 100; policy accept;\n"
                 f"  ip saddr {self.address} snat to {self.hyperplane_address}\n }}\n}}\n"
             )
             done = subprocess.run(["nft", "-f", "-"], input=script.encode(), capture_output=True)
@@ -115,6 +113,11 @@ class LambdaSandbox:
         wait_ready(proc, "the Lambda metadata endpoint")
         if self.emulator is not None:
             self._start_relay(self.emulator)
+
+    @property
+    def nft_table(self) -> str:
+        """The nftables table holding the source translation."""
+        return f"vpcbox_{self.tag}"
 
     def _route(self, destination: str) -> None:
         assert self.sandbox is not None
@@ -176,11 +179,12 @@ class LambdaSandbox:
         return {**env, **(extra or {})}
 
     def run(
-        self, argv: list[str], *, env: dict[str, str] | None = None, timeout: float = 120
+        self, argv: list[str], *, env: dict[str, str] | None = None, timeout: float | None = 120, capture: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        """Run a command as the Lambda: in its namespace, with its environment plus `env`."""
+        """Run a command as the Lambda: in its namespace, with its environment plus `env` (output captured as text
+        unless `capture` is False)."""
         assert self.sandbox is not None, "start() first"
-        return self.sandbox.run(argv, env=self.env(env), timeout=timeout)
+        return self.sandbox.run(argv, env=self.env(env), timeout=timeout, capture=capture)
 
     def cli(
         self, *args: str, env: dict[str, str] | None = None, timeout: float = 120
@@ -202,7 +206,7 @@ class LambdaSandbox:
                 self.relay.stdout.close()
             self.relay = None
         if self._nft:
-            subprocess.run(["nft", "delete", "table", "ip", NFT_TABLE], capture_output=True)
+            subprocess.run(["nft", "delete", "table", "ip", self.nft_table], capture_output=True)
             self._nft = False
         for destination in self._host_routes:
             subprocess.run(["ip", "route", "del", destination], capture_output=True)

@@ -115,17 +115,11 @@ class Sandbox:
         return proc
 
     def run(
-        self, argv: list[str], *, env: dict[str, str] | None = None, timeout: float = 120, input: bytes | None = None
+        self, argv: list[str], *, env: dict[str, str] | None = None, timeout: float | None = 120, capture: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        """Run a command in the sandbox to completion (text output captured)."""
+        """Run a command in the sandbox to completion (text output captured unless `capture` is False)."""
         return subprocess.run(
-            [*self.enter, *argv],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            input=None if input is None else input.decode(),
+            [*self.enter, *argv], env=env, cwd=REPO, capture_output=capture, text=True, timeout=timeout
         )
 
     def stop(self) -> None:
