@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
                     keep = {k: env[k] for k in ("VPCBOX_TOPOLOGY", "VPCBOX_EXPECTED")}
                     with LambdaSandbox(workdir / "lambda", hyperplane_address=args.as_lambda, emulator=emu) as fn:
-                        return fn.run(command, env=keep, capture=False).returncode
+                        return fn.run(command, env=keep, timeout=None, capture=False).returncode
                 return subprocess.run(command, env=env).returncode
         except (BoxError, SandboxError) as exc:
             print(f"testbed: {exc}", file=sys.stderr)

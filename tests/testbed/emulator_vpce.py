@@ -245,7 +245,8 @@ def realize_interface_endpoint(
             address = _free_ipv4(subnet, eni)
             eni.private_ip_address = address
             eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": address}]
-            eni.private_dns_name = f"ip-{address.replace('.', '-')}.ec2.internal"
+            domain = "ec2.internal" if region == "us-east-1" else f"{region}.compute.internal"
+            eni.private_dns_name = f"ip-{address.replace('.', '-')}.{domain}"
             eni.private_ip_addresses[0]["PrivateDnsName"] = eni.private_dns_name
         if ip_address_type in ("dualstack", "ipv6"):
             block = _ipv6_block(subnet)
