@@ -113,7 +113,7 @@ class Box:
         # prefix-list address, public, which exists only in this namespace. Foreign answers (public_address,
         # outside_vpc) are never probed, so they stay off `lo`.
         wanted = [self.spec.resolver]
-        if any(e.fault == "forwarder_silent" for e in self.spec.endpoints):
+        if self.spec.resolver_server != "authdns" and any(e.fault == "forwarder_silent" for e in self.spec.endpoints):
             wanted.append(FORWARDER_TARGET)
         for e in self.spec.endpoints:
             wanted += self.listening_addresses(e)
@@ -203,6 +203,9 @@ class Box:
         if spec.resolver_down == "stopped":
             return
         zone, faults = self.zone()
+        if spec.resolver_server == "authdns":  # one server: silent itself for a forwarded zone
+            self._start_authdns(zone, faults, spec.resolver, 53)
+            return
         silent = [e.dns_name for e in spec.endpoints if e.fault == "forwarder_silent"]
         if silent:  # the FORWARD rule's target: silent for the forwarded zones, which are all it is asked
             self._start_authdns(
@@ -216,11 +219,6 @@ class Box:
             e.dns_name for e in spec.endpoints if e.fault in DNS_FAULTS and e.fault != "forwarder_silent"
         }
         wildcard_zones = {e.zone for e in spec.endpoints if e.wildcard}
-        if spec.resolver_server == "authdns":
-            for name in silent:
-                zone.pop(name, None)
-            self._start_authdns(zone, {k: v for k, v in faults.items() if k not in silent}, spec.resolver, 53)
-            return
         if dns_fault_names or wildcard_zones:
             fwd_zone = {
                 k: v
