@@ -331,8 +331,14 @@ def apply() -> None:
 
     original_collect: Callable[[str, str], list[dict[str, Any]]] = VPCBackend._collect_default_endpoint_services
 
+    curated: dict[tuple[int, str], list[dict[str, Any]]] = {}
+
     def collect(account_id: str, region: str) -> list[dict[str, Any]]:
-        return curated_services(original_collect(account_id, region), region)
+        original = original_collect(account_id, region)  # moto's own list, built once per region
+        key = (id(original), region)
+        if key not in curated:
+            curated[key] = curated_services(original, region)
+        return curated[key]
 
     VPCBackend._collect_default_endpoint_services = staticmethod(collect)  # type: ignore[method-assign,assignment]
 

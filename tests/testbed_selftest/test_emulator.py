@@ -76,7 +76,7 @@ def test_endpoint_enis_live_in_their_subnets_with_the_endpoints_groups(c: dict[s
             assert n["Description"] == f"VPC Endpoint Interface {e['VpcEndpointId']}" and n["RequesterManaged"]
     # A plain network interface never takes an address in use
     taken = {n["PrivateIpAddress"] for n in ec2.describe_network_interfaces()["NetworkInterfaces"]}
-    for _ in range(20):
+    for _ in range(5):
         eni = ec2.create_network_interface(SubnetId=subnets[0])["NetworkInterface"]
         assert eni["PrivateIpAddress"] not in taken
         taken.add(eni["PrivateIpAddress"])
