@@ -6,18 +6,18 @@ Exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal e
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
 from vpc_verify.aws.errors import AwsError
+from vpc_verify.commands import agent, check, diagnose, discover, explain, schema, validate
 from vpc_verify.errors import UsageError
 from vpc_verify.topology import TopologyError
 
-EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_USAGE, EXIT_INTERNAL = 2, 3
 
-# Each module in agent/commands registers one subcommand: register(subparsers) sets `handler`.
-COMMANDS = ("check", "validate", "discover", "diagnose", "agent")
+# Each command module registers one subcommand: register(subparsers) sets `handler`.
+COMMANDS = (check, validate, discover, diagnose, agent, explain, schema)
 
 DESCRIPTION = """\
 Verify, from inside a VPC, that the services it depends on resolve privately and answer.
@@ -37,6 +37,8 @@ examples:
   vpc-verify diagnose -t topology.yaml sqs           # one endpoint in depth, per AZ, with next steps
   vpc-verify check -t topology.yaml --wait 300 --junit report.xml   # post-deploy smoke test
   vpc-verify agent -t topology.yaml --interval 60 --publish cloudwatch --http 127.0.0.1:9180
+  vpc-verify explain TCP_TIMEOUT                     # what a finding code means and how to fix it
+  vpc-verify schema topology -o topology.schema.json # JSON Schema for editors (docs/topology.md)
 
 exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error
 """
@@ -47,10 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vpc-verify", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"vpc_verify.commands.{name}").register(sub)
+    for command in COMMANDS:
+        command.register(sub)
     return parser
 
 
@@ -81,10 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+class _VersionAction(argparse.Action):
+    """--version, reading the package metadata only when asked (a metadata scan costs ~30 ms at every start)."""
 
-    try:
-        return version("vpc-verify")
-    except PackageNotFoundError:
-        return "unknown"
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        import vpc_verify
+
+        print(f"{parser.prog} {vpc_verify.__version__}")
+        parser.exit()

@@ -50,6 +50,7 @@ class Code(StrEnum):
     VPC_DNS_HOSTNAMES_DISABLED = "VPC_DNS_HOSTNAMES_DISABLED"
     ENDPOINT_AZ_MISSING = "ENDPOINT_AZ_MISSING"
     SECURITY_GROUP_BLOCKS = "SECURITY_GROUP_BLOCKS"
+    CONTROL_PLANE_DISAGREES = "CONTROL_PLANE_DISAGREES"
     GATEWAY_ROUTE_MISSING = "GATEWAY_ROUTE_MISSING"
     GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST = "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST"
     CHECK_ERROR = "CHECK_ERROR"
@@ -69,170 +70,355 @@ class CodeInfo:
 
 E, W = Severity.ERROR, Severity.WARNING
 
+# Evidence keys shared by several codes (what each key holds; docs/findings.md lists them per code).
+_DNS_EVIDENCE = {
+    "name": "the DNS name asked",
+    "status": "the DNS outcome: nxdomain, nodata, servfail, refused, timeout or error",
+    "rcode": "the response code (NOERROR, NXDOMAIN, SERVFAIL, REFUSED), empty when nothing answered",
+    "cname_chain": "the CNAME targets followed before the failure, in order",
+    "nameserver": "the resolver that answered (an address, or system for the system resolver)",
+    "ms": "time spent on the name, in milliseconds",
+    "error": "what went wrong, in words (timeout detail, malformed answer, CNAME loop)",
+}
+_ANSWER_EVIDENCE = {
+    "names": "the endpoint's DNS names that answered with this address",
+    "cname_chain": "per name, the CNAME chain that led to the address",
+}
+_JOINED_DNS_EVIDENCE = {
+    "vpc_id": "control plane: the VPC",
+    "enableDnsSupport": "control plane: the VPC's enableDnsSupport attribute",
+    "enableDnsHostnames": "control plane: the VPC's enableDnsHostnames attribute",
+    "vpc_endpoint_id": "control plane: the VPC endpoint for the service (null: the VPC has none)",
+    "PrivateDnsEnabled": "control plane: the endpoint's PrivateDnsEnabled (absent when there is no endpoint)",
+}
+_TCP_EVIDENCE = {
+    "port": "the TCP port dialled",
+    "status": "the connect outcome: timeout, refused, unreachable or error",
+    "ms": "time until the connect gave up or failed, in milliseconds",
+    "error": "the socket error, in words",
+    "names": "the endpoint's DNS names that answered with this address",
+}
+_SG_EVIDENCE = {
+    "vpc_endpoint_id": "the VPC endpoint",
+    "security_group_ids": "the endpoint's security groups",
+    "port": "the TCP port the rules were evaluated for",
+    "verdict": "whether their inbound rules admit the agent on the port: admits, blocks or unknown",
+    "agent_source": "the agent's source networks the rules were evaluated against",
+    "agent_source_precision": "how precisely the agent's source is known: address, subnet or vpc",
+    "agent_security_group_ids": "the agent's own security groups (null when unknown)",
+    "inbound_rules": "every inbound rule of the endpoint's groups (group_id, ports, source, description)",
+    "admitting_rules": "the rules that admit the agent on the port",
+    "possibly_admitting_rules": "the rules that may admit it (the agent's place is not known precisely enough)",
+}
+_GATEWAY_TIMEOUT_EVIDENCE = {
+    "prefix_list_id": "control plane, gateway endpoint: the service's prefix list",
+    "agent_subnet_id": "control plane, gateway endpoint: the agent's subnet (null when unknown)",
+    "route_table_id": "control plane, gateway endpoint: the route table of the agent's subnet (null when unknown)",
+    "route_via_endpoint": "control plane, gateway endpoint: whether that table routes the prefix list via the endpoint",
+}
+_TLS_EVIDENCE = {
+    "server_name": "the name sent as SNI and checked against the certificate",
+    "status": "the handshake outcome: untrusted, name_mismatch, timeout, failed or ok (for an expiring certificate)",
+    "verify_code": "OpenSSL's verification result code, when verification failed",
+    "error": "the TLS error, in words",
+    "cert_subject": "the certificate's subject, when one was received",
+    "cert_names": "the names the certificate covers (subjectAltName DNS entries)",
+    "cert_not_after": "the certificate's expiry (ISO 8601)",
+    "handshake_ms": "time of the TLS handshake, in milliseconds (null when it did not complete)",
+    "peer_chain_length": "how many certificates the server sent (null when unknown)",
+    "peer_issuer": "the issuer of the last certificate the server sent (a missing intermediate or an unknown CA)",
+    "first_bytes": "the server's first bytes, printable, when it did not answer TLS (SSH-2.0-..., HTTP/1.1 ...)",
+    "protocol_offered": "the TLS version the server offered, when it offered only one older than TLS 1.2",
+    "bytes_received": "how many bytes the server sent during the handshake",
+}
+_HTTP_EVIDENCE = {
+    "status": "the request's outcome: ok, timeout or failed",
+    "status_code": "the HTTP status received (null when none)",
+    "ms": "time until the response or the failure, in milliseconds",
+    "path": "the request path (query values redacted)",
+    "expected": "the statuses that count as healthy (http.status)",
+    "error": "what went wrong, in words (redacted)",
+    "stalled_status": "the status that arrived before the body stalled (null otherwise)",
+    "body_bytes": "how many body bytes arrived",
+}
+_VPC_DNS_EVIDENCE = {
+    "vpc_id": "the VPC",
+    "enableDnsSupport": "the VPC's enableDnsSupport attribute",
+    "enableDnsHostnames": "the VPC's enableDnsHostnames attribute",
+}
+_ERROR_EVIDENCE = {
+    "phase": "where it failed (dns, probe, the control-plane comparison, ...)",
+    "error": "the exception's type",
+    "detail": "the exception's message",
+    "traceback": "the last frames of the traceback",
+}
+
+
 CATALOGUE: dict[Code, CodeInfo] = {
     Code.DNS_NXDOMAIN: CodeInfo(
         E,
         "the name does not exist",
         "Check the name for typos; for an interface endpoint, check that private DNS is enabled and that the "
         "VPC is associated with the private hosted zone.",
+        evidence=_DNS_EVIDENCE,
     ),
     Code.DNS_NO_ANSWER: CodeInfo(
         E,
         "the name exists but has no A/AAAA record",
         "The zone has the name but no address record: check the record type and the private hosted zone.",
+        evidence=_DNS_EVIDENCE,
     ),
     Code.DNS_SERVFAIL: CodeInfo(
         E,
         "the resolver failed (SERVFAIL/REFUSED)",
         "The resolver could not answer: check Route 53 Resolver rules, forwarders and DNSSEC for the zone.",
+        evidence=_DNS_EVIDENCE,
     ),
     Code.DNS_TIMEOUT: CodeInfo(
         E,
         "no answer within the resolver timeout",
         "The resolver did not answer: check that the VPC resolver (base+2 or 169.254.169.253) is reachable "
         "and that enableDnsSupport is on.",
+        evidence=_DNS_EVIDENCE,
     ),
     Code.DNS_PUBLIC_ADDRESS: CodeInfo(
         E,
         "an answer is a public address: private DNS is not in effect for this VPC",
         "Enable private DNS on the interface endpoint (and enableDnsHostnames/enableDnsSupport on the VPC); "
         "a custom resolver must forward the service's zone to the VPC resolver.",
+        evidence={**_ANSWER_EVIDENCE, **_JOINED_DNS_EVIDENCE},
     ),
     Code.DNS_OUTSIDE_VPC: CodeInfo(
         E,
         "a private answer lies outside the VPC's CIDRs",
         "The name points at another VPC's endpoint or a stale private hosted zone: check which zone answers "
         "and remove or re-associate it.",
+        evidence=_ANSWER_EVIDENCE,
     ),
     Code.DNS_UNEXPECTED_ADDRESS: CodeInfo(
         E,
         "an answer is not one of the expected ENI addresses",
         "The name resolves to an address that is not the endpoint's ENI: look for an overriding private "
         "hosted zone or a stale topology file (re-run `vpc-verify discover`).",
+        evidence={**_ANSWER_EVIDENCE, "expected": "the expected ENI addresses"},
     ),
     Code.DNS_MISSING_ADDRESS: CodeInfo(
         W,
         "an expected ENI address is not in the answers",
         "An ENI of the endpoint is not served: check the endpoint's subnets and the topology file.",
+        evidence={"answers": "the addresses the names did answer"},
     ),
     Code.TCP_TIMEOUT: CodeInfo(
         E,
         "connect timed out (security group / NACL drops)",
         "Packets are dropped: check that the endpoint's security group admits the port from this agent, "
         "then the subnets' network ACLs.",
+        evidence={
+            **_TCP_EVIDENCE,
+            "vpc_endpoint_id": "control plane: the VPC endpoint (interface or gateway) the address belongs to",
+            **{
+                k: f"control plane, interface endpoint: {v}"
+                for k, v in _SG_EVIDENCE.items()
+                if k not in _TCP_EVIDENCE and k != "vpc_endpoint_id"
+            },
+            **_GATEWAY_TIMEOUT_EVIDENCE,
+        },
     ),
     Code.TCP_REFUSED: CodeInfo(
         E,
         "connection refused",
         "Something answered with a reset: the address is up but nothing listens on the port; check the "
         "port in the topology and the service behind the address.",
+        evidence=_TCP_EVIDENCE,
     ),
     Code.TCP_UNREACHABLE: CodeInfo(
         E,
         "no route to the address",
         "There is no route from this agent to the address: check the route table of the agent's subnet.",
+        evidence=_TCP_EVIDENCE,
     ),
     Code.TLS_HANDSHAKE_FAILED: CodeInfo(
         E,
         "the TLS handshake failed or timed out",
         "The port accepts TCP but does not complete TLS: check that it is a TLS port and that SNI is accepted.",
+        evidence=_TLS_EVIDENCE,
     ),
     Code.TLS_CERT_UNTRUSTED: CodeInfo(
         E,
         "the chain does not verify against the trust store",
         "Check tls.ca_bundle (a private CA must be listed there) and the certificate's validity dates.",
+        evidence=_TLS_EVIDENCE,
     ),
     Code.TLS_CERT_NAME_MISMATCH: CodeInfo(
         E,
         "the certificate does not cover the name asked for",
         "The server presents a certificate for another name: check tls.server_name and which service "
         "answers on this address.",
+        evidence=_TLS_EVIDENCE,
     ),
     Code.TLS_CERT_EXPIRING: CodeInfo(
         W,
         "the certificate expires within 14 days",
         "Renew the certificate before it expires.",
+        evidence=_TLS_EVIDENCE,
     ),
     Code.HTTP_UNEXPECTED_STATUS: CodeInfo(
         E,
         "the status is not among those expected",
         "Check the service's health and the path; or widen http.status in the topology if this is normal.",
+        evidence=_HTTP_EVIDENCE,
     ),
     Code.HTTP_FAILED: CodeInfo(
         E,
         "the request failed or timed out after the handshake",
         "The service accepted TLS but did not answer HTTP in time: check the service behind the endpoint.",
+        evidence=_HTTP_EVIDENCE,
     ),
     Code.LATENCY_OVER_BUDGET: CodeInfo(
         W,
         "connect+TLS exceeded the endpoint's budget",
         "Latency is above budget: compare per-AZ figures (cross-AZ answers add latency) and the service's load.",
+        evidence={
+            "tcp_ms": "connect time, in milliseconds (the second, unhurried measurement)",
+            "tls_ms": "TLS handshake time, in milliseconds (the second, unhurried measurement)",
+            "budget_ms": "the endpoint's latency_budget_ms",
+            "az": "the address's availability zone, when known",
+        },
     ),
     Code.ENDPOINT_MISSING: CodeInfo(
         E,
         "no VPC endpoint for the service in the VPC",
         "Create the VPC endpoint for the service in this VPC.",
+        evidence={
+            "vpc_id": "the VPC",
+            "service": "the service the topology expects an endpoint for",
+            "type": "the endpoint type the topology expects",
+            "vpc_endpoints": "every endpoint the VPC has (id, service, type, state)",
+        },
     ),
     Code.ENDPOINT_NOT_AVAILABLE: CodeInfo(
         E,
         "the endpoint's state is not `available`",
         "Wait for a pending endpoint; accept a pendingAcceptance one on the service side; recreate a failed one.",
+        evidence={
+            "vpc_endpoint_id": "the endpoint",
+            "state": "its State (pending, pendingAcceptance, rejected, failed, expired, ...)",
+            "last_error": "its LastError message, when AWS gives one",
+        },
     ),
     Code.ENDPOINT_UNEXPECTED: CodeInfo(
         W,
         "the VPC has an endpoint that the topology does not list",
         "Add the endpoint to the topology (`vpc-verify discover`) or delete it if nobody uses it.",
+        evidence={
+            "vpc_endpoint_id": "the endpoint the topology does not list",
+            "service": "its service",
+            "type": "its type (Interface, Gateway, ...)",
+            "state": "its State",
+            "topology": "the topology file it is missing from",
+        },
     ),
     Code.PRIVATE_DNS_DISABLED: CodeInfo(
         E,
         "the interface endpoint has private DNS off",
         "Enable private DNS: aws ec2 modify-vpc-endpoint --vpc-endpoint-id <id> --private-dns-enabled",
+        evidence={
+            "vpc_endpoint_id": "the endpoint",
+            "PrivateDnsEnabled": "false",
+            "names": "the topology's names that need private DNS",
+            "service_private_dns_names": "the service's private DNS names",
+        },
     ),
     Code.VPC_DNS_SUPPORT_DISABLED: CodeInfo(
         E,
         "enableDnsSupport is off",
         "aws ec2 modify-vpc-attribute --vpc-id <id> --enable-dns-support",
+        evidence=_VPC_DNS_EVIDENCE,
     ),
     Code.VPC_DNS_HOSTNAMES_DISABLED: CodeInfo(
         E,
         "enableDnsHostnames is off (private DNS cannot work)",
         "aws ec2 modify-vpc-attribute --vpc-id <id> --enable-dns-hostnames",
+        evidence=_VPC_DNS_EVIDENCE,
     ),
     Code.ENDPOINT_AZ_MISSING: CodeInfo(
         E,
         "an expected AZ has no endpoint network interface",
         "Add a subnet in that AZ to the endpoint: aws ec2 modify-vpc-endpoint --add-subnet-ids <subnet>",
+        evidence={
+            "vpc_endpoint_id": "the endpoint",
+            "az": "the expected AZ (name or zone id) with no network interface",
+            "subnet_ids": "the endpoint's subnets",
+            "network_interfaces": "the endpoint's network interfaces (eni_id, az, subnet_id, address)",
+            "subnets_in_az": "the VPC's subnets in that AZ, candidates for --add-subnet-ids",
+        },
     ),
     Code.SECURITY_GROUP_BLOCKS: CodeInfo(
         E,
-        "no rule of the endpoint's security groups admits the port from this agent",
+        "no rule of the endpoint's security groups admits the port from this agent, and a connect timed out",
         "Add an inbound rule for the port from the agent's security group or address.",
+        evidence={**_SG_EVIDENCE, "timed_out": "the addresses whose connects timed out (the packets agree)"},
+    ),
+    Code.CONTROL_PLANE_DISAGREES: CodeInfo(
+        W,
+        "the AWS configuration says the agent is blocked, but the probes went through",
+        "The packets win: the endpoint works from here. Tell vpc-verify where the agent stands (--subnet-id, "
+        "--security-group-id) or look for a rule it cannot read (a group referenced across accounts).",
+        evidence={**_SG_EVIDENCE, "connected": "the addresses whose connects succeeded despite the verdict"},
     ),
     Code.GATEWAY_ROUTE_MISSING: CodeInfo(
         E,
         "the agent's route table has no route to the service's prefix list",
         "Associate the gateway endpoint with the agent subnet's route table.",
+        evidence={
+            "vpc_endpoint_id": "the gateway endpoint",
+            "prefix_list_id": "the service's prefix list (null when unknown)",
+            "endpoint_route_table_ids": "the route tables the endpoint is associated with",
+            "agent_subnet_id": "the agent's subnet (null when unknown)",
+            "route_table_id": "the route table of the agent's subnet (when known)",
+            "routes": "that table's routes (destination, target, state) (when known)",
+            "route_table_ids": "every route table of the VPC (when the agent's subnet is unknown)",
+        },
     ),
     Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST: CodeInfo(
         E,
         "a gateway service address is outside the service's prefix list",
         "The name resolves outside the service's prefix list: traffic will not use the gateway endpoint; "
         "check the resolver and the region of the name.",
+        evidence={
+            "vpc_endpoint_id": "the gateway endpoint",
+            "prefix_list_id": "the service's prefix list",
+            "prefix_list_name": "its name",
+            "prefix_list_cidrs": "its CIDRs",
+            "names": "the DNS names that answered the address",
+        },
     ),
     Code.CHECK_ERROR: CodeInfo(
         E,
         "the checker itself failed on this endpoint (a bug): the run went on",
         "This is a bug in vpc-verify: the evidence holds the error; please report it.",
+        evidence=_ERROR_EVIDENCE,
     ),
     Code.DEADLINE_EXCEEDED: CodeInfo(
         E,
         "the run's deadline came before this check finished",
         "Raise the run's deadline (Lambda timeout, --deadline) or lower per-probe timeouts and concurrency waits.",
+        evidence={
+            "phase": "the phase the endpoint was in (dns, probe) when the deadline came",
+            "unfinished_addresses": "the addresses whose probes had not finished",
+            "names_resolved": "the names whose DNS phase had finished",
+            "vpc_id": "run level: the VPC whose control plane was not read in time",
+        },
     ),
     Code.AWS_API_ERROR: CodeInfo(
         E,
         "an AWS API call needed for the control-plane comparison failed",
         "Check the agent's IAM permissions (ec2:Describe*) and the region; the data-plane results stand.",
+        evidence={
+            "vpc_id": "the VPC whose control plane was read",
+            "error": "the error's type (e.g. AwsError, ClientError)",
+            "detail": "the error's message (the API error code and what to fix)",
+        },
     ),
 }
 

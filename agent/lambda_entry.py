@@ -25,26 +25,28 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
+from vpc_verify import plan
 from vpc_verify import topology as topology_mod
+from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.logs import get_logger
-from vpc_verify.publish.dispatch import MODES, publish
+from vpc_verify.publish import sink as sinks
 from vpc_verify.publish.metrics import DEFAULT_NAMESPACE
+from vpc_verify.publish.sink import SINK_NAMES, SinkConfig, SinkName
 from vpc_verify.report import Report
-from vpc_verify.run import RunOptions, run
+from vpc_verify.topology import TopologySourceError
 
 EVENT_KEYS = ("only", "topology", "publish")
 MAX_ONLY = 1000
 DEFAULT_MARGIN_S = 3.0
 PUBLISH_BUDGET_MAX_S = 5.0
 NO_CONTEXT_REMAINING_S = 60.0
-MAX_TOPOLOGY_BYTES = 1_000_000
+MAX_TOPOLOGY_BYTES = 1_000_000  # an inline topology in the event
 _NAME = re.compile(r"^[A-Za-z0-9_.:/+=@-]{1,128}$")
-_S3_URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
 
 
 class InvocationError(Exception):
@@ -57,12 +59,6 @@ class InvalidEvent(InvocationError):
     """The event has an unknown key or a value of the wrong shape."""
 
     kind = "InvalidEvent"
-
-
-class TopologySourceError(InvocationError):
-    """The topology could not be fetched (SSM, S3, the package file) or its source is misconfigured."""
-
-    kind = "TopologySourceError"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +106,8 @@ def parse_event(event: object, environ: Mapping[str, str]) -> Request:
         if isinstance(topology, str) and len(topology) > MAX_TOPOLOGY_BYTES:
             raise InvalidEvent(f"'topology' is larger than {MAX_TOPOLOGY_BYTES} characters")
     mode = event.get("publish")
-    if mode is not None and mode not in MODES:
-        raise InvalidEvent(f"'publish' must be one of {', '.join(MODES)}, got {str(mode)[:40]!r}")
+    if mode is not None and mode not in SINK_NAMES:
+        raise InvalidEvent(f"'publish' must be one of {', '.join(SINK_NAMES)}, got {str(mode)[:40]!r}")
     return Request(only=only, topology=topology, publish=mode)
 
 
@@ -121,52 +117,24 @@ def load_topology(request: Request, environ: Mapping[str, str]) -> topology_mod.
         if isinstance(request.topology, str):
             return topology_mod.loads(request.topology, source="event.topology")
         return topology_mod.parse(dict(request.topology), source="event.topology")
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     if environ.get("VPC_VERIFY_TOPOLOGY_SSM"):
         name = environ["VPC_VERIFY_TOPOLOGY_SSM"]
-        return topology_mod.loads(_from_ssm(name, environ), source=f"ssm:{name}")
+        return topology_mod.loads(topology_mod.read_ssm(name, region), source=f"ssm:{name}")
     if environ.get("VPC_VERIFY_TOPOLOGY_S3"):
         url = environ["VPC_VERIFY_TOPOLOGY_S3"]
-        return topology_mod.loads(_from_s3(url, environ), source=url)
+        return topology_mod.loads(topology_mod.read_s3(url, region), source=url)
     path = environ.get("VPC_VERIFY_TOPOLOGY_FILE") or "topology.yaml"
     base = Path(environ.get("LAMBDA_TASK_ROOT") or Path(__file__).resolve().parent.parent)
     full = Path(path) if Path(path).is_absolute() else base / path
     if not full.is_file():
         raise TopologySourceError(
-            f"no topology: {full} is not in the package and neither "
-            "VPC_VERIFY_TOPOLOGY_SSM nor VPC_VERIFY_TOPOLOGY_S3 is set"
+            str(full),
+            "",
+            "the topology file in the package, or VPC_VERIFY_TOPOLOGY_SSM or VPC_VERIFY_TOPOLOGY_S3 set",
+            has_got=False,
         )
     return topology_mod.load(full)
-
-
-def _region(environ: Mapping[str, str]) -> str | None:
-    return environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
-
-
-def _from_ssm(name: str, environ: Mapping[str, str]) -> str:
-    from vpc_verify.aws import clients
-    from vpc_verify.aws.errors import calling
-
-    with calling("ssm", "GetParameter"):
-        answer = clients.client("ssm", _region(environ)).get_parameter(Name=name, WithDecryption=True)
-    return str(answer["Parameter"]["Value"])
-
-
-def _from_s3(url: str, environ: Mapping[str, str]) -> str:
-    match = _S3_URL.match(url)
-    if not match:
-        raise TopologySourceError(f"VPC_VERIFY_TOPOLOGY_S3 must be s3://bucket/key, got {url[:200]!r}")
-    from vpc_verify.aws import clients
-    from vpc_verify.aws.errors import calling
-
-    with calling("s3", "GetObject"):
-        answer = clients.client("s3", _region(environ)).get_object(Bucket=match["bucket"], Key=match["key"])
-        body = answer["Body"].read(MAX_TOPOLOGY_BYTES + 1)
-    if len(body) > MAX_TOPOLOGY_BYTES:
-        raise TopologySourceError(f"{url} is larger than {MAX_TOPOLOGY_BYTES} bytes")
-    try:
-        return bytes(body).decode("utf-8")
-    except UnicodeDecodeError:
-        raise TopologySourceError(f"{url} is not UTF-8 text") from None
 
 
 def budgets(context: Any, environ: Mapping[str, str]) -> tuple[float, float]:
@@ -196,11 +164,11 @@ def summary(report: Report) -> dict[str, Any]:
         "vpc_id": report.vpc_id,
         "endpoints": len(report.endpoints),
         "unhealthy": [
-            {"endpoint": e.name, "codes": sorted({f.code for f in e.findings if f.is_error})}
+            {"endpoint": e.name, "codes": sorted({f.code.value for f in e.findings if f.is_error})}
             for e in report.endpoints
             if not e.healthy
         ],
-        "run_findings": sorted({f.code for f in report.run_findings}),
+        "run_findings": sorted({f.code.value for f in report.run_findings}),
     }
 
 
@@ -215,10 +183,14 @@ def handle(event: object, context: Any = None, environ: Mapping[str, str] | None
     log = get_logger(component="lambda")
     try:
         return _invoke(event, context, env)
+    except TopologySourceError as exc:
+        return _error("TopologySourceError", str(exc), log)
     except topology_mod.TopologyError as exc:
         return _error("TopologyError", str(exc), log)
     except InvocationError as exc:
         return _error(exc.kind, str(exc), log)
+    except UsageError as exc:  # the function's configuration asks for something impossible (a missing extra)
+        return _error("ConfigurationError", str(exc), log)
     except Exception as exc:
         from vpc_verify.aws.errors import AwsError
 
@@ -232,29 +204,31 @@ def handle(event: object, context: Any = None, environ: Mapping[str, str] | None
 
 def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, Any]:
     request = parse_event(event, env)
-    topo = load_topology(request, env)
-    if request.only:
-        topo = topo.only(request.only)
     deadline, publish_budget = budgets(context, env)
-    agent: dict[str, Any] = {"mode": "lambda"}
-    control_plane: Any = None
-    if topo.vpc.id and env.get("VPC_VERIFY_AWS", "true").lower() != "false":
-        from vpc_verify.aws.compare import for_cli
-
-        control_plane, place = for_cli(subnet_id=None, az=None, partial=bool(request.only))
-        agent.update(place)
-    report = run(topo, RunOptions(deadline_s=deadline, agent=agent, control_plane=control_plane))
     mode = request.publish or env.get("VPC_VERIFY_PUBLISH") or "emf"
-    if mode not in MODES:
+    if mode not in SINK_NAMES:
         mode = "emf"  # a misconfigured variable must not cost the metrics
-    outcome = publish(
-        report,
-        mode,
+    config = SinkConfig(
+        name=cast(SinkName, mode),
         namespace=env.get("VPC_VERIFY_NAMESPACE") or DEFAULT_NAMESPACE,
         per_address=env.get("VPC_VERIFY_PER_ADDRESS_METRICS", "").lower() == "true",
-        stream=sys.stdout,
-        budget_s=publish_budget,
+        buffer_cap=0,
         emf_fallback=True,
+    )
+    the_plan = plan.build(
+        load_topology(request, env),
+        mode="lambda",
+        only=request.only,
+        aws=env.get("VPC_VERIFY_AWS", "true").lower() != "false",
+        deadline_s=deadline,
+        sink=config,
+    )
+    report = the_plan.run()
+    outcome = sinks.publish(
+        report,
+        sinks.make(config, region=report.region, stream=sys.stdout),
+        per_address=config.per_address,
+        budget_s=publish_budget,
     )
     result = summary(report)
     result["publish"] = outcome.to_dict()

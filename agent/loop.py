@@ -22,13 +22,16 @@ from typing import Any
 
 import structlog
 
+from vpc_verify import plan
 from vpc_verify import topology as topology_mod
 from vpc_verify.logs import get_logger
-from vpc_verify.publish.cloudwatch import CloudWatchPublisher
-from vpc_verify.publish.dispatch import Outcome, publish
+from vpc_verify.publish import sink as sinks
+from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP, CloudWatchPublisher
 from vpc_verify.publish.files import write_atomic
+from vpc_verify.publish.metrics import DEFAULT_NAMESPACE
+from vpc_verify.publish.sink import Outcome, SinkConfig, SinkName
 from vpc_verify.report import Report
-from vpc_verify.run import RunOptions, run_async
+from vpc_verify.run import DEFAULT_CONCURRENCY, RunOptions, run_async
 
 RunFn = Callable[[topology_mod.Topology, RunOptions], Awaitable[Report]]
 _RUN_GUARD_S = 5.0  # past the run's own deadline, the loop gives up on it
@@ -43,18 +46,17 @@ class LoopConfig:
     topology_path: str
     interval_s: float = 60.0
     jitter_s: float = 0.0
-    deadline_s: float = 30.0
-    concurrency: int = 100
+    deadline_s: float = plan.DEFAULT_DEADLINE_S["agent"]
+    concurrency: int = DEFAULT_CONCURRENCY
     state_file: str | None = None
     http_host: str | None = None
     http_port: int = 0
-    publish: str = "none"
-    namespace: str = "VpcVerify"
+    publish: SinkName = "none"
+    namespace: str = DEFAULT_NAMESPACE
     per_address: bool = False
-    buffer_cap: int = 10_000
+    buffer_cap: int = DEFAULT_BUFFER_CAP
     max_runs: int | None = None  # tests and soaks; None = until stopped
     aws: bool = True
-    agent: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -87,6 +89,7 @@ class AgentLoop:
         self._run_fn: RunFn = run_fn or run_async
         self._rng = rng or random.Random()
         self._publisher = publisher
+        self._sink: sinks.Sink | None = sinks.CloudWatchSink(publisher) if publisher is not None else None
         self._stop: asyncio.Event | None = None
         self._server: asyncio.base_events.Server | None = None
         self.http_port: int | None = None
@@ -179,35 +182,27 @@ class AgentLoop:
 
     async def _run_and_publish(self) -> None:
         cfg = self.config
-        topo = topology_mod.load(cfg.topology_path)
-        agent: dict[str, Any] = {"mode": "agent", **cfg.agent}
-        control_plane: Any = None
-        if topo.vpc.id and cfg.aws:
-            from vpc_verify.aws.compare import for_cli
-
-            control_plane, place = await asyncio.to_thread(for_cli, subnet_id=None, az=None, partial=False)
-            agent.update(place)
-        report = await self._run_fn(
-            topo,
-            RunOptions(
-                concurrency=cfg.concurrency, deadline_s=cfg.deadline_s, agent=agent, control_plane=control_plane
-            ),
+        the_plan = plan.build(
+            topology_mod.load(cfg.topology_path),
+            mode="agent",
+            aws=cfg.aws,
+            deadline_s=cfg.deadline_s,
+            concurrency=cfg.concurrency,
+            sink=SinkConfig(cfg.publish, cfg.namespace, cfg.per_address, cfg.buffer_cap),
         )
+        report = await self._run_fn(the_plan.topology, the_plan.options)
         self._keep(report)
-        if cfg.publish != "none":
-            if cfg.publish == "cloudwatch" and self._publisher is None:
-                self._publisher = CloudWatchPublisher(cfg.namespace, region=report.region, buffer_cap=cfg.buffer_cap)
-            outcome = await asyncio.to_thread(
-                publish,
-                report,
-                cfg.publish,
-                namespace=cfg.namespace,
-                per_address=cfg.per_address,
-                publisher=self._publisher,
-                budget_s=max(1.0, cfg.interval_s / 2),
-            )
-            self.state.last_publish = outcome
-            self._write_state(report)
+        if the_plan.sink.name == "none":
+            return
+        if self._sink is None:
+            # One sink for the agent's life: the CloudWatch publisher's buffer carries metrics across runs.
+            self._sink = sinks.make(the_plan.sink, region=report.region)
+            if isinstance(self._sink, sinks.CloudWatchSink):
+                self._publisher = self._sink.publisher
+        self.state.last_publish = await asyncio.to_thread(
+            sinks.publish, report, self._sink, per_address=cfg.per_address, budget_s=max(1.0, cfg.interval_s / 2)
+        )
+        self._write_state(report)
 
     def _keep(self, report: Report) -> None:
         self.state.last_report = report

@@ -1,46 +1,53 @@
-"""The Report (docs/report.md): per endpoint, per address, with Findings; pure data plus its JSON form."""
+"""The Report (docs/report.md): per endpoint, per address, with Findings; pure data plus its JSON form.
+
+Typed all the way to `to_dict`: the probe record of an address (AddressProbe), what AWS says about an
+endpoint (AwsEndpointFacts) and where the run happened (Origin) are frozen records, not dicts read back by key.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from vpc_verify.aws.model import PrefixList
+from vpc_verify.aws.whereami import Place
 from vpc_verify.checks.dns import DnsResult
 from vpc_verify.checks.http import HttpResult
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsResult, TlsStatus
+from vpc_verify.evaluate.security_groups import SgVerdict
 from vpc_verify.findings import Finding
+from vpc_verify.topology import EndpointType
 
 REPORT_VERSION = 1
+Mode = Literal["cli", "agent", "lambda", "diagnose"]
 
 
 @dataclass(frozen=True, slots=True)
-class AddressReport:
-    """One address an endpoint's names resolved to (or an expected ENI), and how its probes went."""
+class AddressProbe:
+    """The probes of one address, phase by phase: TCP always; TLS when the endpoint speaks it and the connect
+    succeeded; HTTP when the endpoint asks for it and the connection (and handshake) succeeded."""
 
-    address: str
-    names: tuple[str, ...] = ()  # the DNS names that answered with it
-    az: str | None = None
-    private: bool = False
-    in_vpc: bool | None = None  # None when the VPC's CIDRs are unknown
-    expected: bool | None = None  # None when no expected addresses are known
-    probed: bool = True
-    skip_reason: str = ""
-    tcp: TcpResult | None = None
+    tcp: TcpResult
     tls: TlsResult | None = None
     http: HttpResult | None = None
 
     @property
-    def tcp_result(self) -> TcpResult | None:
-        """The TCP phase, whether probed alone or as the first phase of TLS."""
-        return self.tls.tcp if self.tls is not None else self.tcp
+    def connected(self) -> bool:
+        """The TCP connect succeeded."""
+        return self.tcp.status is TcpStatus.OK
+
+    @property
+    def completed(self) -> bool:
+        """The connect, and the handshake when there is one, succeeded: only then is there a latency."""
+        return self.connected and (self.tls is None or self.tls.status is TlsStatus.OK)
 
     @property
     def tcp_ms(self) -> float | None:
         """Connect time in ms when the connect succeeded."""
-        tcp = self.tcp_result
-        return tcp.ms if tcp is not None and tcp.status is TcpStatus.OK else None
+        return self.tcp.ms if self.connected else None
 
     @property
     def tls_ms(self) -> float | None:
@@ -53,47 +60,26 @@ class AddressReport:
         return (self.tcp_ms or 0.0) + (self.tls_ms or 0.0)
 
     @property
-    def http_status(self) -> int | None:
-        """The HTTP status code, when an HTTP phase ran and answered."""
-        return self.http.status_code if self.http is not None else None
-
-    @property
     def http_ms(self) -> float | None:
         """Time to the HTTP response in ms."""
         return self.http.ms if self.http is not None and self.http.status_code is not None else None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form: the keys of docs/report.md first, then the evidence of each phase."""
-        tcp = self.tcp_result
-        out: dict[str, Any] = {
-            "address": self.address,
-            "az": self.az,
-            "private": self.private,
-            "in_vpc": self.in_vpc,
-            "tcp_ms": _round(self.tcp_ms),
-            "tls_ms": _round(self.tls_ms),
-            "http_status": self.http_status,
-            "http_ms": _round(self.http_ms),
-            "names": list(self.names),
-            "expected": self.expected,
-            "probed": self.probed,
-        }
-        if self.skip_reason:
-            out["skip_reason"] = self.skip_reason
-        if tcp is not None:
-            out["tcp"] = {"status": tcp.status.value, "port": tcp.port, "ms": _round(tcp.ms), "error": tcp.error}
-        if self.tls is not None and self.tls.status is not TlsStatus.SKIPPED:
-            t = self.tls
+        """The evidence of each phase that ran."""
+        t = self.tcp
+        out: dict[str, Any] = {"tcp": {"status": t.status.value, "port": t.port, "ms": _round(t.ms), "error": t.error}}
+        if self.tls is not None:
+            s = self.tls
             out["tls"] = {
-                "status": t.status.value,
-                "ms": _round(t.handshake_ms),
-                "version": t.version,
-                "cipher": t.cipher,
-                "subject": t.cert_subject,
-                "names": list(t.cert_names),
-                "not_after": t.cert_not_after,
-                "verify_code": t.verify_code,
-                "error": t.error,
+                "status": s.status.value,
+                "ms": _round(s.handshake_ms),
+                "version": s.version,
+                "cipher": s.cipher,
+                "subject": s.cert_subject,
+                "names": list(s.cert_names),
+                "not_after": s.cert_not_after,
+                "verify_code": s.verify_code,
+                "error": s.error,
             }
         if self.http is not None:
             h = self.http
@@ -110,17 +96,153 @@ class AddressReport:
 
 
 @dataclass(frozen=True, slots=True)
+class AddressReport:
+    """One address an endpoint's names resolved to, how it was classified, and how its probes went."""
+
+    address: str
+    names: tuple[str, ...] = ()  # the DNS names that answered with it
+    az: str | None = None
+    private: bool = False  # private by range (RFC 1918/6598, ULA) or inside the VPC's (or a declared hub's) CIDRs
+    in_vpc: bool | None = None  # None when the VPC's CIDRs are unknown
+    expected: bool | None = None  # None when no expected addresses are known
+    probe: AddressProbe | None = None  # None: not probed (see skip_reason)
+    skip_reason: str = ""
+
+    @property
+    def probed(self) -> bool:
+        """The address was probed."""
+        return self.probe is not None
+
+    @property
+    def tcp_ms(self) -> float | None:
+        """Connect time in ms when the connect succeeded."""
+        return self.probe.tcp_ms if self.probe is not None else None
+
+    @property
+    def tls_ms(self) -> float | None:
+        """Handshake time in ms when the handshake completed."""
+        return self.probe.tls_ms if self.probe is not None else None
+
+    @property
+    def http_status(self) -> int | None:
+        """The HTTP status code, when an HTTP phase ran and answered."""
+        http = self.probe.http if self.probe is not None else None
+        return http.status_code if http is not None else None
+
+    @property
+    def http_ms(self) -> float | None:
+        """Time to the HTTP response in ms."""
+        return self.probe.http_ms if self.probe is not None else None
+
+    @property
+    def passed(self) -> bool:
+        """Probed, connected and (when there is a handshake) handshaken."""
+        return self.probe is not None and self.probe.completed
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form: the summary keys first, then the evidence of each phase."""
+        out: dict[str, Any] = {
+            "address": self.address,
+            "az": self.az,
+            "private": self.private,
+            "in_vpc": self.in_vpc,
+            "tcp_ms": _round(self.tcp_ms),
+            "tls_ms": _round(self.tls_ms),
+            "http_status": self.http_status,
+            "http_ms": _round(self.http_ms),
+            "names": list(self.names),
+            "expected": self.expected,
+            "probed": self.probed,
+        }
+        if self.skip_reason:
+            out["skip_reason"] = self.skip_reason
+        if self.probe is not None:
+            out.update(self.probe.to_dict())
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class EniFacts:
+    """One network interface of an endpoint, as AWS describes it, and where it stands from the agent."""
+
+    eni_id: str
+    address: str
+    az: str
+    subnet_id: str
+    status: str
+    zone: str  # az-local | cross-az | unknown
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "eni_id": self.eni_id,
+            "address": self.address,
+            "az": self.az,
+            "subnet_id": self.subnet_id,
+            "status": self.status,
+            "zone": self.zone,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AwsEndpointFacts:
+    """What AWS says about the endpoint serving a topology endpoint (vpc_endpoint_id None: there is none)."""
+
+    vpc_id: str
+    vpc_endpoint_id: str | None = None
+    type: str = ""
+    service: str = ""
+    state: str = ""
+    private_dns_enabled: bool = False
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    route_table_ids: tuple[str, ...] = ()
+    network_interfaces: tuple[EniFacts, ...] = ()
+    agent_az: str | None = None
+    regional_dns_name: str | None = None
+    zonal_dns_names: Mapping[str, str] = field(default_factory=dict)
+    security_groups: SgVerdict | None = None
+    prefix_list: PrefixList | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (the report's `aws` key)."""
+        if self.vpc_endpoint_id is None:
+            return {"vpc_id": self.vpc_id, "vpc_endpoint_id": None}
+        out: dict[str, Any] = {
+            "vpc_id": self.vpc_id,
+            "vpc_endpoint_id": self.vpc_endpoint_id,
+            "type": self.type,
+            "service": self.service,
+            "state": self.state,
+            "private_dns_enabled": self.private_dns_enabled,
+            "subnet_ids": list(self.subnet_ids),
+            "security_group_ids": list(self.security_group_ids),
+            "route_table_ids": list(self.route_table_ids),
+            "network_interfaces": [e.to_dict() for e in self.network_interfaces],
+            "agent_az": self.agent_az,
+        }
+        if self.type != "gateway":
+            out["regional_dns_name"] = self.regional_dns_name
+            out["zonal_dns_names"] = dict(self.zonal_dns_names)
+        if self.security_groups is not None:
+            out["security_groups"] = self.security_groups.to_dict()
+        if self.type == "gateway":
+            out["prefix_list"] = None if self.prefix_list is None else self.prefix_list.to_dict()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class EndpointReport:
     """Everything seen about one endpoint, and the verdict."""
 
     name: str
-    type: str
+    type: EndpointType
     service: str | None
     findings: tuple[Finding, ...]
     dns: tuple[DnsResult, ...]
     addresses: tuple[AddressReport, ...]
     ms: float = 0.0
-    aws: dict[str, Any] | None = None  # control-plane facts (endpoint id, state, ...) when read
+    aws: AwsEndpointFacts | None = None  # None when the control plane was not read
 
     @property
     def healthy(self) -> bool:
@@ -143,10 +265,10 @@ class EndpointReport:
         if not probed:
             return 0.0
         bad = {f.address for f in self.findings if f.is_error and f.address is not None}
-        return sum(1 for a in probed if a.address not in bad and _phases_ok(a)) / len(probed)
+        return sum(1 for a in probed if a.address not in bad and a.passed) / len(probed)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form of docs/report.md."""
+        """JSON form (docs/report.md)."""
         out: dict[str, Any] = {
             "name": self.name,
             "type": self.type,
@@ -172,15 +294,21 @@ class EndpointReport:
             "addresses": [a.to_dict() for a in self.addresses],
         }
         if self.aws is not None:
-            out["aws"] = self.aws
+            out["aws"] = self.aws.to_dict()
         return out
 
 
-def _phases_ok(a: AddressReport) -> bool:
-    tcp = a.tcp_result
-    if tcp is None or tcp.status is not TcpStatus.OK:
-        return False
-    return a.tls is None or a.tls.status is TlsStatus.OK
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where and how the run happened: the shell that ran it and, when known, where the agent stands."""
+
+    mode: Mode
+    hostname: str = ""
+    place: Place | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (the report's `agent` key)."""
+        return {"hostname": self.hostname, "mode": self.mode, **(self.place.to_dict() if self.place else {})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +318,7 @@ class Report:
     started_at: dt.datetime
     duration_ms: float
     endpoints: tuple[EndpointReport, ...]
-    agent: dict[str, Any] = field(default_factory=dict)
+    origin: Origin = field(default_factory=lambda: Origin("cli"))
     region: str | None = None
     vpc_id: str | None = None
     run_findings: tuple[Finding, ...] = ()  # findings that concern the run rather than one endpoint
@@ -208,7 +336,7 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """docs/report.md: 0 healthy, 1 unhealthy."""
+        """0 healthy, 1 unhealthy (docs/report.md)."""
         return 0 if self.healthy else 1
 
     def endpoint(self, name: str) -> EndpointReport:
@@ -219,7 +347,7 @@ class Report:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form of docs/report.md."""
+        """JSON form (docs/report.md)."""
         return {
             "version": self.version,
             "healthy": self.healthy,
@@ -227,7 +355,7 @@ class Report:
             "duration_ms": _round(self.duration_ms),
             "region": self.region,
             "vpc_id": self.vpc_id,
-            "agent": self.agent,
+            "agent": self.origin.to_dict(),
             "endpoints": [e.to_dict() for e in self.endpoints],
             "findings": [f.to_dict() for f in self.findings],
         }

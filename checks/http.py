@@ -1,4 +1,8 @@
-"""HTTP probe: one request to an IP with Host and SNI set to the service's name, timed per phase."""
+"""HTTP probe: one request to an IP with Host and SNI set to the service's name, timed per phase.
+
+The body is read (and counted, not kept) up to `MAX_BODY_BYTES`, so a response whose status arrived but whose
+body stalls is told apart from one that never answered: the result carries the status and the bytes received.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from enum import StrEnum
 from typing import Any
 
 from vpc_verify.checks import trust
+
+MAX_BODY_BYTES = 1024 * 1024  # read this much of the body at most; the status is what is judged
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +51,9 @@ class HttpResult:
     connect_ms: float | None = None
     tls_ms: float | None = None
     ttfb_ms: float | None = None
-    error: str = ""
+    error: str = ""  # what happened, for people: the finding's message quotes it
+    body_bytes: int | None = None  # body bytes received (also when the body stalled after the status)
+    stalled_status: int | None = None  # a status that arrived before the body stalled (status_code is None then)
 
 
 async def request(spec: HttpSpec) -> HttpResult:
@@ -82,34 +90,59 @@ async def request(spec: HttpSpec) -> HttpResult:
         extensions["sni_hostname"] = spec.server_name
     headers = {"Host": spec.server_name, "User-Agent": "vpc-verify", "Connection": "close"}
     timeout = httpx.Timeout(spec.timeout_s)
+    status_code: int | None = None
+    expected_length: str | None = None
+    received = 0
     try:
         async with asyncio.timeout(spec.timeout_s):
             async with httpx.AsyncClient(
                 verify=verify, timeout=timeout, trust_env=False, follow_redirects=False
             ) as client:
-                response = await client.request(spec.method, url, headers=headers, extensions=extensions)
-                await response.aread()
+                request = client.build_request(spec.method, url, headers=headers, extensions=extensions)
+                response = await client.send(request, stream=True)
+                try:
+                    status_code = response.status_code
+                    expected_length = response.headers.get("content-length")
+                    async for chunk in response.aiter_raw():
+                        received += len(chunk)
+                        if received >= MAX_BODY_BYTES:
+                            break
+                finally:
+                    await response.aclose()
     except (TimeoutError, httpx.TimeoutException):
+        limit = f"{spec.timeout_s * 1000:.0f} ms"
+        if status_code is None:
+            error = f"no response within {limit}"
+        else:
+            of = f" of {expected_length}" if expected_length and expected_length.isdigit() else ""
+            error = f"status {status_code} arrived, then the body stalled: {received}{of} bytes within {limit}"
         return HttpResult(
             HttpStatus.TIMEOUT,
             None,
             _ms(start),
             *_phases(marks, start),
-            error=f"no complete response within {spec.timeout_s * 1000:.0f} ms",
+            error=error,
+            body_bytes=received if status_code is not None else None,
+            stalled_status=status_code,
         )
     except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if status_code is not None:
+            error = f"status {status_code} arrived, then the body failed after {received} bytes: {error}"
         return HttpResult(
             HttpStatus.FAILED,
             None,
             _ms(start),
             *_phases(marks, start),
-            error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+            error=error,
+            body_bytes=received if status_code is not None else None,
+            stalled_status=status_code,
         )
     except (OSError, ssl.SSLError, ValueError) as exc:
         return HttpResult(
             HttpStatus.FAILED, None, _ms(start), *_phases(marks, start), error=f"{type(exc).__name__}: {exc}"
         )
-    return HttpResult(HttpStatus.OK, response.status_code, _ms(start), *_phases(marks, start))
+    return HttpResult(HttpStatus.OK, status_code, _ms(start), *_phases(marks, start), body_bytes=received)
 
 
 def _ms(start: float) -> float:

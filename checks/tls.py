@@ -1,6 +1,13 @@
 """TLS probe: connect to an IP, then handshake with SNI = the service's name, verifying chain and name.
 
-The TCP phase is part of the result (one connection serves both), so a TLS check also reports connect time.
+One connection serves both phases: `handshake` returns the TCP result and, when the connect succeeded, the
+TLS result; `handshake_over` runs the TLS phase on a socket already connected by `tcp.open_socket`.
+
+A failure says what happened, with the evidence a person needs: for an untrusted chain, how many certificates
+the server sent and who issued the last one (a missing intermediate or an unknown CA); for a server that
+does not speak TLS, its first bytes ("SSH-2.0-...", "HTTP/1.1 400 ..."); for a server that offers only
+TLS < 1.2, the version it offered; for a peer that accepted and then closed or reset, that, and how many
+bytes it had sent.
 """
 
 from __future__ import annotations
@@ -39,14 +46,12 @@ class TlsStatus(StrEnum):
     NAME_MISMATCH = "name_mismatch"
     TIMEOUT = "timeout"
     FAILED = "failed"  # alert, reset, not TLS at all
-    SKIPPED = "skipped"  # the TCP phase failed
 
 
 @dataclass(frozen=True, slots=True)
 class TlsResult:
     """TCP phase, handshake outcome and what the certificate says."""
 
-    tcp: TcpResult
     status: TlsStatus
     handshake_ms: float | None = None
     version: str = ""
@@ -55,20 +60,48 @@ class TlsResult:
     cert_names: tuple[str, ...] = ()  # subjectAltName DNS entries
     cert_not_after: str | None = None  # ISO-8601 UTC
     verify_code: int | None = None  # OpenSSL X509_V_ERR_* on verification failure
-    error: str = ""
+    error: str = ""  # what happened, for people: the finding's message quotes it
+    peer_chain_length: int | None = None  # certificates the server sent (untrusted chain)
+    peer_issuer: str = ""  # issuer of the last certificate sent: what the trust store lacks (untrusted chain)
+    first_bytes: str = ""  # the start of an answer that is not TLS, printable ("SSH-2.0-OpenSSH_9.6")
+    protocol_offered: str = ""  # the version of a server that offers only TLS < 1.2 ("TLSv1.1")
+    bytes_received: int | None = None  # bytes the server sent before a failed or stalled handshake
 
 
 # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH
 _NAME_MISMATCH_CODES = frozenset({62, 64})
+# X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT(_LOCALLY), DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAIN
+_NO_ISSUER_CODES = frozenset({2, 20})
+_SELF_SIGNED_LEAF, _SELF_SIGNED_IN_CHAIN = 18, 19
 _RECV = 65536
+_FIRST_BYTES = 64
+_TLS_RECORD_TYPES = frozenset({0x14, 0x15, 0x16, 0x17})  # change_cipher_spec, alert, handshake, data
+_HANDSHAKE, _ALERT, _SERVER_HELLO, _ALERT_PROTOCOL_VERSION = 0x16, 0x15, 0x02, 70
+_VERSIONS = {0x0300: "SSLv3", 0x0301: "TLSv1.0", 0x0302: "TLSv1.1"}
+_DN_SHORT = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C"}
 
 
 class _Closed(Exception):
     """The peer closed the connection during the handshake."""
 
 
-async def handshake(spec: TlsSpec) -> TlsResult:
-    """Connect and handshake; never raises.
+class _Wire:
+    """What the server sent during one handshake: its first bytes and how many in all."""
+
+    __slots__ = ("first", "received")
+
+    def __init__(self) -> None:
+        self.first = b""
+        self.received = 0
+
+    def saw(self, data: bytes) -> None:
+        if len(self.first) < _FIRST_BYTES:
+            self.first += data[: _FIRST_BYTES - len(self.first)]
+        self.received += len(data)
+
+
+async def handshake(spec: TlsSpec) -> tuple[TcpResult, TlsResult | None]:
+    """Connect and handshake; the TLS result is None when the connect failed. Never raises.
 
     The handshake runs on the raw non-blocking socket through an `ssl.SSLObject` and memory BIOs: the same
     OpenSSL work as asyncio's TLS transport, without its protocol machinery (about half the client CPU).
@@ -76,11 +109,11 @@ async def handshake(spec: TlsSpec) -> TlsResult:
     """
     sock, tcp_result = await tcp.open_socket(TcpSpec(spec.address, spec.port, spec.timeout_s))
     if sock is None:
-        return TlsResult(tcp_result, TlsStatus.SKIPPED, error=tcp_result.error)
-    return await handshake_over(sock, tcp_result, spec)
+        return tcp_result, None
+    return tcp_result, await handshake_over(sock, spec)
 
 
-async def handshake_over(sock: socket.socket, tcp_result: TcpResult, spec: TlsSpec) -> TlsResult:
+async def handshake_over(sock: socket.socket, spec: TlsSpec) -> TlsResult:
     """The handshake phase on a socket already connected by `tcp.open_socket` (closed here); never raises.
 
     Split from `handshake` so that a caller can bound cheap connects and costly handshakes separately.
@@ -89,37 +122,42 @@ async def handshake_over(sock: socket.socket, tcp_result: TcpResult, spec: TlsSp
         ctx = trust.client_context(spec.verify, spec.ca_bundle)
     except (OSError, ssl.SSLError, ValueError) as exc:
         sock.close()
-        return TlsResult(tcp_result, TlsStatus.FAILED, error=f"cannot load the trust store {spec.ca_bundle}: {exc}")
+        return TlsResult(TlsStatus.FAILED, error=f"cannot load the trust store {spec.ca_bundle}: {exc}")
     start = time.perf_counter()
+    wire = _Wire()
     try:
-        tls_obj = await _handshake_on(sock, ctx, spec.server_name, spec.timeout_s)
+        tls_obj = await _handshake_on(sock, ctx, spec.server_name, spec.timeout_s, wire)
     except ssl.SSLCertVerificationError as exc:
         ms = (time.perf_counter() - start) * 1000.0
         sock.close()
-        return await _verify_failure(spec, tcp_result, exc, ms)
+        return await _verify_failure(spec, exc, ms)
     except TimeoutError:
         sock.close()
         return TlsResult(
-            tcp_result,
             TlsStatus.TIMEOUT,
             handshake_ms=(time.perf_counter() - start) * 1000.0,
-            error=f"no TLS handshake within {spec.timeout_s * 1000:.0f} ms (the server accepted the "
-            "connection but did not complete the handshake)",
+            error=f"no TLS handshake within {spec.timeout_s * 1000:.0f} ms: {_stalled(wire)}",
+            **_wire_facts(wire),
         )
     except (ssl.SSLError, OSError, _Closed) as exc:
         sock.close()
         return TlsResult(
-            tcp_result, TlsStatus.FAILED, handshake_ms=(time.perf_counter() - start) * 1000.0, error=_describe(exc)
+            TlsStatus.FAILED,
+            handshake_ms=(time.perf_counter() - start) * 1000.0,
+            error=_failure(exc, wire),
+            **_wire_facts(wire),
         )
     except BaseException:
         sock.close()
         raise
     ms = (time.perf_counter() - start) * 1000.0
     sock.close()
-    return _success(tcp_result, tls_obj, ms)
+    return _success(tls_obj, ms)
 
 
-async def _handshake_on(sock: socket.socket, ctx: ssl.SSLContext, server_name: str, timeout_s: float) -> ssl.SSLObject:
+async def _handshake_on(
+    sock: socket.socket, ctx: ssl.SSLContext, server_name: str, timeout_s: float, wire: _Wire | None = None
+) -> ssl.SSLObject:
     loop = asyncio.get_running_loop()
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(incoming, outgoing, server_side=False, server_hostname=server_name or None)
@@ -135,6 +173,8 @@ async def _handshake_on(sock: socket.socket, ctx: ssl.SSLContext, server_name: s
                 data = await loop.sock_recv(sock, _RECV)
                 if not data:
                     raise _Closed("the server closed the connection during the handshake") from None
+                if wire is not None:
+                    wire.saw(data)
                 incoming.write(data)
         pending = outgoing.read()  # the client's Finished (TLS 1.3), so the server sees a complete handshake
         if pending:
@@ -142,9 +182,7 @@ async def _handshake_on(sock: socket.socket, ctx: ssl.SSLContext, server_name: s
     return obj
 
 
-async def _verify_failure(
-    spec: TlsSpec, tcp_result: TcpResult, exc: ssl.SSLCertVerificationError, ms: float
-) -> TlsResult:
+async def _verify_failure(spec: TlsSpec, exc: ssl.SSLCertVerificationError, ms: float) -> TlsResult:
     code = exc.verify_code
     status = TlsStatus.NAME_MISMATCH if code in _NAME_MISMATCH_CODES else TlsStatus.UNTRUSTED
     # Name mismatch: the chain verified, so a handshake without the name check gives the parsed certificate.
@@ -160,19 +198,128 @@ async def _verify_failure(
         try:
             obj = await _handshake_on(sock, ctx, spec.server_name, spec.timeout_s)
             facts = _cert_facts(obj)
+            if status is TlsStatus.UNTRUSTED:
+                facts.update(_chain_facts(obj))
         except Exception:  # evidence is best effort: the verification failure is the finding
             pass
         finally:
             sock.close()
-    return TlsResult(
-        tcp_result, status, handshake_ms=ms, verify_code=code, error=exc.verify_message or _describe(exc), **facts
-    )
+    error = exc.verify_message or _describe(exc)
+    if status is TlsStatus.UNTRUSTED:
+        error = _untrusted(error, code, facts.get("peer_chain_length"), facts.get("peer_issuer", ""))
+    return TlsResult(status, handshake_ms=ms, verify_code=code, error=error, **facts)
 
 
-def _success(tcp_result: TcpResult, obj: ssl.SSLObject, ms: float) -> TlsResult:
+def _chain_facts(obj: ssl.SSLObject) -> dict[str, Any]:
+    """How many certificates the server sent and the issuer of the last one (unverified: read, not trusted)."""
+    # Public as SSLObject.get_unverified_chain from Python 3.13; the same method of _ssl exists since 3.10.
+    raw = getattr(obj, "_sslobj", None)
+    getter = getattr(raw, "get_unverified_chain", None)
+    chain = getter() if callable(getter) else None
+    if not chain:
+        return {}
+    last = chain[-1]
+    info = last.get_info() if hasattr(last, "get_info") else {}
+    return {"peer_chain_length": len(chain), "peer_issuer": _dn(info.get("issuer", ()))}
+
+
+def _dn(rdns: Any) -> str:
+    """An OpenSSL name as ssl parses it, written `CN=..., O=...`."""
+    parts = [f"{_DN_SHORT.get(key, key)}={value}" for rdn in rdns for key, value in rdn]
+    return ", ".join(parts)
+
+
+def _untrusted(error: str, code: int | None, chain_length: int | None, issuer: str) -> str:
+    """The verification error with what the chain the server sent says about it."""
+    if chain_length is None or not issuer:
+        return error
+    if code == _SELF_SIGNED_LEAF:
+        return f"{error}: the server's certificate is self-signed ({issuer}) and not in the trust store"
+    if code == _SELF_SIGNED_IN_CHAIN:
+        return (
+            f"{error}: the server sent {chain_length} certificates ending at the root {issuer}, which the trust "
+            "store does not hold (unknown CA)"
+        )
+    if code in _NO_ISSUER_CODES and chain_length == 1:
+        return (
+            f"{error}: the server sent only its own certificate (chain of 1), issued by {issuer}, which the trust "
+            f"store does not hold: most likely a missing intermediate certificate (the server must send the "
+            f"certificate of {issuer}), else an unknown CA"
+        )
+    if code in _NO_ISSUER_CODES:
+        return (
+            f"{error}: the server sent {chain_length} certificates, the last issued by {issuer}, which the trust "
+            "store does not hold (unknown CA)"
+        )
+    return error
+
+
+def _wire_facts(wire: _Wire) -> dict[str, Any]:
+    facts: dict[str, Any] = {"bytes_received": wire.received}
+    if _is_not_tls(wire.first):
+        facts["first_bytes"] = _printable(wire.first)
+    offered = _offered_version(wire.first)
+    if offered:
+        facts["protocol_offered"] = offered
+    return facts
+
+
+def _is_not_tls(first: bytes) -> bool:
+    """Whether the server's first bytes are not a TLS record header (type 20-23, then version 3.x)."""
+    if not first:
+        return False
+    return first[0] not in _TLS_RECORD_TYPES or (len(first) > 1 and first[1] != 0x03)
+
+
+def _printable(first: bytes) -> str:
+    """The first line of what the server sent, with other bytes escaped."""
+    line = first.split(b"\r", 1)[0].split(b"\n", 1)[0] or first
+    return "".join(chr(b) if 0x20 <= b < 0x7F else f"\\x{b:02x}" for b in line)
+
+
+def _offered_version(first: bytes) -> str:
+    """The version of a server that answered the ClientHello with a ServerHello below TLS 1.2, or with the
+    protocol_version alert (it offers none of TLS 1.2 and 1.3); "" otherwise."""
+    if len(first) >= 11 and first[0] == _HANDSHAKE and first[5] == _SERVER_HELLO:
+        version = first[9] << 8 | first[10]
+        return _VERSIONS.get(version, "") if version < 0x0303 else ""
+    if len(first) >= 7 and first[0] == _ALERT and first[6] == _ALERT_PROTOCOL_VERSION:
+        return "older than TLSv1.2"
+    return ""
+
+
+def _stalled(wire: _Wire) -> str:
+    if _is_not_tls(wire.first):
+        return f"the server answered something other than TLS ({_printable(wire.first)!r}), then waited"
+    if not wire.received:
+        return "the server accepted the connection but sent nothing"
+    return f"the server sent {wire.received} bytes of the handshake, then nothing more"
+
+
+def _failure(exc: BaseException, wire: _Wire) -> str:
+    """What happened in a handshake that failed (not a verification failure), from what the server sent."""
+    if _is_not_tls(wire.first):
+        return f"the server answered something other than TLS: {_printable(wire.first)!r}"
+    offered = _offered_version(wire.first)
+    if offered.startswith("TLS") or offered.startswith("SSL"):
+        return f"the server offers only {offered}; vpc-verify requires TLS 1.2 or later"
+    if offered:
+        return "the server refused TLS 1.2 and 1.3 (alert protocol_version): it offers only older versions"
+    reset = isinstance(exc, ConnectionResetError)
+    closed = isinstance(exc, _Closed | BrokenPipeError | ssl.SSLEOFError | ConnectionAbortedError)
+    if (reset or closed) and not wire.received:
+        # A server that closes before the ClientHello arrives is seen as a reset: our data meets a closed socket.
+        how = " (reset)" if reset else ""
+        return f"the server accepted the connection, then closed it without answering the TLS ClientHello{how}"
+    if reset or closed:
+        how = "reset" if reset else "closed"
+        return f"the server {how} the connection during the handshake, after sending {wire.received} bytes"
+    return _describe(exc)
+
+
+def _success(obj: ssl.SSLObject, ms: float) -> TlsResult:
     cipher = obj.cipher()
     return TlsResult(
-        tcp_result,
         TlsStatus.OK,
         handshake_ms=ms,
         version=obj.version() or "",

@@ -1,5 +1,6 @@
 """Build the Lambda zip: handler.py at the root, the project's own wheel unpacked (vpc_verify/ and its
-dist-info, exactly what `pip install vpc-verify` installs) and the pinned dependencies (not boto3).
+dist-info, exactly what `pip install vpc-verify` installs) and the pinned dependencies (not boto3: the Lambda
+runtime provides it, and it is all the `[aws]` extra adds, so the function has what `vpc-verify[aws]` has).
 
     python lambda/build.py --arch x86_64            # -> lambda/dist/vpc-verify-lambda-x86_64.zip
     python lambda/build.py --arch arm64 --topology topology.yaml

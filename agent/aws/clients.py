@@ -6,9 +6,16 @@ AWS_ENDPOINT_URL, ...); the region is the topology's, else `--region`, else boto
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from vpc_verify.aws.errors import AwsConfigError, calling
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ssm import SSMClient
 
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 10.0
@@ -43,11 +50,26 @@ def client(service: str, region: str | None = None) -> Any:
         return boto3.session.Session().client(service, region_name=region, config=config())
 
 
-def ec2(region: str | None = None) -> Any:
+def ec2(region: str | None = None) -> EC2Client:
     """An EC2 client (every control-plane read is an EC2 Describe*/Get* call)."""
-    return client("ec2", region)
+    return cast("EC2Client", client("ec2", region))
 
 
-def region_of(c: Any) -> str:
-    """The region a client was made for."""
-    return str(c.meta.region_name)
+def cloudwatch(region: str | None = None) -> CloudWatchClient:
+    """A CloudWatch client."""
+    return cast("CloudWatchClient", client("cloudwatch", region))
+
+
+def lambda_(region: str | None = None) -> LambdaClient:
+    """A Lambda client (the function's own configuration, where the agent runs in Lambda)."""
+    return cast("LambdaClient", client("lambda", region))
+
+
+def ssm(region: str | None = None) -> SSMClient:
+    """An SSM client (a topology kept in a parameter)."""
+    return cast("SSMClient", client("ssm", region))
+
+
+def s3(region: str | None = None) -> S3Client:
+    """An S3 client (a topology kept in an object)."""
+    return cast("S3Client", client("s3", region))

@@ -9,10 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from vpc_verify.aws.compare import private_dns_names, regional_dns_name
-from vpc_verify.aws.state import VpcEndpoint, VpcState
+from vpc_verify.aws.model import VpcEndpoint, VpcState
+from vpc_verify.aws.names import private_dns_names, regional_dns_name
 
 _KINDS = {"interface": "interface", "gateway": "gateway"}
+# The first line tells editors (yaml-language-server: VS Code, Neovim, ...) where the schema is: a path relative
+# to the topology file, since nothing outside the user's repository is guaranteed to exist. `discover -o FILE`
+# writes the schema there; `vpc-verify schema topology -o topology.schema.json` does it by hand.
+SCHEMA_FILE = "topology.schema.json"
+SCHEMA_LINE = f"# yaml-language-server: $schema={SCHEMA_FILE}\n"
 
 
 def topology_document(vpc_state: VpcState) -> dict[str, Any]:
@@ -39,17 +44,21 @@ def topology_document(vpc_state: VpcState) -> dict[str, Any]:
         "version": 1,
         "region": vpc_state.region,
         "vpc": {"id": vpc_state.vpc_id, "cidrs": [str(c) for c in vpc_state.cidrs]},
+        # A VPC without endpoints yet: the file still checks the control plane (an endpoint created later is
+        # ENDPOINT_UNEXPECTED), so it says that an empty list is meant.
+        **({"allow_empty": True} if not endpoints else {}),
         "endpoints": endpoints,
     }
 
 
 def render(vpc_state: VpcState, *, now: dt.datetime | None = None) -> str:
-    """The topology file as YAML, with a header saying where it came from."""
+    """The topology file as YAML: a first line naming its JSON Schema for editors, a header saying where it
+    came from (docs/topology.md)."""
     import yaml
 
     when = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     header = (
-        f"# vpc-verify topology of {vpc_state.vpc_id} ({vpc_state.region}), discovered {when}.\n"
+        SCHEMA_LINE + f"# vpc-verify topology of {vpc_state.vpc_id} ({vpc_state.region}), discovered {when}.\n"
         "# Addresses and AZs are what AWS reported; remove `addresses` to accept whatever the ENIs are.\n"
     )
     return header + yaml.safe_dump(topology_document(vpc_state), sort_keys=False, default_flow_style=False)

@@ -3,7 +3,8 @@
 Sources, first wins per fact: the command line (`--subnet-id`, `--az`), the environment
 (VPC_VERIFY_SUBNET_ID, VPC_VERIFY_AZ, VPC_VERIFY_ADDRESS, VPC_VERIFY_SECURITY_GROUP_IDS), the Lambda
 environment, and the EC2 instance metadata service (IMDSv2, short timeouts). The metadata service is never
-asked when AWS_EC2_METADATA_DISABLED is true, nor inside Lambda (which has none).
+asked when AWS_EC2_METADATA_DISABLED is true, nor inside Lambda (which has none). `complete` then fills
+what the control plane can tell (the subnet of the address, the AZ of the subnet, the groups of the ENI).
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from vpc_verify.aws.errors import AwsError
+from vpc_verify.aws.model import VpcState
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
 
 IMDS_URL = "http://169.254.169.254"
 IMDS_TIMEOUT_S = 0.5
@@ -144,3 +151,42 @@ def source_address_towards(address: str) -> str | None:
     except OSError:
         return None
     return None if local in ("0.0.0.0", "::") or local == address else local
+
+
+def complete(ec2: EC2Client, vpc_state: VpcState, place: Place) -> Place:
+    """Fill what the control plane can tell about the agent: its subnet from its address, its AZ from its
+    subnet, its security groups from its ENI (or, in Lambda, from the function's VPC configuration)."""
+    from vpc_verify.aws.read import agent_interface
+
+    if place.function_name and not (place.subnet_id and place.security_group_ids):
+        place = place.merged(_lambda_place(vpc_state, place.function_name))
+    if place.address and not place.subnet_id:
+        subnet = vpc_state.subnet_of_address(place.address)
+        if subnet is not None:
+            place = replace(place, subnet_id=subnet.id)
+    if place.subnet_id and not place.az and place.subnet_id in vpc_state.subnets:
+        place = replace(place, az=vpc_state.subnets[place.subnet_id].az)
+    if place.address and not place.security_group_ids:
+        try:
+            found = agent_interface(ec2, vpc_state.vpc_id, place.address)
+        except AwsError:
+            found = None  # a missing permission for this lookup costs precision, not the run
+        if found is not None:
+            place = replace(place, subnet_id=place.subnet_id or found[0], security_group_ids=found[1])
+    return place
+
+
+def _lambda_place(vpc_state: VpcState, function_name: str) -> Place:
+    from vpc_verify.aws import clients
+
+    address = None
+    v4 = [c for c in vpc_state.cidrs if c.version == 4]
+    if v4:
+        address = source_address_towards(str(v4[0].network_address + 2))
+    groups: tuple[str, ...] = ()
+    try:
+        config = clients.lambda_(vpc_state.region).get_function_configuration(FunctionName=function_name)
+        groups = tuple((config.get("VpcConfig") or {}).get("SecurityGroupIds") or [])
+    except Exception:  # lambda:GetFunctionConfiguration is optional precision, never a failure
+        groups = ()
+    return Place(address=address, security_group_ids=groups, source="lambda")

@@ -16,10 +16,12 @@ import sys
 import threading
 from typing import Any
 
-from vpc_verify.commands.check import _positive
+from vpc_verify.commands.check import add_output_arguments, positive
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.loop import AgentLoop, LoopConfig, default_state_file
+from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP
+from vpc_verify.ranges import BUFFER_RANGE, CONCURRENCY_RANGE, JITTER_SECONDS_RANGE
 from vpc_verify.run import DEFAULT_CONCURRENCY
 
 STOP_GRACE_S = 4.0  # SIGTERM to exit stays under systemd's and the issue's 5 s
@@ -40,22 +42,22 @@ def register(sub: Any) -> None:
         default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
         help="topology file, re-read every run (default: $VPC_VERIFY_TOPOLOGY)",
     )
-    p.add_argument("--interval", type=_positive, default=60.0, metavar="SECONDS", help="seconds between runs")
+    p.add_argument("--interval", type=positive, default=60.0, metavar="SECONDS", help="seconds between runs")
     p.add_argument(
         "--jitter",
-        type=float,
+        type=JITTER_SECONDS_RANGE.cli_type(),
         default=None,
         metavar="SECONDS",
         help="random extra delay before each run, up to SECONDS (default 10%% of the interval)",
     )
     p.add_argument(
         "--deadline",
-        type=_positive,
+        type=positive,
         default=None,
         metavar="SECONDS",
         help="each run's deadline (default: the smaller of 30 s and the interval)",
     )
-    p.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N")
+    p.add_argument("--concurrency", type=CONCURRENCY_RANGE.cli_type(), default=DEFAULT_CONCURRENCY, metavar="N")
     p.add_argument(
         "--state-file",
         default=None,
@@ -69,20 +71,13 @@ def register(sub: Any) -> None:
         metavar="127.0.0.1:PORT",
         help="serve GET /report and GET /healthz on this loopback address",
     )
-    p.add_argument(
-        "--publish",
-        choices=("cloudwatch", "emf", "none"),
-        default="none",
-        help="metrics after every run (default none)",
-    )
-    p.add_argument("--namespace", default="VpcVerify")
-    p.add_argument("--per-address-metrics", action="store_true")
+    add_output_arguments(p, files=False)
     p.add_argument(
         "--buffer",
-        type=int,
-        default=10_000,
+        type=BUFFER_RANGE.cli_type(),
+        default=DEFAULT_BUFFER_CAP,
         metavar="DATUMS",
-        help="metrics kept in memory while CloudWatch is unreachable (default 10000)",
+        help=f"metrics kept in memory while CloudWatch is unreachable (default {DEFAULT_BUFFER_CAP})",
     )
     p.add_argument("--no-aws", action="store_true", help="skip the AWS control-plane comparison")
     p.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)
@@ -116,11 +111,18 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
     """The loop's configuration from the command line."""
     if not args.topology:
         raise UsageError("no topology: pass --topology FILE or set VPC_VERIFY_TOPOLOGY")
-    if args.concurrency < 1:
-        raise UsageError("--concurrency must be at least 1")
+    from vpc_verify import plan
     from vpc_verify import topology as topology_mod
+    from vpc_verify.commands.check import sink_config
 
-    topology_mod.load(args.topology)  # a bad file is a usage error at start, a logged failure later
+    # A bad file, a bad flag or a missing extra is a usage error at start, not a logged failure every run.
+    plan.build(
+        topology_mod.load(args.topology),
+        mode="agent",
+        aws=not args.no_aws,
+        concurrency=args.concurrency,
+        sink=sink_config(args, buffer_cap=max(0, args.buffer)),
+    )
     host, port = parse_http(args.http) if args.http else (None, 0)
     jitter = args.jitter if args.jitter is not None else 0.1 * args.interval
     if jitter < 0:
@@ -129,7 +131,7 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
         topology_path=args.topology,
         interval_s=args.interval,
         jitter_s=jitter,
-        deadline_s=args.deadline or min(30.0, args.interval),
+        deadline_s=args.deadline or min(plan.DEFAULT_DEADLINE_S["agent"], args.interval),
         concurrency=args.concurrency,
         state_file=args.state_file or default_state_file(dict(os.environ)),
         http_host=host,

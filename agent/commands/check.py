@@ -7,10 +7,17 @@ import os
 import sys
 from typing import Any
 
+from vpc_verify import plan as plan_mod
 from vpc_verify import topology as topology_mod
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
-from vpc_verify.run import DEFAULT_CONCURRENCY, DEFAULT_DEADLINE_S, RunOptions, run
+from vpc_verify.plan import DEFAULT_DEADLINE_S, Plan
+from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP
+from vpc_verify.publish.metrics import DEFAULT_NAMESPACE
+from vpc_verify.publish.sink import SINK_NAMES, SinkConfig
+from vpc_verify.ranges import CONCURRENCY_RANGE, SECONDS_RANGE
+from vpc_verify.report import Report
+from vpc_verify.run import DEFAULT_CONCURRENCY
 
 
 def register(sub: Any) -> None:
@@ -23,12 +30,7 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error",
     )
-    p.add_argument(
-        "-t",
-        "--topology",
-        default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
-        help="topology file (default: $VPC_VERIFY_TOPOLOGY)",
-    )
+    add_topology_arguments(p)
     p.add_argument(
         "--format",
         choices=("table", "json"),
@@ -44,14 +46,14 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--deadline",
-        type=_positive,
-        default=DEFAULT_DEADLINE_S,
+        type=positive,
+        default=DEFAULT_DEADLINE_S["cli"],
         metavar="SECONDS",
-        help=f"the whole run's deadline (default {DEFAULT_DEADLINE_S:g})",
+        help=f"the whole run's deadline (default {DEFAULT_DEADLINE_S['cli']:g})",
     )
     p.add_argument(
         "--concurrency",
-        type=int,
+        type=CONCURRENCY_RANGE.cli_type(),
         default=DEFAULT_CONCURRENCY,
         metavar="N",
         help=f"probes in flight at most (default {DEFAULT_CONCURRENCY})",
@@ -63,6 +65,31 @@ def register(sub: Any) -> None:
         help="stderr log level (default: info when stderr is not a terminal, warning on one)",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    add_place_arguments(p)
+    add_output_arguments(p)
+    p.add_argument(
+        "--wait",
+        type=positive,
+        default=None,
+        metavar="SECONDS",
+        help="re-run until every endpoint is healthy or SECONDS have passed (progress on stderr); "
+        "exit 0 as soon as healthy, 1 when time runs out",
+    )
+    p.set_defaults(handler=handle)
+
+
+def add_topology_arguments(p: argparse.ArgumentParser) -> None:
+    """-t/--topology (shared by check, diagnose and agent)."""
+    p.add_argument(
+        "-t",
+        "--topology",
+        default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
+        help="topology file (default: $VPC_VERIFY_TOPOLOGY)",
+    )
+
+
+def add_place_arguments(p: argparse.ArgumentParser) -> None:
+    """Where the agent stands and whether to read AWS (shared by check and diagnose)."""
     p.add_argument(
         "--no-aws",
         action="store_true",
@@ -74,33 +101,25 @@ def register(sub: Any) -> None:
         help="the agent's subnet, for security group and route checks (default: instance metadata)",
     )
     p.add_argument("--az", default=None, help="the agent's availability zone (default: instance metadata)")
-    add_output_arguments(p)
-    p.add_argument(
-        "--wait",
-        type=_positive,
-        default=None,
-        metavar="SECONDS",
-        help="re-run until every endpoint is healthy or SECONDS have passed (progress on stderr); "
-        "exit 0 as soon as healthy, 1 when time runs out",
-    )
-    p.set_defaults(handler=handle)
 
 
-def add_output_arguments(p: argparse.ArgumentParser) -> None:
-    """The publishing and report-file flags (shared with `vpc-verify agent`)."""
+def add_output_arguments(p: argparse.ArgumentParser, *, files: bool = True) -> None:
+    """The publishing flags (shared with `vpc-verify agent`) and, for `check`, the report files."""
     p.add_argument(
         "--publish",
-        choices=("cloudwatch", "emf", "none"),
+        choices=SINK_NAMES,
         default="none",
         help="send the run's metrics: cloudwatch (PutMetricData), emf (Embedded Metric Format lines "
         "on stdout, or stderr with --format json), none (default)",
     )
-    p.add_argument("--namespace", default="VpcVerify", help="CloudWatch namespace (default VpcVerify)")
+    p.add_argument("--namespace", default=DEFAULT_NAMESPACE, help=f"CloudWatch namespace (default {DEFAULT_NAMESPACE})")
     p.add_argument(
         "--per-address-metrics",
         action="store_true",
         help="also publish latency per address (dimensions Address, AZ: more billed metrics)",
     )
+    if not files:
+        return
     p.add_argument(
         "--dry-run",
         action="store_true",
@@ -110,67 +129,52 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", default=None, metavar="FILE", help="also write the JSON report to FILE")
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
+def sink_config(args: argparse.Namespace, *, buffer_cap: int = DEFAULT_BUFFER_CAP) -> SinkConfig:
+    """The sink the publishing flags ask for."""
+    return SinkConfig(
+        name=args.publish, namespace=args.namespace, per_address=args.per_address_metrics, buffer_cap=buffer_cap
+    )
+
+
+positive = SECONDS_RANGE.cli_type()  # an argparse type: finite seconds above 0 (nan and inf are refused)
 
 
 def load_topology(args: argparse.Namespace) -> topology_mod.Topology:
-    """The topology named on the command line, narrowed by --only."""
+    """The topology named on the command line."""
     if not args.topology:
         raise UsageError("no topology: pass --topology FILE or set VPC_VERIFY_TOPOLOGY")
-    topo = topology_mod.load(args.topology)
-    only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
-    return topo.only(only) if only else topo
+    return topology_mod.load(args.topology)
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Run once, print the report, return its exit code."""
-    if args.concurrency < 1:
-        raise UsageError("--concurrency must be at least 1")
+    """Run once (or until healthy with --wait), print the report, return its exit code."""
     configure_logs(args.log_level or ("warning" if sys.stderr.isatty() else "info"))
-    topo = load_topology(args)
-    agent: dict[str, Any] = {"mode": "cli"}
-    control_plane: Any = None
-    if topo.vpc.id and not args.no_aws:
-        from vpc_verify.aws.compare import for_cli
-
-        control_plane, place = for_cli(subnet_id=args.subnet_id, az=args.az, partial=bool(args.only))
-        agent.update(place)
-    options = RunOptions(
-        concurrency=args.concurrency, deadline_s=args.deadline, agent=agent, control_plane=control_plane
+    only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
+    plan = plan_mod.build(
+        load_topology(args),
+        mode="cli",
+        only=only,
+        aws=not args.no_aws,
+        subnet_id=args.subnet_id,
+        az=args.az,
+        deadline_s=args.deadline,
+        concurrency=args.concurrency,
+        sink=sink_config(args, buffer_cap=0),
     )
-    if args.wait is not None:
-        from dataclasses import replace
+    report = _wait(plan, args) if args.wait is not None else plan.run()
+    from vpc_verify.commands.outputs import print_report, write_outputs
 
-        from vpc_verify.wait import run_until_healthy
-
-        report = run_until_healthy(
-            lambda deadline: run(topo, replace(options, deadline_s=deadline)),
-            args.wait,
-            run_deadline_s=args.deadline,
-            progress=_progress,
-        ).report
-    else:
-        report = run(topo, options)
-    if args.format == "json":
-        from vpc_verify.publish import jsonreport
-
-        sys.stdout.write(jsonreport.render(report))
-    else:
-        from vpc_verify.publish import table
-
-        sys.stdout.write(table.render(report, color=sys.stdout.isatty()))
-    from vpc_verify.commands.outputs import write_outputs
-
-    write_outputs(report, args, side=sys.stderr if args.format == "json" else sys.stdout)
+    print_report(report, args.format)
+    write_outputs(report, plan.sink, args, side=sys.stderr if args.format == "json" else sys.stdout)
     return report.exit_code
 
 
-def _progress(line: str) -> None:
-    print(f"vpc-verify: {line}", file=sys.stderr, flush=True)
+def _wait(plan: Plan, args: argparse.Namespace) -> Report:
+    from vpc_verify.wait import run_until_healthy
+
+    def progress(line: str) -> None:
+        print(f"vpc-verify: {line}", file=sys.stderr, flush=True)
+
+    return run_until_healthy(
+        lambda deadline: plan.with_deadline(deadline).run(), args.wait, run_deadline_s=args.deadline, progress=progress
+    ).report

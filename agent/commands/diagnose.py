@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any
 
+from vpc_verify.commands.check import add_place_arguments, add_topology_arguments, load_topology, positive
 from vpc_verify.errors import UsageError
+from vpc_verify.plan import DEFAULT_DEADLINE_S
 
 
 def register(sub: Any) -> None:
@@ -24,33 +25,29 @@ def register(sub: Any) -> None:
         "exit codes: 0 healthy, 1 unhealthy, 2 usage, configuration or AWS error",
     )
     p.add_argument("name", metavar="NAME", help="the endpoint's name in the topology")
-    p.add_argument(
-        "-t",
-        "--topology",
-        default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
-        help="topology file (default: $VPC_VERIFY_TOPOLOGY)",
-    )
+    add_topology_arguments(p)
     p.add_argument("--format", choices=("text", "json"), default="text", help="text for people (default) or json")
-    p.add_argument("--no-aws", action="store_true", help="do not read the AWS control plane")
-    p.add_argument("--subnet-id", default=None, help="the agent's subnet (default: instance metadata)")
-    p.add_argument("--az", default=None, help="the agent's availability zone (default: instance metadata)")
-    p.add_argument("--deadline", type=float, default=30.0, metavar="SECONDS", help="deadline of the check")
+    add_place_arguments(p)
+    p.add_argument(
+        "--deadline",
+        type=positive,
+        default=DEFAULT_DEADLINE_S["diagnose"],
+        metavar="SECONDS",
+        help=f"deadline of the check (default {DEFAULT_DEADLINE_S['diagnose']:g})",
+    )
     p.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Check the endpoint, join the planes, print the diagnosis."""
-    from vpc_verify import diagnosis
-    from vpc_verify import topology as topology_mod
+    """Read AWS first (an AWS error stops it: exit 2), check the endpoint, print the diagnosis."""
+    from vpc_verify import diagnose, plan
     from vpc_verify.logs import configure as configure_logs
-    from vpc_verify.run import RunOptions, run
+    from vpc_verify.render import diagnosis
 
     configure_logs(args.log_level)
-    if not args.topology:
-        raise UsageError("no topology: pass --topology FILE or set VPC_VERIFY_TOPOLOGY")
-    topo = topology_mod.load(args.topology)
+    topo = load_topology(args)
     try:
         endpoint = topo.endpoint(args.name)
     except KeyError:
@@ -58,33 +55,27 @@ def handle(args: argparse.Namespace) -> int:
             f"no endpoint {args.name!r} in {args.topology} (it has: {', '.join(e.name for e in topo.endpoints)})"
         ) from None
     narrowed = topo.only([args.name])
-    agent: dict[str, Any] = {"mode": "diagnose"}
-    options = RunOptions(deadline_s=args.deadline, agent=agent)
+    control_plane = None
     if topo.vpc.id and not args.no_aws:
-        from vpc_verify.aws import whereami
-        from vpc_verify.aws.compare import AwsControlPlane
+        plan.require_boto3(f"reading the control plane of {topo.vpc.id}", "pass --no-aws")
+        from vpc_verify.aws.control_plane import AlreadyRead, AwsControlPlane
 
-        place = whereami.locate(args.subnet_id, args.az)
         # Read first, outside the run: diagnose is about the AWS facts, so an AWS error stops it (exit 2)
         # rather than becoming one finding among others.
-        view = AwsControlPlane(place=place, report_unexpected=False).read(narrowed)
-        agent.update(view.place.to_dict())
-        options = RunOptions(deadline_s=args.deadline, agent=agent, control_plane=_Read(view))
-    report = run(narrowed, options)
-    found = diagnosis.gather(narrowed, endpoint, report.endpoint(args.name), report.run_findings, agent)
+        cp = AwsControlPlane(region=topo.region, subnet_id=args.subnet_id, az=args.az)
+        control_plane = AlreadyRead(cp.read(narrowed))
+    the_plan = plan.build(
+        topo,
+        mode="diagnose",
+        only=[args.name],
+        aws=not args.no_aws,
+        deadline_s=args.deadline,
+        control_plane=control_plane,
+    )
+    report = the_plan.run()
+    found = diagnose.gather(narrowed, endpoint, report.endpoint(args.name), report.run_findings, report.origin)
     if args.format == "json":
         sys.stdout.write(json.dumps(found.to_dict(), indent=2, default=str) + "\n")
     else:
         sys.stdout.write(diagnosis.render(found))
     return 0 if found.healthy else 1
-
-
-class _Read:
-    """A control plane already read (vpc_verify.run.ControlPlane)."""
-
-    def __init__(self, view: Any) -> None:
-        self.view = view
-
-    def read(self, topology: Any) -> Any:
-        """The view read before the run."""
-        return self.view

@@ -33,13 +33,13 @@ def register(sub: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Describe the VPC and write the topology file."""
-    from vpc_verify.aws import clients, discover, state
+    from vpc_verify.aws import clients, discover, read
     from vpc_verify.errors import UsageError
     from vpc_verify.topology import loads
 
     if not _VPC_ID.match(args.vpc_id):
         raise UsageError(f"--vpc-id: expected a VPC id such as vpc-0123456789abcdef0, got {args.vpc_id!r}")
-    vpc_state = state.read(clients.ec2(args.region), args.vpc_id)
+    vpc_state = read.read(clients.ec2(args.region), args.vpc_id)
     text = discover.render(vpc_state)
     loads(text, source="<discovered>")  # what we write must load: a bug here must not reach a file
     if args.output == "-":
@@ -55,4 +55,19 @@ def handle(args: argparse.Namespace) -> int:
             f"{kinds.count('interface')} interface and {kinds.count('gateway')} gateway endpoints",
             file=sys.stderr,
         )
+        _write_schema_beside(path)
     return 0
+
+
+def _write_schema_beside(topology_path: Path) -> None:
+    """The JSON Schema the file's first line names, beside it, so editors validate it (docs/topology.md)."""
+    from vpc_verify.aws.discover import SCHEMA_FILE
+    from vpc_verify.reference import schemas
+
+    target = topology_path.with_name(SCHEMA_FILE)
+    text = schemas.dumps(schemas.topology())
+    try:
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+    except OSError as exc:  # the topology is written; an editor aid must not fail the command
+        print(f"vpc-verify: warning: could not write {target}: {exc.strerror or exc}", file=sys.stderr)

@@ -1,7 +1,7 @@
-"""What `check` (and the agent loop) do with a report besides printing it: files, dry run, publishing.
+"""What `check` does with a report: print it, write the report files, print a dry run, publish.
 
-Every step here runs after the report is printed and none of them changes the exit code: a file that
-cannot be written or metrics that cannot be sent are a warning on stderr and a log line, never a lost run.
+Every step after printing leaves the exit code alone: a file that cannot be written or metrics that cannot be
+sent are a warning on stderr and a log line, never a lost run.
 """
 
 from __future__ import annotations
@@ -11,34 +11,40 @@ import sys
 from typing import TextIO
 
 from vpc_verify.logs import get_logger
-from vpc_verify.publish.dispatch import Outcome, dry_run_text, publish
+from vpc_verify.publish import sink as sinks
 from vpc_verify.publish.files import write_atomic
 from vpc_verify.publish.metrics import from_report
+from vpc_verify.publish.sink import Outcome, SinkConfig
+from vpc_verify.render import dry_run, jsonreport, junit, table
 from vpc_verify.report import Report
 
 
-def write_outputs(report: Report, args: argparse.Namespace, *, side: TextIO) -> Outcome | None:
-    """Write --output/--junit files, print --dry-run, publish by --publish; `side` takes EMF and dry-run text."""
-    if args.output:
-        from vpc_verify.publish import jsonreport
+def print_report(report: Report, form: str) -> None:
+    """The report on stdout: JSON for machines, the table for people (coloured on a terminal)."""
+    if form == "json":
+        sys.stdout.write(jsonreport.render(report))
+    else:
+        sys.stdout.write(table.render(report, color=sys.stdout.isatty()))
 
+
+def write_outputs(report: Report, config: SinkConfig, args: argparse.Namespace, *, side: TextIO) -> Outcome | None:
+    """Write --output/--junit files, print --dry-run, publish; `side` takes EMF and dry-run text."""
+    if args.output:
         _write(args.output, jsonreport.render(report), "JSON report")
     if args.junit:
-        from vpc_verify.publish import junit
-
         _write(args.junit, junit.render(report), "JUnit report")
     if args.dry_run:
-        datums = from_report(report, per_address=args.per_address_metrics)
-        side.write(dry_run_text(datums, args.namespace))
+        side.write(dry_run.render(from_report(report, per_address=config.per_address), config.namespace))
         side.flush()
         return None
-    if args.publish == "none":
+    if config.name == "none":
         return None
-    outcome = publish(report, args.publish, namespace=args.namespace, per_address=args.per_address_metrics, stream=side)
+    outcome = sinks.publish(
+        report, sinks.make(config, region=report.region, stream=side), per_address=config.per_address
+    )
     if not outcome.ok:
         print(
-            f"vpc-verify: warning: publishing metrics ({args.publish}) failed: {outcome.error}; "
-            "the report above stands",
+            f"vpc-verify: warning: publishing metrics ({config.name}) failed: {outcome.error}; the report above stands",
             file=sys.stderr,
         )
     return outcome

@@ -70,10 +70,6 @@ _CONNECTION_ERRORS = frozenset(
 )
 
 
-class PublishError(Exception):
-    """Publishing failed (raised only by callers that want an exception; the publisher returns results)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Failure:
     """How one PutMetricData attempt failed."""

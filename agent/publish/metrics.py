@@ -14,7 +14,7 @@ missing datum never reads as a fast zero.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vpc_verify.report import EndpointReport, Report
@@ -115,11 +115,6 @@ def dropped_datum(count: int, vpc_id: str | None, ts: dt.datetime | None = None)
     """The MetricsDropped datum: how many datums the agent threw away since it last reported it."""
     vpc: Dimensions = (("VpcId", vpc_id),) if vpc_id else ()
     return Datum(DROPPED_METRIC, float(count), COUNT, vpc, ts or dt.datetime.now(dt.UTC))
-
-
-def dimension_sets(datums: Iterable[Datum]) -> list[Dimensions]:
-    """The distinct dimension sets, in first-seen order (each is one billed metric per name)."""
-    return list(dict.fromkeys(d.dimensions for d in datums))
 
 
 def _max(values: Sequence[float | None]) -> float | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.schemas import load_report
 from vpc_verify import redact
 
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -82,7 +83,7 @@ def test_a_run_logs_and_reports_no_secret(testbed_factory: Callable[[dict[str, A
         timeout=60,
     )
     assert done.returncode == 1
-    report = json.loads(done.stdout)
+    report = load_report(done.stdout)
     assert report["endpoints"][0]["findings"][0]["code"] == "HTTP_UNEXPECTED_STATUS"
     assert "token=***" in done.stdout
     for secret in (TOKEN, SECRET_KEY, env["AWS_SESSION_TOKEN"]):

@@ -9,12 +9,15 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from dataclasses import replace
 
-from vpc_verify.findings import Finding
+from tests.judge.builders import state, vpce
+from vpc_verify.aws.control_plane import AwsFacts
+from vpc_verify.aws.whereami import Place
+from vpc_verify.findings import Code
 from vpc_verify.report import EndpointReport
 from vpc_verify.run import RunOptions, run
-from vpc_verify.topology import Endpoint, IPNetwork, Topology, loads
+from vpc_verify.topology import Topology, loads
 
 
 def _closed_udp_port() -> int:
@@ -39,44 +42,27 @@ endpoints:
     )
 
 
-class _View:
-    def __init__(self, fail_in: str = "") -> None:
-        self.fail_in = fail_in
-
-    @property
-    def cidrs(self) -> tuple[IPNetwork, ...]:
-        return ()
-
-    def expected_addresses(self, endpoint: Endpoint) -> Mapping[str, str | None] | None:
-        if self.fail_in == "expected" and endpoint.name == "sqs":
-            raise KeyError("boom")
-        return None
-
-    def refine(self, endpoint: Endpoint, report: EndpointReport) -> EndpointReport:
-        if self.fail_in == "refine" and endpoint.name == "sqs":
-            raise ValueError("bad field")
-        return report
-
-    def run_findings(self) -> list[Finding]:
-        if self.fail_in == "run":
-            raise RuntimeError("oops")
-        return []
+def _facts(broken: str = "") -> AwsFacts:
+    """The control plane's answer; `broken` names an endpoint whose facts are malformed (a bug to survive)."""
+    sqs = vpce(service="com.amazonaws.us-east-1.sqs")
+    vpc = state(endpoints=[replace(sqs, dns_entries=None) if broken == "sqs" else sqs])  # type: ignore[arg-type]
+    return AwsFacts(state=vpc, place=Place())
 
 
 class _ControlPlane:
-    def __init__(self, view: _View, delay_s: float = 0.0, error: Exception | None = None) -> None:
-        self.view, self.delay_s, self.error = view, delay_s, error
+    def __init__(self, facts: AwsFacts | None = None, delay_s: float = 0.0, error: Exception | None = None) -> None:
+        self.facts, self.delay_s, self.error = facts or _facts(), delay_s, error
         self.release = threading.Event()
 
-    def read(self, topology: Topology) -> _View:
+    def read(self, topology: Topology) -> AwsFacts:
         self.release.wait(self.delay_s)
         if self.error is not None:
             raise self.error
-        return self.view
+        return self.facts
 
 
 def codes(report: EndpointReport) -> set[str]:
-    return {f.code for f in report.findings}
+    return {f.code.value for f in report.findings}
 
 
 def test_dns_failure_is_a_finding_per_endpoint() -> None:
@@ -86,27 +72,27 @@ def test_dns_failure_is_a_finding_per_endpoint() -> None:
 
 
 def test_a_hung_control_plane_cannot_hold_the_run_past_its_deadline() -> None:
-    cp = _ControlPlane(_View(), delay_s=30)
+    cp = _ControlPlane(delay_s=30)
     start = time.monotonic()
     try:
         report = run(topology(), RunOptions(deadline_s=0.8, control_plane=cp))
     finally:
         cp.release.set()
     assert time.monotonic() - start < 2.0
-    assert "DEADLINE_EXCEEDED" in {f.code for f in report.run_findings}
+    assert [f.code for f in report.run_findings] == [Code.AWS_API_ERROR]
+    assert "deadline" in report.run_findings[0].message
     assert all("DNS_TIMEOUT" in codes(e) for e in report.endpoints)
 
 
 def test_control_plane_error_is_a_run_finding() -> None:
-    report = run(topology(), RunOptions(control_plane=_ControlPlane(_View(), error=PermissionError("denied"))))
+    report = run(topology(), RunOptions(control_plane=_ControlPlane(error=PermissionError("denied"))))
     assert [f.code for f in report.run_findings] == ["AWS_API_ERROR"]
     assert "denied" in report.run_findings[0].message
 
 
 def test_bugs_in_the_comparison_are_check_errors_and_the_rest_stands() -> None:
-    for where in ("expected", "refine"):
-        report = run(topology(), RunOptions(control_plane=_ControlPlane(_View(where))))
-        by_name = {e.name: codes(e) for e in report.endpoints}
-        assert by_name == {"sqs": {"DNS_TIMEOUT", "CHECK_ERROR"}, "kms": {"DNS_TIMEOUT"}}, where
-    report = run(topology(), RunOptions(control_plane=_ControlPlane(_View("run"))))
-    assert [f.code for f in report.run_findings] == ["CHECK_ERROR"]
+    report = run(topology(), RunOptions(control_plane=_ControlPlane(_facts(broken="sqs"))))
+    by_name = {e.name: codes(e) for e in report.endpoints}
+    assert by_name == {"sqs": {"DNS_TIMEOUT", "CHECK_ERROR"}, "kms": {"DNS_TIMEOUT", "ENDPOINT_MISSING"}}
+    error = next(f for f in report.endpoint("sqs").findings if f.code is Code.CHECK_ERROR)
+    assert "AWS facts" in error.message and error.evidence["error"] == "TypeError"

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import trustme
 
 from vpc_verify.topology import TopologyError, default_dns_name, load, loads
 
@@ -57,6 +58,9 @@ def test_good_file_expands_defaults() -> None:
     assert s3.tls is None and s3.dns_names == ("s3.us-east-1.amazonaws.com",)
     assert billing.server_name == "api.billing.example.com"
     assert billing.http is not None and billing.http.status == (200, 204) and billing.http.path == "/health"
+
+
+ONE = "version: 1\nendpoints: [{name: a, type: service, dns_names: [x.example]"
 
 
 def test_json_is_accepted() -> None:
@@ -175,7 +179,7 @@ def test_only_narrows_and_rejects_unknown_names() -> None:
 
 
 def test_relative_ca_bundle_resolves_against_the_file(tmp_path: Path) -> None:
-    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    trustme.CA().cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     f = tmp_path / "topo.yaml"
     f.write_text(
         "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], tls: {ca_bundle: ca.pem}}\n"
@@ -218,3 +222,159 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     assert broken.returncode == 2
     assert f"{bad}: endpoints[0].colour: expected one of the keys name, type" in broken.stderr
     assert "Traceback" not in broken.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "expected"),
+    [
+        (
+            "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example]}\nendpoints: []\n",
+            "endpoints",
+            "line 2 and again at line 4",
+        ),
+        (
+            "version: 1\nendpoints:\n  - {name: a, name: b, type: service, dns_names: [x.example]}\n",
+            "endpoints[0].name",
+            "each key once",
+        ),
+        ("version: 1\nendpoints: []\n", "endpoints", "allow_empty: true"),
+        ("version: 1\nallow_empty: maybe\nendpoints: []\n", "allow_empty", "true or false"),
+        (
+            "version: 1\nendpoints: [&a {name: a, type: service, dns_names: [*a]}]\n",
+            "endpoints[0].dns_names[0]",
+            "an alias to an anchor defined before it, outside it: *a at line 2",
+        ),
+        ("version: 1\nendpoints: !!set {a: null}\n", "endpoints", "plain YAML mappings and lists"),
+        (
+            "version: 1\nendpoints: [{name: a, type: service, dns_names: [x.example], port: " + "9" * 5000 + "}]\n",
+            "endpoints[0].port",
+            "valid YAML",
+        ),
+        (
+            ONE + ", port: !!python/name:os.system }]\n",
+            "",
+            "valid YAML",
+        ),
+        ("version: 1\n---\nversion: 1\n", "", "a single YAML document"),
+        ("version: 1\nendpoints:\n  - ? [a]\n    : b\n", "endpoints[0]", "plain keys"),
+        (
+            "version: 1\nendpoints: [{name: a, type: service, dns_names: [x.example], port: .nan}]\n",
+            "endpoints[0].port",
+            "an integer from 1 to 65535",
+        ),
+        (
+            "version: 1\nendpoints: [{name: a, type: service, dns_names: [x.example], latency_budget_ms: .inf}]\n",
+            "endpoints[0].latency_budget_ms",
+            "a number above 0",
+        ),
+        (
+            ONE + ', tls: {ca_bundle: "/tmp/ca\\0.pem"}}]\n',
+            "endpoints[0].tls.ca_bundle",
+            "printable, on one line",
+        ),
+        (
+            ONE + ", tls: {ca_bundle: /nonexistent/ca.pem}}]\n",
+            "endpoints[0].tls.ca_bundle",
+            "is not readable",
+        ),
+        (
+            "version: 1\nendpoints: [{name: a, type: service, dns_names: [x.example]}]\n" + "x" * 50 + ": 1\n",
+            "'" + "x" * 37 + "...'",
+            "this key is unknown",
+        ),
+        ("? |\n  a\n: 1\nversion: 1\n", "'a\\n'", "this key is unknown"),
+        ("version: 1\nendpoints: [\x07]\n", "", "control characters are not allowed (#x0007) at line 2, column 13"),
+        ("version: 1\nendpoints: [{<<: 5, name: a}]\n", "endpoints[0]", "mappings to merge with <<: 5 at line 2"),
+        (
+            'version: 1\nendpoints: [{name: "a\\nb", type: service, dns_names: [x.example]}]\n',
+            "endpoints[0].name",
+            "a name",
+        ),
+        ("version: 1\nendpoints: !!omap [a: 1]\n", "endpoints", "(no tags): the tag !!omap at line 2, column 12"),
+    ],
+)
+def test_hostile_documents_are_configuration_errors(text: str, path: str, expected: str) -> None:
+    with pytest.raises(TopologyError) as info:
+        loads(text, source="hostile.yaml")
+    assert info.value.path == path
+    assert expected in str(info.value)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
+
+
+@pytest.mark.parametrize("problem", ["directory", "empty", "not-pem", "damaged", "device"])
+def test_a_trust_store_openssl_cannot_load_is_refused_at_load_time(tmp_path: Path, problem: str) -> None:
+    bundle = tmp_path / "ca.pem"
+    if problem == "directory":
+        bundle.mkdir()
+    elif problem == "empty":
+        bundle.write_bytes(b"")
+    elif problem == "not-pem":
+        bundle.write_text("just some text\n")
+    elif problem == "damaged":
+        bundle.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    else:
+        bundle = Path("/dev/zero")
+    f = tmp_path / "t.yaml"
+    f.write_text(f"{ONE}, tls: {{ca_bundle: {bundle}}}}}]\n")
+    with pytest.raises(TopologyError) as info:
+        load(f)
+    assert info.value.path == "endpoints[0].tls.ca_bundle"
+    words = {
+        "directory": "a directory",
+        "empty": "is empty",
+        "not-pem": "without a PEM certificate",
+        "damaged": "damaged certificate",
+        "device": "not a regular file",
+    }
+    assert words[problem] in str(info.value)
+
+
+def test_merge_keys_still_work() -> None:
+    text = (
+        "version: 1\n"
+        "endpoints:\n"
+        "  - {<<: [{type: service, port: 9}, {port: 1}], name: a, dns_names: [x.example]}\n"
+        "  - {<<: {type: service, port: 9}, name: b, dns_names: [y.example], port: 7}\n"
+    )
+    a, b = loads(text).endpoints
+    assert (a.type, a.port) == ("service", 9)  # the first merged mapping wins over the second
+    assert (b.type, b.port) == ("service", 7)  # an explicit key wins over a merged one
+
+
+def test_allow_empty_accepts_a_topology_with_nothing_to_check() -> None:
+    topo = loads("version: 1\nallow_empty: true\nendpoints: []\n")
+    assert topo.endpoints == () and topo.allow_empty
+
+
+def test_discover_of_a_vpc_without_endpoints_writes_allow_empty() -> None:
+    from vpc_verify.aws.discover import render
+    from vpc_verify.aws.model import VpcState
+
+    state = VpcState("us-east-1", "vpc-0123456789abcdef0", (ipaddress.ip_network("10.0.0.0/16"),), True, True, ())
+    topo = loads(render(state))
+    assert topo.allow_empty and topo.vpc.id == "vpc-0123456789abcdef0"
+
+
+def test_every_default_is_written_once() -> None:
+    from vpc_verify.topology import SETTINGS, Endpoint, HttpSettings, Resolver, TlsSettings
+
+    endpoint = Endpoint(name="a", type="service", service=None, dns_names=("a.example",))
+    parsed = loads("version: 1\nendpoints: [{name: a, type: service, dns_names: [a.example], http: true}]\n")
+    assert parsed.endpoints[0].port == endpoint.port == SETTINGS["endpoints[].port"].default
+    assert parsed.endpoints[0].timeout_ms == endpoint.timeout_ms == SETTINGS["endpoints[].timeout_ms"].default
+    assert parsed.endpoints[0].latency_budget_ms == SETTINGS["endpoints[].latency_budget_ms"].default
+    assert parsed.resolver == Resolver()
+    assert Resolver().port == SETTINGS["resolver.port"].default
+    assert (
+        parsed.endpoints[0].http == HttpSettings()
+        and HttpSettings().status == SETTINGS["endpoints[].http.status"].default
+    )
+    assert TlsSettings().verify == SETTINGS["endpoints[].tls.verify"].default
+    for key, setting in SETTINGS.items():
+        assert setting.meaning, key
+        if (
+            setting.range is not None
+            and isinstance(setting.default, int | float)
+            and not isinstance(setting.default, bool)
+        ):
+            assert setting.range.check(setting.default) == setting.default, key

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.publish.helpers import synthetic_report
+from tests.schemas import load_report
 from vpc_verify.loop import AgentLoop, LoopConfig
 from vpc_verify.report import Report
 from vpc_verify.run import RunOptions
@@ -58,7 +59,7 @@ async def test_survives_a_run_raising_and_writes_state(tmp_path: Path) -> None:
     )
     result = await loop.run_forever()
     assert result.runs == 5 and result.failures == 2
-    doc = json.loads(state.read_text())
+    doc = load_report(state.read_text())
     assert doc["version"] == 1 and doc["healthy"] is False and doc["loop"]["run"] == 5
     assert not list(tmp_path.glob(".state.json.*"))  # no temporary file left behind
 
@@ -100,7 +101,7 @@ async def test_http_serves_report_and_health_on_loopback(tmp_path: Path) -> None
             return err.code, json.loads(err.read())
 
     status, report = await asyncio.to_thread(get, "/report")
-    assert status == 200 and report["endpoints"][0]["name"] == "billing"
+    assert status == 200 and load_report(json.dumps(report))["endpoints"][0]["name"] == "billing"
     status, health = await asyncio.to_thread(get, "/healthz")
     assert status == 200 and health["status"] == "ok" and health["runs"] == 1 and health["vpc_healthy"] is False
     status, _ = await asyncio.to_thread(get, "/nope")

@@ -1,14 +1,20 @@
-"""Shared helpers of the control-plane tests: topologies from seeded facts, and empty endpoint reports."""
+"""Shared helpers of the control-plane tests: topologies from seeded facts, the emulator read as the run reads
+it, and synthetic observations judged against it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from tests.judge.builders import NOW, dns, observation, probe
 from tests.testbed.aws_seed import SeedFacts
-from vpc_verify.aws.compare import AwsControlPlane, AwsView
+from vpc_verify import judge
+from vpc_verify.aws.control_plane import AwsControlPlane, AwsFacts
 from vpc_verify.aws.whereami import Place
-from vpc_verify.findings import Finding
-from vpc_verify.report import AddressReport, EndpointReport
+from vpc_verify.checks.tcp import TcpStatus
+from vpc_verify.findings import Code, Finding
+from vpc_verify.judge.facts import RunFacts, join
+from vpc_verify.report import EndpointReport
 from vpc_verify.topology import Topology, parse
 
 
@@ -31,29 +37,44 @@ def topology(
     return parse({"version": 1, "region": facts.region, "vpc": {"id": facts.vpc_id}, "endpoints": endpoints})
 
 
-def view(
+def read(
     ec2: Any, topo: Topology, *, subnet_id: str | None = None, address: str | None = None, groups: tuple[str, ...] = ()
-) -> AwsView:
+) -> AwsFacts:
     """Read the control plane through the emulator's client, with the agent placed as given."""
     place = Place(address=address, subnet_id=subnet_id, security_group_ids=groups, source="test")
     return AwsControlPlane(ec2=ec2, place=place).read(topo)
 
 
-def empty_report(
-    topo: Topology, name: str, findings: tuple[Finding, ...] = (), addresses: tuple[AddressReport, ...] = ()
+def judged(
+    topo: Topology,
+    name: str,
+    aws: AwsFacts,
+    *,
+    answers: Iterable[str] = (),
+    timeouts: Iterable[str] = (),
+    connected: Iterable[str] = (),
 ) -> EndpointReport:
-    """An endpoint report as the data plane would leave it, before the control plane refines it."""
+    """Judge one endpoint: its first name answering `answers`, `timeouts` dropped and `connected` probed fine."""
     e = topo.endpoint(name)
-    return EndpointReport(name=e.name, type=e.type, service=e.service, findings=findings, dns=(), addresses=addresses)
+    answers = tuple(answers)
+    probes = [probe(a, TcpStatus.TIMEOUT) for a in timeouts] + [probe(a) for a in connected]
+    results = [dns(*answers, name=e.dns_names[0])] if answers else []
+    return judge.endpoint(join(observation(e, results, probes), topo, aws, NOW))
 
 
-def codes(findings: Any) -> list[str]:
+def run_findings(topo: Topology, aws: AwsFacts) -> tuple[Finding, ...]:
+    """The run-level findings of a topology against the control plane."""
+    return judge.run(RunFacts(topology=topo, aws=aws))
+
+
+def codes(findings: Iterable[Finding]) -> list[str]:
     """The codes of some findings, in order."""
-    return [f.code for f in findings]
+    return [f.code.value for f in findings]
 
 
-def only(findings: Any, code: str) -> Finding:
+def only(findings: Iterable[Finding], code: Code) -> Finding:
     """The one finding with `code` (fails the test when there is not exactly one)."""
-    found = [f for f in findings if f.code == code]
-    assert len(found) == 1, f"expected one {code}, got {[f.code for f in findings]}"
+    findings = list(findings)
+    found = [f for f in findings if f.code is code]
+    assert len(found) == 1, f"expected one {code}, got {codes(findings)}"
     return found[0]

@@ -6,7 +6,6 @@ Stubber (`add_client_error`) on the client the command makes.
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
+from tests.schemas import load_report
 from tests.testbed.aws_seed import SeedFacts
 from vpc_verify import cli
 from vpc_verify.aws import clients
@@ -74,7 +74,7 @@ def test_check_adds_control_plane_findings(ec2: Any, tmp_path: Path, capsys: pyt
     rc = cli.main(
         ["check", "-t", str(topo), "--format", "json", "--subnet-id", facts.agent_subnet_id, "--log-level", "error"]
     )
-    report = json.loads(capsys.readouterr().out)
+    report = load_report(capsys.readouterr().out)
     assert rc == 1
     run_codes = {f["code"] for f in report["findings"] if f["endpoint"] == "*"}
     assert run_codes == {"VPC_DNS_HOSTNAMES_DISABLED"}
@@ -83,7 +83,7 @@ def test_check_adds_control_plane_findings(ec2: Any, tmp_path: Path, capsys: pyt
     assert report["agent"]["subnet_id"] == facts.agent_subnet_id
 
     rc = cli.main(["check", "-t", str(topo), "--format", "json", "--no-aws", "--log-level", "error"])
-    report = json.loads(capsys.readouterr().out)
+    report = load_report(capsys.readouterr().out)
     assert all(e.get("aws") is None for e in report["endpoints"])
     assert not any(f["code"].startswith("VPC_") for f in report["findings"])
 
@@ -137,6 +137,6 @@ def test_access_denied_during_check_is_a_finding(
     _stubbed(monkeypatch, "UnauthorizedOperation", "not authorized", 403)
     capsys.readouterr()
     assert cli.main(["check", "-t", str(topo), "--format", "json", "--log-level", "error"]) == 1
-    report = json.loads(capsys.readouterr().out)
+    report = load_report(capsys.readouterr().out)
     api = [f for f in report["findings"] if f["code"] == "AWS_API_ERROR"]
     assert len(api) == 1 and "ec2:DescribeVpcs was denied" in api[0]["message"]

@@ -6,15 +6,17 @@ the resolver is a closed loopback port (every name fails fast; nothing leaves th
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.schemas import load_diagnosis
 from tests.testbed import aws_seed
-from vpc_verify import cli, diagnosis
+from vpc_verify import cli, diagnose
+from vpc_verify.checks.tcp import TcpResult, TcpStatus
+from vpc_verify.report import AddressProbe
 
 
 def _closed_port() -> int:
@@ -32,10 +34,10 @@ def topo_file(ec2: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tupl
         path.read_text() + f"resolver:\n  nameservers: [127.0.0.1]\n  port: {_closed_port()}\n  timeout_ms: 200\n"
     )
 
-    async def probe(endpoint: Any, address: str) -> str:
-        return f"stub probe of {address}"
+    async def probe(endpoint: Any, address: str) -> AddressProbe:
+        return AddressProbe(tcp=TcpResult(address, 443, TcpStatus.ERROR, 0.0, f"stub probe of {address}"))
 
-    monkeypatch.setattr(diagnosis, "_probe", probe)
+    monkeypatch.setattr(diagnose, "probe_address", probe)
     return path, facts
 
 
@@ -62,7 +64,7 @@ def test_diagnose_json(topo_file: tuple[Path, aws_seed.SeedFacts], capsys: pytes
     path, facts = topo_file
     capsys.readouterr()
     assert cli.main(["diagnose", "-t", str(path), "kms", "--format", "json", "--subnet-id", facts.agent_subnet_id]) == 1
-    doc = json.loads(capsys.readouterr().out)
+    doc = load_diagnosis(capsys.readouterr().out)
     kms = facts.interfaces["kms"]
     assert doc["endpoint"]["aws"]["vpc_endpoint_id"] == kms.vpce_id
     assert {z["az"]: z["address"] for z in doc["zones"]} == {az: a for a, az in kms.addresses.items()}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.schemas import load_report
 from tests.testbed.box import Box
 from tests.testbed.spec import FAULTS
 from vpc_verify import topology as topology_mod
@@ -68,7 +68,7 @@ def test_every_fault_gives_exactly_its_codes_through_the_cli(testbed_factory: Fa
     done = cli("check", "-t", str(box.write_topology()), "--format", "json", "--deadline", "20")
     elapsed = time.monotonic() - start
     assert done.returncode == 1, done.stderr
-    report = json.loads(done.stdout)
+    report = load_report(done.stdout)
     assert codes_of(report) == box.expected_codes()
     assert report["healthy"] is False
     assert elapsed < 20
@@ -128,7 +128,7 @@ def test_malformed_answers_through_authdns_as_the_resolver(testbed_factory: Fact
             ],
         }
     )
-    report = json.loads(cli("check", "-t", str(box.write_topology()), "--format", "json").stdout)
+    report = load_report(cli("check", "-t", str(box.write_topology()), "--format", "json").stdout)
     assert codes_of(report) == {"bad": {"DNS_SERVFAIL"}, "big": set(), "loop": {"DNS_SERVFAIL"}}
 
 
@@ -145,7 +145,7 @@ def test_resolver_down(testbed_factory: Factory, down: str) -> None:
         }
     )
     start = time.monotonic()
-    report = json.loads(cli("check", "-t", str(box.write_topology()), "--format", "json").stdout)
+    report = load_report(cli("check", "-t", str(box.write_topology()), "--format", "json").stdout)
     assert codes_of(report) == {"sqs": {"DNS_TIMEOUT"}, "kms": {"DNS_TIMEOUT"}}
     assert time.monotonic() - start < 10
 
@@ -168,7 +168,7 @@ def test_the_deadline_holds_when_half_of_a_thousand_endpoints_time_out(testbed_f
     start = time.monotonic()
     done = cli("check", "-t", str(box.write_topology()), "--format", "json", "--deadline", "3")
     elapsed = time.monotonic() - start
-    report = json.loads(done.stdout)
+    report = load_report(done.stdout)
     assert elapsed < 6, elapsed
     by_name = codes_of(report)
     assert all(by_name[f"ep{i}"] == set() for i in range(0, 1000, 2))  # the healthy half is unaffected
@@ -186,7 +186,7 @@ def test_dnsmasq_serves_the_privatelink_chain(testbed_factory: Factory) -> None:
         }
     )
     assert any(p.name == "dnsmasq" for p in box.procs)
-    report = json.loads(cli("check", "-t", str(box.write_topology()), "--format", "json").stdout)
+    report = load_report(cli("check", "-t", str(box.write_topology()), "--format", "json").stdout)
     (sqs,) = report["endpoints"]
     assert sqs["healthy"], sqs["findings"]
     (answer,) = sqs["dns"]

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.schemas import load_report
 from tests.testbed import aws_seed, emulator
 from tests.testbed.aws_box import box_spec, site_topology
 from tests.testbed.box import PUBLIC_ANSWER, Box
@@ -66,7 +67,7 @@ class Site:
             extra_env=extra_env,
         )
         assert done.returncode in (0, 1), done.stderr
-        return done.returncode, json.loads(done.stdout)
+        return done.returncode, load_report(done.stdout)
 
 
 @pytest.fixture

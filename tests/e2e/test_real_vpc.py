@@ -2,7 +2,9 @@
 report and exit code, on the box (real DNS, TLS, packets) and the patched emulator (AWS's shapes).
 
 Each "done when" of the issues that needs no new finding code is a test marked xfail(strict): it fails today for the
-reason its docstring gives and will pass, and must then be unmarked, when the issue is fixed. Preconditions that
+reason its docstring gives and will pass, and must then be unmarked, when the issue is fixed. Two of them (a
+dual-stack endpoint in the VPC's /56, ENIs in a publicly routable VPC CIDR) were fixed by the judgment's redesign
+while they were written and are plain tests now. Preconditions that
 hold today (the packets worked, the box is what the test says) are checked with `require`, which fails the test
 outright (not an expected failure) when the box itself is wrong: only the product's verdict may be what fails.
 """
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.schemas import load_report
 from tests.testbed import aws_seed, emulator
 from tests.testbed.aws_box import box_spec, site_topology
 from tests.testbed.box import Box
@@ -54,8 +57,12 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def report_of(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The report, validated against the published schema (a schema break is a real failure, not the issue's)."""
     require(done.returncode in (0, 1), f"check ran (exit {done.returncode}): {done.stderr[-1500:]}")
-    return dict(json.loads(done.stdout))
+    try:
+        return load_report(done.stdout)
+    except AssertionError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def findings(report: dict[str, Any]) -> dict[str, list[str]]:
@@ -65,15 +72,9 @@ def findings(report: dict[str, Any]) -> dict[str, list[str]]:
     return {k: v for k, v in out.items() if v}
 
 
-def probes_ok(report: dict[str, Any], names: set[str] | None = None) -> bool:
-    """Every probed address of the endpoints (all, or `names`) connected and, where TLS is checked, handshook."""
-    for e in report["endpoints"]:
-        if names is not None and e["name"] not in names:
-            continue
-        for a in e["addresses"]:
-            if a.get("tcp_ms") is None:
-                return False
-    return True
+def probes_ok(report: dict[str, Any]) -> bool:
+    """Every address of every endpoint was probed and connected."""
+    return all(a.get("tcp_ms") is not None for e in report["endpoints"] for a in e["addresses"])
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def check(env: dict[str, str], topology: Path, subnet_id: str) -> tuple[int, dic
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="issue 11: in Lambda the link-local address is taken as the agent's source: SECURITY_GROUP_BLOCKS",
+    reason="issue 11: in Lambda the link-local address is taken as the agent's source: CONTROL_PLANE_DISAGREES",
 )
 def test_check_as_a_lambda_in_a_healthy_vpc_has_no_finding(
     env: dict[str, str], aws: emulator.Emulator, testbed_factory: Factory, tmp_path: Path
@@ -109,8 +110,10 @@ def test_check_as_a_lambda_in_a_healthy_vpc_has_no_finding(
     group admits the VPC CIDR on 443; every probe succeeds.
 
     Today: the agent's source is taken to be 169.254.79.1/32 (the sandbox's link-local address, via
-    source_address_towards), which no rule admits, so sqs and kms get SECURITY_GROUP_BLOCKS (an error) while TCP
-    and TLS to every ENI succeeded; exit 1."""
+    source_address_towards), which no rule admits: the rules "block" while TCP and TLS to every ENI succeeded,
+    so sqs and kms get CONTROL_PLANE_DISAGREES (before the judgment's redesign: SECURITY_GROUP_BLOCKS, an error).
+    The source should be the function's groups and subnets (GetFunctionConfiguration), the AZ the metadata
+    endpoint's AZ ID."""
     c = clients("ec2", "lambda", "iam")
     facts = aws_seed.add_lambda(c, aws_seed.seed(c["ec2"]))
     assert facts.function is not None
@@ -134,26 +137,21 @@ def test_check_as_a_lambda_in_a_healthy_vpc_has_no_finding(
     assert done.returncode == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 11: IPv6 global unicast answers inside the VPC's /56 are DNS_PUBLIC_ADDRESS and never probed",
-)
 def test_a_dual_stack_endpoint_inside_the_vpc_ipv6_block_is_healthy(
     env: dict[str, str], testbed_factory: Factory, tmp_path: Path
 ) -> None:
     """An Amazon-provided /56, a /64 per subnet, and a dual-stack sts endpoint (IpAddressType and DnsRecordIpType
     dualstack) whose ENIs hold an IPv4 and an IPv6 address each; the box answers A and AAAA and serves TLS on both.
 
-    Today: the AAAA answers (global unicast, inside the VPC's /56 as DescribeVpcs says) are judged not private:
-    DNS_PUBLIC_ADDRESS on sts, the IPv6 ENIs are never probed; exit 1."""
+    Issue 11 ("ours by membership"): before the judgment's redesign the AAAA answers (global unicast, inside the
+    VPC's /56 as DescribeVpcs says) were DNS_PUBLIC_ADDRESS and the IPv6 ENIs were never probed; written failing
+    first, passing since the redesign, kept as a guard."""
     ec2 = clients("ec2")["ec2"]
     facts = aws_seed.add_ipv6(ec2, aws_seed.seed(ec2), services=("sts",))
     sts = facts.interfaces["sts"]
     require(sts.ip_address_type == "dualstack" and len(sts.ipv6_addresses) == 2, f"dual-stack sts: {sts}")
     box = testbed_factory(box_spec(facts))
     code, report = check(env, discovered(env, facts.vpc_id, box, tmp_path), facts.agent_subnet_id)
-    require(probes_ok(report, {"sqs", "kms"}), "the IPv4-only endpoints answered")
     assert findings(report) == {}, json.dumps(findings(report))
     (endpoint,) = [e for e in report["endpoints"] if e["name"] == "sts"]
     probed = {a["address"] for a in endpoint["addresses"] if a.get("tcp_ms") is not None}
@@ -175,26 +173,25 @@ def test_an_endpoint_in_a_100_64_secondary_cidr_is_healthy(
     assert probes_ok(report) and code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 11: ENIs in a publicly routable VPC CIDR are DNS_PUBLIC_ADDRESS although inside the VPC",
-)
 def test_an_endpoint_in_a_publicly_routable_secondary_cidr_is_healthy(
     env: dict[str, str], testbed_factory: Factory, tmp_path: Path
 ) -> None:
     """AWS lets a VPC use publicly routable IPv4 ranges privately; here a secondary 11.0.0.0/16 holds the logs
     endpoint's ENIs (the box serves them inside its own namespace only).
 
-    Today: the answers are not in the product's private list, so logs gets DNS_PUBLIC_ADDRESS and its ENIs are
-    never probed, although DescribeVpcs lists 11.0.0.0/16 as the VPC's; exit 1."""
+    Issue 11: before the judgment's redesign the answers, outside the product's private list, were
+    DNS_PUBLIC_ADDRESS and never probed although DescribeVpcs lists 11.0.0.0/16 as the VPC's; written failing
+    first, passing since the redesign, kept as a guard."""
     ec2 = clients("ec2")["ec2"]
     facts = aws_seed.add_secondary_cidr(ec2, aws_seed.seed(ec2), "11.0.0.0/16", services=("logs",))
     box = testbed_factory(box_spec(facts))
     code, report = check(env, discovered(env, facts.vpc_id, box, tmp_path), facts.agent_subnet_id)
-    require(probes_ok(report, {"sqs", "kms"}), "the RFC 1918 endpoints answered")
     assert findings(report) == {}, json.dumps(findings(report))
-    assert code == 0
+    (logs,) = [e for e in report["endpoints"] if e["name"] == "logs"]
+    assert {a["address"] for a in logs["addresses"] if a.get("tcp_ms") is not None} == set(
+        facts.interfaces["logs"].addresses
+    )
+    assert probes_ok(report) and code == 0
 
 
 # ------------------------------------------------------------------------------------------------ issue 12
@@ -273,7 +270,7 @@ def test_a_spoke_using_a_declared_hub_is_healthy(env: dict[str, str], testbed_fa
         *("--subnet-id", facts.spoke.agent_subnet_id, "--deadline", "30"),
     )
     assert done.returncode in (0, 1), f"check: exit {done.returncode}: {done.stderr[-600:]}"
-    report = json.loads(done.stdout)
+    report = report_of(done)
     assert findings(report) == {}, json.dumps(findings(report))
     assert probes_ok(report) and done.returncode == 0
 

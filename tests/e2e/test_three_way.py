@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.schemas import load_report
 from tests.testbed import aws_seed, emulator
 from tests.testbed.aws_box import box_spec, site_topology
 from tests.testbed.box import Box
@@ -59,7 +60,7 @@ def check(env: dict[str, str], topology: Path, facts: aws_seed.SeedFacts) -> tup
         env, "check", "-t", str(topology), "--format", "json", "--subnet-id", facts.agent_subnet_id, "--deadline", "30"
     )
     assert done.returncode in (0, 1), done.stderr
-    return done.returncode, json.loads(done.stdout)
+    return done.returncode, load_report(done.stdout)
 
 
 def findings(report: dict[str, Any], endpoint: str) -> dict[str, dict[str, Any]]:

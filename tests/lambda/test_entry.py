@@ -108,15 +108,15 @@ def test_context_is_cleared_per_invocation(env: dict[str, str]) -> None:
 
 
 def test_cloudwatch_failure_falls_back_to_emf(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from vpc_verify.publish import dispatch
+    from vpc_verify.publish import sink
 
     class Broken:
         def put_metric_data(self, **kwargs: Any) -> None:
             raise ConnectionRefusedError("dead endpoint")
 
-    real = dispatch.CloudWatchPublisher
+    real = sink.CloudWatchPublisher
     monkeypatch.setattr(
-        dispatch, "CloudWatchPublisher", lambda ns, **kw: real(ns, client=Broken(), buffer_cap=0, sleep=lambda s: None)
+        sink, "CloudWatchPublisher", lambda ns, **kw: real(ns, client=Broken(), buffer_cap=0, sleep=lambda s: None)
     )
     out = io.StringIO()
     monkeypatch.setattr(lambda_entry.sys, "stdout", out)

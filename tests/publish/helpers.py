@@ -15,8 +15,8 @@ from vpc_verify.checks.dns import DnsResult, DnsStatus
 from vpc_verify.checks.http import HttpResult, HttpStatus
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsResult, TlsStatus
-from vpc_verify.findings import Finding
-from vpc_verify.report import AddressReport, EndpointReport, Report
+from vpc_verify.findings import Code, Finding
+from vpc_verify.report import AddressProbe, AddressReport, EndpointReport, Report
 
 STARTED = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
@@ -26,7 +26,7 @@ def ok_address(
 ) -> AddressReport:
     """An address whose every phase passed."""
     tcp = TcpResult(address=address, port=443, status=TcpStatus.OK, ms=tcp_ms)
-    tls = TlsResult(tcp=tcp, status=TlsStatus.OK, handshake_ms=tls_ms)
+    tls = TlsResult(status=TlsStatus.OK, handshake_ms=tls_ms)
     http = HttpResult(status=HttpStatus.OK, status_code=200, ms=http_ms) if http_ms is not None else None
     return AddressReport(
         address=address,
@@ -34,18 +34,20 @@ def ok_address(
         az=az,
         private=True,
         in_vpc=True,
-        tcp=None,
-        tls=tls,
-        http=http,
+        probe=AddressProbe(tcp=tcp, tls=tls, http=http),
     )
 
 
 def timeout_address(address: str, az: str | None) -> AddressReport:
     """An address whose connect timed out."""
     tcp = TcpResult(address=address, port=443, status=TcpStatus.TIMEOUT, ms=2000.0, error="timed out")
-    tls = TlsResult(tcp=tcp, status=TlsStatus.SKIPPED)
     return AddressReport(
-        address=address, names=("kms.us-east-1.amazonaws.com",), az=az, private=True, in_vpc=True, tls=tls
+        address=address,
+        names=("kms.us-east-1.amazonaws.com",),
+        az=az,
+        private=True,
+        in_vpc=True,
+        probe=AddressProbe(tcp=tcp),
     )
 
 
@@ -73,9 +75,9 @@ def synthetic_report(vpc_id: str | None = "vpc-0123456789abcdef0") -> Report:
         ms=10.0,
     )
     kms_finding = Finding.make(
-        "TCP_TIMEOUT", "kms", "connect to 10.0.2.9:443 timed out", address="10.0.2.9", evidence={"ms": 2000}
+        Code.TCP_TIMEOUT, "kms", "connect to 10.0.2.9:443 timed out", address="10.0.2.9", evidence={"ms": 2000}
     )
-    warn = Finding.make("LATENCY_OVER_BUDGET", "kms", "connect+TLS took 150 ms", address="10.0.1.9")
+    warn = Finding.make(Code.LATENCY_OVER_BUDGET, "kms", "connect+TLS took 150 ms", address="10.0.1.9")
     kms = EndpointReport(
         name="kms",
         type="interface",

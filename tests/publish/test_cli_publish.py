@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from tests.publish.helpers import closed_port_url
+from tests.schemas import load_report
 from tests.testbed.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +65,7 @@ def test_publish_failure_keeps_the_result_and_exit_code(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "FAIL billing" in proc.stdout and "DNS_TIMEOUT" in proc.stdout
     assert "publishing metrics (cloudwatch) failed" in proc.stderr
-    assert json.loads((tmp_path / "r.json").read_text())["healthy"] is False
+    assert load_report((tmp_path / "r.json").read_text())["healthy"] is False
     assert ET.parse(tmp_path / "j.xml").getroot().find("testsuite") is not None
 
 
@@ -73,12 +74,12 @@ def test_dry_run_shows_datums_count_and_calls(tmp_path: Path) -> None:
     assert "dry run: namespace VpcVerify: 7 datums in 1 PutMetricData call(s)" in proc.stdout
     assert "Healthy" in proc.stdout and "Endpoint=billing" in proc.stdout
     proc = _check(tmp_path, {}, "--dry-run", "--format", "json")
-    json.loads(proc.stdout)  # stdout stays pure JSON; the dry run goes to stderr
+    load_report(proc.stdout)  # stdout stays one JSON report; the dry run goes to stderr
     assert "dry run" in proc.stderr
 
 
 def test_emf_lines(tmp_path: Path) -> None:
     proc = _check(tmp_path, {}, "--publish", "emf", "--format", "json")
-    json.loads(proc.stdout)
+    load_report(proc.stdout)
     lines = [json.loads(x) for x in proc.stderr.splitlines() if x.startswith('{"_aws"')]
     assert len(lines) == 2 and lines[0]["Endpoint"] == "billing"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from tests.publish.helpers import synthetic_report
-from vpc_verify.publish import junit
+from vpc_verify.render import junit
 
 
 def test_junit_parses_with_one_testcase_per_endpoint() -> None:

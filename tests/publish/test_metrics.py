@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.publish.helpers import STARTED, synthetic_report
-from vpc_verify.publish.metrics import ENDPOINT_METRICS, RUN_METRICS, dimension_sets, from_report
+from vpc_verify.publish.metrics import ENDPOINT_METRICS, RUN_METRICS, Datum, Dimensions, from_report
 
 VPC = ("VpcId", "vpc-0123456789abcdef0")
 
@@ -66,4 +66,8 @@ def test_per_address_metrics_are_opt_in() -> None:
     assert _by(rich, "ConnectLatency", (("Endpoint", "kms"), ("Address", "10.0.1.9"), VPC)).value == 50.0
     # The timed-out address has no latency datums at all.
     assert not [d for d in rich if ("Address", "10.0.2.9") in d.dimensions]
-    assert len(dimension_sets(rich)) == len(dimension_sets(plain)) + 3
+    assert len(_dimension_sets(rich)) == len(_dimension_sets(plain)) + 3
+
+
+def _dimension_sets(datums: list[Datum]) -> set[Dimensions]:
+    return {d.dimensions for d in datums}

@@ -38,7 +38,7 @@ from typing import IO, Any
 import trustme
 import yaml
 
-from tests.testbed import netns
+from tests.testbed import netns, thirdparty
 from tests.testbed.spec import DNS_FAULTS, EndpointSpec, Spec
 from tests.testbed.targets import TargetSpec, dump_config
 
@@ -78,6 +78,7 @@ class Box:
     lo_addresses: list[str] = field(default_factory=list)
     nft_rules: list[str] = field(default_factory=list)
     authdns_port: int = 0
+    nginx_sites: list[thirdparty.NginxSite] = field(default_factory=list)
 
     @property
     def ca_bundle(self) -> Path:
@@ -102,6 +103,7 @@ class Box:
             self._addresses()
             targets = self._certs_and_targets()
             self._start_targets(targets)
+            self._start_nginx()
             self._start_dns()
             self._nft()
         except BaseException:
@@ -150,12 +152,15 @@ class Box:
     def _certs_and_targets(self) -> list[TargetSpec]:
         self.ca.cert_pem.write_to_path(str(self.ca_bundle))
         untrusted_ca = trustme.CA()
+        # nginx endpoints present a chain through an intermediate CA, as most deployed servers do.
+        intermediate = self.ca.create_child_ca() if any(e.server == "nginx" for e in self.spec.endpoints) else None
         now = dt.datetime.now(dt.UTC)
         targets = []
         for e in self.spec.endpoints:
             if e.fault == "closed":
                 continue
-            issuer, names, validity = self.ca, [e.dns_name], {}
+            issuer, names, validity = intermediate if e.server == "nginx" else self.ca, [e.dns_name], {}
+            assert issuer is not None
             if e.fault == "wrong_name":
                 names = [WRONG_NAME]
             elif e.fault == "untrusted":
@@ -167,7 +172,16 @@ class Box:
             cert = issuer.issue_cert(*names, **validity)  # type: ignore[arg-type]
             certfile, keyfile = self.workdir / f"{e.name}.crt", self.workdir / f"{e.name}.key"
             cert.private_key_pem.write_to_path(str(keyfile))
-            certfile.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
+            chain = cert.cert_chain_pems[:1] if e.fault == "no_intermediate" else cert.cert_chain_pems
+            certfile.write_bytes(b"".join(blob.bytes() for blob in chain))
+            if e.server == "nginx":
+                self.nginx_sites += [
+                    thirdparty.NginxSite(
+                        a, e.port, str(certfile), str(keyfile), e.fault, 503 if e.fault == "http_status" else 200
+                    )
+                    for a in self.listening_addresses(e)
+                ]
+                continue
             behavior = {
                 "silent": "silent",
                 "garbage": "garbage",
@@ -198,6 +212,37 @@ class Box:
         dump_config(targets, str(config))
         self._spawn("targets", [sys.executable, "-m", "tests.testbed.targets", "--config", str(config)], ready=b"READY")
 
+    def _start_nginx(self) -> None:
+        if not self.nginx_sites:
+            return
+        config = self.workdir / "nginx.conf"
+        config.write_text(thirdparty.nginx_config(self.workdir, self.nginx_sites))
+        nginx = thirdparty.binary("nginx")
+        self._spawn(
+            "nginx", [nginx, "-p", str(self.workdir), "-e", str(self.workdir / "nginx-error.log"), "-c", str(config)]
+        )
+        never = thirdparty.wait_listening((s.host, s.port) for s in self.nginx_sites)
+        if never:
+            log = (self.workdir / "nginx-error.log").read_text(errors="replace")[-1500:]
+            raise BoxError(f"nginx did not listen on {never}: {log}")
+
+    def _start_unbound(self, zone: dict[str, list[tuple[str, str]]], faults: dict[str, str]) -> None:
+        # unbound serves the zone itself (NXDOMAIN, NODATA, CNAME chains and loops are its own answers); names
+        # whose fault needs a misbehaving server (SERVFAIL, REFUSED, silence, TC, garbage) go to authdns.
+        stub_names = {
+            e.dns_name for e in self.spec.endpoints if e.dns_name in faults and faults[e.dns_name] != "nxdomain"
+        }
+        if stub_names:
+            self._start_authdns({k: v for k, v in zone.items() if k in stub_names}, faults, "127.0.0.1", 0)
+        records = {k: v for k, v in zone.items() if k not in stub_names}
+        for name, addresses in self.spec.records.items():
+            records[name] = [("AAAA" if ":" in a else "A", a) for a in addresses]
+        config = self.workdir / "unbound.conf"
+        stubs = {name: self.authdns_port for name in stub_names}
+        config.write_text(thirdparty.unbound_config(self.workdir, self.spec.resolver, records, stubs))
+        self._spawn("unbound", [thirdparty.binary("unbound"), "-d", "-c", str(config)])
+        self._wait_dns(self.spec.resolver, 53)
+
     def _start_dns(self) -> None:
         spec = self.spec
         if spec.resolver_down == "stopped":
@@ -205,6 +250,9 @@ class Box:
         zone, faults = self.zone()
         if spec.resolver_server == "authdns":  # one server: silent itself for a forwarded zone
             self._start_authdns(zone, faults, spec.resolver, 53)
+            return
+        if spec.resolver_server == "unbound":
+            self._start_unbound(zone, faults)
             return
         silent = [e.dns_name for e in spec.endpoints if e.fault == "forwarder_silent"]
         if silent:  # the FORWARD rule's target: silent for the forwarded zones, which are all it is asked
@@ -428,7 +476,8 @@ class Box:
                     return
                 except OSError:
                     time.sleep(0.05)
-        logs = "; ".join(p.log.read_text(errors="replace")[-500:] for p in self.procs if p.name == "dnsmasq")
+        servers = ("dnsmasq", "unbound")
+        logs = "; ".join(p.log.read_text(errors="replace")[-500:] for p in self.procs if p.name in servers)
         raise BoxError(f"the resolver at {host}:{port} did not answer: {logs}")
 
     def stop(self) -> None:
@@ -505,7 +554,7 @@ class Box:
     def expected_codes(self) -> dict[str, set[str]]:
         """Per endpoint, the exact finding codes a correct vpc-verify reports for this box."""
         codes = self.spec.expected_codes()
-        if self.spec.resolver_server != "authdns" and not self.spec.resolver_down:
+        if self.spec.resolver_server == "dnsmasq" and not self.spec.resolver_down:
             for e in self.spec.endpoints:
                 if e.fault in ("malformed",):
                     codes[e.name] = {"DNS_TIMEOUT"}  # dnsmasq drops a malformed upstream answer

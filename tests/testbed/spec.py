@@ -3,7 +3,7 @@
 ```yaml
 region: us-east-1
 vpc_cidrs: [10.0.0.0/16]
-resolver: {address: 10.0.0.2, server: dnsmasq}   # server: dnsmasq (default) | authdns; down: drop|stopped
+resolver: {address: 10.0.0.2, server: dnsmasq}   # server: dnsmasq (default) | authdns | unbound; down: drop|stopped
 latency_budget_ms: 100
 endpoints:
   - name: sqs                                      # a PrivateLink chain: name -> vpce-....vpce.amazonaws.com -> ENIs
@@ -19,6 +19,11 @@ endpoints:
     addresses: [10.0.3.20]
     http: {path: /health, status: [200]}
     fault: http_status
+  - name: ssm                                      # served by nginx rather than the Python targets
+    service: com.amazonaws.us-east-1.ssm
+    addresses: [10.0.1.12]
+    server: nginx                                  # python (default) | nginx (tests/testbed/thirdparty.py)
+    fault: no_intermediate                         # FAULTS, or one of NGINX_FAULTS for nginx only
 ```
 
 Real-VPC shapes (issues 11 and 12):
@@ -109,7 +114,15 @@ DNS_FAULTS = frozenset(
         "forwarder_silent",
     }
 )
-HTTP_FAULTS = frozenset({"http_status", "slow_headers"})
+HTTP_FAULTS = frozenset({"http_status", "slow_headers", "slow_body"})
+# Faults only the nginx endpoints make (tests/testbed/thirdparty.py), and their codes.
+NGINX_FAULTS: dict[str, frozenset[str]] = {
+    "no_intermediate": frozenset({"TLS_CERT_UNTRUSTED"}),
+    "not_tls": frozenset({"TLS_HANDSHAKE_FAILED"}),
+    "old_tls": frozenset({"TLS_HANDSHAKE_FAILED"}),
+    "slow_body": frozenset({"HTTP_FAILED"}),
+}
+SERVERS = ("python", "nginx")
 
 
 class SpecError(ValueError):
@@ -130,6 +143,7 @@ class EndpointSpec:
     http: Mapping[str, Any] | None = None
     azs: tuple[str, ...] = ()
     cname: str | None = None  # the chain's target, when the spec names it (e.g. the endpoint's regional name)
+    server: str = "python"  # what serves the endpoint: the Python targets or nginx
     probe_name: str | None = None  # for a wildcard dns_name: the concrete name the topology probes
 
     @property
@@ -165,7 +179,7 @@ class EndpointSpec:
     @property
     def expected_codes(self) -> frozenset[str]:
         """The codes docs/findings.md says this endpoint's fault produces."""
-        return FAULTS[self.fault]
+        return FAULTS[self.fault] if self.fault in FAULTS else NGINX_FAULTS[self.fault]
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,8 +240,12 @@ def parse(doc: Mapping[str, Any]) -> Spec:
         if not dns_name:
             raise SpecError(f"{where}: needs a service or a dns_name")
         fault = str(raw.get("fault", "none"))
-        if fault not in FAULTS:
-            raise SpecError(f"{where}.fault: {fault!r} is not one of {', '.join(FAULTS)}")
+        server = str(raw.get("server", "python"))
+        if server not in SERVERS:
+            raise SpecError(f"{where}.server: {server!r} is not one of {', '.join(SERVERS)}")
+        known = {**FAULTS, **NGINX_FAULTS} if server == "nginx" else FAULTS
+        if fault not in known:
+            raise SpecError(f"{where}.fault: {fault!r} is not one of {', '.join(known)}")
         addresses = tuple(str(ipaddress.ip_address(a)) for a in raw.get("addresses") or [])
         if not addresses:
             raise SpecError(f"{where}: needs addresses (the ENIs)")
@@ -248,6 +266,7 @@ def parse(doc: Mapping[str, Any]) -> Spec:
                 http=http,
                 azs=tuple(raw.get("azs") or ()),
                 cname=raw.get("cname"),
+                server=server,
                 probe_name=raw.get("probe_name"),
             )
         )

@@ -4,7 +4,6 @@ already judges a part correctly (through a workaround where needed), the real CL
 
 from __future__ import annotations
 
-import json
 import socket
 import ssl
 import subprocess
@@ -20,6 +19,7 @@ import dns.rcode
 import pytest
 import yaml
 
+from tests.schemas import load_report
 from tests.testbed.box import FORWARDER_TARGET, WALLED_GARDEN, Box
 
 pytestmark = pytest.mark.netns
@@ -54,16 +54,18 @@ def check(box: Box, path: Any = None) -> tuple[int, dict[str, Any]]:
         timeout=60,
     )
     assert done.returncode in (0, 1), done.stderr
-    return done.returncode, json.loads(done.stdout)
+    return done.returncode, load_report(done.stdout)
 
 
 def codes(report: dict[str, Any]) -> dict[str, set[str]]:
     return {e["name"]: {f["code"] for f in e["findings"]} for e in report["endpoints"]}
 
 
-def test_wildcard_names_answer_any_label_and_the_certificate_covers_them(testbed_factory: Factory) -> None:
+@pytest.mark.parametrize("server", ["dnsmasq", "unbound"])
+def test_wildcard_names_answer_any_label_and_the_certificate_covers_them(testbed_factory: Factory, server: str) -> None:
     box = testbed_factory(
         {
+            "resolver": {"server": server},
             "endpoints": [
                 {"name": "ecr-dkr", "service": ECR, "addresses": ["10.0.1.10", "10.0.2.10"]},
                 {
@@ -72,7 +74,7 @@ def test_wildcard_names_answer_any_label_and_the_certificate_covers_them(testbed
                     "addresses": ["10.0.1.11"],
                     "probe_name": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
                 },
-            ]
+            ],
         }
     )
     ecr, api = box.spec.endpoints
@@ -127,7 +129,7 @@ def test_ipv6_and_non_rfc1918_enis_are_served(testbed_factory: Factory) -> None:
     assert {a["address"] for a in ula_report["addresses"] if a["tls_ms"] is not None} == {"10.0.1.12", ula}
 
 
-@pytest.mark.parametrize("server", ["dnsmasq", "authdns"])
+@pytest.mark.parametrize("server", ["dnsmasq", "authdns", "unbound"])
 def test_resolver_behaviours_give_todays_codes(testbed_factory: Factory, server: str) -> None:
     endpoints = [
         {"name": "healthy", "service": "com.amazonaws.us-east-1.sts", "addresses": ["10.0.1.9"]},

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.schemas import load_report
 from tests.testbed import emulator
 from tests.testbed.box import Box
 from tests.testbed.lambda_sandbox import LambdaSandbox
@@ -101,7 +102,7 @@ def test_the_cli_runs_as_the_lambda(testbed_factory: Factory, tmp_path: Path) ->
     with LambdaSandbox(tmp_path / "fn", hyperplane_address="10.0.1.77") as fn:
         done = fn.cli("check", "-t", str(box.write_topology()), "--format", "json")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    report = json.loads(done.stdout)
+    report = load_report(done.stdout)
     (sqs,) = report["endpoints"]
     assert sqs["healthy"] and all(a["tls_ms"] is not None for a in sqs["addresses"])
     # the resolver saw the Hyperplane ENI's address, never the sandbox's link-local one

@@ -33,8 +33,8 @@ def _endpoint_lines(e: EndpointReport, paint: _Paint) -> list[str]:
     head = f"{mark} {paint.bold(e.name)}  {e.type}"
     if e.service:
         head += f"  {e.service}"
-    if e.aws and e.aws.get("vpc_endpoint_id"):
-        head += f"  {e.aws['vpc_endpoint_id']}"
+    if e.aws is not None and e.aws.vpc_endpoint_id:
+        head += f"  {e.aws.vpc_endpoint_id}"
     lines = [head]
     for d in e.dns:
         chain = " -> ".join([d.name, *d.cname_chain])
@@ -57,8 +57,9 @@ def _address_row(a: AddressReport, e: EndpointReport) -> tuple[str, ...]:
         return "-" if value is None else f"{value:.1f}"
 
     http = "-"
-    if a.http is not None:
-        http = f"{a.http_status} {a.http_ms:.1f}ms" if a.http_status is not None else a.http.status.value
+    probe_http = a.probe.http if a.probe is not None else None
+    if probe_http is not None:
+        http = f"{a.http_status} {a.http_ms:.1f}ms" if a.http_status is not None else probe_http.status.value
     bad = {f.address for f in e.findings if f.is_error}
     if not a.probed:
         state = f"not probed: {a.skip_reason}" if a.skip_reason else "not probed"

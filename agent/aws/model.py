@@ -1,0 +1,201 @@
+"""A read-only snapshot of one VPC as the EC2 API describes it: frozen facts, no I/O (vpc_verify.aws.read fills it).
+
+Pure data, so evaluators and rules can be tested on hand-made states without AWS.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from vpc_verify.topology import IPNetwork
+
+
+@dataclass(frozen=True, slots=True)
+class Eni:
+    """One network interface of an interface endpoint."""
+
+    id: str
+    address: str
+    az: str
+    subnet_id: str
+    status: str = ""
+    ipv6: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One security group permission, flattened to a single peer (the source of an inbound rule, the
+    destination of an outbound one)."""
+
+    group_id: str
+    protocol: str  # "tcp", "udp", "icmp", "-1" (all) ...
+    from_port: int | None
+    to_port: int | None
+    cidr: str | None = None
+    source_group_id: str | None = None
+    prefix_list_id: str | None = None
+    description: str = ""
+
+    def covers_port(self, port: int, protocol: str = "tcp") -> bool:
+        """True when the rule's protocol and port range include `protocol`/`port`."""
+        if self.protocol == "-1":
+            return True
+        if self.protocol not in (protocol, "6" if protocol == "tcp" else protocol):
+            return False
+        if self.from_port is None or self.to_port is None or self.from_port == -1:
+            return True
+        return self.from_port <= port <= self.to_port
+
+    def source(self) -> str:
+        """The rule's peer as the console shows it."""
+        return self.cidr or self.source_group_id or self.prefix_list_id or "?"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON evidence."""
+        ports = "all" if self.protocol == "-1" else f"{self.protocol}/{self.from_port}-{self.to_port}"
+        return {"group_id": self.group_id, "ports": ports, "source": self.source(), "description": self.description}
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityGroup:
+    """A security group and its rules."""
+
+    id: str
+    name: str
+    ingress: tuple[Rule, ...]
+    egress: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One route of a route table."""
+
+    destination: str  # a CIDR or a prefix list id
+    target: str  # gateway / vpce / nat / eni id, "local"
+    state: str = "active"
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON evidence."""
+        return {"destination": self.destination, "target": self.target, "state": self.state}
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTable:
+    """A route table, the subnets explicitly associated with it, and whether it is the VPC's main table."""
+
+    id: str
+    main: bool
+    subnet_ids: tuple[str, ...]
+    routes: tuple[Route, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Subnet:
+    """A subnet of the VPC."""
+
+    id: str
+    cidr: str
+    az: str
+    az_id: str = ""
+    ipv6_cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixList:
+    """An AWS-managed (or customer) prefix list with its entries."""
+
+    id: str
+    name: str
+    cidrs: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON evidence."""
+        return {"id": self.id, "name": self.name, "cidrs": list(self.cidrs)}
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    """What DescribeVpcEndpointServices says about a service: its DNS names and zones."""
+
+    name: str
+    types: tuple[str, ...]
+    private_dns_names: tuple[str, ...]
+    base_dns_names: tuple[str, ...]
+    azs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VpcEndpoint:
+    """A VPC endpoint of the VPC (interface, gateway, ...)."""
+
+    id: str
+    type: str  # lower-case: interface, gateway, gatewayloadbalancer, resource, ...
+    service: str
+    state: str
+    private_dns_enabled: bool
+    subnet_ids: tuple[str, ...]
+    group_ids: tuple[str, ...]
+    route_table_ids: tuple[str, ...]
+    eni_ids: tuple[str, ...]
+    dns_entries: tuple[str, ...]
+    failure: str = ""  # LastError.Message, when AWS gives one
+    ip_address_type: str = "ipv4"  # ipv4 | dualstack | ipv6
+    dns_record_ip_type: str = ""  # DnsOptions.DnsRecordIpType: ipv4 | dualstack | ipv6 | service-defined
+    private_dns_only_for_inbound_resolver: bool = False  # DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint
+    created: str = ""  # CreationTimestamp, ISO-8601
+
+
+@dataclass(frozen=True, slots=True)
+class VpcState:
+    """Everything read about one VPC."""
+
+    region: str
+    vpc_id: str
+    cidrs: tuple[IPNetwork, ...]
+    dns_support: bool
+    dns_hostnames: bool
+    endpoints: tuple[VpcEndpoint, ...]
+    enis: Mapping[str, Eni] = field(default_factory=dict)
+    security_groups: Mapping[str, SecurityGroup] = field(default_factory=dict)
+    route_tables: tuple[RouteTable, ...] = ()
+    subnets: Mapping[str, Subnet] = field(default_factory=dict)
+    prefix_lists: Mapping[str, PrefixList] = field(default_factory=dict)  # by name and by id
+    services: Mapping[str, ServiceInfo] = field(default_factory=dict)
+
+    def endpoint_enis(self, endpoint: VpcEndpoint) -> tuple[Eni, ...]:
+        """The endpoint's ENIs that were found, in the endpoint's order."""
+        return tuple(self.enis[i] for i in endpoint.eni_ids if i in self.enis)
+
+    def route_table_of(self, subnet_id: str) -> RouteTable | None:
+        """The route table a subnet uses: its explicit association, else the main table."""
+        main = None
+        for table in self.route_tables:
+            if subnet_id in table.subnet_ids:
+                return table
+            if table.main:
+                main = table
+        return main
+
+    def subnet_of_address(self, address: str) -> Subnet | None:
+        """The subnet whose CIDR holds `address`."""
+        ip = ipaddress.ip_address(address)
+        for subnet in self.subnets.values():
+            for cidr in (subnet.cidr, *subnet.ipv6_cidrs):
+                if not cidr:
+                    continue
+                net = ipaddress.ip_network(cidr, strict=False)
+                if ip.version == net.version and ip in net:
+                    return subnet
+        return None
+
+    def az_id_of(self, az: str | None) -> str | None:
+        """The AZ id of an AZ name (or id) as this account maps it, from the VPC's subnets; None if unknown."""
+        if not az:
+            return None
+        for subnet in self.subnets.values():
+            if az in (subnet.az, subnet.az_id):
+                return subnet.az_id or None
+        return None

@@ -1,0 +1,295 @@
+"""Reading one VPC into a VpcState: paginated EC2 Describe*/Get* calls, one small reader per resource.
+
+Nothing is ever changed. ENIs are looked up by id (the `vpc-endpoint-id` filter of DescribeNetworkInterfaces
+is not implemented everywhere, e.g. the emulator). Every call goes through `calling`, so a failure is an
+AwsError naming the operation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from vpc_verify.aws.errors import AwsNotFound, calling
+from vpc_verify.aws.model import (
+    Eni,
+    PrefixList,
+    Route,
+    RouteTable,
+    Rule,
+    SecurityGroup,
+    ServiceInfo,
+    Subnet,
+    VpcEndpoint,
+    VpcState,
+)
+from vpc_verify.topology import IPNetwork
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+
+_CHUNK = 100  # ids per Describe call: well under the API's filter-value limits
+
+
+def read(ec2: EC2Client, vpc_id: str, *, services: Iterable[str] = ()) -> VpcState:
+    """Describe `vpc_id` and everything the comparison needs (also the endpoint services in `services`)."""
+    region = str(ec2.meta.region_name)
+    cidrs = vpc_cidrs(ec2, vpc_id)
+    vpc_filter = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    endpoints = vpc_endpoints(ec2, vpc_id)
+    groups = security_groups(ec2, sorted({g for e in endpoints for g in e.group_ids}))
+    service_infos = endpoint_services(ec2, sorted({e.service for e in endpoints} | set(services)))
+    gateway_names = {e.service for e in endpoints if e.type == "gateway"} | {
+        s for s in services if s in service_infos and "gateway" in service_infos[s].types
+    }
+    rule_lists = {r.prefix_list_id for g in groups.values() for r in g.ingress if r.prefix_list_id}
+    return VpcState(
+        region=region,
+        vpc_id=vpc_id,
+        cidrs=cidrs,
+        dns_support=vpc_attribute(ec2, vpc_id, "enableDnsSupport"),
+        dns_hostnames=vpc_attribute(ec2, vpc_id, "enableDnsHostnames"),
+        endpoints=endpoints,
+        enis=network_interfaces(ec2, sorted({i for e in endpoints for i in e.eni_ids})),
+        security_groups=groups,
+        route_tables=tuple(_route_table(t) for t in _pages(ec2, "describe_route_tables", "RouteTables", vpc_filter)),
+        subnets=subnets(ec2, vpc_id),
+        prefix_lists=prefix_lists(ec2, gateway_names, rule_lists),
+        services=service_infos,
+    )
+
+
+def vpc_cidrs(ec2: EC2Client, vpc_id: str) -> tuple[IPNetwork, ...]:
+    """The VPC's associated IPv4 and IPv6 CIDR blocks (AwsNotFound when there is no such VPC)."""
+    vpcs = list(_pages(ec2, "describe_vpcs", "Vpcs", VpcIds=[vpc_id]))
+    if not vpcs:
+        raise AwsNotFound("ec2", "DescribeVpcs", "InvalidVpcID.NotFound", f"no VPC {vpc_id} in {ec2.meta.region_name}")
+    vpc = vpcs[0]
+    v4 = [
+        str(a["CidrBlock"])
+        for a in vpc.get("CidrBlockAssociationSet") or []
+        if a.get("CidrBlock") and (a.get("CidrBlockState") or {}).get("State", "associated") == "associated"
+    ]
+    if not v4 and vpc.get("CidrBlock"):
+        v4 = [str(vpc["CidrBlock"])]
+    cidrs: list[IPNetwork] = [ipaddress.ip_network(c, strict=False) for c in v4]
+    for assoc in vpc.get("Ipv6CidrBlockAssociationSet") or []:
+        if assoc.get("Ipv6CidrBlock") and (assoc.get("Ipv6CidrBlockState") or {}).get("State") == "associated":
+            cidrs.append(ipaddress.ip_network(assoc["Ipv6CidrBlock"], strict=False))
+    return tuple(cidrs)
+
+
+def vpc_attribute(ec2: EC2Client, vpc_id: str, attribute: Literal["enableDnsSupport", "enableDnsHostnames"]) -> bool:
+    """enableDnsSupport / enableDnsHostnames."""
+    with calling("ec2", "DescribeVpcAttribute"):
+        answer = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)
+    value = answer.get("EnableDnsSupport") if attribute == "enableDnsSupport" else answer.get("EnableDnsHostnames")
+    return bool((value or {}).get("Value", False))
+
+
+def vpc_endpoints(ec2: EC2Client, vpc_id: str) -> tuple[VpcEndpoint, ...]:
+    """The VPC's endpoints that are not deleted."""
+    found = _pages(ec2, "describe_vpc_endpoints", "VpcEndpoints", [{"Name": "vpc-id", "Values": [vpc_id]}])
+    return tuple(
+        _endpoint(e) for e in found if e.get("VpcId", vpc_id) == vpc_id and str(e.get("State", "")).lower() != "deleted"
+    )
+
+
+def subnets(ec2: EC2Client, vpc_id: str) -> dict[str, Subnet]:
+    """The VPC's subnets by id, with their AZ names and ids."""
+    return {
+        s["SubnetId"]: Subnet(
+            id=s["SubnetId"],
+            cidr=s.get("CidrBlock", ""),
+            az=s.get("AvailabilityZone", ""),
+            az_id=s.get("AvailabilityZoneId", ""),
+            ipv6_cidrs=tuple(
+                a["Ipv6CidrBlock"] for a in s.get("Ipv6CidrBlockAssociationSet") or [] if a.get("Ipv6CidrBlock")
+            ),
+        )
+        for s in _pages(ec2, "describe_subnets", "Subnets", [{"Name": "vpc-id", "Values": [vpc_id]}])
+    }
+
+
+def network_interfaces(ec2: EC2Client, eni_ids: Sequence[str]) -> dict[str, Eni]:
+    """The ENIs with these ids, by id."""
+    enis: dict[str, Eni] = {}
+    for chunk in _chunks(eni_ids):
+        for n in _pages(ec2, "describe_network_interfaces", "NetworkInterfaces", NetworkInterfaceIds=chunk):
+            enis[n["NetworkInterfaceId"]] = Eni(
+                id=n["NetworkInterfaceId"],
+                address=n.get("PrivateIpAddress", ""),
+                az=n.get("AvailabilityZone", ""),
+                subnet_id=n.get("SubnetId", ""),
+                status=n.get("Status", ""),
+                ipv6=tuple(a["Ipv6Address"] for a in n.get("Ipv6Addresses") or [] if a.get("Ipv6Address")),
+            )
+    return enis
+
+
+def security_groups(ec2: EC2Client, group_ids: Sequence[str]) -> dict[str, SecurityGroup]:
+    """The security groups with these ids, inbound and outbound rules flattened."""
+    groups: dict[str, SecurityGroup] = {}
+    for chunk in _chunks(group_ids):
+        for g in _pages(ec2, "describe_security_groups", "SecurityGroups", GroupIds=chunk):
+            gid = g["GroupId"]
+            groups[gid] = SecurityGroup(
+                id=gid,
+                name=g.get("GroupName", ""),
+                ingress=tuple(_rules(gid, g.get("IpPermissions") or [])),
+                egress=tuple(_rules(gid, g.get("IpPermissionsEgress") or [])),
+            )
+    return groups
+
+
+def endpoint_services(ec2: EC2Client, names: Sequence[str]) -> dict[str, ServiceInfo]:
+    """What DescribeVpcEndpointServices says about each service name (unknown names are left out)."""
+    out: dict[str, ServiceInfo] = {}
+    for name in names:
+        # One name per call: an unknown or foreign service name fails the whole call, and must not hide
+        # the others.
+        try:
+            details = list(_pages(ec2, "describe_vpc_endpoint_services", "ServiceDetails", ServiceNames=[name]))
+        except AwsNotFound:
+            continue
+        for d in details:
+            if d.get("ServiceName") == name:
+                out[name] = _merge_service(out.get(name), name, d)
+    return out
+
+
+def prefix_lists(ec2: EC2Client, gateway_services: set[str], rule_list_ids: set[str]) -> dict[str, PrefixList]:
+    """Prefix lists of gateway services (indexed by name and id) and those rules reference (by id)."""
+    found: dict[str, PrefixList] = {}
+    known = {
+        p["PrefixListId"]: p.get("PrefixListName", "") for p in _pages(ec2, "describe_prefix_lists", "PrefixLists")
+    }
+    for pl_id, name in known.items():
+        if name in gateway_services or pl_id in rule_list_ids:
+            pl = PrefixList(id=pl_id, name=name, cidrs=_prefix_entries(ec2, pl_id))
+            found[pl_id] = pl
+            found[name] = pl
+    for pl_id in sorted(rule_list_ids - set(known)):
+        found[pl_id] = PrefixList(id=pl_id, name=pl_id, cidrs=_prefix_entries(ec2, pl_id))
+    return found
+
+
+def agent_interface(ec2: EC2Client, vpc_id: str, address: str) -> tuple[str, tuple[str, ...]] | None:
+    """(subnet id, security group ids) of the ENI holding `address` in the VPC, or None if there is none."""
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "addresses.private-ip-address", "Values": [address]}]
+    for n in _pages(ec2, "describe_network_interfaces", "NetworkInterfaces", filters):
+        return n.get("SubnetId", ""), tuple(g["GroupId"] for g in n.get("Groups") or [])
+    return None
+
+
+# ----------------------------------------------------------------------------------------------- the parts
+
+
+def _pages(
+    ec2: EC2Client, method: str, key: str, filters: list[dict[str, Any]] | None = None, **kwargs: Any
+) -> Iterator[dict[str, Any]]:
+    operation = "".join(part.capitalize() for part in method.split("_"))
+    if filters is not None:
+        kwargs["Filters"] = filters
+    with calling("ec2", operation):
+        # The paginator's name is a variable here, which the stubs' overloads cannot type.
+        for page in cast(Any, ec2).get_paginator(method).paginate(**kwargs):
+            yield from page.get(key) or []
+
+
+def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield list(items[i : i + _CHUNK])
+
+
+def _endpoint(e: Mapping[str, Any]) -> VpcEndpoint:
+    options = e.get("DnsOptions") or {}
+    created = e.get("CreationTimestamp")
+    return VpcEndpoint(
+        id=e["VpcEndpointId"],
+        type=str(e.get("VpcEndpointType", "Gateway")).lower(),
+        service=e.get("ServiceName", ""),
+        state=str(e.get("State", "")),
+        private_dns_enabled=bool(e.get("PrivateDnsEnabled", False)),
+        subnet_ids=tuple(e.get("SubnetIds") or []),
+        group_ids=tuple(g["GroupId"] for g in e.get("Groups") or []),
+        route_table_ids=tuple(e.get("RouteTableIds") or []),
+        eni_ids=tuple(e.get("NetworkInterfaceIds") or []),
+        dns_entries=tuple(d["DnsName"] for d in e.get("DnsEntries") or [] if d.get("DnsName")),
+        failure=str((e.get("LastError") or {}).get("Message", "")),
+        ip_address_type=str(e.get("IpAddressType") or "ipv4").lower(),
+        dns_record_ip_type=str(options.get("DnsRecordIpType") or "").lower(),
+        private_dns_only_for_inbound_resolver=bool(options.get("PrivateDnsOnlyForInboundResolverEndpoint", False)),
+        created=created.isoformat() if isinstance(created, dt.datetime) else str(created or ""),
+    )
+
+
+def _rules(group_id: str, permissions: Sequence[Mapping[str, Any]]) -> Iterator[Rule]:
+    for p in permissions:
+        protocol = str(p.get("IpProtocol", "-1"))
+        base = Rule(
+            group_id=group_id,
+            protocol="tcp" if protocol == "6" else protocol,
+            from_port=p.get("FromPort"),
+            to_port=p.get("ToPort"),
+        )
+        for r in p.get("IpRanges") or []:
+            yield replace(base, cidr=r["CidrIp"], description=r.get("Description", ""))
+        for r in p.get("Ipv6Ranges") or []:
+            yield replace(base, cidr=r["CidrIpv6"], description=r.get("Description", ""))
+        for r in p.get("UserIdGroupPairs") or []:
+            yield replace(base, source_group_id=r.get("GroupId"), description=r.get("Description", ""))
+        for r in p.get("PrefixListIds") or []:
+            yield replace(base, prefix_list_id=r.get("PrefixListId"), description=r.get("Description", ""))
+
+
+def _route_table(t: Mapping[str, Any]) -> RouteTable:
+    associations = t.get("Associations") or []
+    routes = []
+    for r in t.get("Routes") or []:
+        destination = (
+            r.get("DestinationCidrBlock") or r.get("DestinationIpv6CidrBlock") or r.get("DestinationPrefixListId") or ""
+        )
+        target = (
+            r.get("GatewayId")
+            or r.get("NatGatewayId")
+            or r.get("TransitGatewayId")
+            or r.get("VpcPeeringConnectionId")
+            or r.get("NetworkInterfaceId")
+            or r.get("InstanceId")
+            or ""
+        )
+        routes.append(Route(destination=destination, target=target, state=r.get("State", "active")))
+    return RouteTable(
+        id=t["RouteTableId"],
+        main=any(a.get("Main") for a in associations),
+        subnet_ids=tuple(a["SubnetId"] for a in associations if a.get("SubnetId")),
+        routes=tuple(routes),
+    )
+
+
+def _merge_service(previous: ServiceInfo | None, name: str, d: Mapping[str, Any]) -> ServiceInfo:
+    types = tuple(str(t.get("ServiceType", "")).lower() for t in d.get("ServiceType") or [])
+    dns = [p["PrivateDnsName"] for p in d.get("PrivateDnsNames") or [] if p.get("PrivateDnsName")]
+    if d.get("PrivateDnsName") and d["PrivateDnsName"] not in dns:
+        dns.insert(0, d["PrivateDnsName"])
+    return ServiceInfo(
+        name=name,
+        types=tuple(dict.fromkeys((previous.types if previous else ()) + types)),
+        private_dns_names=tuple(dict.fromkeys((previous.private_dns_names if previous else ()) + tuple(dns))),
+        base_dns_names=tuple(
+            dict.fromkeys((previous.base_dns_names if previous else ()) + tuple(d.get("BaseEndpointDnsNames") or []))
+        ),
+        azs=tuple(d.get("AvailabilityZones") or []),
+    )
+
+
+def _prefix_entries(ec2: EC2Client, pl_id: str) -> tuple[str, ...]:
+    return tuple(
+        e["Cidr"]
+        for e in _pages(ec2, "get_managed_prefix_list_entries", "Entries", PrefixListId=pl_id)
+        if e.get("Cidr")
+    )

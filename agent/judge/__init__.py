@@ -1,0 +1,51 @@
+"""Judgment: joined facts in, findings out, by small rules in a registry (vpc_verify.judge.rules).
+
+Pure: no I/O, no clock but the `now` in the facts. A rule that fails is a bug in vpc-verify: it becomes
+CHECK_ERROR on that endpoint (or on the run), and every other rule's findings stand.
+"""
+
+from __future__ import annotations
+
+from vpc_verify.findings import Finding
+from vpc_verify.judge.facts import RUN, EndpointFacts, RunFacts
+from vpc_verify.judge.rules import ENDPOINT_RULES, RUN_RULES
+from vpc_verify.judge.rules.run_state import check_error
+from vpc_verify.report import EndpointReport
+
+
+def endpoint(facts: EndpointFacts) -> EndpointReport:
+    """The endpoint's report: its observations, AWS's facts, and every rule's findings."""
+    findings: list[Finding] = []
+    for rule in ENDPOINT_RULES:
+        try:
+            findings.extend(rule.judge(facts))
+        except Exception as exc:  # a bug in one rule: say so on this endpoint, keep the others' findings
+            findings.append(check_error(facts.name, f"the rule {rule.name}", exc))
+    aws = None
+    if facts.aws is not None:
+        try:
+            aws = facts.aws.to_report()
+        except Exception as exc:
+            findings.append(check_error(facts.name, "describing the endpoint's AWS facts", exc))
+    e = facts.endpoint
+    return EndpointReport(
+        name=e.name,
+        type=e.type,
+        service=e.service,
+        findings=tuple(findings),
+        dns=facts.observation.dns,
+        addresses=facts.addresses,
+        ms=facts.observation.ms,
+        aws=aws,
+    )
+
+
+def run(facts: RunFacts) -> tuple[Finding, ...]:
+    """The findings about the run and the VPC as a whole."""
+    findings: list[Finding] = []
+    for rule in RUN_RULES:
+        try:
+            findings.extend(rule.judge(facts))
+        except Exception as exc:
+            findings.append(check_error(RUN, f"the rule {rule.name}", exc))
+    return tuple(findings)

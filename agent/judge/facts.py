@@ -1,0 +1,219 @@
+"""The joined view: per endpoint, what the topology expects, what the packets showed, and what AWS says.
+
+Joined once, before any rule runs, so a rule that needs both planes reads both at once and nothing is
+rewritten afterwards. Evaluators (vpc_verify.evaluate) run here, once, and rules read their verdicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from vpc_verify.addresses import in_networks, is_private
+from vpc_verify.aws.control_plane import AwsFacts
+from vpc_verify.aws.model import Eni, PrefixList, RouteTable, VpcEndpoint, VpcState
+from vpc_verify.aws.names import regional_dns_name, zonal_dns_names
+from vpc_verify.aws.whereami import Place
+from vpc_verify.evaluate import routes, security_groups
+from vpc_verify.evaluate.security_groups import AgentSource, SgVerdict
+from vpc_verify.observe.pipeline import Ending, Observation
+from vpc_verify.report import AddressReport, AwsEndpointFacts, EniFacts
+from vpc_verify.topology import Endpoint, IPNetwork, Topology
+
+RUN = "*"  # the endpoint field of findings about the run or the VPC as a whole
+DEADLINE_SKIP = "the run's deadline came before this address was probed"
+
+# Which AWS endpoint types can serve a topology endpoint of each type.
+AWS_TYPES: dict[str, tuple[str, ...]] = {
+    "interface": ("interface",),
+    "gateway": ("gateway",),
+    "service": ("interface", "gatewayloadbalancer", "resource", "servicenetwork"),
+}
+
+
+@dataclass(frozen=True)  # not slotted: cached_property needs the instance's __dict__
+class AwsSide:
+    """The AWS facts of one topology endpoint: the VPC, the agent's place, and the endpoint serving it."""
+
+    state: VpcState
+    place: Place
+    vpce: VpcEndpoint | None  # None: the VPC has no endpoint for the service
+    source: AgentSource
+    sg: SgVerdict | None = None  # the endpoint's groups for the endpoint's port (interface endpoints)
+
+    @cached_property
+    def enis(self) -> tuple[Eni, ...]:
+        """The endpoint's network interfaces."""
+        return self.state.endpoint_enis(self.vpce) if self.vpce is not None else ()
+
+    @cached_property
+    def prefix_list(self) -> PrefixList | None:
+        """The gateway service's prefix list."""
+        return self.state.prefix_lists.get(self.vpce.service) if self.vpce is not None else None
+
+    @cached_property
+    def agent_table(self) -> RouteTable | None:
+        """The route table of the agent's subnet, when the subnet is known."""
+        return routes.table_of(self.state, self.place.subnet_id)
+
+    def zone(self, az: str | None) -> str:
+        """'az-local' when `az` is the agent's zone, 'cross-az' when another, 'unknown' otherwise (AZ ids)."""
+        mine, theirs = self.state.az_id_of(self.place.az) or self.place.az, self.state.az_id_of(az) or az
+        if not theirs or not mine:
+            return "unknown"
+        return "az-local" if theirs == mine else "cross-az"
+
+    def eni_of(self, address: str | None) -> Eni | None:
+        """The endpoint's ENI holding `address`."""
+        return next((e for e in self.enis if address and (e.address == address or address in e.ipv6)), None)
+
+    def to_report(self) -> AwsEndpointFacts:
+        """The report's typed view of these facts."""
+        vpce = self.vpce
+        if vpce is None:
+            return AwsEndpointFacts(vpc_id=self.state.vpc_id)
+        interface = vpce.type != "gateway"
+        return AwsEndpointFacts(
+            vpc_id=self.state.vpc_id,
+            vpc_endpoint_id=vpce.id,
+            type=vpce.type,
+            service=vpce.service,
+            state=vpce.state,
+            private_dns_enabled=vpce.private_dns_enabled,
+            subnet_ids=vpce.subnet_ids,
+            security_group_ids=vpce.group_ids,
+            route_table_ids=vpce.route_table_ids,
+            network_interfaces=tuple(
+                EniFacts(e.id, e.address, e.az, e.subnet_id, e.status, self.zone(e.az)) for e in self.enis
+            ),
+            agent_az=self.place.az,
+            regional_dns_name=regional_dns_name(self.state, vpce) if interface else None,
+            zonal_dns_names=zonal_dns_names(self.state, vpce) if interface else {},
+            security_groups=self.sg,
+            prefix_list=None if interface else self.prefix_list,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointFacts:
+    """Everything the rules may read about one endpoint."""
+
+    endpoint: Endpoint
+    observation: Observation
+    addresses: tuple[AddressReport, ...]  # every answered address, classified
+    expected: tuple[str, ...]  # the expected ENI addresses (the topology's, else AWS's)
+    cidrs: tuple[IPNetwork, ...]  # the VPC's CIDRs (the topology's, else AWS's); empty when unknown
+    resolver_timeout_ms: int
+    now: dt.datetime
+    aws: AwsSide | None = None  # None when the control plane was not read
+
+    @property
+    def name(self) -> str:
+        """The endpoint's name (the findings' `endpoint`)."""
+        return self.endpoint.name
+
+    def probed(self) -> Iterable[AddressReport]:
+        """The addresses that were probed."""
+        return (a for a in self.addresses if a.probe is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What the run-level rules read: the topology, the control plane's outcome, and whether it is partial."""
+
+    topology: Topology
+    aws: AwsFacts | None
+    aws_error: BaseException | None = None
+    aws_timed_out: bool = False
+    partial: bool = False  # only some endpoints are checked (--only): the others are not unexpected
+
+    def unmatched(self) -> tuple[VpcEndpoint, ...]:
+        """The VPC's endpoints that no topology endpoint matches."""
+        if self.aws is None:
+            return ()
+        used = {m.id for m in (match(self.aws.state, e) for e in self.topology.endpoints) if m is not None}
+        return tuple(e for e in self.aws.state.endpoints if e.id not in used)
+
+
+def match(state: VpcState, endpoint: Endpoint) -> VpcEndpoint | None:
+    """The VPC endpoint that serves a topology endpoint (same service and kind; an available one holding an
+    expected address first), or None."""
+    if not endpoint.service:
+        return None
+    kinds = AWS_TYPES[endpoint.type]
+    candidates = [e for e in state.endpoints if e.service == endpoint.service and e.type in kinds]
+    if not candidates:
+        return None
+    wanted = set(endpoint.addresses)
+
+    def rank(e: VpcEndpoint) -> tuple[bool, bool]:
+        addresses = {eni.address for eni in state.endpoint_enis(e)}
+        return (bool(wanted & addresses), e.state.lower() == "available")
+
+    return max(candidates, key=rank)
+
+
+def join(observation: Observation, topology: Topology, aws: AwsFacts | None, now: dt.datetime) -> EndpointFacts:
+    """The joined facts of one endpoint."""
+    endpoint = observation.endpoint
+    cidrs = topology.vpc.cidrs or (aws.state.cidrs if aws is not None else ())
+    side = _aws_side(endpoint, aws) if aws is not None and endpoint.service else None
+    azs = _eni_addresses(endpoint, side) if side is not None and side.vpce is not None else {}
+    expected = endpoint.addresses or tuple(azs)
+    addresses = tuple(
+        AddressReport(
+            address=address,
+            names=names,
+            az=azs.get(address),
+            private=is_private(address) or (bool(cidrs) and in_networks(address, cidrs)),
+            in_vpc=in_networks(address, cidrs) if cidrs else None,
+            expected=(address in expected) if expected else None,
+            probe=observation.probes.get(address),
+            skip_reason=_skip_reason(observation, address),
+        )
+        for address, names in observation.answers.items()
+    )
+    return EndpointFacts(
+        endpoint=endpoint,
+        observation=observation,
+        addresses=addresses,
+        expected=expected,
+        cidrs=cidrs,
+        resolver_timeout_ms=topology.resolver.timeout_ms,
+        now=now,
+        aws=side,
+    )
+
+
+def _aws_side(endpoint: Endpoint, aws: AwsFacts) -> AwsSide:
+    state, place = aws.state, aws.place
+    vpce = match(state, endpoint)
+    source = security_groups.agent_source(state, place, 6 if endpoint.ip_address_type == "ipv6" else 4)
+    sg = None
+    if vpce is not None and vpce.type != "gateway":
+        sg = security_groups.inbound(vpce.group_ids, state.security_groups, state.prefix_lists, source, endpoint.port)
+    return AwsSide(state=state, place=place, vpce=vpce, source=source, sg=sg)
+
+
+def _eni_addresses(endpoint: Endpoint, side: AwsSide) -> Mapping[str, str | None]:
+    """The matched interface endpoint's ENI addresses and their AZs, in the families the DNS phase asks for
+    (an IPv4 endpoint's ENI may hold IPv6 addresses too)."""
+    if side.vpce is None or side.vpce.type == "gateway":
+        return {}
+    out: dict[str, str | None] = {}
+    for eni in side.enis:
+        if eni.address and endpoint.asks_a:
+            out[eni.address] = eni.az or None
+        for address in eni.ipv6 if endpoint.asks_aaaa else ():
+            out[address] = eni.az or None
+    return out
+
+
+def _skip_reason(observation: Observation, address: str) -> str:
+    if address in observation.probes:
+        return ""
+    if address in observation.skipped:
+        return observation.skipped[address]
+    return DEADLINE_SKIP if observation.ending is Ending.DEADLINE else ""

@@ -1,0 +1,36 @@
+"""The registry: every judgment rule, in the order its findings appear in a report.
+
+A new judgment is one rule in one of these modules (or a new module) and one line here; nothing else
+changes. Data-plane rules come first, then the control plane's, so a report reads from symptom to cause.
+"""
+
+from __future__ import annotations
+
+from vpc_verify.judge.rule import EndpointRule, RunRule
+from vpc_verify.judge.rules import answers, dns, endpoint, gateway, probes, run_state, security, vpc
+
+ENDPOINT_RULES: tuple[EndpointRule, ...] = (
+    dns.unresolved,
+    answers.public_address,
+    answers.outside_vpc,
+    answers.unexpected_address,
+    answers.missing_address,
+    probes.connect,
+    probes.handshake,
+    probes.http_exchange,
+    probes.latency,
+    run_state.ending,
+    endpoint.missing,
+    endpoint.availability,
+    gateway.route,
+    gateway.prefix_list,
+    endpoint.private_dns,
+    endpoint.azs,
+    security.endpoint_groups,
+)
+
+RUN_RULES: tuple[RunRule, ...] = (
+    vpc.control_plane_unread,
+    vpc.dns_attributes,
+    vpc.unexpected_endpoints,
+)

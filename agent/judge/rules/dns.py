@@ -1,0 +1,55 @@
+"""A name that did not resolve: one finding per name, by how the resolver failed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from vpc_verify.checks.dns import DnsStatus
+from vpc_verify.findings import Code, Finding
+from vpc_verify.judge.facts import EndpointFacts
+from vpc_verify.judge.rule import endpoint_rule
+
+CODES = {
+    DnsStatus.NXDOMAIN: Code.DNS_NXDOMAIN,
+    DnsStatus.NODATA: Code.DNS_NO_ANSWER,
+    DnsStatus.SERVFAIL: Code.DNS_SERVFAIL,
+    DnsStatus.REFUSED: Code.DNS_SERVFAIL,
+    DnsStatus.TIMEOUT: Code.DNS_TIMEOUT,
+    # A malformed answer or a CNAME loop is the resolver path failing, as a recursive resolver would
+    # report it with SERVFAIL.
+    DnsStatus.ERROR: Code.DNS_SERVFAIL,
+}
+
+MESSAGES = {
+    DnsStatus.NXDOMAIN: "{name} does not exist (NXDOMAIN)",
+    DnsStatus.NODATA: "{name} exists but has no A/AAAA record",
+    DnsStatus.SERVFAIL: "the resolver failed for {name} (SERVFAIL)",
+    DnsStatus.REFUSED: "the resolver refused to answer for {name} (REFUSED)",
+    DnsStatus.TIMEOUT: "no answer for {name} from the resolver within {timeout} ({error})",
+    DnsStatus.ERROR: "the resolver's answer for {name} was unusable: {error}",
+}
+
+
+@endpoint_rule(Code.DNS_NXDOMAIN, Code.DNS_NO_ANSWER, Code.DNS_SERVFAIL, Code.DNS_TIMEOUT)
+def unresolved(facts: EndpointFacts) -> Iterator[Finding]:
+    """One finding per name that did not resolve to an address."""
+    for result in facts.observation.dns:
+        if result.status is DnsStatus.OK:
+            continue
+        message = MESSAGES[result.status].format(
+            name=result.name, timeout=f"{facts.resolver_timeout_ms} ms", error=result.error or result.rcode
+        )
+        yield Finding.make(
+            CODES[result.status],
+            facts.name,
+            message,
+            evidence={
+                "name": result.name,
+                "status": result.status.value,
+                "rcode": result.rcode,
+                "cname_chain": list(result.cname_chain),
+                "nameserver": result.nameserver,
+                "ms": round(result.ms, 3),
+                "error": result.error,
+            },
+        )

@@ -1,0 +1,81 @@
+"""Gateway endpoints (S3, DynamoDB): the route that sends the service's prefix list through the endpoint, and
+answers inside that prefix list."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from vpc_verify.evaluate import routes
+from vpc_verify.findings import Code, Finding
+from vpc_verify.judge import hints
+from vpc_verify.judge.facts import EndpointFacts
+from vpc_verify.judge.rule import endpoint_rule
+
+
+@endpoint_rule(Code.GATEWAY_ROUTE_MISSING)
+def route(facts: EndpointFacts) -> Iterator[Finding]:
+    """The agent's route table (or, where the agent's subnet is unknown, every table) lacks the route."""
+    side = facts.aws
+    vpce = side.vpce if side is not None else None
+    if side is None or vpce is None or vpce.type != "gateway":
+        return
+    pl, table = side.prefix_list, side.agent_table
+    destination = pl.id if pl else vpce.service
+    evidence = {
+        "vpc_endpoint_id": vpce.id,
+        "prefix_list_id": pl.id if pl else None,
+        "endpoint_route_table_ids": list(vpce.route_table_ids),
+        "agent_subnet_id": side.place.subnet_id,
+    }
+    if table is not None:
+        if not routes.routes_via(table, vpce, pl):
+            yield Finding.make(
+                Code.GATEWAY_ROUTE_MISSING,
+                facts.name,
+                f"route table {table.id} of the agent's subnet {side.place.subnet_id} has no route to "
+                f"{destination} via {vpce.id}",
+                evidence={**evidence, "route_table_id": table.id, "routes": [r.to_dict() for r in table.routes]},
+                hint=hints.add_route_table(vpce.id, table.id),
+            )
+    elif not any(routes.routes_via(t, vpce, pl) for t in side.state.route_tables):
+        yield Finding.make(
+            Code.GATEWAY_ROUTE_MISSING,
+            facts.name,
+            f"no route table of {side.state.vpc_id} routes {destination} via {vpce.id}",
+            evidence={**evidence, "route_table_ids": [t.id for t in side.state.route_tables]},
+            hint=hints.add_route_table(vpce.id, "<route table of the agent's subnet>"),
+        )
+
+
+@endpoint_rule(Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST)
+def prefix_list(facts: EndpointFacts) -> Iterator[Finding]:
+    """An answer outside the service's prefix list: traffic to it does not use the gateway endpoint."""
+    side = facts.aws
+    vpce = side.vpce if side is not None else None
+    if side is None or vpce is None or vpce.type != "gateway":
+        return
+    pl = side.prefix_list
+    if pl is None or not pl.cidrs:
+        return
+    nets = [ipaddress.ip_network(c, strict=False) for c in pl.cidrs]
+    for a in facts.addresses:
+        ip = ipaddress.ip_address(a.address)
+        if any(ip.version == n.version and ip in n for n in nets):
+            continue
+        yield Finding.make(
+            Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST,
+            facts.name,
+            f"{', '.join(a.names)} answered {a.address}, outside prefix list {pl.id} ({pl.name}): traffic to it "
+            f"does not use {vpce.id}",
+            address=a.address,
+            evidence={
+                "vpc_endpoint_id": vpce.id,
+                "prefix_list_id": pl.id,
+                "prefix_list_name": pl.name,
+                "prefix_list_cidrs": list(pl.cidrs),
+                "names": list(a.names),
+            },
+            hint=f"The name does not resolve into {pl.id} ({pl.name}): check the resolver (a custom zone or "
+            f"forwarder) and that the name is the service's in {side.state.region}.",
+        )

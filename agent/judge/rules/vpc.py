@@ -1,0 +1,80 @@
+"""The VPC as a whole: its DNS attributes, endpoints the topology does not list, and whether AWS could be read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from vpc_verify.findings import Code, Finding
+from vpc_verify.judge import hints
+from vpc_verify.judge.facts import RUN, RunFacts
+from vpc_verify.judge.rule import run_rule
+
+
+@run_rule(Code.VPC_DNS_SUPPORT_DISABLED, Code.VPC_DNS_HOSTNAMES_DISABLED)
+def dns_attributes(facts: RunFacts) -> Iterator[Finding]:
+    """enableDnsSupport and enableDnsHostnames, which private DNS needs both of."""
+    if facts.aws is None:
+        return
+    state = facts.aws.state
+    vpc = state.vpc_id
+    evidence = {"vpc_id": vpc, "enableDnsSupport": state.dns_support, "enableDnsHostnames": state.dns_hostnames}
+    if not state.dns_support:
+        yield Finding.make(
+            Code.VPC_DNS_SUPPORT_DISABLED,
+            RUN,
+            f"{vpc} has enableDnsSupport off: the VPC resolver does not answer, so no private DNS name resolves",
+            evidence=evidence,
+            hint=hints.enable_vpc_attribute(vpc, "enableDnsSupport"),
+        )
+    if not state.dns_hostnames:
+        yield Finding.make(
+            Code.VPC_DNS_HOSTNAMES_DISABLED,
+            RUN,
+            f"{vpc} has enableDnsHostnames off: interface endpoints' private DNS names cannot take effect",
+            evidence=evidence,
+            hint=hints.enable_vpc_attribute(vpc, "enableDnsHostnames"),
+        )
+
+
+@run_rule(Code.ENDPOINT_UNEXPECTED)
+def unexpected_endpoints(facts: RunFacts) -> Iterator[Finding]:
+    """Endpoints of the VPC that no topology endpoint matches (not said when only some are checked)."""
+    if facts.aws is None or facts.partial:
+        return
+    vpc = facts.aws.state.vpc_id
+    for e in facts.unmatched():
+        yield Finding.make(
+            Code.ENDPOINT_UNEXPECTED,
+            RUN,
+            f"{vpc} has {e.type} endpoint {e.id} for {e.service}, which the topology does not list",
+            evidence={
+                "vpc_endpoint_id": e.id,
+                "service": e.service,
+                "type": e.type,
+                "state": e.state,
+                "topology": facts.topology.source,
+            },
+            hint=f"Add {e.service} to the topology (`vpc-verify discover --vpc-id {vpc}`), or delete {e.id} if "
+            f"nothing uses it: aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {e.id}",
+        )
+
+
+@run_rule(Code.AWS_API_ERROR)
+def control_plane_unread(facts: RunFacts) -> Iterator[Finding]:
+    """The control plane could not be read (failed, or not answered by the run's deadline)."""
+    vpc = facts.topology.vpc.id
+    if facts.aws_timed_out:
+        yield Finding.make(
+            Code.AWS_API_ERROR,
+            RUN,
+            f"the AWS control plane of {vpc} was not read before the run's deadline",
+            evidence={"vpc_id": vpc, "error": "TimeoutError", "detail": "no answer before the run's deadline"},
+        )
+    elif facts.aws_error is not None:
+        exc = facts.aws_error
+        yield Finding.make(
+            Code.AWS_API_ERROR,
+            RUN,
+            f"reading the control plane of {vpc} failed: {exc}",
+            evidence={"vpc_id": vpc, "error": type(exc).__name__, "detail": str(exc)},
+        )

@@ -1,0 +1,93 @@
+"""One plan for every shell: what to check, how, with which control plane, and where the metrics go.
+
+The CLI's `check` and `diagnose`, the EC2 agent loop and the Lambda each say what they were asked (a
+topology, `--only`, whether to read AWS, where the agent stands, a deadline, a sink); `build` turns that into
+a Plan with the same defaults everywhere. A feature that needs boto3 when it is not installed is a
+MissingExtra here, before any packet, naming the extra to install.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from vpc_verify.aws.whereami import Place
+from vpc_verify.errors import UsageError
+from vpc_verify.publish.sink import SinkConfig
+from vpc_verify.report import Mode, Origin, Report
+from vpc_verify.run import DEFAULT_CONCURRENCY, ControlPlane, RunOptions, run, run_async
+from vpc_verify.topology import Topology
+
+# The deadline of one run when the shell sets none: a person waits a minute at most; the EC2 agent's runs
+# must fit its interval (the loop takes the smaller); diagnose reads AWS first and probes more.
+DEFAULT_DEADLINE_S: Mapping[Mode, float] = {"cli": 60.0, "diagnose": 30.0, "agent": 30.0, "lambda": 60.0}
+
+
+class MissingExtra(UsageError):
+    """A feature needs an optional dependency that is not installed; the message names the pip extra."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything a run needs, and where its metrics go."""
+
+    topology: Topology
+    options: RunOptions
+    sink: SinkConfig = field(default_factory=SinkConfig)
+
+    def run(self) -> Report:
+        """Run once (blocking)."""
+        return run(self.topology, self.options)
+
+    async def run_async(self) -> Report:
+        """Run once in the running event loop."""
+        return await run_async(self.topology, self.options)
+
+    def with_deadline(self, deadline_s: float) -> Plan:
+        """The same plan with another deadline (`--wait` gives each attempt what is left)."""
+        return replace(self, options=replace(self.options, deadline_s=deadline_s))
+
+
+def build(
+    topology: Topology,
+    *,
+    mode: Mode,
+    only: Sequence[str] = (),
+    aws: bool = True,
+    place: Place | None = None,
+    subnet_id: str | None = None,
+    az: str | None = None,
+    deadline_s: float | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    sink: SinkConfig | None = None,
+    control_plane: ControlPlane | None = None,
+) -> Plan:
+    """The plan for a shell's request; raises MissingExtra or TopologyError before anything is sent."""
+    if concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    narrowed = topology.only(only) if only else topology
+    sink = sink or SinkConfig()
+    if sink.name == "cloudwatch":
+        require_boto3("publishing to CloudWatch (--publish cloudwatch)", "use --publish emf")
+    if aws and topology.vpc.id and control_plane is None:
+        require_boto3(f"the control-plane comparison (the topology names vpc.id {topology.vpc.id})", "pass --no-aws")
+        from vpc_verify.aws.control_plane import AwsControlPlane
+
+        control_plane = AwsControlPlane(region=topology.region, place=place, subnet_id=subnet_id, az=az)
+    options = RunOptions(
+        concurrency=concurrency,
+        deadline_s=deadline_s if deadline_s is not None else DEFAULT_DEADLINE_S[mode],
+        control_plane=control_plane if aws else None,
+        origin=Origin(mode, place=place),
+        partial=bool(only),
+    )
+    return Plan(topology=narrowed, options=options, sink=sink)
+
+
+def require_boto3(feature: str, instead: str) -> None:
+    """Raise MissingExtra when boto3 is not installed (checked without importing it)."""
+    if importlib.util.find_spec("boto3") is None:
+        raise MissingExtra(
+            f"{feature} needs boto3, which is not installed: pip install 'vpc-verify[aws]', or {instead}"
+        )

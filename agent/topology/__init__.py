@@ -1,0 +1,84 @@
+"""The topology file (docs/topology.md): what a VPC is expected to reach, loaded and validated into frozen records.
+
+- `model`: the records (Topology, Endpoint, Resolver, Vpc, TlsSettings, HttpSettings) and the one table of
+  defaults and ranges (`SETTINGS`).
+- `parse`: bounded YAML loading and the strict validation; every error is a one-line `TopologyError`
+  naming the source, the key path (``endpoints[2].tls.ca_bundle``) and what was expected.
+- `sources`: where the text comes from: a file, an SSM parameter (``ssm:NAME``) or an S3 object
+  (``s3://bucket/key``), read within a size limit.
+
+Configuration errors are refused at load time, before any packet: duplicate keys (YAML would keep the last
+one silently), a `tls.ca_bundle` that OpenSSL cannot load (missing, a directory, empty, without a PEM
+certificate), and a topology with no endpoint to check, unless it says so with the top-level key
+``allow_empty: true`` (a CI smoke test of nothing must not pass as healthy).
+"""
+
+from vpc_verify.topology.errors import TopologyError, TopologySourceError
+from vpc_verify.topology.model import (
+    DEFAULT_LATENCY_BUDGET_MS,
+    DEFAULT_PORT,
+    DEFAULT_RESOLVER_PORT,
+    DEFAULT_RESOLVER_TIMEOUT_MS,
+    DEFAULT_TIMEOUT_MS,
+    SETTINGS,
+    Endpoint,
+    EndpointType,
+    HttpSettings,
+    IPAddress,
+    IpAddressType,
+    IPNetwork,
+    Resolver,
+    Setting,
+    TlsSettings,
+    Topology,
+    Vpc,
+    default_dns_name,
+)
+from vpc_verify.topology.parse import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_ENDPOINTS,
+    MAX_FILE_BYTES,
+    MAX_LIST,
+    MAX_NODES,
+    load_yaml,
+    loads,
+    parse,
+)
+from vpc_verify.topology.sources import load, read_file, read_s3, read_ssm
+
+__all__ = [
+    "DEFAULT_LATENCY_BUDGET_MS",
+    "DEFAULT_PORT",
+    "DEFAULT_RESOLVER_PORT",
+    "DEFAULT_RESOLVER_TIMEOUT_MS",
+    "DEFAULT_TIMEOUT_MS",
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "MAX_ENDPOINTS",
+    "MAX_FILE_BYTES",
+    "MAX_LIST",
+    "MAX_NODES",
+    "SETTINGS",
+    "Endpoint",
+    "EndpointType",
+    "HttpSettings",
+    "IPAddress",
+    "IPNetwork",
+    "IpAddressType",
+    "Resolver",
+    "Setting",
+    "TlsSettings",
+    "Topology",
+    "TopologyError",
+    "TopologySourceError",
+    "Vpc",
+    "default_dns_name",
+    "load",
+    "load_yaml",
+    "loads",
+    "parse",
+    "read_file",
+    "read_s3",
+    "read_ssm",
+]

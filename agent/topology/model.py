@@ -1,0 +1,198 @@
+"""The validated topology as frozen records, and the one table of defaults and ranges.
+
+Every default is written once, here: the dataclasses take their field defaults from these constants and the
+parser (vpc_verify.topology.parse) applies and checks the same ones. `SETTINGS` lists them with their ranges
+and meaning, for the reference documentation.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from vpc_verify.ranges import NumberRange
+from vpc_verify.topology.errors import TopologyError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+EndpointType = Literal["interface", "gateway", "service"]
+IpAddressType = Literal["ipv4", "dualstack", "ipv6"]
+ENDPOINT_TYPES: tuple[EndpointType, ...] = ("interface", "gateway", "service")
+IP_ADDRESS_TYPES: tuple[IpAddressType, ...] = ("ipv4", "dualstack", "ipv6")
+HTTP_METHODS = ("GET", "HEAD", "OPTIONS")  # vpc-verify never changes anything
+
+# ---------------------------------------------------------------------------------------------- defaults
+DEFAULT_TYPE: EndpointType = "interface"
+DEFAULT_PORT = 443
+DEFAULT_TIMEOUT_MS = 2000
+DEFAULT_LATENCY_BUDGET_MS = 100.0
+DEFAULT_RESOLVER_PORT = 53
+DEFAULT_RESOLVER_TIMEOUT_MS = 1000
+DEFAULT_TLS_VERIFY = True
+DEFAULT_HTTP_PATH = "/"
+DEFAULT_HTTP_METHOD = "GET"
+DEFAULT_HTTP_STATUS: tuple[int, ...] = (200,)
+DEFAULT_ALLOW_EMPTY = False
+
+# ------------------------------------------------------------------------------------------------ ranges
+PORT_RANGE = NumberRange(1, 65535, integer=True)
+TIMEOUT_MS_RANGE = NumberRange(1, 60_000, integer=True)
+LATENCY_BUDGET_MS_RANGE = NumberRange(0, 600_000, low_open=True)
+HTTP_STATUS_RANGE = NumberRange(100, 599, integer=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting of the topology file: its default (None: no default), its range, what it means."""
+
+    default: object
+    meaning: str
+    range: NumberRange | None = None
+
+
+# Key paths as in error messages; `defaults.<key>` overrides an endpoint setting for every endpoint.
+SETTINGS: Mapping[str, Setting] = {
+    "allow_empty": Setting(
+        DEFAULT_ALLOW_EMPTY, "accept a topology without endpoints (otherwise a configuration error)"
+    ),
+    "resolver.port": Setting(DEFAULT_RESOLVER_PORT, "the resolver's port", PORT_RANGE),
+    "resolver.timeout_ms": Setting(DEFAULT_RESOLVER_TIMEOUT_MS, "per-question DNS timeout", TIMEOUT_MS_RANGE),
+    "endpoints[].type": Setting(DEFAULT_TYPE, f"one of {', '.join(ENDPOINT_TYPES)}"),
+    "endpoints[].port": Setting(DEFAULT_PORT, "the TCP port probed", PORT_RANGE),
+    "endpoints[].timeout_ms": Setting(DEFAULT_TIMEOUT_MS, "per-phase probe timeout", TIMEOUT_MS_RANGE),
+    "endpoints[].latency_budget_ms": Setting(
+        DEFAULT_LATENCY_BUDGET_MS, "connect+TLS time above which LATENCY_OVER_BUDGET is said", LATENCY_BUDGET_MS_RANGE
+    ),
+    "endpoints[].ip_address_type": Setting(
+        None, "which records the DNS phase asks for; default dualstack when an address is IPv6, else ipv4"
+    ),
+    "endpoints[].tls.verify": Setting(DEFAULT_TLS_VERIFY, "verify the chain and the name"),
+    "endpoints[].http.path": Setting(DEFAULT_HTTP_PATH, "the request path"),
+    "endpoints[].http.method": Setting(DEFAULT_HTTP_METHOD, f"one of {', '.join(HTTP_METHODS)}"),
+    "endpoints[].http.status": Setting(DEFAULT_HTTP_STATUS, "the statuses that count as healthy", HTTP_STATUS_RANGE),
+}
+
+_AWS_SERVICE = re.compile(r"^com\.amazonaws\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.(?P<svc>[a-z0-9.-]+)$")
+# AWS services whose private DNS name is not `<svc>.<region>.amazonaws.com`.
+_DNS_NAME_EXCEPTIONS = {
+    "ecr.api": "api.ecr.{region}.amazonaws.com",
+    "ecr.dkr": "dkr.ecr.{region}.amazonaws.com",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSettings:
+    """How to handshake: verify the chain (against `ca_bundle`, or the system store) and the name."""
+
+    verify: bool = DEFAULT_TLS_VERIFY
+    ca_bundle: str | None = None
+    server_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """One HTTP request after the handshake and the statuses that count as healthy."""
+
+    path: str = DEFAULT_HTTP_PATH
+    method: str = DEFAULT_HTTP_METHOD
+    status: tuple[int, ...] = DEFAULT_HTTP_STATUS
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One service the VPC depends on, with every default already applied."""
+
+    name: str
+    type: EndpointType
+    service: str | None
+    dns_names: tuple[str, ...]
+    addresses: tuple[str, ...] = ()
+    azs: tuple[str, ...] = ()
+    port: int = DEFAULT_PORT
+    timeout_ms: int = DEFAULT_TIMEOUT_MS
+    latency_budget_ms: float = DEFAULT_LATENCY_BUDGET_MS
+    tls: TlsSettings | None = field(default_factory=TlsSettings)
+    http: HttpSettings | None = None
+    ip_address_type: IpAddressType = "ipv4"
+
+    @property
+    def asks_a(self) -> bool:
+        """Whether the DNS phase asks for A records (not for an IPv6-only endpoint)."""
+        return self.ip_address_type != "ipv6"
+
+    @property
+    def asks_aaaa(self) -> bool:
+        """Whether the DNS phase asks for AAAA records (dual-stack and IPv6-only endpoints)."""
+        return self.ip_address_type != "ipv4"
+
+    @property
+    def server_name(self) -> str:
+        """The name sent as SNI and checked against the certificate."""
+        if self.tls is not None and self.tls.server_name:
+            return self.tls.server_name
+        return self.dns_names[0]
+
+    @property
+    def timeout_s(self) -> float:
+        """Per-phase probe timeout in seconds."""
+        return self.timeout_ms / 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Resolver:
+    """Where DNS questions go; no nameservers means the system resolver."""
+
+    nameservers: tuple[str, ...] = ()
+    port: int = DEFAULT_RESOLVER_PORT
+    timeout_ms: int = DEFAULT_RESOLVER_TIMEOUT_MS
+
+
+@dataclass(frozen=True, slots=True)
+class Vpc:
+    """The VPC the agent runs in: its id enables the control-plane comparison."""
+
+    id: str | None = None
+    cidrs: tuple[IPNetwork, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """A validated topology."""
+
+    version: int
+    region: str | None
+    vpc: Vpc
+    resolver: Resolver
+    endpoints: tuple[Endpoint, ...]
+    source: str = "<memory>"
+    allow_empty: bool = DEFAULT_ALLOW_EMPTY
+
+    def endpoint(self, name: str) -> Endpoint:
+        """The endpoint called `name` (KeyError when absent)."""
+        for endpoint in self.endpoints:
+            if endpoint.name == name:
+                return endpoint
+        raise KeyError(name)
+
+    def only(self, names: Iterable[str]) -> Topology:
+        """The same topology narrowed to `names`; an unknown name is a TopologyError."""
+        wanted = list(dict.fromkeys(names))
+        known = {e.name for e in self.endpoints}
+        for name in wanted:
+            if name not in known:
+                raise TopologyError(self.source, "only", f"one of the endpoint names {sorted(known)}", name)
+        keep = set(wanted)
+        return replace(self, endpoints=tuple(e for e in self.endpoints if e.name in keep))
+
+
+def default_dns_name(service: str, region: str | None) -> str | None:
+    """The private DNS name of an AWS service name (`com.amazonaws.<region>.<svc>`), or None if unknown."""
+    match = _AWS_SERVICE.match(service)
+    if not match or match["svc"].startswith("vpce-svc-"):
+        return None
+    svc, svc_region = match["svc"], match["region"]
+    template = _DNS_NAME_EXCEPTIONS.get(svc, "{svc}.{region}.amazonaws.com")
+    return template.format(svc=svc, region=svc_region or region)
