@@ -10,7 +10,7 @@ own one routed hop away (the Nitro card), at 169.254.169.254 and, for IPv6, [fd0
 The hop limit of the token PUT's answer is real: `container()` runs commands in a namespace behind the instance (a
 container on a bridge), one more routed hop, where an answer sent with IP TTL 1 (HttpPutResponseHopLimit, default 1;
 containers need 2) is dropped on the way: the PUT connects, and its answer never arrives. `hop_limit=2` lets it
-through.
+through. One Instance at a time in a namespace (its veth pair and addresses have fixed names).
 """
 
 from __future__ import annotations
