@@ -1,7 +1,9 @@
 """The EC2 agent: run the topology every interval, forever, and keep the last report where people look.
 
 One asyncio loop holds everything: the runs, the pause between them (with jitter, so a fleet started
-together spreads out), the optional loopback HTTP server and the stop signal. A run that raises, hangs past
+together spreads out), the optional HTTP port (vpc_verify.shells.status_http) and the stop signal. The
+topology is parsed once and kept: a run re-reads it only when the file changed (by stat) or on `reload()`
+(SIGHUP), so a run opens no file of its own. A run that raises, hangs past
 its deadline or cannot load its topology is logged and the loop goes on; publishing runs in a worker thread
 with a bounded buffer (vpc_verify.publish.cloudwatch) so a CloudWatch outage delays metrics, not runs. Stop (SIGTERM)
 cancels a run mid-flight; the shell adds a hard exit in case a worker thread is stuck in a blocking call.
@@ -13,17 +15,19 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from vpc_verify import plan
 from vpc_verify import topology as topology_mod
+from vpc_verify.checks import trust
 from vpc_verify.logs import get_logger
 from vpc_verify.publish import sink as sinks
 from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP, CloudWatchPublisher
@@ -33,10 +37,11 @@ from vpc_verify.publish.sink import Outcome, SinkConfig, SinkName
 from vpc_verify.report import Report
 from vpc_verify.run import DEFAULT_CONCURRENCY, RunOptions, run_async
 
+if TYPE_CHECKING:
+    from vpc_verify.shells.status_http import StatusServer
+
 RunFn = Callable[[topology_mod.Topology, RunOptions], Awaitable[Report]]
 _RUN_GUARD_S = 5.0  # past the run's own deadline, the loop gives up on it
-_HTTP_READ_TIMEOUT_S = 5.0
-_HTTP_MAX_HEADER = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,12 @@ class LoopConfig:
     state_file: str | None = None
     http_host: str | None = None
     http_port: int = 0
+    https_host: str | None = None  # the TLS listener, with `web_config` (any address)
+    https_port: int = 0
+    web_config: str | None = None
+    http_allow_hosts: tuple[str, ...] = ()
+    http_max_connections: int = 256
+    http_write_timeout_s: float = 10.0
     publish: SinkName = "none"
     namespace: str = DEFAULT_NAMESPACE
     per_address: bool = False
@@ -66,7 +77,7 @@ class LoopState:
     runs: int = 0
     failures: int = 0
     last_report: Report | None = None
-    last_report_json: str | None = None
+    last_report_body: bytes | None = None  # the report's JSON, encoded once per run, served as is
     last_finished_monotonic: float | None = None
     last_error: str | None = None
     last_publish: Outcome | None = None
@@ -91,9 +102,14 @@ class AgentLoop:
         self._publisher = publisher
         self._sink: sinks.Sink | None = sinks.CloudWatchSink(publisher) if publisher is not None else None
         self._stop: asyncio.Event | None = None
-        self._server: asyncio.base_events.Server | None = None
+        self._http: StatusServer | None = None
         self.http_port: int | None = None
+        self.https_port: int | None = None
         self._log = get_logger(component="agent")
+        self._topology: topology_mod.Topology | None = None
+        self._topology_signature: tuple[int, int, int] | None = None
+        self._metrics_cache: tuple[tuple[int, int, int], tuple[int, bytes, bytes]] | None = None
+        self._metrics_missing_logged = False
 
     def stop(self) -> None:
         """Ask the loop to stop (safe from a signal handler on the loop's thread)."""
@@ -108,7 +124,7 @@ class AgentLoop:
     async def run_forever(self, ready: Callable[[AgentLoop], None] | None = None) -> LoopState:
         """Loop until stopped; never raises for a run's failure."""
         self._stop = asyncio.Event()
-        if self.config.http_host:
+        if self.config.http_host or self.config.https_host:
             await self._start_http()
         if ready is not None:
             ready(self)
@@ -118,6 +134,7 @@ class AgentLoop:
             jitter_s=self.config.jitter_s,
             state_file=self.config.state_file,
             http_port=self.http_port,
+            https_port=self.https_port,
             publish=self.config.publish,
         )
         try:
@@ -132,9 +149,8 @@ class AgentLoop:
                 pause = max(0.0, self.config.interval_s - elapsed) + self._rng.uniform(0.0, self.config.jitter_s)
                 await self._sleep(pause)
         finally:
-            if self._server is not None:
-                self._server.close()
-                await self._server.wait_closed()
+            if self._http is not None:
+                await self._http.close()
             self._log.info("agent_stopped", runs=self.state.runs, failures=self.state.failures)
         return self.state
 
@@ -182,8 +198,9 @@ class AgentLoop:
 
     async def _run_and_publish(self) -> None:
         cfg = self.config
+        trust.clear_if_changed()
         the_plan = plan.build(
-            topology_mod.load(cfg.topology_path),
+            self._current_topology(),
             mode="agent",
             aws=cfg.aws,
             deadline_s=cfg.deadline_s,
@@ -219,20 +236,89 @@ class AgentLoop:
             "publish": self.state.last_publish.to_dict() if self.state.last_publish else None,
         }
         text = json.dumps(doc, indent=2, default=str) + "\n"
-        self.state.last_report_json = text
+        self.state.last_report_body = text.encode()
         if self.config.state_file:
             try:
                 write_atomic(self.config.state_file, text)
             except OSError as exc:
                 self._log.error("state_file_failed", path=self.config.state_file, error=str(exc))
 
-    # --- loopback HTTP: GET /report, GET /healthz ------------------------------------------------------
+    # --- topology held in memory ----------------------------------------------------------------------
+
+    def _current_topology(self) -> topology_mod.Topology:
+        """The parsed topology, re-read only when the file changed (mtime, size, inode) or after reload()."""
+        path = self.config.topology_path
+        try:
+            st = os.stat(path)
+            signature: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            signature = None  # unreadable now: keep checking with what was loaded
+        if self._topology is not None and (signature is None or signature == self._topology_signature):
+            return self._topology
+        topo = topology_mod.load(path)
+        if self._topology is not None:
+            self._log.info("topology_reloaded", path=path, endpoints=len(topo.endpoints))
+        self._topology, self._topology_signature = topo, signature
+        return topo
+
+    def reload(self) -> None:
+        """Forget the cached topology, trust stores and web-config (SIGHUP): the next run reads them again."""
+        self._topology_signature = None
+        trust.clear()
+        if self._http is not None:
+            for listener in self._http.listeners:
+                if listener.web is not None:
+                    listener.web.refresh(force=True)
+        self._log.info("agent_reload_requested")
+
+    # --- the HTTP port (vpc_verify.shells.status_http) ------------------------------------------------
 
     async def _start_http(self) -> None:
-        self._server = await asyncio.start_server(
-            self._serve, self.config.http_host, self.config.http_port, limit=_HTTP_MAX_HEADER
+        from vpc_verify.shells.status_http import Limits, Listener, StatusServer
+        from vpc_verify.shells.web_config import WebConfigSource
+
+        cfg = self.config
+        listeners: list[Listener] = []
+        if cfg.http_host:
+            listeners.append(Listener(cfg.http_host, cfg.http_port))
+        if cfg.https_host and cfg.web_config:
+            web = WebConfigSource(cfg.web_config, on_error=lambda msg: self._log.error("web_config_invalid", error=msg))
+            listeners.append(Listener(cfg.https_host, cfg.https_port, web))
+        self._http = StatusServer(
+            self,
+            listeners,
+            allow_hosts=cfg.http_allow_hosts,
+            limits=Limits(max_connections=cfg.http_max_connections, write_timeout_s=cfg.http_write_timeout_s),
         )
-        self.http_port = int(self._server.sockets[0].getsockname()[1])
+        await self._http.start()
+        for listener, (_, port) in zip(listeners, self._http.addresses, strict=True):
+            if listener.web is None:
+                self.http_port = port
+            else:
+                self.https_port = port
+
+    def report_body(self) -> bytes | None:
+        """The last report's JSON bytes (GET /report)."""
+        return self.state.last_report_body
+
+    def metrics(self) -> tuple[int, bytes, bytes]:
+        """The Prometheus exposition (GET /metrics), rendered at most once per run or failure."""
+        from vpc_verify.publish import prometheus
+
+        st = self.state
+        key = (id(st.last_report), st.runs, st.failures)
+        if self._metrics_cache is not None and self._metrics_cache[0] == key:
+            return self._metrics_cache[1]
+        try:
+            body = prometheus.render(st.last_report, prometheus.Counters(runs=st.runs, failures=st.failures))
+            answer = (200, body, prometheus.content_type().encode())
+        except prometheus.PrometheusUnavailable as exc:
+            if not self._metrics_missing_logged:
+                self._log.warning("metrics_unavailable", reason=exc.reason)
+                self._metrics_missing_logged = True
+            answer = (501, exc.reason.encode() + b"\n", b"text/plain; charset=utf-8")
+        self._metrics_cache = (key, answer)
+        return answer
 
     def health(self) -> tuple[int, dict[str, Any]]:
         """The agent's own liveness: 200 while runs finish on schedule, 503 when they stopped finishing."""
@@ -253,36 +339,6 @@ class AgentLoop:
             "metrics_dropped": self._publisher.dropped_total if self._publisher else 0,
         }
         return (200 if fresh else 503), body
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), _HTTP_READ_TIMEOUT_S)
-            parts = head.split(b"\r\n", 1)[0].split()
-            method, path = (parts[0], parts[1].split(b"?", 1)[0]) if len(parts) >= 2 else (b"", b"")
-            if method != b"GET":
-                status, body = 405, json.dumps({"error": "only GET"})
-            elif path == b"/report":
-                if self.state.last_report_json is None:
-                    status, body = 503, json.dumps({"error": "no run has finished yet"})
-                else:
-                    status, body = 200, self.state.last_report_json
-            elif path == b"/healthz":
-                code, doc = self.health()
-                status, body = code, json.dumps(doc)
-            else:
-                status, body = 404, json.dumps({"error": "not found: GET /report or /healthz"})
-            data = body.encode()
-            reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}[status]
-            writer.write(
-                f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode()
-                + data
-            )
-            await writer.drain()
-        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-            pass
-        finally:
-            writer.close()
 
 
 def default_state_file(environ: dict[str, str]) -> str:

@@ -2,15 +2,19 @@
 
 SIGTERM or SIGINT stops it within 5 s even in the middle of a run: the run is cancelled at once, and if a
 worker thread is stuck in a blocking call (an AWS request) the process exits hard after a grace period,
-since the last report is already on disk.
+since the last report is already on disk. SIGHUP re-reads the topology, the trust stores and the web-config
+before the next run. At start the soft limit on open files is raised to the hard one, so a flood of
+connections cannot starve the checks of descriptors.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import os
+import resource
 import signal
 import sys
 import threading
@@ -33,14 +37,15 @@ def register(sub: Any) -> None:
         "agent",
         help="run the checks every interval, forever (the EC2 agent)",
         description="Run every check of a topology every --interval seconds, publish metrics, keep the last "
-        "report in a file (and on loopback HTTP: GET /report, GET /healthz). Survives any single run's "
-        "failure; stops within 5 s on SIGTERM.",
+        "report in a file (and on loopback HTTP: GET /report, /healthz, /metrics; with --https and --web-config "
+        "also off loopback, behind TLS and credentials). Survives any single run's failure; stops within 5 s on "
+        "SIGTERM; re-reads its files on SIGHUP.",
     )
     p.add_argument(
         "-t",
         "--topology",
         default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
-        help="topology file, re-read every run (default: $VPC_VERIFY_TOPOLOGY)",
+        help="topology file, re-read when it changes or on SIGHUP (default: $VPC_VERIFY_TOPOLOGY)",
     )
     p.add_argument("--interval", type=positive, default=60.0, metavar="SECONDS", help="seconds between runs")
     p.add_argument(
@@ -69,7 +74,42 @@ def register(sub: Any) -> None:
         "--http",
         default=None,
         metavar="127.0.0.1:PORT",
-        help="serve GET /report and GET /healthz on this loopback address",
+        help="serve GET /report, /healthz and /metrics in plain HTTP on this loopback address",
+    )
+    p.add_argument(
+        "--https",
+        default=None,
+        metavar="HOST:PORT",
+        help="serve them with TLS and authentication on this address (any, e.g. for Prometheus on another "
+        "host); needs --web-config",
+    )
+    p.add_argument(
+        "--web-config",
+        default=None,
+        metavar="FILE",
+        help="TLS and basic auth for --https, in the web-config format of Prometheus exporters "
+        "(tls_server_config, basic_auth_users with bcrypt hashes)",
+    )
+    p.add_argument(
+        "--http-allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name to answer besides loopback addresses and localhost (repeatable); others get 421",
+    )
+    p.add_argument(
+        "--http-max-connections",
+        type=int,
+        default=256,
+        metavar="N",
+        help="open HTTP connections at most (default 256); past it the longest-waiting one is closed",
+    )
+    p.add_argument(
+        "--http-write-timeout",
+        type=positive,
+        default=10.0,
+        metavar="SECONDS",
+        help="a client that does not read for this long is dropped (default 10)",
     )
     add_output_arguments(p, files=False)
     p.add_argument(
@@ -102,9 +142,61 @@ def parse_http(text: str) -> tuple[str, int]:
             loopback = False
         if not loopback:
             raise UsageError(
-                f"--http: {host} is not a loopback address; the agent serves its report only on 127.0.0.1 or ::1"
+                f"--http: {host} is not a loopback address; plain HTTP is served only on 127.0.0.1 or ::1 "
+                "(for another address: --https HOST:PORT --web-config FILE)"
             )
     return host, number
+
+
+def parse_https(text: str) -> tuple[str, int]:
+    """HOST:PORT for the TLS listener: any address of this machine."""
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]")
+    try:
+        number = int(port)
+        if not sep or not host or not 0 <= number <= 65535:
+            raise ValueError
+    except ValueError:
+        raise UsageError(f"--https: expected HOST:PORT such as 0.0.0.0:9180, got {text!r}") from None
+    return host, number
+
+
+def _web_config(args: argparse.Namespace) -> tuple[str | None, int, str | None]:
+    if args.web_config and not args.https:
+        raise UsageError("--web-config configures --https: pass --https HOST:PORT too")
+    if not args.https:
+        return None, 0, None
+    if not args.web_config:
+        raise UsageError(
+            "--https needs --web-config FILE: TLS and credentials (the report is never served off loopback without)"
+        )
+    from vpc_verify.shells.web_config import WebConfigError
+    from vpc_verify.shells.web_config import load as load_web_config
+
+    try:
+        web = load_web_config(args.web_config)
+    except WebConfigError as exc:
+        raise UsageError(f"--web-config: {exc}") from None
+    if not web.authenticates:
+        raise UsageError(
+            f"--web-config: {args.web_config}: basic_auth_users or client_auth_type RequireAndVerifyClientCert "
+            "is required: the report is never served off loopback without authentication"
+        )
+    host, port = parse_https(args.https)
+    return host, port, args.web_config
+
+
+def raise_fd_limit() -> tuple[int, int, str | None]:
+    """Raise the soft limit on open files to the hard one; (soft, hard, why not) for the log."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft == resource.RLIM_INFINITY or soft >= target:
+        return soft, hard, None
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (OSError, ValueError) as exc:
+        return soft, hard, str(exc)
+    return target, hard, None
 
 
 def config_from_args(args: argparse.Namespace) -> LoopConfig:
@@ -124,6 +216,9 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
         sink=sink_config(args, buffer_cap=max(0, args.buffer)),
     )
     host, port = parse_http(args.http) if args.http else (None, 0)
+    https_host, https_port, web_config = _web_config(args)
+    if args.http_max_connections < 1:
+        raise UsageError("--http-max-connections must be at least 1")
     jitter = args.jitter if args.jitter is not None else 0.1 * args.interval
     if jitter < 0:
         raise UsageError("--jitter must not be negative")
@@ -136,6 +231,12 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
         state_file=args.state_file or default_state_file(dict(os.environ)),
         http_host=host,
         http_port=port,
+        https_host=https_host,
+        https_port=https_port,
+        web_config=web_config,
+        http_allow_hosts=tuple(args.http_allow_host),
+        http_max_connections=args.http_max_connections,
+        http_write_timeout_s=args.http_write_timeout,
         publish=args.publish,
         namespace=args.namespace,
         per_address=args.per_address_metrics,
@@ -148,12 +249,19 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
 def handle(args: argparse.Namespace) -> int:
     """Loop until SIGTERM/SIGINT; exit 0 on a clean stop."""
     configure_logs(args.log_level)
-    loop_ = AgentLoop(config_from_args(args))
+    config = config_from_args(args)
+    soft, hard, why = raise_fd_limit()
+    if why is not None:
+        from vpc_verify.logs import get_logger
+
+        get_logger(component="agent").warning("fd_limit_not_raised", soft=soft, hard=hard, error=why)
+    loop_ = AgentLoop(config)
     asyncio_loop = asyncio.new_event_loop()
 
     def on_signal(signame: str) -> None:
-        print(f"vpc-verify agent: {signame}, stopping", file=sys.stderr, flush=True)
-        loop_.stop()
+        loop_.stop()  # first: a closed or broken stderr must not keep the agent from stopping
+        with contextlib.suppress(OSError, ValueError):
+            print(f"vpc-verify agent: {signame}, stopping", file=sys.stderr, flush=True)
         # A worker thread (publishing, the control plane) may sit in a blocking call for longer than the
         # grace: the state file is already written, so leave without waiting for it.
         watchdog = threading.Timer(STOP_GRACE_S, os._exit, args=(0,))
@@ -162,6 +270,7 @@ def handle(args: argparse.Namespace) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio_loop.add_signal_handler(sig, on_signal, sig.name)
+    asyncio_loop.add_signal_handler(signal.SIGHUP, loop_.reload)
     try:
         asyncio_loop.run_until_complete(loop_.run_forever(ready=_announce))
         asyncio_loop.run_until_complete(asyncio_loop.shutdown_asyncgens())
@@ -175,9 +284,12 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _announce(loop_: AgentLoop) -> None:
-    if loop_.http_port is not None:
-        print(
-            f"vpc-verify agent: serving GET /report and /healthz on http://{loop_.config.http_host}:{loop_.http_port}",
-            file=sys.stderr,
-            flush=True,
-        )
+    cfg = loop_.config
+    for scheme, host, port in (("http", cfg.http_host, loop_.http_port), ("https", cfg.https_host, loop_.https_port)):
+        if host is not None and port is not None:
+            shown = f"[{host}]" if ":" in host else host
+            print(
+                f"vpc-verify agent: serving GET /report, /healthz and /metrics on {scheme}://{shown}:{port}",
+                file=sys.stderr,
+                flush=True,
+            )

@@ -279,7 +279,7 @@ def topology() -> Schema:
                     }
                 },
                 "then": {"properties": {"endpoints": {"items": needs_service}}},
-            }
+            },
         ],
         "definitions": {"endpoint": _obj(endpoint_props, ["name"], closed=True, description="One service to check.")},
     }
