@@ -17,7 +17,8 @@ from vpc_verify.errors import UsageError
 from vpc_verify.publish.sink import SinkConfig
 from vpc_verify.report import Mode, Origin, Report
 from vpc_verify.run import DEFAULT_CONCURRENCY, ControlPlane, RunOptions, run, run_async
-from vpc_verify.topology import Topology
+from vpc_verify.observe.workers import auto_workers
+from vpc_verify.topology import MAX_QUERIES_PER_SECOND, Topology
 
 # The deadline of one run when the shell sets none: a person waits a minute at most; the EC2 agent's runs
 # must fit its interval (the loop takes the smaller); diagnose reads AWS first and probes more.
@@ -62,10 +63,20 @@ def build(
     concurrency: int = DEFAULT_CONCURRENCY,
     sink: SinkConfig | None = None,
     control_plane: ControlPlane | None = None,
+    dns_rate: float | None = None,
+    workers: int | None = 1,
 ) -> Plan:
-    """The plan for a shell's request; raises MissingExtra or TopologyError before anything is sent."""
+    """The plan for a shell's request; raises MissingExtra or TopologyError before anything is sent.
+
+    `dns_rate`: DNS packets a second at most (None: the topology's resolver.queries_per_second); `workers`:
+    processes observing the data plane (None: as many as the cores and the topology's size make worth it).
+    """
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if dns_rate is not None and not 0 < dns_rate <= MAX_QUERIES_PER_SECOND:
+        raise UsageError(f"--dns-queries-per-second must be above 0 and at most {MAX_QUERIES_PER_SECOND}")
+    if workers is not None and workers < 1:
+        raise UsageError("--workers must be at least 1 (or auto)")
     narrowed = topology.only(only) if only else topology
     sink = sink or SinkConfig()
     if sink.name == "cloudwatch":
@@ -81,6 +92,8 @@ def build(
         control_plane=control_plane if aws else None,
         origin=Origin(mode, place=place),
         partial=bool(only),
+        dns_rate=dns_rate,
+        workers=workers if workers is not None else auto_workers(len(narrowed.endpoints)),
     )
     return Plan(topology=narrowed, options=options, sink=sink)
 

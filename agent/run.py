@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import os
 import socket
 import threading
 import time
@@ -23,7 +24,7 @@ from vpc_verify.aws.control_plane import AwsFacts
 from vpc_verify.judge.facts import RunFacts, join
 from vpc_verify.judge.rules.run_state import check_error
 from vpc_verify.logs import get_logger
-from vpc_verify.observe import pipeline
+from vpc_verify.observe import pipeline, workers
 from vpc_verify.observe.pipeline import Observation, Scope
 from vpc_verify.report import EndpointReport, Origin, Report
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
@@ -49,27 +50,72 @@ class RunOptions:
     control_plane: ControlPlane | None = None
     origin: Origin = field(default_factory=lambda: Origin("cli"))
     partial: bool = False  # only some endpoints of the topology are checked (--only)
+    dns_rate: float | None = None  # DNS packets a second at most (None: the topology's resolver setting)
+    workers: int = 1  # processes observing the data plane (`run` only; run_async observes in its own)
 
 
 def run(topology: Topology, options: RunOptions | None = None) -> Report:
-    """Run every check of `topology` and return the Report (synchronous wrapper of `run_async`)."""
-    return asyncio.run(run_async(topology, options or RunOptions()))
+    """Run every check of `topology` and return the Report (synchronous wrapper of `run_async`).
 
-
-async def run_async(topology: Topology, options: RunOptions | None = None) -> Report:
-    """Run every check of `topology` concurrently under the options' bounds and deadline."""
+    With `options.workers` > 1 the data plane is observed by forked workers over shards of the endpoints
+    (vpc_verify.observe.workers), forked here before the event loop and the control-plane thread exist.
+    """
     options = options or RunOptions()
     started_at = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + options.deadline_s
+    deadline = time.monotonic() + options.deadline_s  # the event loop's clock
+    local, remote = topology, []
+    shards = workers.shard(topology.endpoints, options.workers) if _can_fork(topology, options) else []
+    if len(shards) > 1:
+        rate = options.dns_rate or topology.resolver.queries_per_second
+        share = workers.shares(topology, shards, options.concurrency, rate)
+        remote = [workers.fork(topology, s, sh, deadline) for s, sh in zip(shards[1:], share[1:], strict=True)]
+        local = replace(topology, endpoints=tuple(topology.endpoints[i] for i in shards[0]))
+        options = replace(options, concurrency=share[0].concurrency, dns_rate=share[0].dns_rate)
+    return asyncio.run(_run(topology, local, remote, options, deadline, started_at, t0))
 
+
+def _can_fork(topology: Topology, options: RunOptions) -> bool:
+    # Workers scope their probes with the topology's CIDRs; when only the control plane knows them, one
+    # process observes (the scope waits for the read).
+    needs_aws_scope = not topology.vpc.cidrs and options.control_plane is not None and bool(topology.vpc.id)
+    return options.workers > 1 and hasattr(os, "fork") and not needs_aws_scope
+
+
+async def run_async(topology: Topology, options: RunOptions | None = None) -> Report:
+    """Run every check of `topology` concurrently under the options' bounds and deadline, in this process."""
+    options = options or RunOptions()
+    started_at = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    deadline = asyncio.get_running_loop().time() + options.deadline_s
+    return await _run(topology, topology, [], options, deadline, started_at, t0)
+
+
+async def _run(
+    topology: Topology,
+    local: Topology,
+    remote: Sequence[workers.Worker],
+    options: RunOptions,
+    deadline: float,
+    started_at: dt.datetime,
+    t0: float,
+) -> Report:
+    loop = asyncio.get_running_loop()
     reading: asyncio.Future[AwsFacts] | None = None
     if options.control_plane is not None and topology.vpc.id:
         reading = _in_daemon_thread(options.control_plane.read, topology)
-    observations = await pipeline.sweep(
-        topology, concurrency=options.concurrency, deadline=deadline, scope=_scope(topology, reading)
+    collecting = [asyncio.ensure_future(w.collect(deadline)) for w in remote]  # read while observing
+    observations: Sequence[Observation] = await pipeline.sweep(
+        local,
+        concurrency=options.concurrency,
+        deadline=deadline,
+        scope=_scope(topology, reading),
+        dns_rate=options.dns_rate,
     )
+    if collecting:
+        parts = [observations, *await asyncio.gather(*collecting)]
+        by_name = {o.endpoint.name: o for part in parts for o in part}
+        observations = [by_name[e.name] for e in topology.endpoints]
     run_facts = await _run_facts(topology, reading, max(0.0, deadline - loop.time()), options.partial)
     report = Report(
         started_at=started_at,

@@ -118,13 +118,20 @@ class Endpoint:
         return self.timeout_ms / 1000.0
 
 
+# DNS questions (packets) a second at most: well under the VPC resolver's limit of 1024 packets a second per
+# network interface, which the ENI's other traffic (and, in Lambda, other functions on a Hyperplane ENI) shares.
+DEFAULT_QUERIES_PER_SECOND = 300
+MAX_QUERIES_PER_SECOND = 100_000
+
+
 @dataclass(frozen=True, slots=True)
 class Resolver:
-    """Where DNS questions go; no nameservers means the system resolver."""
+    """Where DNS questions go (no nameservers means the system resolver) and how fast they may be sent."""
 
     nameservers: tuple[str, ...] = ()
     port: int = 53
     timeout_ms: int = 1000
+    queries_per_second: int = DEFAULT_QUERIES_PER_SECOND
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,14 +421,17 @@ def _parse_vpc(r: _Reader, raw: object) -> Vpc:
 def _parse_resolver(r: _Reader, raw: object) -> Resolver:
     if raw is None:
         return Resolver()
-    m = r.mapping(raw, "resolver", ("nameservers", "port", "timeout_ms"))
+    m = r.mapping(raw, "resolver", ("nameservers", "port", "timeout_ms", "queries_per_second"))
     servers = tuple(
         str(r.address(v, f"resolver.nameservers[{i}]"))
         for i, v in enumerate(r.list(m.get("nameservers") or [], "resolver.nameservers", 8))
     )
     port = r.integer(m["port"], "resolver.port", 1, 65535) if "port" in m else 53
     timeout = r.integer(m["timeout_ms"], "resolver.timeout_ms", 1, 60_000) if "timeout_ms" in m else 1000
-    return Resolver(nameservers=servers, port=port, timeout_ms=timeout)
+    qps = DEFAULT_QUERIES_PER_SECOND
+    if "queries_per_second" in m:
+        qps = r.integer(m["queries_per_second"], "resolver.queries_per_second", 1, MAX_QUERIES_PER_SECOND)
+    return Resolver(nameservers=servers, port=port, timeout_ms=timeout, queries_per_second=qps)
 
 
 def _merged(r: _Reader, raw: Mapping[str, Any], defaults: Mapping[str, Any], key: str) -> Any:

@@ -12,6 +12,7 @@ import ipaddress
 import secrets
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -28,6 +29,9 @@ from vpc_verify.checks.dnswire import AAAA, CNAME, Answer, WireError
 
 _MAX_CHAIN = 16
 _RECV = 65535
+
+# Awaited before each question is sent (one packet: A and AAAA are two), e.g. a token bucket's `take`.
+Pace = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +73,12 @@ class DnsResult:
     ttl: int | None = None  # smallest TTL of the address records
 
 
-async def resolve(spec: DnsSpec) -> DnsResult:
+async def resolve(spec: DnsSpec, *, pace: Pace | None = None) -> DnsResult:
     """Resolve `spec.name` (A and/or AAAA, per the spec) and return what happened; never raises.
 
     Each nameserver is tried in turn until one answers (a failing rcode is an answer); A and AAAA are
-    asked concurrently over UDP with EDNS, and again over TCP when an answer comes back truncated.
+    asked concurrently over UDP with EDNS, and again over TCP when an answer comes back truncated. `pace`
+    is awaited before every question sent, outside its timeout: waiting for a turn is not the resolver's time.
     """
     start = time.perf_counter()
     name = dnswire.normal(spec.name)
@@ -97,7 +102,7 @@ async def resolve(spec: DnsSpec) -> DnsResult:
     per_server = spec.timeout_s / len(nameservers)
     result: DnsResult | None = None
     for where in nameservers:
-        outcomes = await asyncio.gather(*(_ask(name, t, where, spec.port, per_server) for t in types))
+        outcomes = await asyncio.gather(*(_ask(name, t, where, spec.port, per_server, pace) for t in types))
         result = _result(spec.name, name, types, outcomes, where, (time.perf_counter() - start) * 1000.0)
         if result.status not in (DnsStatus.TIMEOUT, DnsStatus.ERROR):
             break
@@ -180,12 +185,16 @@ def _rcode_text(code: int) -> str:
     return dns.rcode.to_text(dns.rcode.Rcode.make(code))
 
 
-async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float) -> Answer | _Failure:
+async def _ask(
+    name: str, rdtype: int, where: str, port: int, timeout_s: float, pace: Pace | None
+) -> Answer | _Failure:
     """One question over UDP (a connected socket, so an ICMP port-unreachable is seen at once)."""
     try:
         family = socket.AF_INET6 if ipaddress.ip_address(where).version == 6 else socket.AF_INET
     except ValueError:
         return _Failure(DnsStatus.ERROR, f"nameserver {where!r} is not an IP address")
+    if pace is not None:
+        await pace()
     loop = asyncio.get_running_loop()
     qid = secrets.randbits(16)
     sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -218,6 +227,8 @@ async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float) 
     finally:
         sock.close()
     if answer.truncated:
+        if pace is not None:
+            await pace()
         return await _ask_tcp(name, rdtype, where, port, timeout_s)
     return answer
 

@@ -57,6 +57,7 @@ def register(sub: Any) -> None:
         metavar="N",
         help=f"probes in flight at most (default {DEFAULT_CONCURRENCY})",
     )
+    add_pace_arguments(p)
     p.add_argument(
         "--log-level",
         default=None,
@@ -85,6 +86,39 @@ def add_topology_arguments(p: argparse.ArgumentParser) -> None:
         default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
         help="topology file (default: $VPC_VERIFY_TOPOLOGY)",
     )
+
+
+def add_pace_arguments(p: argparse.ArgumentParser) -> None:
+    """How fast DNS may be asked and how many processes observe (check)."""
+    p.add_argument(
+        "--dns-queries-per-second",
+        type=positive,
+        default=None,
+        metavar="QPS",
+        help="DNS packets sent per second at most, A and AAAA counting as two (default: the topology's "
+        "resolver.queries_per_second, 300; the VPC resolver drops what an ENI sends above 1024 a second)",
+    )
+    p.add_argument(
+        "--workers",
+        type=workers_count,
+        default=None,
+        metavar="N|auto",
+        help="processes observing the endpoints, one deadline and one report (default auto: one per core "
+        "for large topologies, one for small ones)",
+    )
+
+
+def workers_count(text: str) -> int | None:
+    """An argparse type: a number of worker processes, or `auto` (None)."""
+    if text == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes or auto, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 process, got {text!r}")
+    return value
 
 
 def add_place_arguments(p: argparse.ArgumentParser) -> None:
@@ -167,6 +201,8 @@ def handle(args: argparse.Namespace) -> int:
         deadline_s=args.deadline,
         concurrency=args.concurrency,
         sink=sink_config(args, buffer_cap=0),
+        dns_rate=args.dns_queries_per_second,
+        workers=args.workers,
     )
     report = _wait(plan, args) if args.wait is not None else plan.run()
     from vpc_verify.commands.outputs import print_report, write_outputs

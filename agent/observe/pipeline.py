@@ -17,9 +17,10 @@ from enum import StrEnum
 
 from vpc_verify.addresses import in_networks, is_private
 from vpc_verify.checks import dns, http, tcp, tls
-from vpc_verify.checks.dns import DnsResult
+from vpc_verify.checks.dns import DnsResult, DnsSpec
 from vpc_verify.observe import specs
 from vpc_verify.observe.confirm import confirm_slow
+from vpc_verify.observe.pace import TokenBucket
 from vpc_verify.report import AddressProbe
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
@@ -76,6 +77,47 @@ class Limits:
         )
 
 
+class Questions:
+    """The run's DNS questions: each asked once (two endpoints with the same name share the answer), every
+    packet paced by one token bucket so the resolver is never asked faster than `rate` packets a second."""
+
+    def __init__(self, rate: float, limits: Limits) -> None:
+        self.bucket = TokenBucket(rate)
+        self._limits = limits
+        self._asked: dict[DnsSpec, asyncio.Task[DnsResult]] = {}
+
+    async def ask(self, spec: DnsSpec) -> DnsResult:
+        """The result for `spec`, asking the resolver only the first time."""
+        task = self._asked.get(spec)
+        if task is None:
+            task = self._asked[spec] = asyncio.ensure_future(self._resolve(spec))
+        # Shielded: an endpoint cancelled by the deadline must not cancel the question for the others.
+        return await asyncio.shield(task)
+
+    async def _resolve(self, spec: DnsSpec) -> DnsResult:
+        # The first round's packets (A, AAAA) are paid for before a socket slot is taken, so questions queued
+        # for their turn hold no file descriptor; any further packet (the next nameserver, TCP after a
+        # truncation) pays as it goes. No guard beyond the probe's own timeouts: every wait in `resolve` is
+        # bounded, and a wait for a token is the run's pace, not the resolver's slowness.
+        prepaid = max(1, int(spec.ipv4) + int(spec.ipv6))
+        await self.bucket.take(prepaid)
+
+        async def pace() -> None:
+            nonlocal prepaid
+            if prepaid > 0:
+                prepaid -= 1
+            else:
+                await self.bucket.take()
+
+        async with self._limits.connect:
+            return await dns.resolve(spec, pace=pace)
+
+    def cancel(self) -> None:
+        """Cancel questions still in flight (the deadline passed)."""
+        for task in self._asked.values():
+            task.cancel()
+
+
 @dataclass(slots=True)
 class Progress:
     """One endpoint's observation while it is being made (mutable; frozen by `freeze`)."""
@@ -112,17 +154,24 @@ class Progress:
         )
 
 
-async def sweep(topology: Topology, *, concurrency: int, deadline: float, scope: Scope) -> tuple[Observation, ...]:
-    """Observe every endpoint of `topology` by the loop-time `deadline`, then confirm slow handshakes."""
+async def sweep(
+    topology: Topology, *, concurrency: int, deadline: float, scope: Scope, dns_rate: float | None = None
+) -> tuple[Observation, ...]:
+    """Observe every endpoint of `topology` by the loop-time `deadline`, then confirm slow handshakes.
+
+    DNS packets go out at `dns_rate` a second at most (default: the topology's resolver.queries_per_second).
+    """
     loop = asyncio.get_running_loop()
     limits = Limits.for_concurrency(concurrency)
+    questions = Questions(dns_rate or topology.resolver.queries_per_second, limits)
     progress = [Progress(endpoint=e) for e in topology.endpoints]
-    tasks = [asyncio.create_task(_observe(p, topology, limits, scope)) for p in progress]
+    tasks = [asyncio.create_task(_observe(p, topology, questions, limits, scope)) for p in progress]
     if tasks:
         _, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
         for task in pending:
             task.cancel()
         if pending:
+            questions.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         else:
             slow = [(p.endpoint, a, probe) for p in progress for a, probe in p.probes.items()]
@@ -150,11 +199,11 @@ def skip_reason(endpoint: Endpoint, address: str, ours: Sequence[IPNetwork]) -> 
     return ""
 
 
-async def _observe(p: Progress, topology: Topology, limits: Limits, scope: Scope) -> None:
+async def _observe(p: Progress, topology: Topology, questions: Questions, limits: Limits, scope: Scope) -> None:
     loop = asyncio.get_running_loop()
     p.started = loop.time()
     try:
-        await _observe_endpoint(p, topology, limits, scope)
+        await _observe_endpoint(p, topology, questions, limits, scope)
     except asyncio.CancelledError:
         p.cancelled = True
         raise
@@ -164,15 +213,17 @@ async def _observe(p: Progress, topology: Topology, limits: Limits, scope: Scope
         p.finished = loop.time()
 
 
-async def _observe_endpoint(p: Progress, topology: Topology, limits: Limits, scope: Scope) -> None:
+async def _observe_endpoint(
+    p: Progress, topology: Topology, questions: Questions, limits: Limits, scope: Scope
+) -> None:
     endpoint = p.endpoint
-
-    async def resolve(name: str) -> DnsResult:
-        spec = specs.dns_spec(endpoint, topology.resolver, name)
-        async with limits.connect:
-            return await asyncio.wait_for(dns.resolve(spec), spec.timeout_s * 2 + GUARD_SLACK_S)
-
-    p.dns = list(await asyncio.gather(*(resolve(n) for n in endpoint.dns_names)))
+    names = endpoint.dns_names
+    if len(names) == 1:
+        p.dns = [await questions.ask(specs.dns_spec(endpoint, topology.resolver, names[0]))]
+    else:
+        p.dns = list(
+            await asyncio.gather(*(questions.ask(specs.dns_spec(endpoint, topology.resolver, n)) for n in names))
+        )
     for result in p.dns:
         for address in result.answers:
             p.answers.setdefault(address, []).append(result.name)
