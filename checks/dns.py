@@ -16,14 +16,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-import dns.asyncquery
-import dns.exception
-import dns.message
-import dns.name
-import dns.rcode
-import dns.rdatatype
-import dns.resolver
-
 from vpc_verify.checks import dnswire
 from vpc_verify.checks.dnswire import AAAA, CNAME, Answer, WireError
 
@@ -82,10 +74,9 @@ async def resolve(spec: DnsSpec, *, pace: Pace | None = None) -> DnsResult:
     """
     start = time.perf_counter()
     name = dnswire.normal(spec.name)
-    try:
-        dns.name.from_text(name)
-    except (dns.exception.DNSException, ValueError) as exc:
-        return DnsResult(spec.name, DnsStatus.ERROR, "", (), (), 0.0, error=f"not a valid DNS name: {exc}")
+    invalid = dnswire.invalid_name(name)
+    if invalid:
+        return DnsResult(spec.name, DnsStatus.ERROR, "", (), (), 0.0, error=f"not a valid DNS name: {invalid}")
     nameservers = spec.nameservers or system_nameservers()
     if not nameservers:
         return DnsResult(
@@ -115,6 +106,9 @@ async def resolve(spec: DnsSpec, *, pace: Pace | None = None) -> DnsResult:
 @functools.lru_cache(maxsize=1)
 def system_nameservers() -> tuple[str, ...]:
     """The nameservers of /etc/resolv.conf (read once per process)."""
+    import dns.exception
+    import dns.resolver
+
     try:
         return tuple(str(ns) for ns in dns.resolver.Resolver(configure=True).nameservers)
     except dns.exception.DNSException:
@@ -174,20 +168,32 @@ def _result(
 
 
 _RCODE_STATUS: dict[int, DnsStatus] = {
-    dns.rcode.NOERROR.value: DnsStatus.NODATA,
-    dns.rcode.NXDOMAIN.value: DnsStatus.NXDOMAIN,
-    dns.rcode.SERVFAIL.value: DnsStatus.SERVFAIL,
-    dns.rcode.REFUSED.value: DnsStatus.REFUSED,
+    0: DnsStatus.NODATA,
+    3: DnsStatus.NXDOMAIN,
+    2: DnsStatus.SERVFAIL,
+    5: DnsStatus.REFUSED,
 }
+# RFC 1035/2136/6895 mnemonics, as dnspython names them (the header carries 4 bits: 0-15).
+_RCODES = (
+    "NOERROR",
+    "FORMERR",
+    "SERVFAIL",
+    "NXDOMAIN",
+    "NOTIMP",
+    "REFUSED",
+    "YXDOMAIN",
+    "YXRRSET",
+    "NXRRSET",
+    "NOTAUTH",
+    "NOTZONE",
+)
 
 
 def _rcode_text(code: int) -> str:
-    return dns.rcode.to_text(dns.rcode.Rcode.make(code))
+    return _RCODES[code] if 0 <= code < len(_RCODES) else str(code)
 
 
-async def _ask(
-    name: str, rdtype: int, where: str, port: int, timeout_s: float, pace: Pace | None
-) -> Answer | _Failure:
+async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float, pace: Pace | None) -> Answer | _Failure:
     """One question over UDP (a connected socket, so an ICMP port-unreachable is seen at once)."""
     try:
         family = socket.AF_INET6 if ipaddress.ip_address(where).version == 6 else socket.AF_INET
@@ -234,6 +240,11 @@ async def _ask(
 
 
 async def _ask_tcp(name: str, rdtype: int, where: str, port: int, timeout_s: float) -> Answer | _Failure:
+    import dns.asyncquery  # only a truncated answer needs dnspython
+    import dns.exception
+    import dns.message
+    import dns.rdatatype
+
     query = dns.message.make_query(name, dns.rdatatype.RdataType.make(rdtype), use_edns=0, payload=dnswire.EDNS_PAYLOAD)
     try:
         response = await dns.asyncquery.tcp(query, where, timeout=timeout_s, port=port)

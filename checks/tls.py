@@ -163,13 +163,27 @@ async def _verify_failure(spec: TlsSpec, exc: ssl.SSLCertVerificationError, ms: 
 
 def _success(obj: ssl.SSLObject, ms: float) -> TlsResult:
     cipher = obj.cipher()
+    # An endpoint's ENIs serve one certificate: its facts are read once per certificate, not per handshake
+    # (getpeercert() decodes the whole certificate into dicts; the DER is a copy).
+    der = obj.getpeercert(binary_form=True)
+    facts = _VERIFIED_FACTS.get(der) if der else None
+    if facts is None:
+        facts = _cert_facts(obj)
+        if der:
+            if len(_VERIFIED_FACTS) >= _MAX_CACHED:
+                _VERIFIED_FACTS.clear()
+            _VERIFIED_FACTS[der] = facts
     return TlsResult(
         TlsStatus.OK,
         handshake_ms=ms,
         version=obj.version() or "",
         cipher=cipher[0] if cipher else "",
-        **_cert_facts(obj),
+        **facts,
     )
+
+
+_VERIFIED_FACTS: dict[bytes, dict[str, Any]] = {}  # DER of a verified certificate -> its facts
+_MAX_CACHED = 4096
 
 
 def _cert_facts(obj: ssl.SSLObject) -> dict[str, Any]:

@@ -37,6 +37,11 @@ def register(sub: Any) -> None:
         help="table for people (default), json for machines (docs/report.md)",
     )
     p.add_argument(
+        "--pretty",
+        action="store_true",
+        help="indent the JSON report (it is compact unless stdout is a terminal)",
+    )
+    p.add_argument(
         "--only",
         action="append",
         default=[],
@@ -207,7 +212,7 @@ def handle(args: argparse.Namespace) -> int:
     report = _wait(plan, args) if args.wait is not None else plan.run()
     from vpc_verify.commands.outputs import print_report, write_outputs
 
-    print_report(report, args.format)
+    print_report(report, args.format, pretty=args.pretty)
     write_outputs(report, plan.sink, args, side=sys.stderr if args.format == "json" else sys.stdout)
     return report.exit_code
 

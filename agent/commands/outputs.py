@@ -19,10 +19,11 @@ from vpc_verify.render import dry_run, jsonreport, junit, table
 from vpc_verify.report import Report
 
 
-def print_report(report: Report, form: str) -> None:
-    """The report on stdout: JSON for machines, the table for people (coloured on a terminal)."""
+def print_report(report: Report, form: str, *, pretty: bool = False) -> None:
+    """The report on stdout: JSON for machines (compact unless on a terminal or `pretty`), the table for
+    people (coloured on a terminal)."""
     if form == "json":
-        sys.stdout.write(jsonreport.render(report))
+        jsonreport.write(report, sys.stdout, pretty=pretty or sys.stdout.isatty())
     else:
         sys.stdout.write(table.render(report, color=sys.stdout.isatty()))
 
@@ -30,7 +31,7 @@ def print_report(report: Report, form: str) -> None:
 def write_outputs(report: Report, config: SinkConfig, args: argparse.Namespace, *, side: TextIO) -> Outcome | None:
     """Write --output/--junit files, print --dry-run, publish; `side` takes EMF and dry-run text."""
     if args.output:
-        _write(args.output, jsonreport.render(report), "JSON report")
+        _write(args.output, jsonreport.render(report, pretty=getattr(args, "pretty", False)), "JSON report")
     if args.junit:
         _write(args.junit, junit.render(report), "JUnit report")
     if args.dry_run:

@@ -236,13 +236,18 @@ async def _observe_endpoint(
         if reason:
             p.skipped[address] = reason
     p.phase = "probes"
-    await asyncio.gather(*(_probe_address(p, a, limits) for a in p.answers if a not in p.skipped))
+    probed = [a for a in p.answers if a not in p.skipped]
+    if len(probed) == 1:
+        await _probe_address(p, probed[0], limits)
+    else:
+        await asyncio.gather(*(_probe_address(p, a, limits) for a in probed))
 
 
 async def _probe_address(p: Progress, address: str, limits: Limits) -> None:
+    # The connect and the handshake bound themselves (each under its own asyncio.timeout); only the HTTP
+    # phase, whose client is not ours, is guarded here.
     endpoint = p.endpoint
-    guard = endpoint.timeout_s + GUARD_SLACK_S
-    async with limits.connect, asyncio.timeout(guard):
+    async with limits.connect:
         sock, tcp_result = await tcp.open_socket(specs.tcp_spec(endpoint, address))
     probe = AddressProbe(tcp=tcp_result)
     tls_spec = specs.tls_spec(endpoint, address)
@@ -255,12 +260,11 @@ async def _probe_address(p: Progress, address: str, limits: Limits) -> None:
             sock.close()
             raise
         try:
-            async with asyncio.timeout(guard):
-                probe = AddressProbe(tcp=tcp_result, tls=await tls.handshake_over(sock, tls_spec))
+            probe = AddressProbe(tcp=tcp_result, tls=await tls.handshake_over(sock, tls_spec))
         finally:
             limits.work.release()
     p.probes[address] = probe
     http_spec = specs.http_spec(endpoint, address)
     if probe.completed and http_spec is not None:
-        async with limits.work, asyncio.timeout(guard):
+        async with limits.work, asyncio.timeout(endpoint.timeout_s + GUARD_SLACK_S):
             p.probes[address] = AddressProbe(tcp=probe.tcp, tls=probe.tls, http=await http.request(http_spec))
