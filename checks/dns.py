@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import secrets
 import socket
 import time
@@ -18,6 +17,7 @@ from enum import StrEnum
 
 from vpc_verify.checks import dnswire
 from vpc_verify.checks.dnswire import AAAA, CNAME, Answer, WireError
+from vpc_verify.checks.tcp import address_family
 
 _MAX_CHAIN = 16
 _RECV = 65535
@@ -93,7 +93,10 @@ async def resolve(spec: DnsSpec, *, pace: Pace | None = None) -> DnsResult:
     per_server = spec.timeout_s / len(nameservers)
     result: DnsResult | None = None
     for where in nameservers:
-        outcomes = await asyncio.gather(*(_ask(name, t, where, spec.port, per_server, pace) for t in types))
+        if len(types) == 1:  # no task for a single question
+            outcomes = [await _ask(name, types[0], where, spec.port, per_server, pace)]
+        else:
+            outcomes = await asyncio.gather(*(_ask(name, t, where, spec.port, per_server, pace) for t in types))
         result = _result(spec.name, name, types, outcomes, where, (time.perf_counter() - start) * 1000.0)
         if result.status not in (DnsStatus.TIMEOUT, DnsStatus.ERROR):
             break
@@ -196,7 +199,7 @@ def _rcode_text(code: int) -> str:
 async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float, pace: Pace | None) -> Answer | _Failure:
     """One question over UDP (a connected socket, so an ICMP port-unreachable is seen at once)."""
     try:
-        family = socket.AF_INET6 if ipaddress.ip_address(where).version == 6 else socket.AF_INET
+        family = address_family(where)
     except ValueError:
         return _Failure(DnsStatus.ERROR, f"nameserver {where!r} is not an IP address")
     if pace is not None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
 import socket
 import time
 from dataclasses import dataclass
@@ -49,6 +48,17 @@ _UNREACHABLE = frozenset(
 )
 
 
+def address_family(address: str) -> socket.AddressFamily:
+    """AF_INET or AF_INET6 for an IP address; ValueError when it is not one (inet_pton: a tenth of the cost of
+    parsing it with ipaddress, once per probe)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        socket.inet_pton(family, address)
+    except OSError:
+        raise ValueError(f"not an IP address: {address!r}") from None
+    return family
+
+
 async def connect(spec: TcpSpec) -> TcpResult:
     """Connect, close, and report; never raises."""
     sock, result = await open_socket(spec)
@@ -61,7 +71,7 @@ async def open_socket(spec: TcpSpec) -> tuple[socket.socket | None, TcpResult]:
     """Connect a non-blocking socket; the caller owns the socket when the status is OK (TLS reuses it)."""
     start = time.perf_counter()
     try:
-        family = socket.AF_INET6 if ipaddress.ip_address(spec.address).version == 6 else socket.AF_INET
+        family = address_family(spec.address)
     except ValueError:
         return None, TcpResult(spec.address, spec.port, TcpStatus.ERROR, 0.0, f"not an IP address: {spec.address!r}")
     sock = socket.socket(family, socket.SOCK_STREAM)

@@ -116,25 +116,82 @@ async def handshake_over(sock: socket.socket, spec: TlsSpec) -> TlsResult:
 
 
 async def _handshake_on(sock: socket.socket, ctx: ssl.SSLContext, server_name: str, timeout_s: float) -> ssl.SSLObject:
+    """Drive the handshake from the socket's readiness callbacks: one reader registration and one future per
+    handshake, where awaiting each recv would cost a future, a task step and two epoll changes."""
     loop = asyncio.get_running_loop()
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(incoming, outgoing, server_side=False, server_hostname=server_name or None)
-    async with asyncio.timeout(timeout_s):
-        while True:
+    done: asyncio.Future[None] = loop.create_future()
+    fd = sock.fileno()
+    unsent = b""
+    complete = False
+
+    def finish(exc: BaseException | None = None) -> None:
+        if done.done():
+            return
+        if exc is None:
+            done.set_result(None)
+        else:
+            done.set_exception(exc)
+
+    def flush() -> None:
+        # What the handshake produced goes out; the client's Finished (TLS 1.3) too before the handshake
+        # counts as done, so that the server sees a complete handshake.
+        nonlocal unsent
+        unsent += outgoing.read()
+        if unsent:
             try:
-                obj.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                pending = outgoing.read()
-                if pending:
-                    await loop.sock_sendall(sock, pending)
-                data = await loop.sock_recv(sock, _RECV)
-                if not data:
-                    raise _Closed("the server closed the connection during the handshake") from None
-                incoming.write(data)
-        pending = outgoing.read()  # the client's Finished (TLS 1.3), so the server sees a complete handshake
-        if pending:
-            await loop.sock_sendall(sock, pending)
+                sent = sock.send(unsent)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            unsent = unsent[sent:]
+            if unsent:
+                loop.add_writer(fd, writable)
+                return
+        if complete:
+            finish()
+
+    def step() -> None:
+        nonlocal complete
+        try:
+            obj.do_handshake()
+            complete = True
+        except ssl.SSLWantReadError:
+            pass
+        flush()
+
+    def writable() -> None:
+        loop.remove_writer(fd)
+        try:
+            flush()
+        except OSError as exc:
+            finish(exc)
+
+    def readable() -> None:
+        try:
+            data = sock.recv(_RECV)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            finish(exc)
+            return
+        if not data:
+            finish(_Closed("the server closed the connection during the handshake"))
+            return
+        incoming.write(data)
+        try:
+            step()
+        except (OSError, ssl.SSLError) as exc:
+            finish(exc)
+
+    loop.add_reader(fd, readable)
+    try:
+        async with asyncio.timeout(timeout_s):
+            step()
+            await done
+    finally:
+        loop.remove_reader(fd)
+        loop.remove_writer(fd)
     return obj
 
 

@@ -65,6 +65,9 @@ class Limits:
 
     work: asyncio.Semaphore
     connect: asyncio.Semaphore
+    # Endpoints under observation at once: enough to fill both bounds, so the rest wait as a Progress record
+    # rather than as a task with its coroutines (a few KB each: at 5,000 endpoints most of a sweep's memory).
+    window: int = 1
 
     @classmethod
     def for_concurrency(cls, concurrency: int) -> Limits:
@@ -72,9 +75,8 @@ class Limits:
         concurrency = max(1, concurrency)
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
         spare = (soft if soft != resource.RLIM_INFINITY else 65536) - 64 - concurrency
-        return cls(
-            work=asyncio.Semaphore(concurrency), connect=asyncio.Semaphore(max(concurrency, min(MAX_WAITING, spare)))
-        )
+        waits = max(concurrency, min(MAX_WAITING, spare))
+        return cls(work=asyncio.Semaphore(concurrency), connect=asyncio.Semaphore(waits), window=waits + concurrency)
 
 
 class Questions:
@@ -165,20 +167,46 @@ async def sweep(
     limits = Limits.for_concurrency(concurrency)
     questions = Questions(dns_rate or topology.resolver.queries_per_second, limits)
     progress = [Progress(endpoint=e) for e in topology.endpoints]
-    tasks = [asyncio.create_task(_observe(p, topology, questions, limits, scope)) for p in progress]
-    if tasks:
-        _, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
-        for task in pending:
-            task.cancel()
-        if pending:
+    running: set[asyncio.Task[None]] = set()
+    if progress:
+        feeding = asyncio.ensure_future(_feed(progress, topology, questions, limits, scope, running))
+        try:
+            await asyncio.wait_for(asyncio.shield(feeding), max(0.0, deadline - loop.time()))
+            late = False
+        except TimeoutError:
+            late = True
+        if late:
+            feeding.cancel()
+            pending = list(running)
+            for task in pending:
+                task.cancel()
             questions.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.gather(feeding, *pending, return_exceptions=True)
         else:
             slow = [(p.endpoint, a, probe) for p in progress for a, probe in p.probes.items()]
             for endpoint, address, better in await confirm_slow(slow, deadline):
                 next(p for p in progress if p.endpoint is endpoint).probes[address] = better
     now = loop.time()
     return tuple(p.freeze(now) for p in progress)
+
+
+async def _feed(
+    progress: Sequence[Progress],
+    topology: Topology,
+    questions: Questions,
+    limits: Limits,
+    scope: Scope,
+    running: set[asyncio.Task[None]],
+) -> None:
+    """Observe every endpoint, `limits.window` at a time, in topology order; return when all are done."""
+    slots = asyncio.Semaphore(limits.window)
+    for p in progress:
+        await slots.acquire()
+        task = asyncio.create_task(_observe(p, topology, questions, limits, scope))
+        running.add(task)
+        task.add_done_callback(lambda t: (running.discard(t), slots.release()))
+    while running:
+        await asyncio.wait(list(running))
 
 
 def skip_reason(endpoint: Endpoint, address: str, ours: Sequence[IPNetwork]) -> str:
