@@ -211,6 +211,8 @@ def loads(text: str, *, source: str = "<string>", base_dir: Path | None = None) 
 def _yaml_load(text: str, source: str) -> object:
     import yaml
 
+    from vpc_verify import plainyaml
+
     class BoundedLoader(yaml.SafeLoader):
         """SafeLoader that refuses alias-heavy documents (YAML bombs)."""
 
@@ -228,7 +230,7 @@ def _yaml_load(text: str, source: str) -> object:
     # ("&": no alias, no bomb) and with shallow flow nesting, take it; the rest take the bounded Python path.
     fast = getattr(yaml, "CSafeLoader", None) if "&" not in text and _flow_depth(text) <= 64 else None
     try:
-        return yaml.load(text, Loader=fast or BoundedLoader)
+        return plainyaml.load(text) if fast else yaml.load(text, Loader=BoundedLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
