@@ -103,15 +103,27 @@ async def _run(
     loop = asyncio.get_running_loop()
     reading: asyncio.Future[AwsFacts] | None = None
     if options.control_plane is not None and topology.vpc.id:
-        reading = _in_daemon_thread(options.control_plane.read, topology)
+        reading = loop.create_future()
     collecting = [asyncio.ensure_future(w.collect(deadline)) for w in remote]  # read while observing
-    observations: Sequence[Observation] = await pipeline.sweep(
-        local,
-        concurrency=options.concurrency,
-        deadline=deadline,
-        scope=_scope(topology, reading),
-        dns_rate=options.dns_rate,
+    asked = asyncio.Event()
+    sweeping = asyncio.ensure_future(
+        pipeline.sweep(
+            local,
+            concurrency=options.concurrency,
+            deadline=deadline,
+            scope=_scope(topology, reading),
+            dns_rate=options.dns_rate,
+            asked=asked,
+        )
     )
+    if reading is not None and options.control_plane is not None:
+        # The control plane is read once the first question is out: importing boto3 in its thread would
+        # otherwise hold the interpreter lock on the way to the first packet.
+        first = asyncio.ensure_future(asked.wait())
+        await asyncio.wait([first, sweeping], return_when=asyncio.FIRST_COMPLETED)
+        first.cancel()
+        _in_daemon_thread(options.control_plane.read, topology, reading)
+    observations: Sequence[Observation] = await sweeping
     if collecting:
         parts = [observations, *await asyncio.gather(*collecting)]
         by_name = {o.endpoint.name: o for part in parts for o in part}
@@ -199,11 +211,13 @@ async def _run_facts(
     return RunFacts(topology=topology, aws=aws, partial=partial)
 
 
-def _in_daemon_thread(read: Callable[[Topology], AwsFacts], topology: Topology) -> asyncio.Future[AwsFacts]:
-    """Run a blocking control-plane read in a daemon thread: unlike asyncio.to_thread, nothing joins it, so a
-    hung AWS call cannot hold the run (or the Lambda) past its deadline."""
+def _in_daemon_thread(
+    read: Callable[[Topology], AwsFacts], topology: Topology, future: asyncio.Future[AwsFacts]
+) -> asyncio.Future[AwsFacts]:
+    """Run a blocking control-plane read in a daemon thread, its outcome delivered to `future`: unlike
+    asyncio.to_thread, nothing joins it, so a hung AWS call cannot hold the run (or the Lambda) past its
+    deadline."""
     loop = asyncio.get_running_loop()
-    future: asyncio.Future[AwsFacts] = loop.create_future()
 
     def deliver(value: AwsFacts | BaseException) -> None:
         if future.done():

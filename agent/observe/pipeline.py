@@ -83,10 +83,11 @@ class Questions:
     """The run's DNS questions: each asked once (two endpoints with the same name share the answer), every
     packet paced by one token bucket so the resolver is never asked faster than `rate` packets a second."""
 
-    def __init__(self, rate: float, limits: Limits) -> None:
+    def __init__(self, rate: float, limits: Limits, asked: asyncio.Event | None = None) -> None:
         self.bucket = TokenBucket(rate)
         self._limits = limits
         self._asked: dict[DnsSpec, asyncio.Task[DnsResult]] = {}
+        self.first = asked or asyncio.Event()  # set as the first question goes out
 
     async def ask(self, spec: DnsSpec) -> DnsResult:
         """The result for `spec`, asking the resolver only the first time."""
@@ -103,6 +104,7 @@ class Questions:
         # bounded, and a wait for a token is the run's pace, not the resolver's slowness.
         prepaid = max(1, int(spec.ipv4) + int(spec.ipv6))
         await self.bucket.take(prepaid)
+        self.first.set()  # its packet is sent before this task next yields
 
         async def pace() -> None:
             nonlocal prepaid
@@ -157,15 +159,22 @@ class Progress:
 
 
 async def sweep(
-    topology: Topology, *, concurrency: int, deadline: float, scope: Scope, dns_rate: float | None = None
+    topology: Topology,
+    *,
+    concurrency: int,
+    deadline: float,
+    scope: Scope,
+    dns_rate: float | None = None,
+    asked: asyncio.Event | None = None,
 ) -> tuple[Observation, ...]:
     """Observe every endpoint of `topology` by the loop-time `deadline`, then confirm slow handshakes.
 
-    DNS packets go out at `dns_rate` a second at most (default: the topology's resolver.queries_per_second).
+    DNS packets go out at `dns_rate` a second at most (default: the topology's resolver.queries_per_second);
+    `asked` is set as the first question goes out.
     """
     loop = asyncio.get_running_loop()
     limits = Limits.for_concurrency(concurrency)
-    questions = Questions(dns_rate or topology.resolver.queries_per_second, limits)
+    questions = Questions(dns_rate or topology.resolver.queries_per_second, limits, asked)
     progress = [Progress(endpoint=e) for e in topology.endpoints]
     running: set[asyncio.Task[None]] = set()
     if progress:
