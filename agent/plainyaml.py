@@ -56,6 +56,7 @@ def _load(text: str, loader: Any) -> Any:
                 raise yaml.YAMLError(f"an unhashable mapping key ({type(value).__name__})") from None
             stack.append(_Key(value))
 
+    event: Any  # libyaml's events, whose attributes depend on their kind
     for event in yaml.parse(text, Loader=loader):
         kind = type(event)
         if kind is yaml.ScalarEvent:

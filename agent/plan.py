@@ -11,14 +11,17 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from vpc_verify.aws.whereami import Place
 from vpc_verify.errors import UsageError
 from vpc_verify.observe.workers import auto_workers
 from vpc_verify.publish.sink import SinkConfig
 from vpc_verify.report import Mode, Origin, Report
 from vpc_verify.run import DEFAULT_CONCURRENCY, ControlPlane, RunOptions, run, run_async
 from vpc_verify.topology import MAX_QUERIES_PER_SECOND, Topology
+
+if TYPE_CHECKING:
+    from vpc_verify.aws.whereami import Place
 
 # The deadline of one run when the shell sets none: a person waits a minute at most; the EC2 agent's runs
 # must fit its interval (the loop takes the smaller); diagnose reads AWS first and probes more.

@@ -17,17 +17,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from vpc_verify import judge
-from vpc_verify.aws.control_plane import AwsFacts
-from vpc_verify.judge.facts import RunFacts, join
-from vpc_verify.judge.rules.run_state import check_error
 from vpc_verify.logs import get_logger
 from vpc_verify.observe import pipeline, workers
 from vpc_verify.observe.pipeline import Observation, Scope
 from vpc_verify.report import EndpointReport, Origin, Report
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
+
+if TYPE_CHECKING:  # the judge is imported after the sweep: it is not on the way to the first packet
+    from vpc_verify.aws.control_plane import AwsFacts
+    from vpc_verify.judge.facts import RunFacts
 
 DEFAULT_CONCURRENCY = 100
 DEFAULT_DEADLINE_S = 60.0
@@ -128,6 +128,8 @@ async def _run(
         parts = [observations, *await asyncio.gather(*collecting)]
         by_name = {o.endpoint.name: o for part in parts for o in part}
         observations = [by_name[e.name] for e in topology.endpoints]
+    from vpc_verify import judge
+
     run_facts = await _run_facts(topology, reading, max(0.0, deadline - loop.time()), options.partial)
     report = Report(
         started_at=started_at,
@@ -155,6 +157,10 @@ async def _run(
 
 
 def _judge(observations: Sequence[Observation], topology: Topology, aws: AwsFacts | None) -> tuple[EndpointReport, ...]:
+    from vpc_verify import judge
+    from vpc_verify.judge.facts import join
+    from vpc_verify.judge.rules.run_state import check_error
+
     log = get_logger()
     now = dt.datetime.now(dt.UTC)
     reports = []
@@ -200,6 +206,8 @@ def _scope(topology: Topology, reading: asyncio.Future[AwsFacts] | None) -> Scop
 async def _run_facts(
     topology: Topology, reading: asyncio.Future[AwsFacts] | None, timeout: float, partial: bool
 ) -> RunFacts:
+    from vpc_verify.judge.facts import RunFacts
+
     if reading is None:
         return RunFacts(topology=topology, aws=None, partial=partial)
     try:

@@ -213,7 +213,8 @@ async def _feed(
         await slots.acquire()
         task = asyncio.create_task(_observe(p, topology, questions, limits, scope))
         running.add(task)
-        task.add_done_callback(lambda t: (running.discard(t), slots.release()))
+        task.add_done_callback(running.discard)
+        task.add_done_callback(lambda _: slots.release())
     while running:
         await asyncio.wait(list(running))
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import pickle
 import signal
 import time
 from collections.abc import Sequence
@@ -110,6 +109,8 @@ class Worker:
                 os.kill(self.pid, signal.SIGKILL)
         finally:
             await loop.run_in_executor(None, _reap, self.pid)
+        import pickle
+
         try:
             observations = pickle.loads(data) if data else None
         except Exception:  # a truncated stream: the worker died while writing
@@ -132,6 +133,8 @@ def fork(topology: Topology, indexes: Sequence[int], share: Share, deadline: flo
     if pid:
         os.close(write_fd)
         return Worker(pid, read_fd, endpoints)
+    import pickle  # here, not at import: the run's first packet does not wait for it
+
     code = 0
     try:  # the child: observe, send, leave without running the parent's cleanup
         os.close(read_fd)
@@ -156,6 +159,8 @@ async def _sweep(topology: Topology, share: Share, deadline: float) -> tuple[Obs
 
 def _portable(o: Observation) -> Observation:
     """The observation with an error that survives pickling (a probe's exception type may not)."""
+    import pickle
+
     if o.error is None:
         return o
     try:
