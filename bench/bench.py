@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import blackbox  # noqa: E402
 from bench.stage import NginxBox, spec_for  # noqa: E402
+from vpc_verify.topology import DEFAULT_QUERIES_PER_SECOND  # noqa: E402
 
 BENCH_QPS = 2000  # what the box's dnsmasq (logging every query) answers without drops on a loaded machine; default 300
 COLD_N = 100
@@ -268,7 +269,7 @@ def cold_starts(python: str, tmp: Path) -> dict[str, Any]:
     return out
 
 
-def measure(n: int, python: str, floor: Path, tmp: Path) -> dict[str, Any]:
+def measure(n: int, python: str, floor: Path, tmp: Path, default_rate: bool = False) -> dict[str, Any]:
     """Everything at one N, on one box."""
     from tests.testbed.spec import parse
 
@@ -280,6 +281,16 @@ def measure(n: int, python: str, floor: Path, tmp: Path) -> dict[str, Any]:
         cli = run_cli(python, topology)
         cli["dns"] = resolver_rate(log, offset)
         row = {"n": n, "checks": 2 * n, "cli": cli, "blackbox": run_blackbox(box), "floor": run_floor(floor, box)}
+        if default_rate:
+            # The rate as shipped (the topology says nothing): what the resolver sees, a second at a time.
+            offset = log.stat().st_size
+            shipped = run_cli(python, box.write_topology())
+            row["default_rate"] = {
+                "limit": DEFAULT_QUERIES_PER_SECOND,
+                "wall_s": shipped["wall_s"],
+                "healthy": shipped["healthy"],
+                **resolver_rate(log, offset),
+            }
     checks = row["checks"]
     for key in ("cli", "blackbox", "floor"):
         row[key]["cpu_ms_per_check"] = row[key]["cpu_s"] / checks * 1000
@@ -309,7 +320,7 @@ def main() -> int:
         results: dict[str, Any] = {
             "machine": {"cpus": os.cpu_count(), "load": os.getloadavg()[0], "python": sys.version.split()[0]},
             "resolver_qps": BENCH_QPS,
-            "runs": [] if args.cold_only else [measure(n, python, floor, tmp) for n in args.n],
+            "runs": [] if args.cold_only else [measure(n, python, floor, tmp, n == max(args.n)) for n in args.n],
         }
         if not args.no_cold:
             results["cold_start"] = cold_starts(python, tmp)
@@ -370,6 +381,18 @@ def table(results: dict[str, Any]) -> str:
             f"({_mark(last['cli']['maxrss_mb'], TARGETS['rss_mb'])}), {kb:.1f} KB per endpoint between N = "
             f"{results['runs'][0]['n']} and {last['n']} ({_mark(kb, TARGETS['kb_per_endpoint'])})."
         )
+    for r in results["runs"]:
+        if r["cli"]["unhealthy"]:
+            lines.append(f"Unhealthy at N = {r['n']} (first five): {r['cli']['unhealthy']}.")
+        d = r.get("default_rate")
+        if d:
+            burst = d["limit"] / 10
+            lines.append(
+                f"DNS rate as shipped ({d['limit']}/s, no setting) at N = {r['n']}: the resolver saw {d['questions']} "
+                f"questions, at most {d['max_per_second']} in one second (limit plus a burst of {burst:.0f}: "
+                f"{_mark(d['max_per_second'], d['limit'] + burst)}), the run took {d['wall_s']:.1f} s, healthy: "
+                f"{d['healthy']}."
+            )
     cold = results.get("cold_start")
     if cold:
         parts = []

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import resource
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -83,14 +84,19 @@ class Questions:
     """The run's DNS questions: each asked once (two endpoints with the same name share the answer), every
     packet paced by one token bucket so the resolver is never asked faster than `rate` packets a second."""
 
-    def __init__(self, rate: float, limits: Limits, asked: asyncio.Event | None = None) -> None:
+    def __init__(
+        self, rate: float, limits: Limits, asked: asyncio.Event | None = None, shared: Collection[str] = ()
+    ) -> None:
         self.bucket = TokenBucket(rate)
         self._limits = limits
         self._asked: dict[DnsSpec, asyncio.Task[DnsResult]] = {}
+        self._shared = shared  # names more than one endpoint asks; the others need no shared task
         self.first = asked or asyncio.Event()  # set as the first question goes out
 
     async def ask(self, spec: DnsSpec) -> DnsResult:
         """The result for `spec`, asking the resolver only the first time."""
+        if spec.name not in self._shared:
+            return await self._resolve(spec)
         task = self._asked.get(spec)
         if task is None:
             task = self._asked[spec] = asyncio.ensure_future(self._resolve(spec))
@@ -174,7 +180,9 @@ async def sweep(
     """
     loop = asyncio.get_running_loop()
     limits = Limits.for_concurrency(concurrency)
-    questions = Questions(dns_rate or topology.resolver.queries_per_second, limits, asked)
+    names = Counter(n for e in topology.endpoints for n in e.dns_names)
+    shared = {n for n, count in names.items() if count > 1}
+    questions = Questions(dns_rate or topology.resolver.queries_per_second, limits, asked, shared)
     progress = [Progress(endpoint=e) for e in topology.endpoints]
     running: set[asyncio.Task[None]] = set()
     if progress:
