@@ -243,10 +243,13 @@ async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float, 
 
 
 async def _ask_tcp(name: str, rdtype: int, where: str, port: int, timeout_s: float) -> Answer | _Failure:
-    import dns.asyncquery  # only a truncated answer needs dnspython
+    import dns.asyncbackend  # only a truncated answer needs dnspython
+    import dns.asyncquery
     import dns.exception
     import dns.message
     import dns.rdatatype
+
+    dns.asyncbackend.get_default_backend()  # its lazy imports, before the clock of the question starts
 
     query = dns.message.make_query(name, dns.rdatatype.RdataType.make(rdtype), use_edns=0, payload=dnswire.EDNS_PAYLOAD)
     try:
