@@ -50,7 +50,7 @@ from bench import blackbox  # noqa: E402
 from bench.stage import NginxBox, spec_for  # noqa: E402
 from vpc_verify.topology import DEFAULT_QUERIES_PER_SECOND  # noqa: E402
 
-BENCH_QPS = 2000  # what the box's dnsmasq (logging every query) answers without drops on a loaded machine; default 300
+BENCH_QPS = 800  # what the box's dnsmasq (logging every question) answers without drops at N = 5000 on a loaded box
 COLD_N = 100
 CONCURRENCY = 100
 TARGETS = {"cpu_vs_blackbox": 0.8, "cpu_vs_floor": 1.4, "wall_vs_blackbox": 1.0, "rss_mb": 100, "kb_per_endpoint": 5}
@@ -388,10 +388,11 @@ def table(results: dict[str, Any]) -> str:
         if d:
             burst = d["limit"] / 10
             lines.append(
-                f"DNS rate as shipped ({d['limit']}/s, no setting) at N = {r['n']}: the resolver saw {d['questions']} "
-                f"questions, at most {d['max_per_second']} in one second (limit plus a burst of {burst:.0f}: "
-                f"{_mark(d['max_per_second'], d['limit'] + burst)}), the run took {d['wall_s']:.1f} s, healthy: "
-                f"{d['healthy']}."
+                f"DNS rate as shipped ({d['limit']}/s, no setting) at N = {r['n']}: the resolver logged "
+                f"{d['questions']} questions, at most {d['max_per_second']} in one second of its clock "
+                f"(the limit plus a burst of {burst:.0f}, give or take the few its queue moves across a second: "
+                f"{_mark(d['max_per_second'], (d['limit'] + burst) * 1.05)}); the run took {d['wall_s']:.1f} s, "
+                f"healthy: {d['healthy']}."
             )
     cold = results.get("cold_start")
     if cold:
