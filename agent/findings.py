@@ -209,7 +209,9 @@ CATALOGUE: dict[Code, CodeInfo] = {
         E,
         "no answer within the resolver timeout",
         "The resolver did not answer: check that the VPC resolver (base+2 or 169.254.169.253) is reachable "
-        "and that enableDnsSupport is on.",
+        "and that enableDnsSupport is on. The VPC resolver also drops, silently, what a network interface sends "
+        "it above 1024 packets a second (throttling; the ENI's other traffic counts, and a Lambda's ENI may be "
+        "shared): if timeouts come in bursts, lower resolver.queries_per_second or --dns-queries-per-second.",
         evidence=_DNS_EVIDENCE,
     ),
     Code.DNS_PUBLIC_ADDRESS: CodeInfo(

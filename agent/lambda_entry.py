@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import structlog
-
 from vpc_verify import plan
 from vpc_verify import topology as topology_mod
 from vpc_verify.errors import UsageError
+from vpc_verify.logs import bind_context as bind_log_context
+from vpc_verify.logs import clear_context as clear_log_context
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.logs import get_logger
 from vpc_verify.publish import sink as sinks
@@ -175,11 +175,11 @@ def summary(report: Report) -> dict[str, Any]:
 def handle(event: object, context: Any = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """One invocation; returns the summary or a structured error, never raises."""
     env = os.environ if environ is None else environ
-    structlog.contextvars.clear_contextvars()
+    clear_log_context()
     configure_logs(env.get("VPC_VERIFY_LOG_LEVEL", "info"), json=True)
     request_id = getattr(context, "aws_request_id", None)
     if request_id:
-        structlog.contextvars.bind_contextvars(request_id=str(request_id))
+        bind_log_context(request_id=str(request_id))
     log = get_logger(component="lambda")
     try:
         return _invoke(event, context, env)
@@ -199,7 +199,7 @@ def handle(event: object, context: Any = None, environ: Mapping[str, str] | None
         log.error("invocation_failed", error=type(exc).__name__, detail=str(exc)[:500])
         return _error("InternalError", f"{type(exc).__name__}: {str(exc)[:500]}", log, logged=True)
     finally:
-        structlog.contextvars.clear_contextvars()
+        clear_log_context()
 
 
 def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, Any]:

@@ -13,12 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from vpc_verify.aws.whereami import Place
 from vpc_verify.errors import UsageError
+from vpc_verify.observe.workers import auto_workers
 from vpc_verify.publish.sink import SinkConfig
 from vpc_verify.report import Mode, Origin, Report
 from vpc_verify.run import DEFAULT_CONCURRENCY, ControlPlane, RunOptions, run, run_async
 from vpc_verify.topology import Topology
+from vpc_verify.topology.model import QUERIES_PER_SECOND_RANGE
+
+if TYPE_CHECKING:
+    from vpc_verify.aws.whereami import Place
 
 if TYPE_CHECKING:
     from vpc_verify.aws.usage import UsageOptions
@@ -68,10 +72,20 @@ def build(
     control_plane: ControlPlane | None = None,
     usage: UsageOptions | None = None,
     evidence: tuple[str, ...] = (),
+    dns_rate: float | None = None,
+    workers: int | None = 1,
 ) -> Plan:
-    """The plan for a shell's request; raises MissingExtra or TopologyError before anything is sent."""
+    """The plan for a shell's request; raises MissingExtra or TopologyError before anything is sent.
+
+    `dns_rate`: DNS packets a second at most (None: the topology's resolver.queries_per_second); `workers`:
+    processes observing the data plane (None: as many as the cores and the topology's size make worth it).
+    """
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if dns_rate is not None and not 0 < dns_rate <= QUERIES_PER_SECOND_RANGE.high:
+        raise UsageError(f"--dns-queries-per-second must be above 0 and at most {QUERIES_PER_SECOND_RANGE.high:g}")
+    if workers is not None and workers < 1:
+        raise UsageError("--workers must be at least 1 (or auto)")
     narrowed = topology.only(only) if only else topology
     sink = sink or SinkConfig()
     if sink.name == "cloudwatch":
@@ -97,6 +111,8 @@ def build(
         origin=Origin(mode, place=place),
         partial=bool(only),
         evidence=reader,
+        dns_rate=dns_rate,
+        workers=workers if workers is not None else auto_workers(len(narrowed.endpoints)),
     )
     return Plan(topology=narrowed, options=options, sink=sink)
 

@@ -11,18 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from vpc_verify.aws.model import PrefixList
-from vpc_verify.aws.whereami import Place
 from vpc_verify.checks.dns import DnsResult
 from vpc_verify.checks.http import HttpResult
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsResult, TlsStatus
-from vpc_verify.evaluate.security_groups import SgVerdict
-from vpc_verify.findings import Finding
 from vpc_verify.topology import EndpointType
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # only annotations: the probes import this module on the way to the first packet
+    from vpc_verify.aws.model import PrefixList
+    from vpc_verify.aws.whereami import Place
     from vpc_verify.bill import UsageSummary
+    from vpc_verify.evaluate.security_groups import SgVerdict
+    from vpc_verify.findings import Finding
 
 REPORT_VERSION = 1
 Mode = Literal["cli", "agent", "lambda", "diagnose"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import os
 import socket
 import threading
 import time
@@ -18,19 +19,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from vpc_verify import judge
-from vpc_verify.aws.control_plane import AwsFacts
-from vpc_verify.judge.facts import RunFacts, join
-from vpc_verify.judge.rules.run_state import check_error
 from vpc_verify.logs import get_logger
-from vpc_verify.observe import pipeline
+from vpc_verify.observe import pipeline, workers
 from vpc_verify.observe.pipeline import Observation, Scope
 from vpc_verify.report import EndpointReport, Origin, Report
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the judge is imported after the sweep: it is not on the way to the first packet
+    from vpc_verify.aws.control_plane import AwsFacts
     from vpc_verify.aws.flowlogs import FlowFacts
     from vpc_verify.bill import UsageSummary
+    from vpc_verify.judge.facts import RunFacts
 
 DEFAULT_CONCURRENCY = 100
 DEFAULT_DEADLINE_S = 60.0
@@ -64,28 +63,87 @@ class RunOptions:
     control_plane: ControlPlane | None = None
     origin: Origin = field(default_factory=lambda: Origin("cli"))
     partial: bool = False  # only some endpoints of the topology are checked (--only)
+    dns_rate: float | None = None  # DNS packets a second at most (None: the topology's resolver setting)
+    workers: int = 1  # processes observing the data plane (`run` only; run_async observes in its own)
     evidence: Evidence | None = None  # `check --evidence flowlogs`
 
 
 def run(topology: Topology, options: RunOptions | None = None) -> Report:
-    """Run every check of `topology` and return the Report (synchronous wrapper of `run_async`)."""
-    return asyncio.run(run_async(topology, options or RunOptions()))
+    """Run every check of `topology` and return the Report (synchronous wrapper of `run_async`).
 
-
-async def run_async(topology: Topology, options: RunOptions | None = None) -> Report:
-    """Run every check of `topology` concurrently under the options' bounds and deadline."""
+    With `options.workers` > 1 the data plane is observed by forked workers over shards of the endpoints
+    (vpc_verify.observe.workers), forked here before the event loop and the control-plane thread exist.
+    """
     options = options or RunOptions()
     started_at = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + options.deadline_s
+    deadline = time.monotonic() + options.deadline_s  # the event loop's clock
+    local, remote = topology, []
+    shards = workers.shard(topology.endpoints, options.workers) if _can_fork(topology, options) else []
+    if len(shards) > 1:
+        rate = options.dns_rate or topology.resolver.queries_per_second
+        share = workers.shares(topology, shards, options.concurrency, rate)
+        remote = [workers.fork(topology, s, sh, deadline) for s, sh in zip(shards[1:], share[1:], strict=True)]
+        local = replace(topology, endpoints=tuple(topology.endpoints[i] for i in shards[0]))
+        options = replace(options, concurrency=share[0].concurrency, dns_rate=share[0].dns_rate)
+    return asyncio.run(_run(topology, local, remote, options, deadline, started_at, t0))
 
+
+def _can_fork(topology: Topology, options: RunOptions) -> bool:
+    # Workers scope their probes with the topology's CIDRs; when only the control plane knows them, one
+    # process observes (the scope waits for the read).
+    needs_aws_scope = not topology.vpc.cidrs and options.control_plane is not None and bool(topology.vpc.id)
+    return options.workers > 1 and hasattr(os, "fork") and not needs_aws_scope
+
+
+async def run_async(topology: Topology, options: RunOptions | None = None) -> Report:
+    """Run every check of `topology` concurrently under the options' bounds and deadline, in this process."""
+    options = options or RunOptions()
+    started_at = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    deadline = asyncio.get_running_loop().time() + options.deadline_s
+    return await _run(topology, topology, [], options, deadline, started_at, t0)
+
+
+async def _run(
+    topology: Topology,
+    local: Topology,
+    remote: Sequence[workers.Worker],
+    options: RunOptions,
+    deadline: float,
+    started_at: dt.datetime,
+    t0: float,
+) -> Report:
+    loop = asyncio.get_running_loop()
     reading: asyncio.Future[AwsFacts] | None = None
     if options.control_plane is not None and topology.vpc.id:
-        reading = _in_daemon_thread(options.control_plane.read, topology)
-    observations = await pipeline.sweep(
-        topology, concurrency=options.concurrency, deadline=deadline, scope=_scope(topology, reading)
+        reading = loop.create_future()
+    collecting = [asyncio.ensure_future(w.collect(deadline)) for w in remote]  # read while observing
+    asked = asyncio.Event()
+    sweeping = asyncio.ensure_future(
+        pipeline.sweep(
+            local,
+            concurrency=options.concurrency,
+            deadline=deadline,
+            scope=_scope(topology, reading),
+            dns_rate=options.dns_rate,
+            asked=asked,
+        )
     )
+    if reading is not None and options.control_plane is not None:
+        # The control plane is read once the first question is out: importing boto3 in its thread would
+        # otherwise hold the interpreter lock on the way to the first packet.
+        first = asyncio.ensure_future(asked.wait())
+        await asyncio.wait([first, sweeping], return_when=asyncio.FIRST_COMPLETED)
+        first.cancel()
+        _in_daemon_thread(options.control_plane.read, topology, reading)
+    observations: Sequence[Observation] = await sweeping
+    if collecting:
+        parts = [observations, *await asyncio.gather(*collecting)]
+        by_name = {o.endpoint.name: o for part in parts for o in part}
+        observations = [by_name[e.name] for e in topology.endpoints]
+    from vpc_verify import judge
+
     run_facts = await _run_facts(topology, reading, max(0.0, deadline - loop.time()), options.partial)
     flows = await _evidence(options.evidence, topology, observations, run_facts.aws, started_at, deadline - loop.time())
     report = Report(
@@ -117,6 +175,10 @@ async def run_async(topology: Topology, options: RunOptions | None = None) -> Re
 def _judge(
     observations: Sequence[Observation], topology: Topology, aws: AwsFacts | None, flows: FlowFacts | None = None
 ) -> tuple[EndpointReport, ...]:
+    from vpc_verify import judge
+    from vpc_verify.judge.facts import join
+    from vpc_verify.judge.rules.run_state import check_error
+
     log = get_logger()
     now = dt.datetime.now(dt.UTC)
     reports = []
@@ -162,6 +224,8 @@ def _scope(topology: Topology, reading: asyncio.Future[AwsFacts] | None) -> Scop
 async def _run_facts(
     topology: Topology, reading: asyncio.Future[AwsFacts] | None, timeout: float, partial: bool
 ) -> RunFacts:
+    from vpc_verify.judge.facts import RunFacts
+
     if reading is None:
         return RunFacts(topology=topology, aws=None, partial=partial)
     try:
@@ -199,7 +263,10 @@ async def _evidence(
         return None
     from vpc_verify.aws.flowlogs import FlowFacts
 
-    reading = _in_daemon_thread(lambda t: evidence.read(t, observations, aws, started_at), topology)
+    loop = asyncio.get_running_loop()
+    reading = _in_daemon_thread(
+        lambda t: evidence.read(t, observations, aws, started_at), topology, loop.create_future()
+    )
     now = dt.datetime.now(dt.UTC)
     try:
         return await asyncio.wait_for(reading, timeout=max(0.0, timeout))
@@ -209,11 +276,13 @@ async def _evidence(
         return FlowFacts((), (), started_at, now, error=f"{type(exc).__name__}: {exc}")
 
 
-def _in_daemon_thread(read: Callable[[Topology], T], topology: Topology) -> asyncio.Future[T]:
-    """Run a blocking control-plane read in a daemon thread: unlike asyncio.to_thread, nothing joins it, so a
-    hung AWS call cannot hold the run (or the Lambda) past its deadline."""
+def _in_daemon_thread(
+    read: Callable[[Topology], T], topology: Topology, future: asyncio.Future[T]
+) -> asyncio.Future[T]:
+    """Run a blocking read (the control plane, the evidence) in a daemon thread, its outcome delivered to
+    `future`: unlike asyncio.to_thread, nothing joins it, so a hung AWS call cannot hold the run (or the Lambda)
+    past its deadline."""
     loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
 
     def deliver(value: T | BaseException) -> None:
         if future.done():

@@ -8,26 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import secrets
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-import dns.asyncquery
-import dns.exception
-import dns.message
-import dns.name
-import dns.rcode
-import dns.rdatatype
-import dns.resolver
-
 from vpc_verify.checks import dnswire
 from vpc_verify.checks.dnswire import AAAA, CNAME, Answer, WireError
+from vpc_verify.checks.tcp import address_family
 
 _MAX_CHAIN = 16
 _RECV = 65535
+
+# Awaited before each question is sent (one packet: A and AAAA are two), e.g. a token bucket's `take`.
+Pace = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +65,18 @@ class DnsResult:
     ttl: int | None = None  # smallest TTL of the address records
 
 
-async def resolve(spec: DnsSpec) -> DnsResult:
+async def resolve(spec: DnsSpec, *, pace: Pace | None = None) -> DnsResult:
     """Resolve `spec.name` (A and/or AAAA, per the spec) and return what happened; never raises.
 
     Each nameserver is tried in turn until one answers (a failing rcode is an answer); A and AAAA are
-    asked concurrently over UDP with EDNS, and again over TCP when an answer comes back truncated.
+    asked concurrently over UDP with EDNS, and again over TCP when an answer comes back truncated. `pace`
+    is awaited before every question sent, outside its timeout: waiting for a turn is not the resolver's time.
     """
     start = time.perf_counter()
     name = dnswire.normal(spec.name)
-    try:
-        dns.name.from_text(name)
-    except (dns.exception.DNSException, ValueError) as exc:
-        return DnsResult(spec.name, DnsStatus.ERROR, "", (), (), 0.0, error=f"not a valid DNS name: {exc}")
+    invalid = dnswire.invalid_name(name)
+    if invalid:
+        return DnsResult(spec.name, DnsStatus.ERROR, "", (), (), 0.0, error=f"not a valid DNS name: {invalid}")
     nameservers = spec.nameservers or system_nameservers()
     if not nameservers:
         return DnsResult(
@@ -97,7 +93,10 @@ async def resolve(spec: DnsSpec) -> DnsResult:
     per_server = spec.timeout_s / len(nameservers)
     result: DnsResult | None = None
     for where in nameservers:
-        outcomes = await asyncio.gather(*(_ask(name, t, where, spec.port, per_server) for t in types))
+        if len(types) == 1:  # no task for a single question
+            outcomes = [await _ask(name, types[0], where, spec.port, per_server, pace)]
+        else:
+            outcomes = await asyncio.gather(*(_ask(name, t, where, spec.port, per_server, pace) for t in types))
         result = _result(spec.name, name, types, outcomes, where, (time.perf_counter() - start) * 1000.0)
         if result.status not in (DnsStatus.TIMEOUT, DnsStatus.ERROR):
             break
@@ -110,6 +109,9 @@ async def resolve(spec: DnsSpec) -> DnsResult:
 @functools.lru_cache(maxsize=1)
 def system_nameservers() -> tuple[str, ...]:
     """The nameservers of /etc/resolv.conf (read once per process)."""
+    import dns.exception
+    import dns.resolver
+
     try:
         return tuple(str(ns) for ns in dns.resolver.Resolver(configure=True).nameservers)
     except dns.exception.DNSException:
@@ -169,23 +171,39 @@ def _result(
 
 
 _RCODE_STATUS: dict[int, DnsStatus] = {
-    dns.rcode.NOERROR.value: DnsStatus.NODATA,
-    dns.rcode.NXDOMAIN.value: DnsStatus.NXDOMAIN,
-    dns.rcode.SERVFAIL.value: DnsStatus.SERVFAIL,
-    dns.rcode.REFUSED.value: DnsStatus.REFUSED,
+    0: DnsStatus.NODATA,
+    3: DnsStatus.NXDOMAIN,
+    2: DnsStatus.SERVFAIL,
+    5: DnsStatus.REFUSED,
 }
+# RFC 1035/2136/6895 mnemonics, as dnspython names them (the header carries 4 bits: 0-15).
+_RCODES = (
+    "NOERROR",
+    "FORMERR",
+    "SERVFAIL",
+    "NXDOMAIN",
+    "NOTIMP",
+    "REFUSED",
+    "YXDOMAIN",
+    "YXRRSET",
+    "NXRRSET",
+    "NOTAUTH",
+    "NOTZONE",
+)
 
 
 def _rcode_text(code: int) -> str:
-    return dns.rcode.to_text(dns.rcode.Rcode.make(code))
+    return _RCODES[code] if 0 <= code < len(_RCODES) else str(code)
 
 
-async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float) -> Answer | _Failure:
+async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float, pace: Pace | None) -> Answer | _Failure:
     """One question over UDP (a connected socket, so an ICMP port-unreachable is seen at once)."""
     try:
-        family = socket.AF_INET6 if ipaddress.ip_address(where).version == 6 else socket.AF_INET
+        family = address_family(where)
     except ValueError:
         return _Failure(DnsStatus.ERROR, f"nameserver {where!r} is not an IP address")
+    if pace is not None:
+        await pace()
     loop = asyncio.get_running_loop()
     qid = secrets.randbits(16)
     sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -218,11 +236,21 @@ async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float) 
     finally:
         sock.close()
     if answer.truncated:
+        if pace is not None:
+            await pace()
         return await _ask_tcp(name, rdtype, where, port, timeout_s)
     return answer
 
 
 async def _ask_tcp(name: str, rdtype: int, where: str, port: int, timeout_s: float) -> Answer | _Failure:
+    import dns.asyncbackend  # only a truncated answer needs dnspython
+    import dns.asyncquery
+    import dns.exception
+    import dns.message
+    import dns.rdatatype
+
+    dns.asyncbackend.get_default_backend()  # its lazy imports, before the clock of the question starts
+
     query = dns.message.make_query(name, dns.rdatatype.RdataType.make(rdtype), use_edns=0, payload=dnswire.EDNS_PAYLOAD)
     try:
         response = await dns.asyncquery.tcp(query, where, timeout=timeout_s, port=port)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
+import os
 import socket
 import time
 from dataclasses import dataclass
@@ -51,6 +51,17 @@ _UNREACHABLE = frozenset(
 )
 
 
+def address_family(address: str) -> socket.AddressFamily:
+    """AF_INET or AF_INET6 for an IP address; ValueError when it is not one (inet_pton: a tenth of the cost of
+    parsing it with ipaddress, once per probe)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        socket.inet_pton(family, address)
+    except OSError:
+        raise ValueError(f"not an IP address: {address!r}") from None
+    return family
+
+
 async def connect(spec: TcpSpec) -> TcpResult:
     """Connect, close, and report; never raises."""
     sock, result = await open_socket(spec)
@@ -59,11 +70,32 @@ async def connect(spec: TcpSpec) -> TcpResult:
     return result
 
 
+async def _connect(loop: asyncio.AbstractEventLoop, sock: socket.socket, address: tuple[str, int]) -> None:
+    """loop.sock_connect for an address that is already an IP: no resolution step, one writer callback."""
+    err = sock.connect_ex(address)
+    if err in (errno.EINPROGRESS, errno.EAGAIN, errno.EALREADY):
+        done: asyncio.Future[None] = loop.create_future()
+        fd = sock.fileno()
+
+        def writable() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        loop.add_writer(fd, writable)
+        try:
+            await done
+        finally:
+            loop.remove_writer(fd)
+        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if err:
+        raise OSError(err, os.strerror(err))
+
+
 async def open_socket(spec: TcpSpec) -> tuple[socket.socket | None, TcpResult]:
     """Connect a non-blocking socket; the caller owns the socket when the status is OK (TLS reuses it)."""
     start = time.perf_counter()
     try:
-        family = socket.AF_INET6 if ipaddress.ip_address(spec.address).version == 6 else socket.AF_INET
+        family = address_family(spec.address)
     except ValueError:
         return None, TcpResult(spec.address, spec.port, TcpStatus.ERROR, 0.0, f"not an IP address: {spec.address!r}")
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -72,7 +104,7 @@ async def open_socket(spec: TcpSpec) -> tuple[socket.socket | None, TcpResult]:
     status, error = TcpStatus.OK, ""
     try:
         async with asyncio.timeout(spec.timeout_s):
-            await loop.sock_connect(sock, (spec.address, spec.port))
+            await _connect(loop, sock, (spec.address, spec.port))
     except TimeoutError:
         status, error = TcpStatus.TIMEOUT, f"no answer to SYN within {spec.timeout_s * 1000:.0f} ms"
     except ConnectionRefusedError:

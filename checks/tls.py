@@ -158,27 +158,85 @@ async def handshake_over(sock: socket.socket, spec: TlsSpec) -> TlsResult:
 async def _handshake_on(
     sock: socket.socket, ctx: ssl.SSLContext, server_name: str, timeout_s: float, wire: _Wire | None = None
 ) -> ssl.SSLObject:
+    """Drive the handshake from the socket's readiness callbacks: one reader registration and one future per
+    handshake, where awaiting each recv would cost a future, a task step and two epoll changes. `wire`, when
+    given, keeps what the server sent (its first bytes and how many), for the failure's evidence."""
     loop = asyncio.get_running_loop()
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(incoming, outgoing, server_side=False, server_hostname=server_name or None)
-    async with asyncio.timeout(timeout_s):
-        while True:
+    done: asyncio.Future[None] = loop.create_future()
+    fd = sock.fileno()
+    unsent = b""
+    complete = False
+
+    def finish(exc: BaseException | None = None) -> None:
+        if done.done():
+            return
+        if exc is None:
+            done.set_result(None)
+        else:
+            done.set_exception(exc)
+
+    def flush() -> None:
+        # What the handshake produced goes out; the client's Finished (TLS 1.3) too before the handshake
+        # counts as done, so that the server sees a complete handshake.
+        nonlocal unsent
+        unsent += outgoing.read()
+        if unsent:
             try:
-                obj.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                pending = outgoing.read()
-                if pending:
-                    await loop.sock_sendall(sock, pending)
-                data = await loop.sock_recv(sock, _RECV)
-                if not data:
-                    raise _Closed("the server closed the connection during the handshake") from None
-                if wire is not None:
-                    wire.saw(data)
-                incoming.write(data)
-        pending = outgoing.read()  # the client's Finished (TLS 1.3), so the server sees a complete handshake
-        if pending:
-            await loop.sock_sendall(sock, pending)
+                sent = sock.send(unsent)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            unsent = unsent[sent:]
+            if unsent:
+                loop.add_writer(fd, writable)
+                return
+        if complete:
+            finish()
+
+    def step() -> None:
+        nonlocal complete
+        try:
+            obj.do_handshake()
+            complete = True
+        except ssl.SSLWantReadError:
+            pass
+        flush()
+
+    def writable() -> None:
+        loop.remove_writer(fd)
+        try:
+            flush()
+        except OSError as exc:
+            finish(exc)
+
+    def readable() -> None:
+        try:
+            data = sock.recv(_RECV)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            finish(exc)
+            return
+        if not data:
+            finish(_Closed("the server closed the connection during the handshake"))
+            return
+        if wire is not None:
+            wire.saw(data)
+        incoming.write(data)
+        try:
+            step()
+        except (OSError, ssl.SSLError) as exc:
+            finish(exc)
+
+    loop.add_reader(fd, readable)
+    try:
+        async with asyncio.timeout(timeout_s):
+            step()
+            await done
+    finally:
+        loop.remove_reader(fd)
+        loop.remove_writer(fd)
     return obj
 
 
@@ -319,13 +377,27 @@ def _failure(exc: BaseException, wire: _Wire) -> str:
 
 def _success(obj: ssl.SSLObject, ms: float) -> TlsResult:
     cipher = obj.cipher()
+    # An endpoint's ENIs serve one certificate: its facts are read once per certificate, not per handshake
+    # (getpeercert() decodes the whole certificate into dicts; the DER is a copy).
+    der = obj.getpeercert(binary_form=True)
+    facts = _VERIFIED_FACTS.get(der) if der else None
+    if facts is None:
+        facts = _cert_facts(obj)
+        if der:
+            if len(_VERIFIED_FACTS) >= _MAX_CACHED:
+                _VERIFIED_FACTS.clear()
+            _VERIFIED_FACTS[der] = facts
     return TlsResult(
         TlsStatus.OK,
         handshake_ms=ms,
         version=obj.version() or "",
         cipher=cipher[0] if cipher else "",
-        **_cert_facts(obj),
+        **facts,
     )
+
+
+_VERIFIED_FACTS: dict[bytes, dict[str, Any]] = {}  # DER of a verified certificate -> its facts
+_MAX_CACHED = 4096
 
 
 def _cert_facts(obj: ssl.SSLObject) -> dict[str, Any]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import socket
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -131,6 +129,9 @@ def _imds(
     all_headers = dict(headers or {})
     if token:
         all_headers["X-aws-ec2-metadata-token"] = token
+    import urllib.error  # only on EC2 without a place given: not on the way to the first packet
+    import urllib.request
+
     request = urllib.request.Request(IMDS_URL + path, method=method, headers=all_headers)
     # The metadata service is link-local: no proxy may stand in between.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

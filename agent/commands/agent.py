@@ -18,15 +18,17 @@ import resource
 import signal
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vpc_verify.commands.check import add_output_arguments, positive
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
-from vpc_verify.loop import AgentLoop, LoopConfig, default_state_file
 from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP
 from vpc_verify.ranges import BUFFER_RANGE, CONCURRENCY_RANGE, JITTER_SECONDS_RANGE
 from vpc_verify.run import DEFAULT_CONCURRENCY
+
+if TYPE_CHECKING:  # the loop (its HTTP server, structlog) is imported only to run the agent, not to check
+    from vpc_verify.loop import AgentLoop, LoopConfig
 
 STOP_GRACE_S = 4.0  # SIGTERM to exit stays under systemd's and the issue's 5 s
 
@@ -201,6 +203,8 @@ def raise_fd_limit() -> tuple[int, int, str | None]:
 
 def config_from_args(args: argparse.Namespace) -> LoopConfig:
     """The loop's configuration from the command line."""
+    from vpc_verify.loop import LoopConfig, default_state_file
+
     if not args.topology:
         raise UsageError("no topology: pass --topology FILE or set VPC_VERIFY_TOPOLOGY")
     from vpc_verify import plan
@@ -255,6 +259,8 @@ def handle(args: argparse.Namespace) -> int:
         from vpc_verify.logs import get_logger
 
         get_logger(component="agent").warning("fd_limit_not_raised", soft=soft, hard=hard, error=why)
+    from vpc_verify.loop import AgentLoop
+
     loop_ = AgentLoop(config)
     asyncio_loop = asyncio.new_event_loop()
 

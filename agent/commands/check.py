@@ -18,6 +18,7 @@ from vpc_verify.publish.sink import SINK_NAMES, SinkConfig
 from vpc_verify.ranges import CONCURRENCY_RANGE, SECONDS_RANGE
 from vpc_verify.report import Report
 from vpc_verify.run import DEFAULT_CONCURRENCY
+from vpc_verify.topology.model import QUERIES_PER_SECOND_RANGE
 
 
 def register(sub: Any) -> None:
@@ -37,6 +38,11 @@ def register(sub: Any) -> None:
         default="table",
         help="table for people (default), json for machines (docs/report.md), markdown for a pull request "
         "or a CI job summary (docs/guides/ci-pipelines.md)",
+    )
+    p.add_argument(
+        "--pretty",
+        action="store_true",
+        help="indent the JSON report (it is compact unless stdout is a terminal)",
     )
     p.add_argument(
         "--only",
@@ -59,6 +65,7 @@ def register(sub: Any) -> None:
         metavar="N",
         help=f"probes in flight at most (default {DEFAULT_CONCURRENCY})",
     )
+    add_pace_arguments(p)
     p.add_argument(
         "--log-level",
         default=None,
@@ -103,6 +110,39 @@ def add_topology_arguments(p: argparse.ArgumentParser) -> None:
         default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
         help="topology file (default: $VPC_VERIFY_TOPOLOGY)",
     )
+
+
+def add_pace_arguments(p: argparse.ArgumentParser) -> None:
+    """How fast DNS may be asked and how many processes observe (check)."""
+    p.add_argument(
+        "--dns-queries-per-second",
+        type=QUERIES_PER_SECOND_RANGE.cli_type(),
+        default=None,
+        metavar="QPS",
+        help="DNS packets sent per second at most, A and AAAA counting as two (default: the topology's "
+        "resolver.queries_per_second, 300; the VPC resolver drops what an ENI sends above 1024 a second)",
+    )
+    p.add_argument(
+        "--workers",
+        type=workers_count,
+        default=None,
+        metavar="N|auto",
+        help="processes observing the endpoints, one deadline and one report (default auto: one per core "
+        "for large topologies, one for small ones)",
+    )
+
+
+def workers_count(text: str) -> int | None:
+    """An argparse type: a number of worker processes, or `auto` (None)."""
+    if text == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes or auto, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 process, got {text!r}")
+    return value
 
 
 def add_place_arguments(p: argparse.ArgumentParser) -> None:
@@ -187,11 +227,13 @@ def handle(args: argparse.Namespace) -> int:
         sink=sink_config(args, buffer_cap=0),
         usage=usage_options(args) if args.usage else None,
         evidence=tuple(dict.fromkeys(args.evidence)),
+        dns_rate=args.dns_queries_per_second,
+        workers=args.workers,
     )
     report = _wait(plan, args) if args.wait is not None else plan.run()
     from vpc_verify.commands.outputs import print_report, write_outputs
 
-    print_report(report, args.format)
+    print_report(report, args.format, pretty=args.pretty)
     write_outputs(report, plan.sink, args, side=sys.stderr if args.format != "table" else sys.stdout)
     return report.exit_code
 

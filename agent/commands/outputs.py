@@ -19,11 +19,11 @@ from vpc_verify.render import dry_run, jsonreport, junit, markdown, table
 from vpc_verify.report import Report
 
 
-def print_report(report: Report, form: str) -> None:
-    """The report on stdout: JSON for machines, Markdown for a CI summary, the table for people (coloured on a
-    terminal)."""
+def print_report(report: Report, form: str, *, pretty: bool = False) -> None:
+    """The report on stdout: JSON for machines (compact unless on a terminal or `pretty`), Markdown for a CI
+    summary, the table for people (coloured on a terminal)."""
     if form == "json":
-        sys.stdout.write(jsonreport.render(report))
+        jsonreport.write(report, sys.stdout, pretty=pretty or sys.stdout.isatty())
     elif form == "markdown":
         sys.stdout.write(markdown.render(report))
     else:
@@ -33,7 +33,7 @@ def print_report(report: Report, form: str) -> None:
 def write_outputs(report: Report, config: SinkConfig, args: argparse.Namespace, *, side: TextIO) -> Outcome | None:
     """Write --output/--junit files, print --dry-run, publish; `side` takes EMF and dry-run text."""
     if args.output:
-        _write(args.output, jsonreport.render(report), "JSON report")
+        _write(args.output, jsonreport.render(report, pretty=getattr(args, "pretty", False)), "JSON report")
     if args.junit:
         _write(args.junit, junit.render(report), "JUnit report")
     if getattr(args, "summary", None):

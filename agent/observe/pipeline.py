@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import resource
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from vpc_verify.addresses import in_networks, is_private
 from vpc_verify.checks import dns, http, tcp, tls
-from vpc_verify.checks.dns import DnsResult
+from vpc_verify.checks.dns import DnsResult, DnsSpec
 from vpc_verify.observe import specs
 from vpc_verify.observe.confirm import confirm_slow
+from vpc_verify.observe.pace import TokenBucket
 from vpc_verify.report import AddressProbe
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
@@ -64,6 +66,9 @@ class Limits:
 
     work: asyncio.Semaphore
     connect: asyncio.Semaphore
+    # Endpoints under observation at once: enough to fill both bounds, so the rest wait as a Progress record
+    # rather than as a task with its coroutines (a few KB each: at 5,000 endpoints most of a sweep's memory).
+    window: int = 1
 
     @classmethod
     def for_concurrency(cls, concurrency: int) -> Limits:
@@ -71,9 +76,56 @@ class Limits:
         concurrency = max(1, concurrency)
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
         spare = (soft if soft != resource.RLIM_INFINITY else 65536) - 64 - concurrency
-        return cls(
-            work=asyncio.Semaphore(concurrency), connect=asyncio.Semaphore(max(concurrency, min(MAX_WAITING, spare)))
-        )
+        waits = max(concurrency, min(MAX_WAITING, spare))
+        return cls(work=asyncio.Semaphore(concurrency), connect=asyncio.Semaphore(waits), window=waits + concurrency)
+
+
+class Questions:
+    """The run's DNS questions: each asked once (two endpoints with the same name share the answer), every
+    packet paced by one token bucket so the resolver is never asked faster than `rate` packets a second."""
+
+    def __init__(
+        self, rate: float, limits: Limits, asked: asyncio.Event | None = None, shared: Collection[str] = ()
+    ) -> None:
+        self.bucket = TokenBucket(rate)
+        self._limits = limits
+        self._asked: dict[DnsSpec, asyncio.Task[DnsResult]] = {}
+        self._shared = shared  # names more than one endpoint asks; the others need no shared task
+        self.first = asked or asyncio.Event()  # set as the first question goes out
+
+    async def ask(self, spec: DnsSpec) -> DnsResult:
+        """The result for `spec`, asking the resolver only the first time."""
+        if spec.name not in self._shared:
+            return await self._resolve(spec)
+        task = self._asked.get(spec)
+        if task is None:
+            task = self._asked[spec] = asyncio.ensure_future(self._resolve(spec))
+        # Shielded: an endpoint cancelled by the deadline must not cancel the question for the others.
+        return await asyncio.shield(task)
+
+    async def _resolve(self, spec: DnsSpec) -> DnsResult:
+        # The first round's packets (A, AAAA) are paid for before a socket slot is taken, so questions queued
+        # for their turn hold no file descriptor; any further packet (the next nameserver, TCP after a
+        # truncation) pays as it goes. No guard beyond the probe's own timeouts: every wait in `resolve` is
+        # bounded, and a wait for a token is the run's pace, not the resolver's slowness.
+        prepaid = max(1, int(spec.ipv4) + int(spec.ipv6))
+        await self.bucket.take(prepaid)
+        self.first.set()  # its packet is sent before this task next yields
+
+        async def pace() -> None:
+            nonlocal prepaid
+            if prepaid > 0:
+                prepaid -= 1
+            else:
+                await self.bucket.take()
+
+        async with self._limits.connect:
+            return await dns.resolve(spec, pace=pace)
+
+    def cancel(self) -> None:
+        """Cancel questions still in flight (the deadline passed)."""
+        for task in self._asked.values():
+            task.cancel()
 
 
 @dataclass(slots=True)
@@ -112,24 +164,67 @@ class Progress:
         )
 
 
-async def sweep(topology: Topology, *, concurrency: int, deadline: float, scope: Scope) -> tuple[Observation, ...]:
-    """Observe every endpoint of `topology` by the loop-time `deadline`, then confirm slow handshakes."""
+async def sweep(
+    topology: Topology,
+    *,
+    concurrency: int,
+    deadline: float,
+    scope: Scope,
+    dns_rate: float | None = None,
+    asked: asyncio.Event | None = None,
+) -> tuple[Observation, ...]:
+    """Observe every endpoint of `topology` by the loop-time `deadline`, then confirm slow handshakes.
+
+    DNS packets go out at `dns_rate` a second at most (default: the topology's resolver.queries_per_second);
+    `asked` is set as the first question goes out.
+    """
     loop = asyncio.get_running_loop()
     limits = Limits.for_concurrency(concurrency)
+    names = Counter(n for e in topology.endpoints for n in e.dns_names)
+    shared = {n for n, count in names.items() if count > 1}
+    questions = Questions(dns_rate or topology.resolver.queries_per_second, limits, asked, shared)
     progress = [Progress(endpoint=e) for e in topology.endpoints]
-    tasks = [asyncio.create_task(_observe(p, topology, limits, scope)) for p in progress]
-    if tasks:
-        _, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+    running: set[asyncio.Task[None]] = set()
+    if progress:
+        feeding = asyncio.ensure_future(_feed(progress, topology, questions, limits, scope, running))
+        try:
+            await asyncio.wait_for(asyncio.shield(feeding), max(0.0, deadline - loop.time()))
+            late = False
+        except TimeoutError:
+            late = True
+        if late:
+            feeding.cancel()
+            pending = list(running)
+            for task in pending:
+                task.cancel()
+            questions.cancel()
+            await asyncio.gather(feeding, *pending, return_exceptions=True)
         else:
             slow = [(p.endpoint, a, probe) for p in progress for a, probe in p.probes.items()]
             for endpoint, address, better in await confirm_slow(slow, deadline):
                 next(p for p in progress if p.endpoint is endpoint).probes[address] = better
     now = loop.time()
     return tuple(p.freeze(now) for p in progress)
+
+
+async def _feed(
+    progress: Sequence[Progress],
+    topology: Topology,
+    questions: Questions,
+    limits: Limits,
+    scope: Scope,
+    running: set[asyncio.Task[None]],
+) -> None:
+    """Observe every endpoint, `limits.window` at a time, in topology order; return when all are done."""
+    slots = asyncio.Semaphore(limits.window)
+    for p in progress:
+        await slots.acquire()
+        task = asyncio.create_task(_observe(p, topology, questions, limits, scope))
+        running.add(task)
+        task.add_done_callback(running.discard)
+        task.add_done_callback(lambda _: slots.release())
+    while running:
+        await asyncio.wait(list(running))
 
 
 def skip_reason(endpoint: Endpoint, address: str, ours: Sequence[IPNetwork]) -> str:
@@ -150,11 +245,11 @@ def skip_reason(endpoint: Endpoint, address: str, ours: Sequence[IPNetwork]) -> 
     return ""
 
 
-async def _observe(p: Progress, topology: Topology, limits: Limits, scope: Scope) -> None:
+async def _observe(p: Progress, topology: Topology, questions: Questions, limits: Limits, scope: Scope) -> None:
     loop = asyncio.get_running_loop()
     p.started = loop.time()
     try:
-        await _observe_endpoint(p, topology, limits, scope)
+        await _observe_endpoint(p, topology, questions, limits, scope)
     except asyncio.CancelledError:
         p.cancelled = True
         raise
@@ -164,15 +259,17 @@ async def _observe(p: Progress, topology: Topology, limits: Limits, scope: Scope
         p.finished = loop.time()
 
 
-async def _observe_endpoint(p: Progress, topology: Topology, limits: Limits, scope: Scope) -> None:
+async def _observe_endpoint(
+    p: Progress, topology: Topology, questions: Questions, limits: Limits, scope: Scope
+) -> None:
     endpoint = p.endpoint
-
-    async def resolve(name: str) -> DnsResult:
-        spec = specs.dns_spec(endpoint, topology.resolver, name)
-        async with limits.connect:
-            return await asyncio.wait_for(dns.resolve(spec), spec.timeout_s * 2 + GUARD_SLACK_S)
-
-    p.dns = list(await asyncio.gather(*(resolve(n) for n in endpoint.dns_names)))
+    names = endpoint.dns_names
+    if len(names) == 1:
+        p.dns = [await questions.ask(specs.dns_spec(endpoint, topology.resolver, names[0]))]
+    else:
+        p.dns = list(
+            await asyncio.gather(*(questions.ask(specs.dns_spec(endpoint, topology.resolver, n)) for n in names))
+        )
     for result in p.dns:
         for address in result.answers:
             p.answers.setdefault(address, []).append(result.name)
@@ -185,13 +282,18 @@ async def _observe_endpoint(p: Progress, topology: Topology, limits: Limits, sco
         if reason:
             p.skipped[address] = reason
     p.phase = "probes"
-    await asyncio.gather(*(_probe_address(p, a, limits) for a in p.answers if a not in p.skipped))
+    probed = [a for a in p.answers if a not in p.skipped]
+    if len(probed) == 1:
+        await _probe_address(p, probed[0], limits)
+    else:
+        await asyncio.gather(*(_probe_address(p, a, limits) for a in probed))
 
 
 async def _probe_address(p: Progress, address: str, limits: Limits) -> None:
+    # The connect and the handshake bound themselves (each under its own asyncio.timeout); only the HTTP
+    # phase, whose client is not ours, is guarded here.
     endpoint = p.endpoint
-    guard = endpoint.timeout_s + GUARD_SLACK_S
-    async with limits.connect, asyncio.timeout(guard):
+    async with limits.connect:
         sock, tcp_result = await tcp.open_socket(specs.tcp_spec(endpoint, address))
     probe = AddressProbe(tcp=tcp_result)
     tls_spec = specs.tls_spec(endpoint, address)
@@ -204,12 +306,11 @@ async def _probe_address(p: Progress, address: str, limits: Limits) -> None:
             sock.close()
             raise
         try:
-            async with asyncio.timeout(guard):
-                probe = AddressProbe(tcp=tcp_result, tls=await tls.handshake_over(sock, tls_spec))
+            probe = AddressProbe(tcp=tcp_result, tls=await tls.handshake_over(sock, tls_spec))
         finally:
             limits.work.release()
     p.probes[address] = probe
     http_spec = specs.http_spec(endpoint, address)
     if probe.completed and http_spec is not None:
-        async with limits.work, asyncio.timeout(guard):
+        async with limits.work, asyncio.timeout(endpoint.timeout_s + GUARD_SLACK_S):
             p.probes[address] = AddressProbe(tcp=probe.tcp, tls=probe.tls, http=await http.request(http_spec))

@@ -239,6 +239,14 @@ def topology() -> Schema:
                         "timeout_ms": _t(
                             "integer", "How long to wait for an answer.", minimum=1, maximum=60000, default=1000
                         ),
+                        "queries_per_second": _t(
+                            "integer",
+                            "DNS packets a second at most (A and AAAA count as two): the VPC resolver drops what "
+                            "a network interface sends above 1024 a second.",
+                            minimum=1,
+                            maximum=100000,
+                            default=300,
+                        ),
                     },
                     closed=True,
                 ),

@@ -17,6 +17,7 @@ from vpc_verify.topology.errors import TopologyError, TopologySourceError
 from vpc_verify.topology.model import (
     DEFAULT_LATENCY_BUDGET_MS,
     DEFAULT_PORT,
+    DEFAULT_QUERIES_PER_SECOND,
     DEFAULT_RESOLVER_PORT,
     DEFAULT_RESOLVER_TIMEOUT_MS,
     DEFAULT_TIMEOUT_MS,
@@ -50,6 +51,7 @@ from vpc_verify.topology.sources import load, read_file, read_s3, read_ssm
 __all__ = [
     "DEFAULT_LATENCY_BUDGET_MS",
     "DEFAULT_PORT",
+    "DEFAULT_QUERIES_PER_SECOND",
     "DEFAULT_RESOLVER_PORT",
     "DEFAULT_RESOLVER_TIMEOUT_MS",
     "DEFAULT_TIMEOUT_MS",

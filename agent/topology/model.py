@@ -31,6 +31,9 @@ DEFAULT_TIMEOUT_MS = 2000
 DEFAULT_LATENCY_BUDGET_MS = 100.0
 DEFAULT_RESOLVER_PORT = 53
 DEFAULT_RESOLVER_TIMEOUT_MS = 1000
+# DNS questions (packets) a second at most: well under the VPC resolver's limit of 1024 packets a second per
+# network interface, which the ENI's other traffic (and, in Lambda, other functions on a Hyperplane ENI) shares.
+DEFAULT_QUERIES_PER_SECOND = 300
 DEFAULT_TLS_VERIFY = True
 DEFAULT_HTTP_PATH = "/"
 DEFAULT_HTTP_METHOD = "GET"
@@ -42,6 +45,7 @@ PORT_RANGE = NumberRange(1, 65535, integer=True)
 TIMEOUT_MS_RANGE = NumberRange(1, 60_000, integer=True)
 LATENCY_BUDGET_MS_RANGE = NumberRange(0, 600_000, low_open=True)
 HTTP_STATUS_RANGE = NumberRange(100, 599, integer=True)
+QUERIES_PER_SECOND_RANGE = NumberRange(1, 100_000, integer=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,11 @@ SETTINGS: Mapping[str, Setting] = {
     ),
     "resolver.port": Setting(DEFAULT_RESOLVER_PORT, "the resolver's port", PORT_RANGE),
     "resolver.timeout_ms": Setting(DEFAULT_RESOLVER_TIMEOUT_MS, "per-question DNS timeout", TIMEOUT_MS_RANGE),
+    "resolver.queries_per_second": Setting(
+        DEFAULT_QUERIES_PER_SECOND,
+        "DNS packets a second at most (A and AAAA count as two): the VPC resolver drops above 1024 per interface",
+        QUERIES_PER_SECOND_RANGE,
+    ),
     "endpoints[].type": Setting(DEFAULT_TYPE, f"one of {', '.join(ENDPOINT_TYPES)}"),
     "endpoints[].port": Setting(DEFAULT_PORT, "the TCP port probed", PORT_RANGE),
     "endpoints[].timeout_ms": Setting(DEFAULT_TIMEOUT_MS, "per-phase probe timeout", TIMEOUT_MS_RANGE),
@@ -143,11 +152,12 @@ class Endpoint:
 
 @dataclass(frozen=True, slots=True)
 class Resolver:
-    """Where DNS questions go; no nameservers means the system resolver."""
+    """Where DNS questions go (no nameservers means the system resolver) and how fast they may be sent."""
 
     nameservers: tuple[str, ...] = ()
     port: int = DEFAULT_RESOLVER_PORT
     timeout_ms: int = DEFAULT_RESOLVER_TIMEOUT_MS
+    queries_per_second: int = DEFAULT_QUERIES_PER_SECOND
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from vpc_verify.topology.model import (
     DEFAULT_HTTP_STATUS,
     DEFAULT_LATENCY_BUDGET_MS,
     DEFAULT_PORT,
+    DEFAULT_QUERIES_PER_SECOND,
     DEFAULT_RESOLVER_PORT,
     DEFAULT_RESOLVER_TIMEOUT_MS,
     DEFAULT_TIMEOUT_MS,
@@ -43,6 +44,7 @@ from vpc_verify.topology.model import (
     IP_ADDRESS_TYPES,
     LATENCY_BUDGET_MS_RANGE,
     PORT_RANGE,
+    QUERIES_PER_SECOND_RANGE,
     TIMEOUT_MS_RANGE,
     Endpoint,
     EndpointType,
@@ -551,7 +553,7 @@ def _parse_vpc(r: _Reader, raw: object) -> Vpc:
 def _parse_resolver(r: _Reader, raw: object) -> Resolver:
     if raw is None:
         return Resolver()
-    m = r.mapping(raw, "resolver", ("nameservers", "port", "timeout_ms"))
+    m = r.mapping(raw, "resolver", ("nameservers", "port", "timeout_ms", "queries_per_second"))
     servers = tuple(
         str(r.address(v, f"resolver.nameservers[{i}]"))
         for i, v in enumerate(r.list(m.get("nameservers") or [], "resolver.nameservers", 8))
@@ -562,7 +564,12 @@ def _parse_resolver(r: _Reader, raw: object) -> Resolver:
         if "timeout_ms" in m
         else DEFAULT_RESOLVER_TIMEOUT_MS
     )
-    return Resolver(nameservers=servers, port=port, timeout_ms=timeout)
+    qps = (
+        r.integer(m["queries_per_second"], "resolver.queries_per_second", QUERIES_PER_SECOND_RANGE)
+        if "queries_per_second" in m
+        else DEFAULT_QUERIES_PER_SECOND
+    )
+    return Resolver(nameservers=servers, port=port, timeout_ms=timeout, queries_per_second=qps)
 
 
 class _EndpointFields:

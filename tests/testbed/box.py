@@ -326,7 +326,8 @@ class Box:
         for name, addresses in spec.records.items():
             args.append(f"--local=/{name.split('.', 1)[1]}/")
             args += [f"--host-record={name},{a}" for a in addresses]
-        self._spawn("dnsmasq", args)
+        # Endpoints of one region share a parent zone: one --local each, as dnsmasq scans its list per question.
+        self._spawn("dnsmasq", list(dict.fromkeys(args)))
         self._wait_dns(spec.resolver, 53)
 
     def _fault_targets(self) -> set[str]:
