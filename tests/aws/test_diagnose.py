@@ -7,29 +7,33 @@ the resolver is a closed loopback port (every name fails fast; nothing leaves th
 from __future__ import annotations
 
 import json
-import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.testbed import aws_seed
+from tests.testbed.ports import refusing_port
 from vpc_verify import cli, diagnosis
 
 
-def _closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture
+def closed_dns_port() -> Iterator[int]:
+    """A loopback UDP port that refuses every question for the whole test (tests/testbed/ports.py)."""
+    with refusing_port("udp") as port:
+        yield port
 
 
 @pytest.fixture
-def topo_file(ec2: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, aws_seed.SeedFacts]:
+def topo_file(
+    ec2: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, closed_dns_port: int
+) -> tuple[Path, aws_seed.SeedFacts]:
     facts = aws_seed.seed(ec2, private_dns={"sqs": False})
     path = tmp_path / "t.yaml"
     assert cli.main(["discover", "--vpc-id", facts.vpc_id, "-o", str(path)]) == 0
     path.write_text(
-        path.read_text() + f"resolver:\n  nameservers: [127.0.0.1]\n  port: {_closed_port()}\n  timeout_ms: 200\n"
+        path.read_text() + f"resolver:\n  nameservers: [127.0.0.1]\n  port: {closed_dns_port}\n  timeout_ms: 200\n"
     )
 
     async def probe(endpoint: Any, address: str) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import socket
 
 import pytest
 
-from tests.checks.conftest import closed_port
+from tests.testbed import netns
 from vpc_verify.checks.tcp import TcpSpec, TcpStatus, connect
 
 
@@ -19,8 +18,8 @@ async def test_connects_to_a_listener() -> None:
     assert result.error == ""
 
 
-async def test_refused_when_nothing_listens() -> None:
-    result = await connect(TcpSpec("127.0.0.1", closed_port(), 1.0))
+async def test_refused_when_nothing_listens(closed_port: int) -> None:
+    result = await connect(TcpSpec("127.0.0.1", closed_port, 1.0))
     assert result.status is TcpStatus.REFUSED
     assert result.ms < 500
 
@@ -49,7 +48,7 @@ async def test_times_out_when_syns_are_dropped() -> None:
 
 @pytest.mark.netns
 async def test_unreachable_without_a_route() -> None:
-    assert os.environ.get("VPCBOX_NETNS") == "1", "conftest puts the tests in their own namespace"
+    assert netns.inside(), "conftest puts the tests in their own namespace"
     # Inside the test's namespace only lo exists: TEST-NET-1 has no route, so the kernel refuses at once.
     result = await connect(TcpSpec("192.0.2.10", 443, 1.0))
     assert result.status is TcpStatus.UNREACHABLE
