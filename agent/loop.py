@@ -31,7 +31,6 @@ from vpc_verify.report import Report
 from vpc_verify.run import RunOptions, run_async
 
 RunFn = Callable[[topology_mod.Topology, RunOptions], Awaitable[Report]]
-_RUN_GUARD_S = 5.0  # past the run's own deadline, the loop gives up on it
 _HTTP_READ_TIMEOUT_S = 5.0
 _HTTP_MAX_HEADER = 8192
 
@@ -55,6 +54,7 @@ class LoopConfig:
     max_runs: int | None = None  # tests and soaks; None = until stopped
     aws: bool = True
     agent: dict[str, Any] = field(default_factory=dict)
+    run_guard_s: float = 5.0  # past the run's own deadline, the loop gives up on it
 
 
 @dataclass(slots=True)
@@ -146,11 +146,12 @@ class AgentLoop:
         structlog.contextvars.clear_contextvars()
         number = self.state.runs + 1
         structlog.contextvars.bind_contextvars(run=number)
+        self._log.info("run_started")
         task = asyncio.create_task(self._run_and_publish())
         stopper = asyncio.create_task(self._stop.wait())
         try:
             done, _ = await asyncio.wait(
-                {task, stopper}, timeout=self.config.deadline_s + _RUN_GUARD_S, return_when=asyncio.FIRST_COMPLETED
+                {task, stopper}, timeout=self.config.deadline_s + self.config.run_guard_s, return_when=asyncio.FIRST_COMPLETED
             )
             if task not in done:
                 task.cancel()
@@ -160,7 +161,7 @@ class AgentLoop:
                         number,
                         TimeoutError(
                             f"the run did not end within its deadline "
-                            f"({self.config.deadline_s:g} s) + {_RUN_GUARD_S:g} s"
+                            f"({self.config.deadline_s:g} s) + {self.config.run_guard_s:g} s"
                         ),
                     )
                 return
