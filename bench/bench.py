@@ -23,6 +23,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
+VPC_VERIFY = str(Path(sysconfig.get_path("scripts")) / "vpc-verify")  # the installed console script, as users run it
 
 
 def spec_for(n: int) -> dict[str, Any]:
@@ -78,9 +80,7 @@ def measure_cli(topology: Path, concurrency: int) -> dict[str, Any]:
     """`vpc-verify check --format json` on the box, as a user runs it."""
     r = child_usage(
         [
-            PY,
-            "-m",
-            "vpc_verify",
+            VPC_VERIFY,
             "check",
             "-t",
             str(topology),
@@ -214,9 +214,7 @@ def put_metric_calls(topology: Path) -> dict[str, Any]:
     """What `--dry-run` says a run of this topology publishes."""
     done = subprocess.run(
         [
-            PY,
-            "-m",
-            "vpc_verify",
+            VPC_VERIFY,
             "check",
             "-t",
             str(topology),
