@@ -151,7 +151,9 @@ class AgentLoop:
         stopper = asyncio.create_task(self._stop.wait())
         try:
             done, _ = await asyncio.wait(
-                {task, stopper}, timeout=self.config.deadline_s + self.config.run_guard_s, return_when=asyncio.FIRST_COMPLETED
+                {task, stopper},
+                timeout=self.config.deadline_s + self.config.run_guard_s,
+                return_when=asyncio.FIRST_COMPLETED,
             )
             if task not in done:
                 task.cancel()
