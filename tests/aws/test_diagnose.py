@@ -7,22 +7,13 @@ the resolver is a closed loopback port (every name fails fast; nothing leaves th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.testbed import aws_seed
-from tests.testbed.ports import refusing_port
 from vpc_verify import cli, diagnosis
-
-
-@pytest.fixture
-def closed_dns_port() -> Iterator[int]:
-    """A loopback UDP port that refuses every question for the whole test (tests/testbed/ports.py)."""
-    with refusing_port("udp") as port:
-        yield port
 
 
 @pytest.fixture
