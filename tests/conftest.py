@@ -47,6 +47,9 @@ if NETNS_OK:
 TESTS = Path(__file__).resolve().parent
 TIERS = ("unit", "integration", "e2e", "packaging")
 _PACKAGING_FILES = {"lambda/test_package.py"}  # builds the Lambda zip from the wheel, runs it in a clean venv
+# Tests that bound wall time while they load the CPU themselves: scripts/test runs them after the parallel
+# phase, alone, so other workers cannot starve them (a file may also say `pytest.mark.serial`).
+_SERIAL = {"e2e/test_box.py::test_the_deadline_holds_when_half_of_a_thousand_endpoints_time_out"}
 
 
 def tier_of(item: pytest.Item) -> str:
@@ -75,19 +78,17 @@ def tier_of(item: pytest.Item) -> str:
     return "unit"
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the xdist_group markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark each test with its tier; keep what builds artifacts on one xdist worker; skip namespace tests
-    only where the platform cannot make a namespace, saying why."""
+    """Mark each test with its tier; skip namespace tests only where the platform cannot make a namespace,
+    saying why."""
     skip = pytest.mark.skip(reason=f"needs a private network namespace, which this platform cannot create: {NETNS_WHY}")
     for item in items:
         tier = tier_of(item)
         item.add_marker(tier)
         if "testbed_factory" in getattr(item, "fixturenames", ()):
             item.add_marker("netns")  # a box refuses to build outside its namespace
-        if tier == "packaging":
-            # One worker builds the artifacts once (session and module fixtures), not one build per worker.
-            item.add_marker(pytest.mark.xdist_group("packaging"))
+        if item.nodeid.removeprefix("tests/") in _SERIAL:
+            item.add_marker("serial")
         if not NETNS_OK and "netns" in item.keywords:
             item.add_marker(skip)
 

@@ -28,6 +28,7 @@ def _response(qname: str, rdtype: str, recs: list[tuple[str, str, str, str]], qi
     return bytes(response.to_wire())
 
 
+@pytest.mark.slow  # 200 generated messages, each through both readers: seconds, not for the fast loop
 @settings(max_examples=200, deadline=None)
 @given(qname=names, rdtype=st.sampled_from(["A", "AAAA"]), recs=records, qid=st.integers(0, 0xFFFF))
 def test_reader_matches_dnspython(qname: str, rdtype: str, recs: list[tuple[str, str, str, str]], qid: int) -> None:

@@ -5,11 +5,13 @@ The tests have no route out, so dependencies come from the wheelhouse scripts/se
 (VPC_VERIFY_WHEELHOUSE_PY, default ~/.cache/vpc-verify/wheelhouse), and the build runs without isolation
 with the setuptools of this venv. The build reads a copy of the files git knows (tracked, or new and not
 ignored): nothing a developer left in the work tree (build/, *.egg-info) can hide a missing file, and the
-tree is left as it was.
+tree is left as it was. Under pytest-xdist the first worker that needs an artifact builds it, under a lock, in
+the run's shared temporary directory; the others use it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -18,7 +20,7 @@ import tarfile
 import tomllib
 import venv
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,15 +69,37 @@ class Dist:
             return tf.getnames()
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """`build(directory)` once per test run, shared by every xdist worker; the directory."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+    target = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / ".built").exists():
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            build(target)
+            (target / ".built").touch()
+    return target
+
+
 @pytest.fixture(scope="session")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Dist:
     """`python -m build`: the sdist from a copy of the tree, then the wheel from that sdist."""
-    work = tmp_path_factory.mktemp("build")
+    out = built_once(tmp_path_factory, "dist", _build)
+    (sdist,) = out.glob("*.tar.gz")
+    (wheel,) = out.glob("*.whl")
+    return Dist(sdist=sdist, wheel=wheel)
+
+
+def _build(out: Path) -> None:
+    work = out.parent / f"{out.name}-work"
+    shutil.rmtree(work, ignore_errors=True)
     src = work / "src"
     for rel in git_files():
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, src / rel)
-    out = work / "dist"
     done = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(src)],
         capture_output=True,
@@ -83,14 +107,14 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Dist:
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    (sdist,) = out.glob("*.tar.gz")
-    (wheel,) = out.glob("*.whl")
-    return Dist(sdist=sdist, wheel=wheel)
 
 
 @dataclass(frozen=True, slots=True)
 class Venv:
-    """A fresh virtual environment (no system site packages) with the project installed from its wheel."""
+    """A fresh virtual environment (no system site packages) with the project installed from its wheel.
+
+    Commands run from `home`, an empty directory of their own; tests write their files in their tmp_path.
+    """
 
     path: Path
     home: Path
@@ -129,7 +153,14 @@ class Venv:
         )
 
 
-def _fresh_venv(path: Path, requirement: str) -> Venv:
+def fresh_venv(tmp_path_factory: pytest.TempPathFactory, name: str, requirement: str) -> Venv:
+    """A venv with `requirement` installed offline, built once per test run."""
+    path = built_once(tmp_path_factory, name, lambda p: _install(p / "venv", requirement)) / "venv"
+    home = tmp_path_factory.mktemp(f"{name}-home")
+    return Venv(path=path, home=home)
+
+
+def _install(path: Path, requirement: str) -> None:
     venv.EnvBuilder(system_site_packages=False, clear=True, with_pip=False).create(path)
     # This venv's pip installs into the fresh one (`--python`): the same files `pip install` would put
     # there, without bootstrapping a pip of its own, offline, from the wheelhouse only.
@@ -153,18 +184,15 @@ def _fresh_venv(path: Path, requirement: str) -> Venv:
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    home = path.parent / f"{path.name}-home"
-    home.mkdir()
-    return Venv(path=path, home=home)
 
 
 @pytest.fixture(scope="session")
 def core_venv(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Venv:
     """`pip install vpc-verify`: the wheel and its required dependencies, no boto3."""
-    return _fresh_venv(tmp_path_factory.mktemp("venvs") / "core", str(dist.wheel))
+    return fresh_venv(tmp_path_factory, "venv-core", str(dist.wheel))
 
 
 @pytest.fixture(scope="session")
 def aws_venv(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Venv:
     """`pip install 'vpc-verify[aws]'`: the control plane and CloudWatch publishing too."""
-    return _fresh_venv(tmp_path_factory.mktemp("venvs") / "aws", f"{dist.wheel}[aws]")
+    return fresh_venv(tmp_path_factory, "venv-aws", f"{dist.wheel}[aws]")

@@ -39,8 +39,8 @@ def test_version(core_venv: Venv) -> None:
     assert done.stdout.strip() == f"vpc-verify {PROJECT['version']}"
 
 
-def test_validate(core_venv: Venv) -> None:
-    topology = core_venv.home / "validate.yaml"
+def test_validate(core_venv: Venv, tmp_path: Path) -> None:
+    topology = tmp_path / "validate.yaml"
     topology.write_text(
         "version: 1\nregion: us-east-1\nvpc: {id: vpc-0123456789abcdef0, cidrs: [10.0.0.0/16]}\n"
         "endpoints:\n  - {name: sqs, type: interface, service: com.amazonaws.us-east-1.sqs}\n"
@@ -48,7 +48,7 @@ def test_validate(core_venv: Venv) -> None:
     done = core_venv.cli("validate", str(topology))
     assert done.returncode == 0, done.stderr
     assert "valid, 1 endpoints" in done.stdout
-    bad = core_venv.home / "bad.yaml"
+    bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nendpoints:\n  - {name: a, type: nope, dns_names: [x.example]}\n")
     done = core_venv.cli("validate", str(bad))
     assert done.returncode == 2 and "endpoints[0].type" in done.stderr and "Traceback" not in done.stderr
@@ -70,11 +70,11 @@ def test_the_data_plane_needs_no_boto3(core_venv: Venv, testbed_factory: Factory
     assert table.returncode == 0 and "OK   billing" in table.stdout, table.stderr
 
 
-def test_discover_from_the_emulator(aws_venv: Venv, aws: emulator.Emulator) -> None:
+def test_discover_from_the_emulator(aws_venv: Venv, aws: emulator.Emulator, tmp_path: Path) -> None:
     from vpc_verify.aws import clients
 
     facts = aws_seed.seed(clients.ec2("us-east-1"))
-    out = aws_venv.home / "discovered.yaml"
+    out = tmp_path / "discovered.yaml"
     done = aws_venv.cli("discover", "--vpc-id", facts.vpc_id, "--region", "us-east-1", "-o", str(out), env=aws.env())
     assert done.returncode == 0, done.stderr
     valid = aws_venv.cli("validate", str(out))

@@ -22,7 +22,19 @@ def executable(scripts_dir: str | Path | None = None) -> Path:
 
 
 def _environment(env: Mapping[str, str] | None, inherit_env: bool) -> dict[str, str]:
-    return {**(os.environ if inherit_env else {}), **(env or {})}
+    return {**(os.environ if inherit_env else {}), **(env or {}), **_coverage()}
+
+
+def _coverage() -> dict[str, str]:
+    """When this process measures coverage (scripts/test), the CLI it starts is measured too: coverage's own
+    start-up hook (a .pth file in the venv) reads COVERAGE_PROCESS_START, and the data is combined at the end."""
+    try:
+        import coverage
+    except ImportError:
+        return {}
+    current = coverage.Coverage.current()
+    config_file = current.config.config_file if current is not None else None
+    return {"COVERAGE_PROCESS_START": str(config_file)} if config_file else {}
 
 
 def run_cli(
