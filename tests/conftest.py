@@ -47,9 +47,15 @@ if NETNS_OK:
 TESTS = Path(__file__).resolve().parent
 TIERS = ("unit", "integration", "e2e", "packaging")
 _PACKAGING_FILES = {"lambda/test_package.py"}  # builds the Lambda zip from the wheel, runs it in a clean venv
-# Tests that bound wall time while they load the CPU themselves: scripts/test runs them after the parallel
-# phase, alone, so other workers cannot starve them (a file may also say `pytest.mark.serial`).
-_SERIAL = {"e2e/test_box.py::test_the_deadline_holds_when_half_of_a_thousand_endpoints_time_out"}
+# Files whose oracles are timings of a second or so (latency budgets, resolver and HTTP timeouts, a deadline
+# held with a thousand endpoints): scripts/test runs them after the parallel phase, alone, so that other
+# workers cannot starve them into other codes. A test may also say `pytest.mark.serial` itself.
+_SERIAL_FILES = {"e2e/test_box.py", "agent/test_redact.py"}
+
+
+def rel_path(item: pytest.Item) -> str:
+    """The test's file, relative to tests/ (e2e/test_box.py)."""
+    return item.path.resolve().relative_to(TESTS).as_posix()
 
 
 def tier_of(item: pytest.Item) -> str:
@@ -65,7 +71,7 @@ def tier_of(item: pytest.Item) -> str:
         raise pytest.UsageError(f"{item.nodeid}: more than one tier marker: {', '.join(named)}")
     if named:
         return named[0]
-    rel = item.path.resolve().relative_to(TESTS)
+    rel = Path(rel_path(item))
     if rel.parts[0] in TIERS:
         return rel.parts[0]
     if rel.as_posix() in _PACKAGING_FILES:
@@ -87,7 +93,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(tier)
         if "testbed_factory" in getattr(item, "fixturenames", ()):
             item.add_marker("netns")  # a box refuses to build outside its namespace
-        if item.nodeid.removeprefix("tests/") in _SERIAL:
+        if rel_path(item) in _SERIAL_FILES:
             item.add_marker("serial")
         if not NETNS_OK and "netns" in item.keywords:
             item.add_marker(skip)

@@ -34,7 +34,7 @@ def _coverage() -> dict[str, str]:
         return {}
     current = coverage.Coverage.current()
     config_file = current.config.config_file if current is not None else None
-    return {"COVERAGE_PROCESS_START": str(config_file)} if config_file else {}
+    return {"COVERAGE_PROCESS_START": str(Path(config_file).resolve())} if config_file else {}
 
 
 def run_cli(
