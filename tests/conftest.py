@@ -47,10 +47,6 @@ if NETNS_OK:
 TESTS = Path(__file__).resolve().parent
 TIERS = ("unit", "integration", "e2e", "packaging")
 _PACKAGING_FILES = {"lambda/test_package.py"}  # builds the Lambda zip from the wheel, runs it in a clean venv
-# Files whose oracles are timings of a second or so (latency budgets, resolver and HTTP timeouts, a deadline
-# held with a thousand endpoints): scripts/test runs them after the parallel phase, alone, so that other
-# workers cannot starve them into other codes. A test may also say `pytest.mark.serial` itself.
-_SERIAL_FILES = {"e2e/test_box.py", "agent/test_redact.py"}
 
 
 def rel_path(item: pytest.Item) -> str:
@@ -93,7 +89,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(tier)
         if "testbed_factory" in getattr(item, "fixturenames", ()):
             item.add_marker("netns")  # a box refuses to build outside its namespace
-        if rel_path(item) in _SERIAL_FILES:
+        if tier == "e2e" and "testbed_factory" in getattr(item, "fixturenames", ()):
+            # The CLI against a VPC in a box: exact codes that rest on timings of a second or so (latency
+            # budgets, resolver and HTTP timeouts, a deadline, an endpoint that starts late). Other workers
+            # would starve them into other codes, so scripts/test runs them alone after the parallel phase.
             item.add_marker("serial")
         if not NETNS_OK and "netns" in item.keywords:
             item.add_marker(skip)
