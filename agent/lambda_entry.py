@@ -82,33 +82,43 @@ def parse_event(event: object, environ: Mapping[str, str]) -> Request:
     if unknown:
         shown = ", ".join(repr(k[:64]) for k in unknown[:5])
         raise InvalidEvent(f"unknown event key(s) {shown}: expected only {', '.join(EVENT_KEYS)}")
-    only: tuple[str, ...] = ()
-    raw_only = event.get("only")
-    if raw_only is not None:
-        items = raw_only.split(",") if isinstance(raw_only, str) else raw_only
-        if not isinstance(items, list) or len(items) > MAX_ONLY:
-            raise InvalidEvent(f"'only' must be an endpoint name or a list of at most {MAX_ONLY} names")
-        names = []
-        for item in items:
-            if not isinstance(item, str) or not _NAME.match(item.strip()):
-                raise InvalidEvent(f"'only' holds {str(item)[:80]!r}: expected endpoint names")
-            names.append(item.strip())
-        only = tuple(dict.fromkeys(names))
-    topology = event.get("topology")
-    if topology is not None:
-        if environ.get("VPC_VERIFY_ALLOW_EVENT_TOPOLOGY", "").lower() != "true":
-            raise InvalidEvent(
-                "'topology' in the event is not allowed: this function checks its configured "
-                "topology (set VPC_VERIFY_ALLOW_EVENT_TOPOLOGY=true to allow it)"
-            )
-        if not isinstance(topology, Mapping | str):
-            raise InvalidEvent("'topology' must be a topology document (an object, or YAML/JSON text)")
-        if isinstance(topology, str) and len(topology) > MAX_TOPOLOGY_BYTES:
-            raise InvalidEvent(f"'topology' is larger than {MAX_TOPOLOGY_BYTES} characters")
     mode = event.get("publish")
     if mode is not None and mode not in SINK_NAMES:
         raise InvalidEvent(f"'publish' must be one of {', '.join(SINK_NAMES)}, got {str(mode)[:40]!r}")
-    return Request(only=only, topology=topology, publish=mode)
+    return Request(
+        only=_event_only(event.get("only")), topology=_event_topology(event.get("topology"), environ), publish=mode
+    )
+
+
+def _event_only(raw: object) -> tuple[str, ...]:
+    """The event's `only`: an endpoint name, comma-separated names or a list of names."""
+    if raw is None:
+        return ()
+    items = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, list) or len(items) > MAX_ONLY:
+        raise InvalidEvent(f"'only' must be an endpoint name or a list of at most {MAX_ONLY} names")
+    names = []
+    for item in items:
+        if not isinstance(item, str) or not _NAME.match(item.strip()):
+            raise InvalidEvent(f"'only' holds {str(item)[:80]!r}: expected endpoint names")
+        names.append(item.strip())
+    return tuple(dict.fromkeys(names))
+
+
+def _event_topology(raw: object, environ: Mapping[str, str]) -> Any:
+    """The event's inline topology, where the function allows one (it can name arbitrary targets)."""
+    if raw is None:
+        return None
+    if environ.get("VPC_VERIFY_ALLOW_EVENT_TOPOLOGY", "").lower() != "true":
+        raise InvalidEvent(
+            "'topology' in the event is not allowed: this function checks its configured "
+            "topology (set VPC_VERIFY_ALLOW_EVENT_TOPOLOGY=true to allow it)"
+        )
+    if not isinstance(raw, Mapping | str):
+        raise InvalidEvent("'topology' must be a topology document (an object, or YAML/JSON text)")
+    if isinstance(raw, str) and len(raw) > MAX_TOPOLOGY_BYTES:
+        raise InvalidEvent(f"'topology' is larger than {MAX_TOPOLOGY_BYTES} characters")
+    return raw
 
 
 def load_topology(request: Request, environ: Mapping[str, str]) -> topology_mod.Topology:

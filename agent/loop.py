@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from vpc_verify.shells.status_http import StatusServer
 
 RunFn = Callable[[topology_mod.Topology, RunOptions], Awaitable[Report]]
-_RUN_GUARD_S = 5.0  # past the run's own deadline, the loop gives up on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +67,7 @@ class LoopConfig:
     buffer_cap: int = DEFAULT_BUFFER_CAP
     max_runs: int | None = None  # tests and soaks; None = until stopped
     aws: bool = True
+    run_guard_s: float = 5.0  # past the run's own deadline, the loop gives up on it
 
 
 @dataclass(slots=True)
@@ -165,11 +165,14 @@ class AgentLoop:
         structlog.contextvars.clear_contextvars()
         number = self.state.runs + 1
         structlog.contextvars.bind_contextvars(run=number)
+        self._log.info("run_started")
         task = asyncio.create_task(self._run_and_publish())
         stopper = asyncio.create_task(self._stop.wait())
         try:
             done, _ = await asyncio.wait(
-                {task, stopper}, timeout=self.config.deadline_s + _RUN_GUARD_S, return_when=asyncio.FIRST_COMPLETED
+                {task, stopper},
+                timeout=self.config.deadline_s + self.config.run_guard_s,
+                return_when=asyncio.FIRST_COMPLETED,
             )
             if task not in done:
                 task.cancel()
@@ -179,7 +182,7 @@ class AgentLoop:
                         number,
                         TimeoutError(
                             f"the run did not end within its deadline "
-                            f"({self.config.deadline_s:g} s) + {_RUN_GUARD_S:g} s"
+                            f"({self.config.deadline_s:g} s) + {self.config.run_guard_s:g} s"
                         ),
                     )
                 return

@@ -1,7 +1,11 @@
 """Soak the EC2 agent loop: N consecutive runs with injected faults, measuring RSS and open fds.
 
     python bench/soak.py --runs 200          # figures as a table
-    python bench/soak.py --runs 60 --json    # one JSON line (the test's short version)
+    python bench/soak.py --runs 60 --json    # one JSON line
+
+A benchmark, not a timed test: it is not part of the test suite. It exits 1 when the process grew past the
+limits (--max-fd-growth, --max-rss-growth-kb) or no injected failure happened, so a person or a scheduled
+job can run it as a check.
 
 In its own network namespace when available, a VPC in a box (tests/testbed) gives real probes (dnsmasq, a TLS
 endpoint on an ENI address, a refusing port) and real failures (TCP_REFUSED, DNS_NXDOMAIN).
@@ -130,11 +134,9 @@ def soak(runs: int, warmup: int, inside: bool) -> dict[str, object]:
             namespace="Soak",
             max_runs=1,
             buffer_cap=200,
+            run_guard_s=0.2,
         )
         loop = AgentLoop(config, run_fn=faulty, publisher=publisher)
-        import vpc_verify.loop as loop_mod
-
-        loop_mod._RUN_GUARD_S = 0.2
         outage_modes = ["pass", "503", "throttle", "timeout", "reset", "pass", "pass"]
         samples: list[tuple[int, int, int]] = []
         t0 = time.monotonic()
@@ -184,6 +186,8 @@ def main() -> int:
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--json", action="store_true", help="print one JSON line")
     p.add_argument("--no-netns", action="store_true", help="do not enter a network namespace")
+    p.add_argument("--max-fd-growth", type=int, default=2, help="open fds may grow this much (default 2)")
+    p.add_argument("--max-rss-growth-kb", type=int, default=8 * 1024, help="RSS may grow this much (default 8 MiB)")
     args = p.parse_args()
     inside = False
     if not args.no_netns:
@@ -196,9 +200,10 @@ def main() -> int:
         else:
             print(f"soak: no network namespace ({why}): DNS faults only", file=sys.stderr)
     figures = soak(args.runs, min(args.warmup, args.runs), inside)
+    problems = verdict(figures, args.runs, args.max_fd_growth, args.max_rss_growth_kb)
     if args.json:
-        print(json.dumps(figures))
-        return 0
+        print(json.dumps({**figures, "problems": problems}))
+        return 1 if problems else 0
     print(
         f"soak: {figures['runs']} runs ({figures['failures']} failed by injection) in {figures['seconds']} s, "
         f"netns={figures['netns']}"
@@ -215,7 +220,23 @@ def main() -> int:
         f"proxy faults {figures['proxy']}"
     )
     print("  samples (run, RSS KiB, fds): " + " ".join(f"{r}:{m}/{f}" for r, m, f in figures["samples"]))  # type: ignore[union-attr]
-    return 0
+    for problem in problems:
+        print(f"soak: FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def verdict(figures: dict[str, object], runs: int, max_fd_growth: int, max_rss_growth_kb: int) -> list[str]:
+    """What is wrong with a soak's figures (nothing: an empty list)."""
+    problems = []
+    if figures["runs"] != runs:
+        problems.append(f"{figures['runs']} runs instead of {runs}")
+    if not figures["failures"]:
+        problems.append("no injected failure was counted")
+    if int(str(figures["fd_growth"])) > max_fd_growth:
+        problems.append(f"open fds grew by {figures['fd_growth']} (limit {max_fd_growth})")
+    if int(str(figures["rss_growth_kb"])) > max_rss_growth_kb:
+        problems.append(f"RSS grew by {figures['rss_growth_kb']} KiB (limit {max_rss_growth_kb})")
+    return problems
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
-"""Test-wide set-up: no AWS credentials or metadata service, and a private network namespace.
+"""Test-wide set-up: no AWS credentials or metadata service, a private network namespace, and tiers.
 
 At import, before any thread starts, the pytest process moves into a fresh network namespace (only `lo`,
 no route out): every probe a test makes, and every server it starts (dnsmasq, TLS targets, the moto
-emulator), lives there. Where the platform cannot create one, tests marked `netns` are skipped with the
-reason; nothing else changes.
+emulator), lives there. Each pytest-xdist worker makes its own, so parallel workers never share an address
+or a port. Where the platform cannot create one, tests marked `netns` are skipped with the reason; nothing
+else changes.
+
+Every test gets exactly one tier (a marker: `unit`, `integration`, `e2e`, `packaging`, see pyproject), from
+where it lives and what it uses, unless its file or function names one itself. `scripts/test --fast` runs
+`unit`; `scripts/test` runs them all.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from tests.testbed import emulator, netns
 from tests.testbed.emulator import FAKE_ENV
@@ -33,19 +39,91 @@ for _key in (
 NETNS_OK, NETNS_WHY = netns.available()
 if NETNS_OK:
     try:
-        netns.enter()
+        # A worker inherits the controller's namespace: it must leave it for one of its own.
+        netns.enter(fresh="PYTEST_XDIST_WORKER" in os.environ)
     except netns.NetnsUnavailable as exc:
         NETNS_OK, NETNS_WHY = False, str(exc)
 
+TESTS = Path(__file__).resolve().parent
+TIERS = ("unit", "integration", "e2e", "packaging")
+_PACKAGING_FILES = {"lambda/test_package.py"}  # builds the Lambda zip from the wheel, runs it in a clean venv
+# Folders and files whose tests drive real programs or servers of their own, whatever their fixtures say.
+_TIER_OF_PATH = {
+    "examples": "integration",  # cfn-lint, cdk synth and terraform over the examples
+    "gate": "integration",  # the gate's handlers against HTTPS and API stand-ins
+    "testbed_selftest": "integration",  # the box's own parts, in namespaces of their own
+    "shells/test_hostile_agent.py": "e2e",  # the agent as a child, flooded
+    "agentloop/test_loop_files.py": "e2e",  # the agent as a child, signalled
+}
+
+
+def rel_path(item: pytest.Item) -> str:
+    """The test's file, relative to tests/ (e2e/test_box.py)."""
+    return item.path.resolve().relative_to(TESTS).as_posix()
+
+
+def tier_of(item: pytest.Item) -> str:
+    """The tier a test belongs to: named by its file or function, else by where it lives and what it uses.
+
+    - packaging: builds what users install (wheel, sdist, Lambda zip) and runs it in a fresh venv;
+    - e2e: the installed program in a child process, or a VPC in a box (tests/e2e, `testbed_factory`);
+    - integration: real services in this process's namespace, such as the AWS emulator (`aws`, `moto_server`);
+    - unit: the rest, pure logic and in-process probes of servers on 127.0.0.1:0.
+    """
+    named = [t for t in TIERS if item.get_closest_marker(t) is not None]
+    if len(named) > 1:
+        raise pytest.UsageError(f"{item.nodeid}: more than one tier marker: {', '.join(named)}")
+    if named:
+        return named[0]
+    rel = Path(rel_path(item))
+    if rel.parts[0] in TIERS:
+        return rel.parts[0]
+    if rel.as_posix() in _PACKAGING_FILES:
+        return "packaging"
+    for prefix in (rel.parts[0], rel.as_posix()):
+        if prefix in _TIER_OF_PATH:
+            return _TIER_OF_PATH[prefix]
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if rel.parts[0] == "e2e" or "testbed_factory" in fixtures:
+        return "e2e"
+    if fixtures & {"aws", "moto_server"}:
+        return "integration"
+    return "unit"
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip namespace tests only where the platform cannot make a namespace, saying why."""
-    if NETNS_OK:
-        return
+    """Mark each test with its tier; skip namespace tests only where the platform cannot make a namespace,
+    saying why."""
     skip = pytest.mark.skip(reason=f"needs a private network namespace, which this platform cannot create: {NETNS_WHY}")
     for item in items:
-        if "netns" in item.keywords:
+        tier = tier_of(item)
+        item.add_marker(tier)
+        if "testbed_factory" in getattr(item, "fixturenames", ()):
+            item.add_marker("netns")  # a box refuses to build outside its namespace
+        if tier == "e2e" and "testbed_factory" in getattr(item, "fixturenames", ()):
+            # The CLI against a VPC in a box: exact codes that rest on timings of a second or so (latency
+            # budgets, resolver and HTTP timeouts, a deadline, an endpoint that starts late). Other workers
+            # would starve them into other codes, so scripts/test runs them alone after the parallel phase.
+            item.add_marker("serial")
+        if not NETNS_OK and "netns" in item.keywords:
             item.add_marker(skip)
+
+
+_STRUCTLOG_AT_START = {**structlog.get_config()}
+_STRUCTLOG_AT_START["processors"] = list(_STRUCTLOG_AT_START["processors"])
+
+
+@pytest.fixture(autouse=True)
+def _pristine_structlog() -> Iterator[None]:
+    """structlog's configuration as it was before the test, after it.
+
+    A test that runs the CLI in-process configures logging for the whole process (`--log-level error`), and a
+    logger bound later filters with that level: `capture_logs` in a later test on the same worker then sees
+    nothing. Each test starts from the configuration the session started with.
+    """
+    yield
+    structlog.reset_defaults()
+    structlog.configure(**{**_STRUCTLOG_AT_START, "processors": list(_STRUCTLOG_AT_START["processors"])})
 
 
 @pytest.fixture(scope="session")

@@ -266,24 +266,24 @@ def within(fn: Callable[[], T], timeout_s: float) -> T:
     The shells must answer before the invocation ends whatever the check does; a worker still running then
     is left behind (a daemon thread, frozen with the invocation).
     """
-    box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+    box: queue.Queue[tuple[T] | BaseException] = queue.Queue(maxsize=1)
     context = structlog.contextvars.get_contextvars()
 
     def work() -> None:
         structlog.contextvars.bind_contextvars(**context)
         try:
-            box.put((True, fn()))
+            box.put((fn(),))
         except BaseException as exc:
-            box.put((False, exc))
+            box.put(exc)
 
     threading.Thread(target=work, name="vpc-verify-gate", daemon=True).start()
     try:
-        ok, value = box.get(timeout=max(0.0, timeout_s))
+        outcome = box.get(timeout=max(0.0, timeout_s))
     except queue.Empty:
         raise GateTimeout(f"the check did not finish within {timeout_s:.0f} s") from None
-    if ok:
-        return value
-    raise value
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome[0]
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.schemas import load_report
+from tests.testbed.cli import run_cli
 from vpc_verify import redact
 
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -64,23 +63,8 @@ def test_a_run_logs_and_reports_no_secret(testbed_factory: Callable[[dict[str, A
         "PATH": "/usr/bin:/bin",
         "AWS_SESSION_TOKEN": "FQoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789",
     }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "vpc_verify",
-            "check",
-            "-t",
-            str(box.write_topology()),
-            "--format",
-            "json",
-            "--log-level",
-            "debug",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
+    done = run_cli(
+        "check", "-t", str(box.write_topology()), "--format", "json", "--log-level", "debug", env=env, inherit_env=False
     )
     assert done.returncode == 1
     report = load_report(done.stdout)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import trustme
 
+from tests.testbed.cli import run_cli
 from vpc_verify.topology import TopologyError, default_dns_name, load, loads
 
 GOOD = """
@@ -210,15 +209,16 @@ def test_default_dns_names() -> None:
     assert default_dns_name("com.example.partner", "us-east-1") is None
 
 
+@pytest.mark.e2e
 def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(GOOD)
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [x.example], colour: red}\n")
-    ok = subprocess.run([sys.executable, "-m", "vpc_verify", "validate", str(good)], capture_output=True, text=True)
+    ok = run_cli("validate", str(good))
     assert ok.returncode == 0, ok.stderr
     assert "valid, 3 endpoints" in ok.stdout
-    broken = subprocess.run([sys.executable, "-m", "vpc_verify", "validate", str(bad)], capture_output=True, text=True)
+    broken = run_cli("validate", str(bad))
     assert broken.returncode == 2
     assert f"{bad}: endpoints[0].colour: expected one of the keys name, type" in broken.stderr
     assert "Traceback" not in broken.stderr

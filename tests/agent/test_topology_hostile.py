@@ -23,6 +23,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.testbed.cli import run_cli
 from vpc_verify.topology import MAX_FILE_BYTES, TopologyError, loads, parse
 
 VALID: dict[str, Any] = {
@@ -152,23 +153,15 @@ def test_billion_laughs_is_refused_fast() -> None:
         prev = name
     lines.append(f"endpoints: *{prev}\nversion: 1")
     start = time.perf_counter()
-    try:
+    with pytest.raises(TopologyError, match=r"^bomb\.yaml"):
         loads("\n".join(lines), source="bomb.yaml")
-    except TopologyError as exc:
-        assert str(exc).startswith("bomb.yaml")
-    else:
-        raise AssertionError("a YAML bomb was accepted")
     assert time.perf_counter() - start < 2.0
 
 
 def test_too_many_aliases_are_refused() -> None:
     text = "version: 1\nx: &x 1\nendpoints: [" + ", ".join(["*x"] * 500) + "]\n"
-    try:
+    with pytest.raises(TopologyError, match="aliases"):
         loads(text, source="aliases.yaml")
-    except TopologyError as exc:
-        assert "aliases" in str(exc)
-    else:
-        raise AssertionError("500 aliases were accepted")
 
 
 def test_wide_alias_fanout_is_bounded() -> None:
@@ -177,18 +170,15 @@ def test_wide_alias_fanout_is_bounded() -> None:
         "version": 1,
         "endpoints": [{"name": f"e{i}", "type": "service", "dns_names": ["x.example"] * 1000} for i in range(3)],
     }
-    try:
+    with pytest.raises(TopologyError, match=r"endpoints\[0\]\.dns_names"):
         parse(doc)
-    except TopologyError as exc:
-        assert "endpoints[0].dns_names" in str(exc)
 
 
+@pytest.mark.e2e
 def test_huge_file_is_refused(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_text("version: 1\nendpoints: []\n# " + "x" * (MAX_FILE_BYTES + 10) + "\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "vpc_verify", "validate", str(big)], capture_output=True, text=True, timeout=60
-    )
+    result = run_cli("validate", str(big))
     assert result.returncode == 2
     assert "expected a file of at most" in result.stderr
     assert "Traceback" not in result.stderr

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import select
 import signal
 import socket
-import subprocess
-import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,12 +18,11 @@ import pytest
 
 from tests.publish.helpers import synthetic_report
 from tests.schemas import load_report
+from tests.testbed.cli import start_cli
 from vpc_verify.loop import AgentLoop, LoopConfig
 from vpc_verify.report import Report
 from vpc_verify.run import RunOptions
 from vpc_verify.topology import Topology
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _topology(tmp_path: Path, *, timeout_ms: int = 300, port: int = 1) -> Path:
@@ -69,18 +68,12 @@ async def test_a_hanging_run_is_abandoned_at_its_deadline(tmp_path: Path) -> Non
         await asyncio.sleep(3600)
         raise AssertionError
 
-    import vpc_verify.loop as loop_mod
-
-    loop = AgentLoop(
-        LoopConfig(topology_path=str(_topology(tmp_path)), interval_s=0.0, deadline_s=0.1, max_runs=2), run_fn=hang
+    config = LoopConfig(
+        topology_path=str(_topology(tmp_path)), interval_s=0.0, deadline_s=0.1, max_runs=2, run_guard_s=0.1
     )
-    old = loop_mod._RUN_GUARD_S
-    loop_mod._RUN_GUARD_S = 0.1
-    try:
-        t0 = time.monotonic()
-        result = await loop.run_forever()
-    finally:
-        loop_mod._RUN_GUARD_S = old
+    loop = AgentLoop(config, run_fn=hang)
+    t0 = time.monotonic()
+    result = await loop.run_forever()
     assert result.failures == 2 and time.monotonic() - t0 < 2
     assert "deadline" in (result.last_error or "")
 
@@ -120,12 +113,11 @@ def test_http_refuses_a_non_loopback_address() -> None:
         parse_http("0.0.0.0:9180")
 
 
-def _start_agent(tmp_path: Path, topo: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vpc_verify",
+class Agent:
+    """`vpc-verify agent` (the installed console script) in a child process, its stderr read as it comes."""
+
+    def __init__(self, tmp_path: Path, topo: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+        self.proc = start_cli(
             "agent",
             "-t",
             str(topo),
@@ -138,78 +130,93 @@ def _start_agent(tmp_path: Path, topo: Path, *extra: str, env: dict[str, str] | 
             "--log-level",
             "info",
             *extra,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
+            env=env,
+        )
+        self._lines: list[str] = []
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self._changed:
+                self._lines.append(line)
+                self._changed.notify_all()
+
+    def wait_for(self, text: str, timeout_s: float = 30.0) -> None:
+        """Until a stderr line holds `text` (the agent says what it is doing: no sleep stands for it)."""
+        with self._changed:
+            found = self._changed.wait_for(lambda: any(text in x for x in self._lines), timeout_s)
+        assert found, f"no {text!r} on the agent's stderr within {timeout_s:g} s:\n{self.stderr}"
+        assert self.proc.poll() is None, self.stderr
+
+    def stop(self) -> float:
+        """SIGTERM; seconds until the process was gone."""
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=10)
+        took = time.monotonic() - t0
+        self._reader.join(5)
+        return took
+
+    @property
+    def stderr(self) -> str:
+        with self._changed:
+            return "".join(self._lines)
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
 
 
-def _stop(proc: subprocess.Popen[str]) -> float:
-    t0 = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=10)
-    return time.monotonic() - t0
+def _pending_connection(listener: socket.socket, timeout_s: float) -> bool:
+    """A client connected to `listener` (the kernel completed the handshake; nobody accepted it)."""
+    return bool(select.select([listener], [], [], timeout_s)[0])
 
 
+@pytest.mark.e2e
 def test_sigterm_mid_run_exits_within_5_s(tmp_path: Path) -> None:
     # A resolver that never answers, with a 20 s timeout: the run is still going when SIGTERM comes.
-    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    silent.bind(("127.0.0.1", 0))
-    topo = _topology(tmp_path, timeout_ms=20_000, port=silent.getsockname()[1])
-    proc = _start_agent(tmp_path, topo, "--deadline", "30")
-    try:
-        time.sleep(2.0)
-        assert proc.poll() is None
-        took = _stop(proc)
-    finally:
-        proc.kill()
-        silent.close()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        topo = _topology(tmp_path, timeout_ms=20_000, port=silent.getsockname()[1])
+        agent = Agent(tmp_path, topo, "--deadline", "30")
+        try:
+            agent.wait_for('"run_started"')
+            silent.settimeout(30)
+            silent.recv(512)  # the run's DNS question: the agent is waiting for an answer, mid-run
+            took = agent.stop()
+        finally:
+            agent.kill()
     assert took < 5.0, took
-    assert proc.returncode == 0
-    stderr = proc.stderr.read() if proc.stderr else ""
-    assert "SIGTERM, stopping" in stderr and "endpoint_checked" not in stderr
+    assert agent.proc.returncode == 0
+    assert "SIGTERM, stopping" in agent.stderr and "endpoint_checked" not in agent.stderr
 
 
+@pytest.mark.e2e
 def test_sigterm_while_a_worker_thread_is_stuck_publishing(tmp_path: Path) -> None:
     # CloudWatch that accepts connections and never answers: the publishing thread blocks in a read.
-    black_hole = socket.socket()
-    black_hole.bind(("127.0.0.1", 0))
-    black_hole.listen(64)
-    url = f"http://127.0.0.1:{black_hole.getsockname()[1]}"
-    env = {
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": url,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    proc = _start_agent(tmp_path, _topology(tmp_path), "--publish", "cloudwatch", env=env)
-    try:
-        time.sleep(3.0)
-        took = _stop(proc)
-    finally:
-        proc.kill()
-        black_hole.close()
+    with socket.socket() as black_hole:
+        black_hole.bind(("127.0.0.1", 0))
+        black_hole.listen(64)
+        url = f"http://127.0.0.1:{black_hole.getsockname()[1]}"
+        env = {
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": url,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+        agent = Agent(tmp_path, _topology(tmp_path), "--publish", "cloudwatch", env=env)
+        try:
+            agent.wait_for('"run_finished"')
+            # The publishing thread has connected and now waits for an answer that never comes.
+            assert _pending_connection(black_hole, 30), agent.stderr
+            took = agent.stop()
+        finally:
+            agent.kill()
     assert took < 5.0, took
     assert (tmp_path / "state.json").exists()
-
-
-def test_soak_short(tmp_path: Path) -> None:
-    """A short version of bench/soak.py: 60 runs with faults, no growth in fds, bounded RSS growth."""
-    proc = subprocess.run(
-        [sys.executable, "bench/soak.py", "--runs", "60", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    figures = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert figures["runs"] == 60 and figures["failures"] > 0
-    assert figures["fd_growth"] <= 2, figures
-    assert figures["rss_growth_kb"] < 8 * 1024, figures

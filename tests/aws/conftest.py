@@ -7,11 +7,13 @@ Every test here runs with fake credentials, no instance metadata and AWS_ENDPOIN
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.testbed import aws_seed, emulator
+from tests.testbed.ports import refusing_port
 
 
 @pytest.fixture
@@ -26,3 +28,11 @@ def ec2(aws: emulator.Emulator) -> Any:
 def seeded(ec2: Any) -> aws_seed.SeedFacts:
     """The testbed VPC, healthy."""
     return aws_seed.seed(ec2)
+
+
+@pytest.fixture
+def closed_dns_port() -> Iterator[int]:
+    """A loopback UDP port that refuses every question for the whole test (tests/testbed/ports.py): a resolver
+    where every name fails at once, and no packet leaves the machine."""
+    with refusing_port("udp") as port:
+        yield port

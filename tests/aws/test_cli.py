@@ -6,7 +6,6 @@ Stubber (`add_client_error`) on the client the command makes.
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -53,23 +52,16 @@ def test_discover_unknown_vpc_is_a_clear_error(aws: Any, capsys: pytest.CaptureF
     assert err.startswith("vpc-verify: error:") and "vpc-0123456789abcdef0" in err and "Traceback" not in err
 
 
-def _unused_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_check_adds_control_plane_findings(ec2: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_adds_control_plane_findings(
+    ec2: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], closed_dns_port: int
+) -> None:
     from tests.testbed import aws_seed
 
     facts = aws_seed.seed(ec2, dns_hostnames=False)
     topo = tmp_path / "t.yaml"
     assert cli.main(["discover", "--vpc-id", facts.vpc_id, "-o", str(topo)]) == 0
-    # The resolver is a closed loopback port: names fail fast and no packet leaves the machine.
-    text = topo.read_text() + (
-        f"resolver:\n  nameservers: [127.0.0.1]\n  port: {_unused_udp_port()}\n  timeout_ms: 200\n"
-    )
-    topo.write_text(text)
+    # The resolver refuses: names fail fast and no packet leaves the machine.
+    topo.write_text(topo.read_text() + _refusing_resolver(closed_dns_port))
     capsys.readouterr()
     rc = cli.main(
         ["check", "-t", str(topo), "--format", "json", "--subnet-id", facts.agent_subnet_id, "--log-level", "error"]
@@ -86,6 +78,10 @@ def test_check_adds_control_plane_findings(ec2: Any, tmp_path: Path, capsys: pyt
     report = load_report(capsys.readouterr().out)
     assert all(e.get("aws") is None for e in report["endpoints"])
     assert not any(f["code"].startswith("VPC_") for f in report["findings"])
+
+
+def _refusing_resolver(port: int) -> str:
+    return f"resolver:\n  nameservers: [127.0.0.1]\n  port: {port}\n  timeout_ms: 200\n"
 
 
 def _stubbed(monkeypatch: pytest.MonkeyPatch, code: str, message: str, status: int) -> Stubber:
@@ -127,13 +123,16 @@ def test_no_credentials_is_a_clear_message(
 
 
 def test_access_denied_during_check_is_a_finding(
-    ec2: Any, seeded: SeedFacts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ec2: Any,
+    seeded: SeedFacts,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    closed_dns_port: int,
 ) -> None:
     topo = tmp_path / "t.yaml"
     assert cli.main(["discover", "--vpc-id", seeded.vpc_id, "-o", str(topo)]) == 0
-    topo.write_text(
-        topo.read_text() + f"resolver:\n  nameservers: [127.0.0.1]\n  port: {_unused_udp_port()}\n  timeout_ms: 200\n"
-    )
+    topo.write_text(topo.read_text() + _refusing_resolver(closed_dns_port))
     _stubbed(monkeypatch, "UnauthorizedOperation", "not authorized", 403)
     capsys.readouterr()
     assert cli.main(["check", "-t", str(topo), "--format", "json", "--log-level", "error"]) == 1

@@ -6,7 +6,6 @@ the resolver is a closed loopback port (every name fails fast; nothing leaves th
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +18,15 @@ from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.report import AddressProbe
 
 
-def _closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def topo_file(ec2: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, aws_seed.SeedFacts]:
+def topo_file(
+    ec2: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, closed_dns_port: int
+) -> tuple[Path, aws_seed.SeedFacts]:
     facts = aws_seed.seed(ec2, private_dns={"sqs": False})
     path = tmp_path / "t.yaml"
     assert cli.main(["discover", "--vpc-id", facts.vpc_id, "-o", str(path)]) == 0
     path.write_text(
-        path.read_text() + f"resolver:\n  nameservers: [127.0.0.1]\n  port: {_closed_port()}\n  timeout_ms: 200\n"
+        path.read_text() + f"resolver:\n  nameservers: [127.0.0.1]\n  port: {closed_dns_port}\n  timeout_ms: 200\n"
     )
 
     async def probe(endpoint: Any, address: str) -> AddressProbe:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 import trustme
+
+from tests.testbed.ports import refusing_port
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 NAME = "svc.example.com"
@@ -71,8 +72,8 @@ async def serve() -> AsyncIterator[Callable[..., Awaitable[int]]]:
         server.close()
 
 
-def closed_port() -> int:
-    """A loopback port that nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback TCP port that refuses every connection for the whole test (tests/testbed/ports.py)."""
+    with refusing_port("tcp") as port:
+        yield port

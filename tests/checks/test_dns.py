@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import socket
 import subprocess
@@ -16,13 +15,15 @@ import dns.rcode
 import dns.rrset
 import pytest
 
+from tests.testbed import netns
 from vpc_verify.checks.dns import DnsResult, DnsSpec, DnsStatus, resolve
 
 SQS = "sqs.us-east-1.amazonaws.com"
 VPCE = "vpce-0a1b2c3d-x1y2z3.sqs.us-east-1.vpce.amazonaws.com"
 
 
-def _free_udp_tcp_port() -> int:
+def _candidate_port() -> int:
+    """A port free for UDP and TCP right now; dnsmasq binds it itself, so `dnsmasq()` retries if it was taken."""
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
             u.bind(("127.0.0.1", 0))
@@ -35,11 +36,9 @@ def _free_udp_tcp_port() -> int:
                 return port
 
 
-@pytest.fixture(scope="module")
-def dnsmasq() -> Iterator[int]:
-    """dnsmasq (installed by scripts/setup) serving a PrivateLink-style zone on 127.0.0.1:<port>."""
+def _start_dnsmasq(port: int) -> subprocess.Popen[bytes] | None:
+    """dnsmasq on 127.0.0.1:port once it answers; None when the port was taken in the meantime."""
     binary = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
-    port = _free_udp_tcp_port()
     many = [f"--host-record=big.example.com,10.0.{i // 250}.{i % 250 + 1}" for i in range(120)]
     proc = subprocess.Popen(
         [
@@ -72,11 +71,27 @@ def dnsmasq() -> Iterator[int]:
             try:
                 s.sendto(dns.message.make_query("v4only.example.com", "A").to_wire(), ("127.0.0.1", port))
                 s.recv(512)
-                break
+                return proc
             except OSError:
                 if proc.poll() is not None:
                     err = proc.stderr.read().decode() if proc.stderr else ""
+                    if "in use" in err:
+                        return None
                     raise RuntimeError(f"dnsmasq exited: {err}") from None
+    proc.kill()
+    raise RuntimeError("dnsmasq did not answer within 10 s")
+
+
+@pytest.fixture(scope="module")
+def dnsmasq() -> Iterator[int]:
+    """dnsmasq (installed by scripts/setup) serving a PrivateLink-style zone on 127.0.0.1:<port>."""
+    for _ in range(5):
+        port = _candidate_port()
+        proc = _start_dnsmasq(port)
+        if proc is not None:
+            break
+    else:
+        raise RuntimeError("dnsmasq found its port taken five times in a row")
     yield port
     proc.terminate()
     proc.wait(5)
@@ -253,7 +268,7 @@ async def test_invalid_name_is_an_error_result() -> None:
 @pytest.mark.netns
 async def test_unreachable_resolver_is_a_timeout_at_once() -> None:
     # Inside the tests' namespace TEST-NET-1 has no route: the send fails at once, nothing leaves.
-    assert os.environ.get("VPCBOX_NETNS") == "1", "only inside the tests' own namespace"
+    assert netns.inside(), "only inside the tests' own namespace"
     result = await resolve(DnsSpec(SQS, ("192.0.2.53",), 53, 2.0))
     assert result.status is DnsStatus.TIMEOUT
     assert "could not reach 192.0.2.53:53" in result.error

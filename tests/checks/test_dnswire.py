@@ -6,6 +6,7 @@ import contextlib
 
 import dns.message
 import dns.rrset
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ def _response(qname: str, rdtype: str, recs: list[tuple[str, str, str, str]], qi
     return bytes(response.to_wire())
 
 
+@pytest.mark.slow  # 200 generated messages, each through both readers: seconds, not for the fast loop
 @settings(max_examples=200, deadline=None)
 @given(qname=names, rdtype=st.sampled_from(["A", "AAAA"]), recs=records, qid=st.integers(0, 0xFFFF))
 def test_reader_matches_dnspython(qname: str, rdtype: str, recs: list[tuple[str, str, str, str]], qid: int) -> None:
@@ -66,9 +68,5 @@ def test_garbage_is_rejected_only_with_wire_error(data: bytes) -> None:
 def test_pointer_loop_is_malformed() -> None:
     header = b"\x00\x01\x81\x80\x00\x00\x00\x01\x00\x00\x00\x00"
     looping = header + b"\xc0\x0c" + b"\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x01"
-    try:
+    with pytest.raises(dnswire.WireError, match="loop"):
         dnswire.parse(looping, 1, "x", dnswire.A)
-    except dnswire.WireError as exc:
-        assert "loop" in str(exc)
-    else:
-        raise AssertionError("a compression pointer loop was accepted")

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import trustme
 
-from tests.checks.conftest import NAME, closed_port, http_answer, server_context
+from tests.checks.conftest import NAME, http_answer, server_context
 from vpc_verify.checks.http import HttpSpec, HttpStatus, request
 
 Serve = Callable[..., Awaitable[int]]
@@ -62,8 +62,8 @@ async def test_headers_trickled_past_the_timeout_time_out(serve: Serve, ca: trus
     assert 450 < result.ms < 1500
 
 
-async def test_refused_is_a_failure_result() -> None:
-    result = await request(HttpSpec("127.0.0.1", closed_port(), NAME, timeout_s=1.0))
+async def test_refused_is_a_failure_result(closed_port: int) -> None:
+    result = await request(HttpSpec("127.0.0.1", closed_port, NAME, timeout_s=1.0))
     assert result.status is HttpStatus.FAILED
     assert "Connect" in result.error
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import socket
 
 import pytest
 
-from tests.checks.conftest import closed_port
+from tests.testbed import netns
 from vpc_verify.checks.tcp import TcpSpec, TcpStatus, connect
 
 
@@ -28,8 +27,8 @@ async def test_the_probe_records_its_own_source_address_and_port() -> None:
     assert (result.local_address, result.local_port) == peer
 
 
-async def test_refused_when_nothing_listens() -> None:
-    result = await connect(TcpSpec("127.0.0.1", closed_port(), 1.0))
+async def test_refused_when_nothing_listens(closed_port: int) -> None:
+    result = await connect(TcpSpec("127.0.0.1", closed_port, 1.0))
     assert result.status is TcpStatus.REFUSED
     assert result.ms < 500
     assert result.local_address == "127.0.0.1" and result.local_port  # a reset probe keeps its source port
@@ -60,7 +59,7 @@ async def test_times_out_when_syns_are_dropped() -> None:
 
 @pytest.mark.netns
 async def test_unreachable_without_a_route() -> None:
-    assert os.environ.get("VPCBOX_NETNS") == "1", "conftest puts the tests in their own namespace"
+    assert netns.inside(), "conftest puts the tests in their own namespace"
     # Inside the test's namespace only lo exists: TEST-NET-1 has no route, so the kernel refuses at once.
     result = await connect(TcpSpec("192.0.2.10", 443, 1.0))
     assert result.status is TcpStatus.UNREACHABLE

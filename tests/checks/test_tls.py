@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import trustme
 
-from tests.checks.conftest import NAME, closed_port, http_answer, server_context
+from tests.checks.conftest import NAME, http_answer, server_context
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsResult, TlsSpec, TlsStatus, handshake
 
@@ -103,8 +103,8 @@ async def test_reset_after_accept_fails(serve: Serve, ca_bundle: str) -> None:
     assert result.error
 
 
-async def test_closed_port_skips_the_handshake(ca_bundle: str) -> None:
-    tcp, result = await handshake(spec(closed_port(), ca_bundle))
+async def test_closed_port_skips_the_handshake(ca_bundle: str, closed_port: int) -> None:
+    tcp, result = await handshake(spec(closed_port, ca_bundle))
     assert result is None
     assert tcp.status is TcpStatus.REFUSED
 

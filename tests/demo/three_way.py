@@ -14,12 +14,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.testbed import aws_seed, emulator, netns
+from tests.testbed import aws_seed, cli, emulator, netns
 from tests.testbed.aws_box import box_spec, site_topology
 from tests.testbed.box import Box
 from tests.testbed.spec import parse
 
-VV = [sys.executable, "-m", "vpc_verify"]
+VV = [str(cli.executable())]  # the installed console script, as users run it
 
 
 def main() -> int:

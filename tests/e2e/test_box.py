@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from tests.schemas import load_report
 from tests.testbed.box import Box
+from tests.testbed.cli import run_cli
 from tests.testbed.spec import FAULTS
 from vpc_verify import topology as topology_mod
 from vpc_verify.run import RunOptions, run
@@ -55,7 +55,7 @@ def every_fault() -> dict[str, Any]:
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vpc_verify", *args], capture_output=True, text=True, timeout=timeout)
+    return run_cli(*args, timeout=timeout)
 
 
 def codes_of(report: dict[str, Any]) -> dict[str, set[str]]:

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from tests.schemas import load_report
 from tests.testbed import aws_seed, emulator
 from tests.testbed.aws_box import box_spec, site_topology
 from tests.testbed.box import PUBLIC_ANSWER, Box
+from tests.testbed.cli import run_cli
 
 pytestmark = pytest.mark.netns
 Factory = Callable[[dict[str, Any]], Box]
@@ -47,10 +46,7 @@ class Site:
 
     def cli(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """The real CLI in a child process, pointed at the emulator only."""
-        env = {**os.environ, **self.env, **(extra_env or {})}
-        return subprocess.run(
-            [sys.executable, "-m", "vpc_verify", *args], capture_output=True, text=True, timeout=60, env=env
-        )
+        return run_cli(*args, env={**self.env, **(extra_env or {})})
 
     def check(self, *, extra_env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
         """`vpc-verify check --format json` from the seeded agent subnet: exit code and report."""

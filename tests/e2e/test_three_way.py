@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from tests.schemas import load_report
 from tests.testbed import aws_seed, emulator
 from tests.testbed.aws_box import box_spec, site_topology
 from tests.testbed.box import Box
+from tests.testbed.cli import run_cli
 
 pytestmark = pytest.mark.netns
 Factory = Callable[[dict[str, Any]], Box]
@@ -36,15 +36,7 @@ def ec2() -> Any:
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-m", "vpc_verify", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **env},
-    )
+    return run_cli(*args, env=env, timeout=120)
 
 
 def discovered_topology(env: dict[str, str], facts: aws_seed.SeedFacts, box: Box, tmp: Path) -> Path:

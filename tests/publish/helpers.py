@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import socket
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from tests.testbed.ports import refusing_port
 from vpc_verify.checks.dns import DnsResult, DnsStatus
 from vpc_verify.checks.http import HttpResult, HttpStatus
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
@@ -193,8 +196,9 @@ class OutageProxy:
         self.server.server_close()
 
 
-def closed_port_url() -> str:
-    """A loopback URL nothing listens on (a dead endpoint)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
+@contextlib.contextmanager
+def dead_url() -> Iterator[str]:
+    """A loopback URL that refuses every connection while the block runs (a dead endpoint, never re-used by
+    another server meanwhile: tests/testbed/ports.py)."""
+    with refusing_port("tcp") as port:
+        yield f"http://127.0.0.1:{port}"

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.publish.helpers import closed_port_url
+import pytest
+
+from tests.publish.helpers import dead_url
 from tests.schemas import load_report
+from tests.testbed.cli import run_cli
 from tests.testbed.emulator import Emulator
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
 TOPOLOGY = (
     "version: 1\nregion: us-east-1\nresolver: {nameservers: [127.0.0.1], port: 1, timeout_ms: 200}\n"
     "endpoints:\n  - {name: billing, type: service, dns_names: [billing.example.com]}\n"
@@ -23,14 +24,7 @@ TOPOLOGY = (
 def _check(tmp_path: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
     topo = tmp_path / "t.yaml"
     topo.write_text(TOPOLOGY)
-    return subprocess.run(
-        [sys.executable, "-m", "vpc_verify", "check", "-t", str(topo), "--log-level", "error", *extra],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        timeout=60,
-    )
+    return run_cli("check", "-t", str(topo), "--log-level", "error", *extra, env=env)
 
 
 def test_publish_cloudwatch_reaches_the_emulator(aws: Emulator, tmp_path: Path) -> None:
@@ -51,17 +45,17 @@ def test_publish_cloudwatch_reaches_the_emulator(aws: Emulator, tmp_path: Path) 
 
 
 def test_publish_failure_keeps_the_result_and_exit_code(tmp_path: Path) -> None:
-    env = {"AWS_ENDPOINT_URL": closed_port_url(), "AWS_EC2_METADATA_DISABLED": "true"}
-    proc = _check(
-        tmp_path,
-        env,
-        "--publish",
-        "cloudwatch",
-        "--junit",
-        str(tmp_path / "j.xml"),
-        "--output",
-        str(tmp_path / "r.json"),
-    )
+    with dead_url() as url:
+        proc = _check(
+            tmp_path,
+            {"AWS_ENDPOINT_URL": url, "AWS_EC2_METADATA_DISABLED": "true"},
+            "--publish",
+            "cloudwatch",
+            "--junit",
+            str(tmp_path / "j.xml"),
+            "--output",
+            str(tmp_path / "r.json"),
+        )
     assert proc.returncode == 1
     assert "FAIL billing" in proc.stdout and "DNS_TIMEOUT" in proc.stdout
     assert "publishing metrics (cloudwatch) failed" in proc.stderr
@@ -70,7 +64,8 @@ def test_publish_failure_keeps_the_result_and_exit_code(tmp_path: Path) -> None:
 
 
 def test_dry_run_shows_datums_count_and_calls(tmp_path: Path) -> None:
-    proc = _check(tmp_path, {"AWS_ENDPOINT_URL": closed_port_url()}, "--dry-run", "--publish", "cloudwatch")
+    with dead_url() as url:
+        proc = _check(tmp_path, {"AWS_ENDPOINT_URL": url}, "--dry-run", "--publish", "cloudwatch")
     assert "dry run: namespace VpcVerify: 7 datums in 1 PutMetricData call(s)" in proc.stdout
     assert "Healthy" in proc.stdout and "Endpoint=billing" in proc.stdout
     proc = _check(tmp_path, {}, "--dry-run", "--format", "json")

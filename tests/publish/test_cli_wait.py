@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -12,29 +11,24 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.netns
+from tests.testbed.cli import run_cli
+
+pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
 
 def wait(box: Any, tmp_path: Path, seconds: float) -> tuple[subprocess.CompletedProcess[str], float, Path]:
     junit = tmp_path / "junit.xml"
     start = time.monotonic()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "vpc_verify",
-            "check",
-            "-t",
-            str(box.write_topology()),
-            "--wait",
-            str(seconds),
-            "--junit",
-            str(junit),
-            "--log-level",
-            "error",
-        ],
-        capture_output=True,
-        text=True,
+    done = run_cli(
+        "check",
+        "-t",
+        str(box.write_topology()),
+        "--wait",
+        str(seconds),
+        "--junit",
+        str(junit),
+        "--log-level",
+        "error",
         timeout=seconds + 60,
     )
     return done, time.monotonic() - start, junit

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from tests.publish.helpers import OutageProxy, closed_port_url, synthetic_report
+from tests.publish.helpers import OutageProxy, dead_url, synthetic_report
 from tests.testbed.emulator import Emulator
 from vpc_verify.publish.cloudwatch import (
     CloudWatchPublisher,
@@ -183,8 +183,8 @@ def test_outage_buffers_then_publishes_later(proxy: OutageProxy) -> None:
 
 
 def test_a_dead_endpoint_fills_the_buffer_drops_the_oldest_and_says_so(aws: Emulator) -> None:
-    dead = _publisher(closed_port_url(), cap=20, attempts=2)
-    with capture_logs() as logs:
+    with dead_url() as url, capture_logs() as logs:
+        dead = _publisher(url, cap=20, attempts=2)
         r1 = dead.publish(_datums(17))
         r2 = dead.publish(_datums(17))
     assert r1.buffered == 17 and r1.dropped == 0

@@ -18,12 +18,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import json
 import signal
 import struct
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 
 import dns.flags
 import dns.message
@@ -44,6 +46,7 @@ FAULTS = (
     "block:nodata",
     "block:nxdomain",
 )
+_BIND_ATTEMPTS = 20
 
 
 def _key(name: str) -> str:
@@ -163,28 +166,41 @@ class _Udp(asyncio.DatagramProtocol):
 
 
 async def start(authority: Authority, host: str, port: int) -> tuple[list[object], int]:
-    """Serve UDP and TCP on host:port (port 0: a free one, the same for both); (closables, port)."""
+    """Serve UDP and TCP on host:port (port 0: a free one, the same for both); (closables, port).
+
+    With port 0 the kernel picks the UDP port, and the TCP port of that number may be taken: then both are
+    let go and another pair is tried, never a number that was released for someone else to take.
+    """
     loop = asyncio.get_running_loop()
-    transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(authority), local_addr=(host, port))
-    port = transport.get_extra_info("sockname")[1]
-
-    async def tcp(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    for _attempt in range(_BIND_ATTEMPTS if port == 0 else 1):
+        transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(authority), local_addr=(host, port))
+        bound = int(transport.get_extra_info("sockname")[1])
         try:
-            while True:
-                size = struct.unpack("!H", await reader.readexactly(2))[0]
-                out = await authority.answer(await reader.readexactly(size), over_tcp=True)
-                if out is None:
-                    await asyncio.sleep(60)
-                    return
-                writer.write(struct.pack("!H", len(out)) + out)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, OSError):
-            pass
-        finally:
-            writer.close()
+            server = await asyncio.start_server(partial(_serve_tcp, authority), host, bound)
+        except OSError as exc:
+            transport.close()
+            if port != 0 or exc.errno != errno.EADDRINUSE:
+                raise
+            continue
+        return [transport, server], bound
+    raise OSError(errno.EADDRINUSE, f"no port of {host} was free for both UDP and TCP in {_BIND_ATTEMPTS} tries")
 
-    server = await asyncio.start_server(tcp, host, port)
-    return [transport, server], port
+
+async def _serve_tcp(authority: Authority, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """One TCP connection: length-prefixed queries until the client closes (a silent fault holds it)."""
+    try:
+        while True:
+            size = struct.unpack("!H", await reader.readexactly(2))[0]
+            out = await authority.answer(await reader.readexactly(size), over_tcp=True)
+            if out is None:
+                await asyncio.sleep(60)
+                return
+            writer.write(struct.pack("!H", len(out)) + out)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, OSError):
+        pass
+    finally:
+        writer.close()
 
 
 @contextlib.contextmanager

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
+import select
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -43,10 +42,9 @@ def aws_env(url: str, region: str = "us-east-1") -> dict[str, str]:
     return {**FAKE_ENV, "AWS_DEFAULT_REGION": region, "AWS_REGION": region, "AWS_ENDPOINT_URL": url}
 
 
-def _free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+# The server binds port 0 itself and says which port it got: no number is picked here and released for
+# someone else to take before moto binds it. Its stdout then goes where its stderr goes, so that a chatty
+# server never fills a pipe nobody reads.
 
 
 class EmulatorHookError(RuntimeError):
@@ -126,31 +124,41 @@ class Emulator:
 
 
 def start(host: str = "127.0.0.1", port: int = 0, log: Path | None = None, timeout_s: float = 30.0) -> Emulator:
-    """Start the (patched) moto server on `host` (loopback only) in a child process and wait until it answers."""
+    """Start the (patched) moto server on `host` (loopback only; port 0: one the kernel picks) in a child
+    process, once it answers."""
     if not host.startswith("127.") and host != "::1":
         raise ValueError("the emulator listens on loopback only")
-    port = port or _free_port(host)
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
-    env = {
-        **os.environ,
-        **FAKE_ENV,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
+    err = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
+    # Not measured by coverage: it is not our code, and tracing would only slow the server down.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")} | FAKE_ENV
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     argv = [sys.executable, "-m", "tests.testbed.emulator_server", "-H", host, "-p", str(port)]
-    proc = subprocess.Popen(argv, stdout=out, stderr=out, env=env, cwd=REPO)
-    url = f"http://{host}:{port}"
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"moto_server exited with {proc.returncode} before answering")
-        try:
-            with urllib.request.urlopen(f"{url}/moto-api/", timeout=1) as resp:
-                resp.read()
-            return Emulator(url=url, port=port, process=proc)
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"moto_server did not answer on {url} within {timeout_s:g} s")
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, env=env, text=True, cwd=REPO)
+    try:
+        bound = _ready_port(proc, timeout_s)
+        url = f"http://[{host}]:{bound}" if ":" in host else f"http://{host}:{bound}"
+        with urllib.request.urlopen(f"{url}/moto-api/", timeout=timeout_s) as resp:
+            resp.read()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
+    return Emulator(url=url, port=bound, process=proc)
+
+
+def _ready_port(proc: subprocess.Popen[str], timeout_s: float) -> int:
+    """The port of the server's READY line, read within `timeout_s`."""
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], timeout_s)
+    line = proc.stdout.readline() if ready else ""
+    if not line.startswith("READY "):
+        code = proc.poll()
+        why = f"exited with {code}" if code is not None else f"did not say READY within {timeout_s:g} s"
+        raise RuntimeError(f"the AWS emulator (moto) {why}")
+    return int(line.split()[1])
 
 
 @contextmanager

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     """Patch moto, then serve it (threaded, as moto_server does) until terminated."""
     parser = argparse.ArgumentParser(prog="python -m tests.testbed.emulator_server", description=__doc__)
     parser.add_argument("-H", "--host", default="127.0.0.1")
-    parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("-p", "--port", type=int, default=0, help="0 (default): one the kernel picks")
     args = parser.parse_args(argv)
     if not args.host.startswith("127.") and args.host != "::1":
         print("emulator_server: listens on loopback only", file=sys.stderr)
@@ -91,22 +91,27 @@ def main(argv: list[str] | None = None) -> int:
     import signal
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import make_server
 
     emulator_vpce.apply()
     emulator_lambda.apply()
     emulator_firewall.apply()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    os.environ.setdefault("MOTO_PORT", str(args.port))  # as moto's own launcher does (some services build URLs)
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # type: ignore[attr-defined]
-    run_simple(
+    # Bound here, port 0 included, and the port said on stdout: no port is picked by one process and bound by
+    # another (a race under parallel tests).
+    server = make_server(
         args.host,
         args.port,
         Hooks(app),  # type: ignore[arg-type]
         threaded=True,
         request_handler=MotoRequestHandler,
     )
+    os.environ.setdefault("MOTO_PORT", str(server.port))  # as moto's own launcher does (some services build URLs)
+    print("READY", server.port, flush=True)
+    os.dup2(2, 1)
+    server.serve_forever()
     return 0
 
 

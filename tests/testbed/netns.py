@@ -2,6 +2,12 @@
 
 As root the process unshares its network namespace; otherwise a user namespace too (`unshare -rn`), where
 the platform allows it. Call `enter()` before any thread starts: a namespace is per thread.
+
+Being inside is a fact about the namespace, not about an inherited variable: `enter()` records the identity
+of the namespace it made (device and inode of /proc/thread-self/ns/net) in VPCBOX_NETNS, and `inside()`
+compares it with the namespace this thread is in now. A child that stays in the namespace (a command run in
+the box) is inside; a pytest-xdist worker is a child too, and calls `enter(fresh=True)` to get its own, so
+parallel workers never share addresses, ports or a box.
 """
 
 from __future__ import annotations
@@ -15,15 +21,21 @@ import subprocess
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 MARK = "VPCBOX_NETNS"
+_NS = "/proc/thread-self/ns/net"
 
 
 class NetnsUnavailable(RuntimeError):
     """This platform cannot create a network namespace for us (the reason says why)."""
 
 
+def _identity() -> str:
+    st = os.stat(_NS)
+    return f"{st.st_dev}:{st.st_ino}"
+
+
 def inside() -> bool:
-    """Whether this process already runs in a namespace made by `enter()` (or by `python -m tests.testbed`)."""
-    return os.environ.get(MARK) == "1"
+    """Whether this thread is in the namespace `enter()` made (here or in a parent that this process shares)."""
+    return os.environ.get(MARK) == _identity()
 
 
 def _unshare(flags: int) -> None:
@@ -33,9 +45,13 @@ def _unshare(flags: int) -> None:
         raise OSError(err, os.strerror(err))
 
 
-def enter() -> None:
-    """Move this process into a new network namespace and bring `lo` up; idempotent."""
-    if inside():
+def enter(*, fresh: bool = False) -> None:
+    """Move this process into a new network namespace and bring `lo` up.
+
+    Idempotent: inside one already, nothing happens, unless `fresh` (a pytest-xdist worker, which inherits
+    its parent's namespace and must not share it).
+    """
+    if inside() and not fresh:
         return
     if shutil.which("ip") is None:
         raise NetnsUnavailable("the `ip` command (iproute2) is missing: run scripts/setup")
@@ -56,7 +72,7 @@ def enter() -> None:
             f"unshare(CLONE_NEWNET) failed: {exc} (user namespaces disabled, or a seccomp profile forbids unshare)"
         ) from exc
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    os.environ[MARK] = "1"
+    os.environ[MARK] = _identity()
 
 
 def available() -> tuple[bool, str]:
