@@ -26,11 +26,16 @@ ENDPOINT_RULES: tuple[EndpointRule, ...] = (
     gateway.prefix_list,
     endpoint.private_dns,
     endpoint.azs,
+    endpoint.agent_zone,
     security.endpoint_groups,
+    security.agent_egress,
+    security.network_acls,
+    security.disagreement,
 )
 
 RUN_RULES: tuple[RunRule, ...] = (
     vpc.control_plane_unread,
+    vpc.partial_read,
     vpc.dns_attributes,
     vpc.unexpected_endpoints,
 )
