@@ -58,6 +58,7 @@ def build(
     place: Place | None = None,
     subnet_id: str | None = None,
     az: str | None = None,
+    security_group_ids: Sequence[str] = (),
     deadline_s: float | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     sink: SinkConfig | None = None,
@@ -74,7 +75,13 @@ def build(
         require_boto3(f"the control-plane comparison (the topology names vpc.id {topology.vpc.id})", "pass --no-aws")
         from vpc_verify.aws.control_plane import AwsControlPlane
 
-        control_plane = AwsControlPlane(region=topology.region, place=place, subnet_id=subnet_id, az=az)
+        control_plane = AwsControlPlane(
+            region=topology.region,
+            place=place,
+            subnet_id=subnet_id,
+            az=az,
+            security_group_ids=tuple(security_group_ids),
+        )
     options = RunOptions(
         concurrency=concurrency,
         deadline_s=deadline_s if deadline_s is not None else DEFAULT_DEADLINE_S[mode],
