@@ -376,8 +376,11 @@ def complete(ec2: EC2Client, vpc_state: VpcState, place: Place, *, lambda_client
     place = _drop_link_local(place)
     if place.function_name and not (place.candidate_subnets() and place.security_group_ids):
         place = _lambda_place(vpc_state, place, lambda_client)
-    if not place.subnet_id and place.subnet_ids and place.az_id:
-        mine = [s for s in place.subnet_ids if vpc_state.subnets[s].az_id == place.az_id]
+    if not place.subnet_id and place.subnet_ids:
+        # The subnet of the agent's AZ (a Lambda runs in one of its subnets' AZs), or the only one.
+        mine = [s for s in place.subnet_ids if place.az_id and vpc_state.subnets[s].az_id == place.az_id]
+        if len(place.subnet_ids) == 1:
+            mine = list(place.subnet_ids)
         if len(mine) == 1:
             place = replace(place, subnet_id=mine[0])
     if place.address and not place.subnet_id:

@@ -92,3 +92,18 @@ def test_a_link_local_address_given_by_hand_is_not_a_source(ec2: Any, seeded: Se
     place = Place(address="169.254.79.1", subnet_id=seeded.agent_subnet_id, source="env")
     facts = AwsControlPlane(ec2=ec2, place=place).read(topology(seeded))
     assert facts.place.address is None and "link-local" in facts.place.notes[0]
+
+
+def test_the_templates_environment_tells_the_place_without_the_lambda_api(
+    ec2: Any, seeded: SeedFacts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lambda/template.yaml sets VPC_VERIFY_SUBNET_IDS and VPC_VERIFY_SECURITY_GROUP_IDS: no function exists in
+    the emulator here, so a GetFunctionConfiguration call would fail; none is made. One subnet is the place."""
+    subnet = seeded.agent_subnet_id
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
+    monkeypatch.setenv("VPC_VERIFY_SUBNET_IDS", subnet)
+    monkeypatch.setenv("VPC_VERIFY_SECURITY_GROUP_IDS", seeded.agent_security_group_id)
+    place = _read(ec2, seeded).place
+    assert (place.subnet_id, place.az) == (subnet, "us-east-1a")
+    assert not any("GetFunctionConfiguration" in note for note in place.notes)
+    assert place.security_group_ids == (seeded.agent_security_group_id,)
