@@ -7,9 +7,11 @@ Every test here runs with fake credentials, no instance metadata and AWS_ENDPOIN
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import structlog
 
 from tests.testbed import aws_seed, emulator
 
@@ -26,3 +28,12 @@ def ec2(aws: emulator.Emulator) -> Any:
 def seeded(ec2: Any) -> aws_seed.SeedFacts:
     """The testbed VPC, healthy."""
     return aws_seed.seed(ec2)
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_found() -> Iterator[None]:
+    """Commands run in-process configure structlog for the whole process (`--log-level error` filters out
+    warnings): put it back as it was, so a later test that captures log lines sees them."""
+    before = structlog.get_config()
+    yield
+    structlog.configure(**before)

@@ -216,3 +216,11 @@ def test_an_unknown_place_says_what_is_missing_and_how_to_tell_it() -> None:
         "its subnet (pass --subnet-id)" in f.message and "its security groups (pass --security-group-id)" in f.message
     )
     assert note in f.message
+
+
+def test_a_lambdas_every_subnet_needs_the_gateway_route() -> None:
+    """The function runs in subnet a or b: rtb-a routes S3 through the endpoint, b's main table does not."""
+    lam = Place(subnet_ids=("subnet-a", "subnet-b"), function_name="f")
+    o = observation(GW, [dns("52.216.0.10", name=GW.dns_names[0])], [probe("52.216.0.10")])
+    f = only(report(facts(o, aws=aws(state(), lam))).findings, Code.GATEWAY_ROUTE_MISSING)
+    assert "rtb-main" in f.message and "subnet-b" in f.message and f.hint.endswith("--add-route-table-ids rtb-main")
