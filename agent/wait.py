@@ -55,14 +55,14 @@ class WaitResult:
     report: Report
     attempts: int
     waited_s: float
-    healthy_in_a_row: int = 0
-    needed: int = 1
+    healthy_streak: int = 0  # healthy runs in a row at the end of the wait
+    healthy_runs: int = 1  # how many in a row were asked for
     hopeless: tuple[Finding, ...] = ()  # the findings no waiting fixes, when the wait ended on them
 
     @property
     def converged(self) -> bool:
-        """The last `needed` runs were healthy."""
-        return self.report.healthy and self.healthy_in_a_row >= self.needed
+        """The last runs were healthy, as many in a row as asked for."""
+        return self.report.healthy and self.healthy_streak >= self.healthy_runs
 
 
 def hopeless(report: Report) -> tuple[Finding, ...]:
@@ -85,20 +85,24 @@ def run_until_healthy(
     run_deadline_s: float,
     interval_s: float = DEFAULT_INTERVAL_S,
     healthy_runs: int = DEFAULT_HEALTHY_RUNS,
+    streak: int = 0,
     progress: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> WaitResult:
     """Call `run_once(deadline_s)` until its report is healthy `healthy_runs` times in a row, a finding no
-    waiting fixes appears, or `timeout_s` has passed (at least once).
+    waiting fixes appears, or `timeout_s` has passed (at least once). `streak` carries healthy runs already
+    seen (a wait resumed in another invocation).
 
     Each run's deadline is the smaller of `run_deadline_s` and the time left, so the wait ends on time.
     """
-    needed = max(1, healthy_runs)
+    if healthy_runs < 1:
+        raise ValueError("healthy_runs must be at least 1")
+    needed = healthy_runs
     start = clock()
     end = start + timeout_s
     attempt = 0
-    in_a_row = 0
+    in_a_row = streak
     while True:
         attempt += 1
         left = end - clock()
