@@ -1,6 +1,15 @@
 """The `vpc-verify` command line: a thin shell over vpc_verify.run (docs/architecture.md).
 
-Exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error.
+Exit codes (vpc_verify.commands.exits, shown by every command's --help):
+  0  healthy
+  1  unhealthy: an error finding about the VPC or its endpoints. It wins over 4: when the VPC is broken
+     and the control plane could not be read either, the exit code is 1 (the report says both).
+  2  usage or configuration error: bad flags or topology, a --subnet-id or --security-group-id that is not
+     the VPC's, no region, an id AWS does not know
+  3  internal error (a bug)
+  4  the AWS control plane could not be read (AccessDenied and other denials, no credentials, throttling,
+     no route to the EC2 API: AWS_API_ERROR, AWS_API_UNREACHABLE) and nothing else is wrong: the data plane
+     looked healthy but the comparison with AWS is missing. A CI job can tell it from "the VPC is broken".
 """
 
 from __future__ import annotations
@@ -10,12 +19,11 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from vpc_verify.aws.errors import AwsError
+from vpc_verify.aws.errors import AwsConfigError, AwsError, AwsNotFound
 from vpc_verify.commands import agent, check, diagnose, discover, explain, schema, usage, validate
+from vpc_verify.commands.exits import EXIT_AWS_UNREAD, EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE
 from vpc_verify.errors import UsageError
 from vpc_verify.topology import TopologyError
-
-EXIT_USAGE, EXIT_INTERNAL = 2, 3
 
 # Each command module registers one subcommand: register(subparsers) sets `handler`.
 COMMANDS = (check, validate, discover, diagnose, usage, agent, explain, schema)
@@ -42,14 +50,16 @@ examples:
   vpc-verify explain TCP_TIMEOUT                     # what a finding code means and how to fix it
   vpc-verify schema topology -o topology.schema.json # JSON Schema for editors (docs/topology.md)
 
-exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
-        prog="vpc-verify", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="vpc-verify",
+        description=DESCRIPTION,
+        epilog=EPILOG + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -73,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except AwsError as exc:  # credentials, permissions, region, throttling: what to fix, not a traceback
         print(f"vpc-verify: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        # A wrong id, region or SDK set-up is bad input; a denial, no credentials, throttling or no route is
+        # AWS that could not be read.
+        return EXIT_USAGE if isinstance(exc, AwsConfigError | AwsNotFound) else EXIT_AWS_UNREAD
     except KeyboardInterrupt:
         print("vpc-verify: interrupted", file=sys.stderr)
         return 130

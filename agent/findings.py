@@ -49,13 +49,18 @@ class Code(StrEnum):
     VPC_DNS_SUPPORT_DISABLED = "VPC_DNS_SUPPORT_DISABLED"
     VPC_DNS_HOSTNAMES_DISABLED = "VPC_DNS_HOSTNAMES_DISABLED"
     ENDPOINT_AZ_MISSING = "ENDPOINT_AZ_MISSING"
+    ENDPOINT_NOT_IN_AGENT_AZ = "ENDPOINT_NOT_IN_AGENT_AZ"
     SECURITY_GROUP_BLOCKS = "SECURITY_GROUP_BLOCKS"
+    AGENT_EGRESS_BLOCKS = "AGENT_EGRESS_BLOCKS"
+    NACL_BLOCKS = "NACL_BLOCKS"
     CONTROL_PLANE_DISAGREES = "CONTROL_PLANE_DISAGREES"
     GATEWAY_ROUTE_MISSING = "GATEWAY_ROUTE_MISSING"
     GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST = "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST"
     CHECK_ERROR = "CHECK_ERROR"
     DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
     AWS_API_ERROR = "AWS_API_ERROR"
+    AWS_API_UNREACHABLE = "AWS_API_UNREACHABLE"
+    AWS_READ_PARTIAL = "AWS_READ_PARTIAL"
     ENDPOINT_IDLE = "ENDPOINT_IDLE"
     ENDPOINT_PACKETS_DROPPED = "ENDPOINT_PACKETS_DROPPED"
     ENDPOINT_RESETS_RECEIVED = "ENDPOINT_RESETS_RECEIVED"
@@ -88,12 +93,15 @@ _DNS_EVIDENCE = {
     "nameserver": "the resolver that answered (an address, or system for the system resolver)",
     "ms": "time spent on the name, in milliseconds",
     "error": "what went wrong, in words (timeout detail, malformed answer, CNAME loop)",
+    "created_s_ago": "control plane: seconds since the endpoint was created, when recent (DNS may be propagating)",
 }
 _ANSWER_EVIDENCE = {
     "names": "the endpoint's DNS names that answered with this address",
     "cname_chain": "per name, the CNAME chain that led to the address",
 }
 _JOINED_DNS_EVIDENCE = {
+    "created": "control plane: when the endpoint was created (ISO 8601), when recent",
+    "created_s_ago": "control plane: seconds since it was created: private DNS may still be propagating",
     "vpc_id": "control plane: the VPC",
     "enableDnsSupport": "control plane: the VPC's enableDnsSupport attribute",
     "enableDnsHostnames": "control plane: the VPC's enableDnsHostnames attribute",
@@ -256,6 +264,8 @@ CATALOGUE: dict[Code, CodeInfo] = {
             },
             **_GATEWAY_TIMEOUT_EVIDENCE,
             **_FLOW_EVIDENCE,
+            "path": "control plane: every piece of configuration between the agent and the address (its source, "
+            "the endpoint's groups, the agent's egress, the network ACLs), each with its verdict",
         },
     ),
     Code.TCP_REFUSED: CodeInfo(
@@ -387,18 +397,76 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "subnets_in_az": "the VPC's subnets in that AZ, candidates for --add-subnet-ids",
         },
     ),
+    Code.ENDPOINT_NOT_IN_AGENT_AZ: CodeInfo(
+        W,
+        "the interface endpoint has no network interface in the agent's AZ (compared by AZ id): every request "
+        "crosses AZs, with cross-AZ data charges and added latency, and fails with that AZ",
+        "Add a subnet of the agent's AZ to the endpoint: aws ec2 modify-vpc-endpoint --add-subnet-ids <subnet>",
+        {
+            "vpc_endpoint_id": "the interface endpoint",
+            "agent_az": "the agent's AZ name (this account's)",
+            "agent_az_id": "the agent's AZ id",
+            "endpoint_az_ids": "the AZ ids of the endpoint's network interfaces",
+            "subnets_in_agent_az": "the VPC's subnets in the agent's AZ",
+        },
+    ),
     Code.SECURITY_GROUP_BLOCKS: CodeInfo(
         E,
-        "no rule of the endpoint's security groups admits the port from this agent, and a connect timed out",
+        "no rule of the endpoint's security groups admits the port from this agent (in the address family of "
+        "the probe), and a connect timed out",
         "Add an inbound rule for the port from the agent's security group or address.",
-        evidence={**_SG_EVIDENCE, "timed_out": "the addresses whose connects timed out (the packets agree)"},
+        evidence={
+            **_SG_EVIDENCE,
+            "timed_out": "the addresses whose connects timed out (the packets agree)",
+            "address_family": "4 or 6: the family the rules were judged for",
+        },
+    ),
+    Code.AGENT_EGRESS_BLOCKS: CodeInfo(
+        E,
+        "no outbound rule of the agent's own security groups lets the port out to the address, and a connect timed out",
+        "Add an outbound rule to the agent's security group: to the VPC's CIDRs (interface endpoints) or to the "
+        "service's prefix list (gateway endpoints).",
+        {
+            "vpc_endpoint_id": "the endpoint",
+            "agent_security_group_ids": "the agent's security groups",
+            "port": "the TCP port",
+            "destination": "the address the connect went to",
+            "verdict": "blocks",
+            "outbound_rules": "every outbound rule of the agent's groups",
+            "admitting_rules": "none",
+            "possibly_admitting_rules": "none",
+            "prefix_list_id": "a gateway service's prefix list (null for an interface endpoint)",
+        },
+    ),
+    Code.NACL_BLOCKS: CodeInfo(
+        E,
+        "a network ACL on the path denies the connection or its return traffic (stateless: both directions, "
+        "ephemeral ports for the return), and a connect timed out",
+        "Add an allow entry numbered below the blocking one (or fix the deny) in the network ACL it names.",
+        {
+            "network_acl_id": "the ACL",
+            "subnet_id": "the subnet it applies to",
+            "direction": "inbound | outbound",
+            "leg": "request (to the port) | return (to the agent's ephemeral ports)",
+            "peer": "the other end of the traffic judged",
+            "ports": "the destination ports of the traffic judged",
+            "verdict": "blocks",
+            "rule": "the deciding entry (null: no entry admits it and the final * entry denies it)",
+            "timed_out": "the addresses whose connect timed out",
+            "vpc_endpoint_id": "the endpoint",
+        },
     ),
     Code.CONTROL_PLANE_DISAGREES: CodeInfo(
         W,
-        "the AWS configuration says the agent is blocked, but the probes went through",
+        "the AWS configuration says the agent is blocked (a security group, its own egress or a network ACL), "
+        "but the probes went through",
         "The packets win: the endpoint works from here. Tell vpc-verify where the agent stands (--subnet-id, "
         "--security-group-id) or look for a rule it cannot read (a group referenced across accounts).",
-        evidence={**_SG_EVIDENCE, "connected": "the addresses whose connects succeeded despite the verdict"},
+        {
+            **_SG_EVIDENCE,
+            "connected": "the addresses whose connect succeeded",
+            "disagreements": "each piece of configuration that says the connection is blocked",
+        },
     ),
     Code.GATEWAY_ROUTE_MISSING: CodeInfo(
         E,
@@ -412,6 +480,7 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "route_table_id": "the route table of the agent's subnet (when known)",
             "routes": "that table's routes (destination, target, state) (when known)",
             "route_table_ids": "every route table of the VPC (when the agent's subnet is unknown)",
+            "subnet_ids": "a Lambda's subnets whose route tables lack the route (any of them may run it)",
         },
     ),
     Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST: CodeInfo(
@@ -446,13 +515,31 @@ CATALOGUE: dict[Code, CodeInfo] = {
     ),
     Code.AWS_API_ERROR: CodeInfo(
         E,
-        "an AWS API call needed for the control-plane comparison failed",
-        "Check the agent's IAM permissions (ec2:Describe*) and the region; the data-plane results stand.",
+        "an AWS API call needed for the control-plane comparison failed (denied, throttled, failed, or not "
+        "answered by the run's deadline); `check` exits 4 when nothing else is wrong",
+        "Check the agent's IAM permissions (the action the message names) and the region; the data-plane "
+        "results stand.",
         evidence={
             "vpc_id": "the VPC whose control plane was read",
-            "error": "the error's type (e.g. AwsError, ClientError)",
+            "error": "the error's type (e.g. AwsAccessDenied, TimeoutError)",
             "detail": "the error's message (the API error code and what to fix)",
+            "action": "the IAM action that was denied, when AWS named one",
         },
+    ),
+    Code.AWS_API_UNREACHABLE: CodeInfo(
+        W,
+        "the EC2 API cannot be reached from where the agent runs (no ec2 interface endpoint, no NAT): the "
+        "control plane was not compared; `check` exits 4 when nothing else is wrong",
+        "Create an ec2 interface endpoint (private DNS on) or a NAT route for the agent's subnet, or turn the "
+        "comparison off: --no-aws, VPC_VERIFY_AWS=false (the template's ControlPlane=false).",
+        {"vpc_id": "the VPC", "error": "the connect's error", "detail": "the endpoint and why"},
+    ),
+    Code.AWS_READ_PARTIAL: CodeInfo(
+        W,
+        "an optional control-plane read was denied: the verdicts that need it (network ACLs, the agent's own "
+        "groups, AZ names) are unknown, the rest stands",
+        "Grant the agent's role the actions listed (read-only).",
+        {"vpc_id": "the VPC", "actions": "the IAM actions that were denied"},
     ),
     Code.ENDPOINT_IDLE: CodeInfo(
         W,

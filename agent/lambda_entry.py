@@ -13,7 +13,10 @@ Environment:
   VPC_VERIFY_PUBLISH                 cloudwatch | emf (default) | none
   VPC_VERIFY_NAMESPACE               CloudWatch namespace (default VpcVerify)
   VPC_VERIFY_PER_ADDRESS_METRICS     "true" adds per-address latency metrics
-  VPC_VERIFY_AWS                     "false" skips the control-plane comparison
+  VPC_VERIFY_AWS                     "false" skips the control-plane comparison (no EC2 API route: the
+                                     run says so once, AWS_API_UNREACHABLE, a warning)
+  VPC_VERIFY_SUBNET_IDS              the function's subnets, VPC_VERIFY_SECURITY_GROUP_IDS its groups (the
+                                     template sets both; else lambda:GetFunctionConfiguration tells them)
   VPC_VERIFY_MARGIN_MS               time kept back from the deadline for publishing and returning (3000)
 """
 

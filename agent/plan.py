@@ -66,6 +66,7 @@ def build(
     place: Place | None = None,
     subnet_id: str | None = None,
     az: str | None = None,
+    security_group_ids: Sequence[str] = (),
     deadline_s: float | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     sink: SinkConfig | None = None,
@@ -97,7 +98,14 @@ def build(
         require_boto3(f"the control-plane comparison (the topology names vpc.id {topology.vpc.id})", "pass --no-aws")
         from vpc_verify.aws.control_plane import AwsControlPlane
 
-        control_plane = AwsControlPlane(region=topology.region, place=place, subnet_id=subnet_id, az=az, usage=usage)
+        control_plane = AwsControlPlane(
+            region=topology.region,
+            place=place,
+            subnet_id=subnet_id,
+            az=az,
+            security_group_ids=tuple(security_group_ids),
+            usage=usage,
+        )
     reader = None
     if "flowlogs" in evidence:
         from vpc_verify.aws.flowlogs import FlowLogReader

@@ -15,6 +15,7 @@ from vpc_verify.checks.dns import DnsResult
 from vpc_verify.checks.http import HttpResult
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsResult, TlsStatus
+from vpc_verify.findings import Code
 from vpc_verify.topology import EndpointType
 
 if TYPE_CHECKING:  # only annotations: the probes import this module on the way to the first packet
@@ -26,6 +27,9 @@ if TYPE_CHECKING:  # only annotations: the probes import this module on the way 
 
 REPORT_VERSION = 1
 Mode = Literal["cli", "agent", "lambda", "diagnose"]
+EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_CONTROL_PLANE_UNREAD = 0, 1, 4
+# The findings that say the control plane could not be read (not that the VPC is broken).
+CONTROL_PLANE_UNREAD = frozenset({Code.AWS_API_ERROR, Code.AWS_API_UNREACHABLE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +178,7 @@ class EniFacts:
     subnet_id: str
     status: str
     zone: str  # az-local | cross-az | unknown
+    az_id: str | None = None  # the AZ's id (use1-az1), the same zone in every account
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -181,6 +186,7 @@ class EniFacts:
             "eni_id": self.eni_id,
             "address": self.address,
             "az": self.az,
+            "az_id": self.az_id,
             "subnet_id": self.subnet_id,
             "status": self.status,
             "zone": self.zone,
@@ -202,6 +208,7 @@ class AwsEndpointFacts:
     route_table_ids: tuple[str, ...] = ()
     network_interfaces: tuple[EniFacts, ...] = ()
     agent_az: str | None = None
+    agent_az_id: str | None = None
     regional_dns_name: str | None = None
     zonal_dns_names: Mapping[str, str] = field(default_factory=dict)
     security_groups: SgVerdict | None = None
@@ -223,6 +230,7 @@ class AwsEndpointFacts:
             "route_table_ids": list(self.route_table_ids),
             "network_interfaces": [e.to_dict() for e in self.network_interfaces],
             "agent_az": self.agent_az,
+            "agent_az_id": self.agent_az_id,
         }
         if self.type != "gateway":
             out["regional_dns_name"] = self.regional_dns_name
@@ -339,9 +347,20 @@ class Report:
         return self.run_findings + tuple(f for e in self.endpoints for f in e.findings)
 
     @property
+    def control_plane_unread(self) -> bool:
+        """The control plane could not be read (AWS_API_ERROR, AWS_API_UNREACHABLE): the comparison is missing."""
+        return any(f.code in CONTROL_PLANE_UNREAD for f in self.run_findings)
+
+    @property
     def exit_code(self) -> int:
-        """0 healthy, 1 unhealthy (docs/report.md)."""
-        return 0 if self.healthy else 1
+        """0 healthy; 1 unhealthy (an error finding other than the control plane's being unread: the VPC is
+        broken, and that wins); 4 the control plane could not be read and nothing else is wrong (a CI job
+        can tell "vpc-verify could not compare" from "the VPC is broken")."""
+        if any(f.is_error and f.code not in CONTROL_PLANE_UNREAD for f in self.findings):
+            return EXIT_UNHEALTHY
+        if self.control_plane_unread:
+            return EXIT_CONTROL_PLANE_UNREAD
+        return EXIT_HEALTHY if self.healthy else EXIT_UNHEALTHY
 
     def endpoint(self, name: str) -> EndpointReport:
         """The report of the endpoint called `name`."""

@@ -2,8 +2,9 @@
 
 Orchestration only: the deadline, the control plane read in a daemon thread while the data plane is
 observed (vpc_verify.observe), then the planes joined per endpoint and judged by the rules
-(vpc_verify.judge). Nothing raises out of a run: a bug becomes CHECK_ERROR, the deadline DEADLINE_EXCEEDED,
-and every other endpoint's result stands.
+(vpc_verify.judge). Nothing raises out of a run but bad input: a bug becomes CHECK_ERROR, the deadline
+DEADLINE_EXCEEDED, an AWS failure AWS_API_ERROR, and every other endpoint's result stands; a place the
+control plane refuses (a --subnet-id outside the VPC: a UsageError) is raised for the shell to exit 2.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from vpc_verify.errors import UsageError
 from vpc_verify.logs import get_logger
 from vpc_verify.observe import pipeline, workers
 from vpc_verify.observe.pipeline import Observation, Scope
@@ -232,6 +234,8 @@ async def _run_facts(
         aws = await asyncio.wait_for(reading, timeout=timeout)
     except TimeoutError:
         return RunFacts(topology=topology, aws=None, aws_timed_out=True, partial=partial)
+    except UsageError:
+        raise  # the shell was told a place that is not in the VPC (--subnet-id): bad input, not a finding
     except Exception as exc:
         return RunFacts(topology=topology, aws=None, aws_error=exc, partial=partial)
     return RunFacts(topology=topology, aws=aws, partial=partial)

@@ -2,16 +2,23 @@
 
 `AwsControlPlane.read` is blocking (boto3); the run calls it in a daemon thread, so a hung AWS call cannot
 hold the run past its deadline. No judgment here: vpc_verify.judge turns these facts into findings.
+
+Before the first call the EC2 API's endpoint gets one TCP connect: where neither an ec2 interface endpoint
+nor a NAT leads to it (a Lambda in private subnets), the read fails at once with AwsUnreachable instead of
+spending boto3's retries (~19 s) on a route that does not exist. Static answers (endpoint services, AZ
+names) are kept between runs in a StaticCache.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from vpc_verify.aws import whereami
+from vpc_verify.aws.cache import SHARED, StaticCache
+from vpc_verify.aws.errors import AwsAccessDenied, AwsNotFound
 from vpc_verify.aws.model import VpcState
-from vpc_verify.aws.whereami import Place
+from vpc_verify.aws.whereami import Place, PlaceError
 from vpc_verify.topology import Topology
 
 if TYPE_CHECKING:
@@ -37,21 +44,34 @@ class AwsControlPlane:
     region: str | None = None  # used when the topology names none
     place: Place | None = None  # where the agent runs; located (flags, env, metadata) when None
     subnet_id: str | None = None
-    az: str | None = None
+    az: str | None = None  # a name (us-east-1a) or an id (use1-az1)
+    security_group_ids: tuple[str, ...] = ()
     ec2: EC2Client | None = None  # an injected client (tests); made from boto3's chain when None
     usage: UsageOptions | None = None  # also read the endpoints' usage (metrics, capacity, quota)
+    lambda_client: Any = None  # an injected Lambda client (tests)
+    cache: StaticCache = field(default_factory=lambda: SHARED)
 
     def read(self, topology: Topology) -> AwsFacts:
-        """Describe the topology's VPC and where the agent is in it."""
+        """Describe the topology's VPC and where the agent is in it.
+
+        Raises PlaceError (a usage error) when the subnet or a security group the agent was told it has is
+        not the VPC's, AwsUnreachable when the EC2 API cannot be reached, and other AwsErrors as they come.
+        """
         if not topology.vpc.id:
             raise ValueError("the topology names no vpc.id")
         from vpc_verify.aws import clients, read
 
-        client = self.ec2 if self.ec2 is not None else clients.ec2(topology.region or self.region)
+        client = self.ec2
+        if client is None:
+            client = clients.ec2(topology.region or self.region)
+            clients.reachable(client)
         services = [e.service for e in topology.endpoints if e.service]
-        state = read.read(client, topology.vpc.id, services=services)
-        place = self.place if self.place is not None else whereami.locate(self.subnet_id, self.az)
-        facts = AwsFacts(state=state, place=whereami.complete(client, state, place))
+        state = read.read(client, topology.vpc.id, services=services, cache=self.cache)
+        place = self.place
+        if place is None:
+            place = whereami.locate(self.subnet_id, self.az, security_group_ids=self.security_group_ids)
+        place = whereami.complete(client, state, place, lambda_client=self.lambda_client)
+        facts = AwsFacts(state=_with_agent_groups(client, state, place), place=place)
         if self.usage is None:
             return facts
         from vpc_verify.aws.usage import read_usage
@@ -59,11 +79,42 @@ class AwsControlPlane:
         try:
             region = topology.region or self.region
             usage = read_usage(
-                state, self.usage, ec2=client, cw=clients.cloudwatch(region), sq=clients.service_quotas(region)
+                facts.state, self.usage, ec2=client, cw=clients.cloudwatch(region), sq=clients.service_quotas(region)
             )
         except Exception as exc:  # the usage is extra: its failure is a finding, the comparison stands
             return replace(facts, usage_error=exc)
         return replace(facts, usage=usage)
+
+
+def _with_agent_groups(ec2: EC2Client, state: VpcState, place: Place) -> VpcState:
+    """The state with the agent's own security groups (their outbound rules decide its egress)."""
+    from vpc_verify.aws import read
+
+    if not place.security_group_ids:
+        return state
+    try:
+        out = read.with_groups(ec2, state, place.security_group_ids)
+    except AwsNotFound:
+        raise PlaceError(
+            f"the agent's security groups {', '.join(place.security_group_ids)} (from {place.source}) do not all "
+            f"exist in {state.region}: pass --security-group-id with groups of {state.vpc_id}"
+        ) from None
+    except AwsAccessDenied:
+        return _noted(state, "ec2:DescribeSecurityGroups (the agent's own groups)")
+    foreign = [
+        g
+        for g in place.security_group_ids
+        if g not in out.security_groups or out.security_groups[g].vpc_id not in ("", state.vpc_id)
+    ]
+    if foreign:
+        raise PlaceError(
+            f"the agent's security groups {', '.join(foreign)} (from {place.source}) are not groups of {state.vpc_id}"
+        )
+    return out
+
+
+def _noted(state: VpcState, action: str) -> VpcState:
+    return replace(state, unread=(*state.unread, action))
 
 
 @dataclass(frozen=True, slots=True)

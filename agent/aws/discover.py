@@ -1,7 +1,9 @@
 """From a VpcState to a topology file (docs/topology.md): every endpoint with its service, names, addresses and AZs.
 
 The result passes `vpc_verify.topology.loads` unchanged, so `discover` followed by `check` verifies the VPC as
-AWS describes it, and nobody types an ENI address.
+AWS describes it, and nobody types an ENI address. AZs are written as AZ ids (use1-az1), with this account's
+names as comments: names map to different zones in each account, ids do not, so a topology shared across
+accounts (StackSets) checks the right zones.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def topology_document(vpc_state: VpcState) -> dict[str, Any]:
         if kind == "interface":
             enis = vpc_state.endpoint_enis(vpce)
             entry["addresses"] = [e.address for e in enis if e.address]
-            entry["azs"] = sorted({e.az for e in enis if e.az})
+            entry["azs"] = sorted({vpc_state.az_id_of(e.az) or e.az for e in enis if e.az})
             if vpce.ip_address_type in ("dualstack", "ipv6"):
                 entry["ip_address_type"] = vpce.ip_address_type
                 entry["addresses"] = [a for a in entry["addresses"] if vpce.ip_address_type != "ipv6"] + [
@@ -61,7 +63,25 @@ def render(vpc_state: VpcState, *, now: dt.datetime | None = None) -> str:
         SCHEMA_LINE + f"# vpc-verify topology of {vpc_state.vpc_id} ({vpc_state.region}), discovered {when}.\n"
         "# Addresses and AZs are what AWS reported; remove `addresses` to accept whatever the ENIs are.\n"
     )
-    return header + yaml.safe_dump(topology_document(vpc_state), sort_keys=False, default_flow_style=False)
+    body = yaml.safe_dump(topology_document(vpc_state), sort_keys=False, default_flow_style=False)
+    return header + _name_zones(body, vpc_state)
+
+
+def _name_zones(text: str, vpc_state: VpcState) -> str:
+    """Each AZ id under `azs:` followed by this account's name for it, as a comment."""
+    out, in_azs = [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("azs:"):
+            in_azs = True
+        elif in_azs and stripped.startswith("- "):
+            name = vpc_state.az_name_of(stripped[2:])
+            if name and name != stripped[2:]:
+                line += f"  # {name}"
+        else:
+            in_azs = False
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def _dns_names(vpc_state: VpcState, vpce: VpcEndpoint) -> tuple[str, ...]:

@@ -21,6 +21,9 @@ _ACCESS_DENIED = {
     "ExpiredTokenException",
     "RequestExpired",
     "OptInRequired",
+    "Blocked",
+    "PendingVerification",
+    "MissingAuthenticationToken",
 }
 _THROTTLED = {
     "Throttling",
@@ -71,8 +74,9 @@ class AwsAccessDenied(AwsError):
     def remedy(self) -> str:
         """The IAM action to grant."""
         return (
-            f"Grant the agent's role {self.service}:{_action(self.operation)} (vpc-verify needs only "
-            "ec2:Describe*), or check that its credentials are valid and not expired"
+            f"Grant the agent's role {self.service}:{_action(self.operation)} (vpc-verify only reads: "
+            "ec2:Describe*, ec2:GetManagedPrefixListEntries, lambda:GetFunctionConfiguration), or check that its "
+            "credentials are valid and not expired"
         )
 
 
@@ -88,6 +92,17 @@ class AwsUnavailable(AwsError):
 
     what = "could not be reached"
     fix = "Check the agent's route to the EC2 API (an ec2 interface endpoint or a NAT), AWS_ENDPOINT_URL and the region"
+
+
+class AwsUnreachable(AwsUnavailable):
+    """No connection to the API's endpoint at all: no route (no interface endpoint, no NAT) or a firewall."""
+
+    what = "is unreachable"
+    fix = (
+        "The agent has no route to the EC2 API: create an ec2 interface endpoint in the VPC (with private DNS) "
+        "or give its subnet a NAT route; or turn the control-plane comparison off (--no-aws, VPC_VERIFY_AWS=false, "
+        "the template's ControlPlane=false)"
+    )
 
 
 class AwsNoCredentials(AwsError):

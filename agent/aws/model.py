@@ -67,6 +67,7 @@ class SecurityGroup:
     name: str
     ingress: tuple[Rule, ...]
     egress: tuple[Rule, ...] = ()
+    vpc_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,42 @@ class Subnet:
     az: str
     az_id: str = ""
     ipv6_cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NaclEntry:
+    """One numbered rule of a network ACL (stateless: one direction, evaluated in rule-number order)."""
+
+    rule_number: int
+    egress: bool  # True: outbound (traffic leaving the subnet); False: inbound
+    protocol: str  # IANA number as a string ("6" tcp, "17" udp), "-1" for all
+    action: str  # allow | deny
+    cidr: str  # CidrBlock or Ipv6CidrBlock
+    from_port: int | None = None  # None: every port (no PortRange)
+    to_port: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON evidence, as the console shows the rule."""
+        ports = "all" if self.from_port is None else f"{self.from_port}-{self.to_port}"
+        protocol = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp"}.get(self.protocol, self.protocol)
+        return {
+            "rule_number": self.rule_number,
+            "direction": "outbound" if self.egress else "inbound",
+            "protocol": protocol,
+            "ports": ports,
+            "cidr": self.cidr,
+            "action": self.action,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkAcl:
+    """A network ACL, the subnets associated with it, and its entries (both directions)."""
+
+    id: str
+    default: bool
+    subnet_ids: tuple[str, ...]
+    entries: tuple[NaclEntry, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +201,9 @@ class VpcState:
     subnets: Mapping[str, Subnet] = field(default_factory=dict)
     prefix_lists: Mapping[str, PrefixList] = field(default_factory=dict)  # by name and by id
     services: Mapping[str, ServiceInfo] = field(default_factory=dict)
+    network_acls: tuple[NetworkAcl, ...] = ()
+    zones: Mapping[str, str] = field(default_factory=dict)  # AZ name -> AZ id (DescribeAvailabilityZones)
+    unread: tuple[str, ...] = ()  # optional reads that were denied ("ec2:DescribeNetworkAcls"): their facts are unknown
 
     def endpoint_enis(self, endpoint: VpcEndpoint) -> tuple[Eni, ...]:
         """The endpoint's ENIs that were found, in the endpoint's order."""
@@ -191,11 +231,33 @@ class VpcState:
                     return subnet
         return None
 
+    def network_acl_of(self, subnet_id: str) -> NetworkAcl | None:
+        """The network ACL of a subnet: its association, else the VPC's default ACL; None when ACLs were not read."""
+        default = None
+        for acl in self.network_acls:
+            if subnet_id in acl.subnet_ids:
+                return acl
+            if acl.default:
+                default = acl
+        return default
+
     def az_id_of(self, az: str | None) -> str | None:
-        """The AZ id of an AZ name (or id) as this account maps it, from the VPC's subnets; None if unknown."""
+        """The AZ id of an AZ name (or id) as this account maps it (names differ between accounts, ids do not),
+        from the VPC's subnets, else DescribeAvailabilityZones; None if unknown."""
         if not az:
             return None
         for subnet in self.subnets.values():
             if az in (subnet.az, subnet.az_id):
                 return subnet.az_id or None
-        return None
+        if az in self.zones:
+            return self.zones[az]
+        return az if az in self.zones.values() else None
+
+    def az_name_of(self, az_id: str | None) -> str | None:
+        """The AZ name this account gives an AZ id; None if unknown."""
+        if not az_id:
+            return None
+        for subnet in self.subnets.values():
+            if az_id in (subnet.az_id, subnet.az):
+                return subnet.az or None
+        return next((name for name, zid in self.zones.items() if az_id in (zid, name)), None)

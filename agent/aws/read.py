@@ -2,7 +2,10 @@
 
 Nothing is ever changed. ENIs are looked up by id (the `vpc-endpoint-id` filter of DescribeNetworkInterfaces
 is not implemented everywhere, e.g. the emulator). Every call goes through `calling`, so a failure is an
-AwsError naming the operation.
+AwsError naming the operation. Two reads are optional precision (network ACLs, the account's AZ names):
+when the role may not make them, the state lists the action in `unread` and the verdicts that need them are
+"unknown", so a role granted before they were added keeps working. Static answers (endpoint services, AZs)
+come from a StaticCache when one is given.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from vpc_verify.aws.errors import AwsNotFound, calling
+from vpc_verify.aws.cache import StaticCache
+from vpc_verify.aws.errors import AwsAccessDenied, AwsNotFound, calling
 from vpc_verify.aws.model import (
     Eni,
+    NaclEntry,
+    NetworkAcl,
     PrefixList,
     Route,
     RouteTable,
@@ -34,18 +40,21 @@ if TYPE_CHECKING:
 _CHUNK = 100  # ids per Describe call: well under the API's filter-value limits
 
 
-def read(ec2: EC2Client, vpc_id: str, *, services: Iterable[str] = ()) -> VpcState:
+def read(ec2: EC2Client, vpc_id: str, *, services: Iterable[str] = (), cache: StaticCache | None = None) -> VpcState:
     """Describe `vpc_id` and everything the comparison needs (also the endpoint services in `services`)."""
     region = str(ec2.meta.region_name)
     cidrs = vpc_cidrs(ec2, vpc_id)
     vpc_filter = [{"Name": "vpc-id", "Values": [vpc_id]}]
     endpoints = vpc_endpoints(ec2, vpc_id)
     groups = security_groups(ec2, sorted({g for e in endpoints for g in e.group_ids}))
-    service_infos = endpoint_services(ec2, sorted({e.service for e in endpoints} | set(services)))
+    service_infos = endpoint_services(ec2, sorted({e.service for e in endpoints} | set(services)), cache=cache)
     gateway_names = {e.service for e in endpoints if e.type == "gateway"} | {
         s for s in services if s in service_infos and "gateway" in service_infos[s].types
     }
-    rule_lists = {r.prefix_list_id for g in groups.values() for r in g.ingress if r.prefix_list_id}
+    rule_lists = _rule_prefix_lists(groups.values())
+    unread: list[str] = []
+    acls = _optional(network_acls, ec2, vpc_id, unread=unread, action="ec2:DescribeNetworkAcls") or ()
+    zones = _optional(availability_zones, ec2, cache, unread=unread, action="ec2:DescribeAvailabilityZones") or {}
     return VpcState(
         region=region,
         vpc_id=vpc_id,
@@ -59,7 +68,22 @@ def read(ec2: EC2Client, vpc_id: str, *, services: Iterable[str] = ()) -> VpcSta
         subnets=subnets(ec2, vpc_id),
         prefix_lists=prefix_lists(ec2, gateway_names, rule_lists),
         services=service_infos,
+        network_acls=acls,
+        zones=zones,
+        unread=tuple(unread),
     )
+
+
+def with_groups(ec2: EC2Client, state: VpcState, group_ids: Sequence[str]) -> VpcState:
+    """The state with these security groups added (the agent's own, for their outbound rules) and the prefix
+    lists their rules name; AwsNotFound when a group does not exist."""
+    missing = [g for g in group_ids if g not in state.security_groups]
+    if not missing:
+        return state
+    groups = {**state.security_groups, **security_groups(ec2, missing)}
+    lists = _rule_prefix_lists(groups.values()) - set(state.prefix_lists)
+    more = prefix_lists(ec2, set(), lists) if lists else {}
+    return replace(state, security_groups=groups, prefix_lists={**state.prefix_lists, **more})
 
 
 def vpc_cidrs(ec2: EC2Client, vpc_id: str) -> tuple[IPNetwork, ...]:
@@ -141,14 +165,24 @@ def security_groups(ec2: EC2Client, group_ids: Sequence[str]) -> dict[str, Secur
                 name=g.get("GroupName", ""),
                 ingress=tuple(_rules(gid, g.get("IpPermissions") or [])),
                 egress=tuple(_rules(gid, g.get("IpPermissionsEgress") or [])),
+                vpc_id=g.get("VpcId", ""),
             )
     return groups
 
 
-def endpoint_services(ec2: EC2Client, names: Sequence[str]) -> dict[str, ServiceInfo]:
-    """What DescribeVpcEndpointServices says about each service name (unknown names are left out)."""
+def endpoint_services(
+    ec2: EC2Client, names: Sequence[str], *, cache: StaticCache | None = None
+) -> dict[str, ServiceInfo]:
+    """What DescribeVpcEndpointServices says about each service name (unknown names are left out); answers
+    are taken from and kept in `cache` (they do not change between runs)."""
     out: dict[str, ServiceInfo] = {}
+    region = str(ec2.meta.region_name)
     for name in names:
+        key = ("service", region, name)
+        kept = cache.get(key) if cache is not None else None
+        if isinstance(kept, ServiceInfo):
+            out[name] = kept
+            continue
         # One name per call: an unknown or foreign service name fails the whole call, and must not hide
         # the others.
         try:
@@ -158,7 +192,35 @@ def endpoint_services(ec2: EC2Client, names: Sequence[str]) -> dict[str, Service
         for d in details:
             if d.get("ServiceName") == name:
                 out[name] = _merge_service(out.get(name), name, d)
+        if cache is not None and name in out:
+            cache.put(key, out[name])
     return out
+
+
+def network_acls(ec2: EC2Client, vpc_id: str) -> tuple[NetworkAcl, ...]:
+    """The VPC's network ACLs with their subnet associations and entries."""
+    return tuple(
+        _network_acl(a)
+        for a in _pages(ec2, "describe_network_acls", "NetworkAcls", [{"Name": "vpc-id", "Values": [vpc_id]}])
+    )
+
+
+def availability_zones(ec2: EC2Client, cache: StaticCache | None = None) -> dict[str, str]:
+    """AZ name -> AZ id as this account maps them (names differ between accounts; ids name the same zone)."""
+    key = ("zones", str(ec2.meta.region_name))
+    kept = cache.get(key) if cache is not None else None
+    if isinstance(kept, dict):
+        return dict(kept)
+    with calling("ec2", "DescribeAvailabilityZones"):
+        answer = ec2.describe_availability_zones()
+    zones = {
+        str(z["ZoneName"]): str(z["ZoneId"])
+        for z in answer.get("AvailabilityZones") or []
+        if z.get("ZoneName") and z.get("ZoneId")
+    }
+    if cache is not None:
+        cache.put(key, zones)
+    return zones
 
 
 def prefix_lists(ec2: EC2Client, gateway_services: set[str], rule_list_ids: set[str]) -> dict[str, PrefixList]:
@@ -186,6 +248,43 @@ def agent_interface(ec2: EC2Client, vpc_id: str, address: str) -> tuple[str, tup
 
 
 # ----------------------------------------------------------------------------------------------- the parts
+
+
+def _optional(read_one: Any, *args: Any, unread: list[str], action: str) -> Any:
+    """Call a reader whose facts are optional precision: a denied call is noted in `unread`, not raised."""
+    try:
+        return read_one(*args)
+    except AwsAccessDenied:
+        unread.append(action)
+        return None
+
+
+def _rule_prefix_lists(groups: Iterable[SecurityGroup]) -> set[str]:
+    return {r.prefix_list_id for g in groups for r in (*g.ingress, *g.egress) if r.prefix_list_id}
+
+
+def _network_acl(a: Mapping[str, Any]) -> NetworkAcl:
+    entries = []
+    for e in a.get("Entries") or []:
+        ports = e.get("PortRange") or {}
+        protocol = str(e.get("Protocol", "-1"))
+        entries.append(
+            NaclEntry(
+                rule_number=int(e.get("RuleNumber", 32767)),
+                egress=bool(e.get("Egress", False)),
+                protocol={"tcp": "6", "udp": "17", "icmp": "1", "all": "-1"}.get(protocol.lower(), protocol),
+                action=str(e.get("RuleAction", "deny")).lower(),
+                cidr=str(e.get("CidrBlock") or e.get("Ipv6CidrBlock") or ""),
+                from_port=ports.get("From") if ports else None,
+                to_port=ports.get("To") if ports else None,
+            )
+        )
+    return NetworkAcl(
+        id=a["NetworkAclId"],
+        default=bool(a.get("IsDefault", False)),
+        subnet_ids=tuple(x["SubnetId"] for x in a.get("Associations") or [] if x.get("SubnetId")),
+        entries=tuple(sorted(entries, key=lambda x: (x.egress, x.rule_number))),
+    )
 
 
 def _pages(

@@ -1,4 +1,9 @@
-"""`vpc-verify check`: run every check of a topology once and report."""
+"""`vpc-verify check`: run every check of a topology once (or until it is healthy, `--wait`) and report.
+
+Exit codes: vpc_verify.commands.exits (0 healthy, 1 unhealthy, 2 usage, 3 internal, 4 the control plane
+could not be read and nothing else is wrong). When the control plane could not be read, one line on stderr
+says why and which IAM action is missing, whatever the format of the report on stdout.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any
 
 from vpc_verify import plan as plan_mod
 from vpc_verify import topology as topology_mod
+from vpc_verify.commands.exits import EXIT_CODES, EXIT_UNHEALTHY
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.plan import DEFAULT_DEADLINE_S, Plan
@@ -16,9 +22,10 @@ from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP
 from vpc_verify.publish.metrics import DEFAULT_NAMESPACE
 from vpc_verify.publish.sink import SINK_NAMES, SinkConfig
 from vpc_verify.ranges import CONCURRENCY_RANGE, SECONDS_RANGE
-from vpc_verify.report import Report
+from vpc_verify.report import CONTROL_PLANE_UNREAD, Report
 from vpc_verify.run import DEFAULT_CONCURRENCY
 from vpc_verify.topology.model import QUERIES_PER_SECOND_RANGE
+from vpc_verify.wait import DEFAULT_HEALTHY_RUNS
 
 
 def register(sub: Any) -> None:
@@ -29,7 +36,9 @@ def register(sub: Any) -> None:
         description="Resolve every endpoint's names, classify the answers, probe every address "
         "(TCP -> TLS -> HTTP) and report findings with evidence and fix hints.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error",
+        epilog="examples:\n"
+        "  vpc-verify check -t topology.yaml --subnet-id subnet-0abc --security-group-id sg-0abc\n"
+        "  vpc-verify check -t topology.yaml --wait 300 --junit report.xml   # post-deploy smoke test\n\n" + EXIT_CODES,
     )
     add_topology_arguments(p)
     p.add_argument(
@@ -96,8 +105,18 @@ def register(sub: Any) -> None:
         type=positive,
         default=None,
         metavar="SECONDS",
-        help="re-run until every endpoint is healthy or SECONDS have passed (progress on stderr); "
-        "exit 0 as soon as healthy, 1 when time runs out",
+        help="re-run until every endpoint is healthy (--healthy-runs times in a row) or SECONDS have passed "
+        "(progress on stderr); exit 1 at once on what no waiting fixes (an endpoint rejected, failed, expired, "
+        "deleted or pendingAcceptance; private DNS off; a blocking security group, egress rule or network ACL; "
+        "a missing route or endpoint); exit 1 when time runs out",
+    )
+    p.add_argument(
+        "--healthy-runs",
+        type=at_least_one,
+        default=DEFAULT_HEALTHY_RUNS,
+        metavar="N",
+        help=f"with --wait: healthy runs in a row that end the wait (default {DEFAULT_HEALTHY_RUNS}; resolvers "
+        "cache, one lucky answer is not convergence)",
     )
     p.set_defaults(handler=handle)
 
@@ -155,9 +174,24 @@ def add_place_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--subnet-id",
         default=None,
-        help="the agent's subnet, for security group and route checks (default: instance metadata)",
+        help="the agent's subnet, for security group, network ACL and route checks (default: instance metadata; "
+        "in Lambda, the function's subnets); a subnet outside the topology's VPC is exit 2",
     )
-    p.add_argument("--az", default=None, help="the agent's availability zone (default: instance metadata)")
+    p.add_argument(
+        "--security-group-id",
+        action="append",
+        default=[],
+        metavar="SG",
+        help="the agent's security group (repeat, or comma-separate), for the endpoint's inbound rules that "
+        "name it and the agent's own outbound rules (default: instance metadata; in Lambda, the function's; "
+        "also VPC_VERIFY_SECURITY_GROUP_IDS)",
+    )
+    p.add_argument(
+        "--az",
+        default=None,
+        help="the agent's availability zone, a name (us-east-1a) or an id (use1-az1); compared by id "
+        "(default: instance metadata, the Lambda metadata endpoint, or the subnet's)",
+    )
 
 
 def add_output_arguments(p: argparse.ArgumentParser, *, files: bool = True) -> None:
@@ -199,6 +233,22 @@ def sink_config(args: argparse.Namespace, *, buffer_cap: int = DEFAULT_BUFFER_CA
     )
 
 
+def security_group_ids(args: argparse.Namespace) -> tuple[str, ...]:
+    """The --security-group-id values (repeated or comma-separated)."""
+    return tuple(dict.fromkeys(g.strip() for item in args.security_group_id for g in item.split(",") if g.strip()))
+
+
+def at_least_one(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {text!r}")
+    return value
+
+
 positive = SECONDS_RANGE.cli_type()  # an argparse type: finite seconds above 0 (nan and inf are refused)
 
 
@@ -222,6 +272,7 @@ def handle(args: argparse.Namespace) -> int:
         aws=not args.no_aws,
         subnet_id=args.subnet_id,
         az=args.az,
+        security_group_ids=security_group_ids(args),
         deadline_s=args.deadline,
         concurrency=args.concurrency,
         sink=sink_config(args, buffer_cap=0),
@@ -230,20 +281,38 @@ def handle(args: argparse.Namespace) -> int:
         dns_rate=args.dns_queries_per_second,
         workers=args.workers,
     )
-    report = _wait(plan, args) if args.wait is not None else plan.run()
+    converged = True
+    if args.wait is not None:
+        report, converged = _wait(plan, args)
+    else:
+        report = plan.run()
     from vpc_verify.commands.outputs import print_report, write_outputs
 
     print_report(report, args.format, pretty=args.pretty)
     write_outputs(report, plan.sink, args, side=sys.stderr if args.format != "table" else sys.stdout)
-    return report.exit_code
+    say_unread(report)
+    return report.exit_code if converged or report.exit_code else EXIT_UNHEALTHY
 
 
-def _wait(plan: Plan, args: argparse.Namespace) -> Report:
+def say_unread(report: Report) -> None:
+    """One line on stderr when the control plane could not be read: why, and the IAM action to grant."""
+    for f in report.run_findings:
+        if f.code in CONTROL_PLANE_UNREAD:
+            extra = f" {f.hint}" if f.hint and f.hint not in f.message else ""
+            print(f"vpc-verify: {f.message}{extra}", file=sys.stderr)
+
+
+def _wait(plan: Plan, args: argparse.Namespace) -> tuple[Report, bool]:
     from vpc_verify.wait import run_until_healthy
 
     def progress(line: str) -> None:
         print(f"vpc-verify: {line}", file=sys.stderr, flush=True)
 
-    return run_until_healthy(
-        lambda deadline: plan.with_deadline(deadline).run(), args.wait, run_deadline_s=args.deadline, progress=progress
-    ).report
+    result = run_until_healthy(
+        lambda deadline: plan.with_deadline(deadline).run(),
+        args.wait,
+        run_deadline_s=args.deadline,
+        healthy_runs=args.healthy_runs,
+        progress=progress,
+    )
+    return result.report, result.converged

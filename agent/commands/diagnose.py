@@ -7,7 +7,14 @@ import json
 import sys
 from typing import Any
 
-from vpc_verify.commands.check import add_place_arguments, add_topology_arguments, load_topology, positive
+from vpc_verify.commands.check import (
+    add_place_arguments,
+    add_topology_arguments,
+    load_topology,
+    positive,
+    security_group_ids,
+)
+from vpc_verify.commands.exits import EXIT_CODES
 from vpc_verify.errors import UsageError
 from vpc_verify.plan import DEFAULT_DEADLINE_S
 
@@ -21,8 +28,7 @@ def register(sub: Any) -> None:
         "private DNS, security groups, routes), resolve its zonal DNS names per AZ, probe every ENI, and say "
         "what to do next.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  vpc-verify diagnose -t topology.yaml sqs --subnet-id subnet-0abc\n\n"
-        "exit codes: 0 healthy, 1 unhealthy, 2 usage, configuration or AWS error",
+        epilog="example:\n  vpc-verify diagnose -t topology.yaml sqs --subnet-id subnet-0abc\n\n" + EXIT_CODES,
     )
     p.add_argument("name", metavar="NAME", help="the endpoint's name in the topology")
     add_topology_arguments(p)
@@ -62,7 +68,9 @@ def handle(args: argparse.Namespace) -> int:
 
         # Read first, outside the run: diagnose is about the AWS facts, so an AWS error stops it (exit 2)
         # rather than becoming one finding among others.
-        cp = AwsControlPlane(region=topo.region, subnet_id=args.subnet_id, az=args.az)
+        cp = AwsControlPlane(
+            region=topo.region, subnet_id=args.subnet_id, az=args.az, security_group_ids=security_group_ids(args)
+        )
         control_plane = AlreadyRead(cp.read(narrowed))
     the_plan = plan.build(
         topo,

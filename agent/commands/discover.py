@@ -18,11 +18,13 @@ def register(sub: Any) -> None:
         "discover",
         help="write a topology file from the VPC's endpoints as AWS reports them",
         description="Describe a VPC (read-only EC2 Describe*/Get* calls) and write a topology file (docs/topology.md) "
-        "with every interface and gateway endpoint: its service, DNS names, ENI addresses and AZs. "
+        "with every interface and gateway endpoint: its service, DNS names, ENI addresses and AZs (as AZ ids, "
+        "the same zones in every account, with this account's names as comments). "
         "Credentials and region follow boto3's chain.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  vpc-verify discover --vpc-id vpc-0123456789abcdef0 -o topology.yaml && "
-        "vpc-verify check -t topology.yaml\n\nexit codes: 0 written, 2 AWS or usage error",
+        "vpc-verify check -t topology.yaml\n\nexit codes: 0 written, 2 usage error (a bad --vpc-id, a VPC or "
+        "region AWS does not know), 4 AWS could not be read (denied, no credentials, throttled, unreachable)",
     )
     p.add_argument("--vpc-id", required=True, help="the VPC to describe")
     p.add_argument("--region", default=None, help="AWS region (default: boto3's chain, e.g. AWS_REGION)")

@@ -3,8 +3,10 @@
 Pure: groups, prefix lists and the agent's source in, a verdict with the deciding rules out. Conservative
 where AWS's facts leave it open: a rule whose CIDR covers only part of where the agent may be, or that names
 a group when the agent's groups are unknown, makes the verdict "unknown", never "blocks". Security groups are
-stateful, so for a connection from the agent only the endpoint's inbound rules (and the agent's outbound
-rules) matter.
+stateful, so for a connection from the agent only the endpoint's inbound rules (`inbound`) and the agent's
+own outbound rules (`outbound`) matter. Everything is per address family: an IPv6 probe is judged against
+IPv6 rules and the agent's IPv6 source. A link-local address (a Lambda sandbox's) is never a source: the
+packets enter the VPC from the function's subnets.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from vpc_verify.aws.model import PrefixList, Rule, SecurityGroup, VpcState
 from vpc_verify.aws.whereami import Place
@@ -20,6 +22,24 @@ from vpc_verify.topology import IPNetwork
 
 Verdict = Literal["admits", "blocks", "unknown"]
 Precision = Literal["address", "subnet", "vpc"]
+
+
+class Peer(Protocol):
+    """The other end of a rule: the networks it may be in and its security groups (None: unknown)."""
+
+    @property
+    def networks(self) -> tuple[IPNetwork, ...]: ...
+
+    @property
+    def group_ids(self) -> tuple[str, ...] | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where the agent connects to: an address and the security groups of its ENI (none for a gateway)."""
+
+    networks: tuple[IPNetwork, ...]
+    group_ids: tuple[str, ...] | None = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,17 +91,47 @@ class SgVerdict:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class EgressVerdict:
+    """Whether the agent's own groups let tcp/<port> out to an address, and the rules that decided it."""
+
+    verdict: Verdict
+    port: int
+    group_ids: tuple[str, ...]  # the agent's groups
+    destination: str
+    admitting: tuple[Rule, ...] = ()
+    possible: tuple[Rule, ...] = ()
+    rules: tuple[Rule, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON evidence: the agent's groups, their outbound rules, and which admit the destination."""
+        return {
+            "agent_security_group_ids": list(self.group_ids),
+            "port": self.port,
+            "destination": self.destination,
+            "verdict": self.verdict,
+            "outbound_rules": [r.to_dict() for r in self.rules],
+            "admitting_rules": [r.to_dict() for r in self.admitting],
+            "possibly_admitting_rules": [r.to_dict() for r in self.possible],
+        }
+
+
 def agent_source(state: VpcState, place: Place, version: int = 4) -> AgentSource:
-    """The agent's source networks of one address family, and its groups, as precisely as known."""
+    """The agent's source networks of one address family, and its groups, as precisely as known: its
+    address, else its subnet (or the union of the subnets it may be in, a Lambda's), else the VPC's CIDRs."""
     groups = place.security_group_ids or None
-    if place.address and ipaddress.ip_address(place.address).version == version:
-        return AgentSource((ipaddress.ip_network(place.address),), "address", groups)
-    subnet = state.subnets.get(place.subnet_id or "")
-    if subnet is not None:
+    for address in (place.address, place.ipv6_address):
+        if address and not _link_local(address) and ipaddress.ip_address(address).version == version:
+            return AgentSource((ipaddress.ip_network(address),), "address", groups)
+    nets: list[IPNetwork] = []
+    for subnet_id in place.candidate_subnets():
+        subnet = state.subnets.get(subnet_id)
+        if subnet is None:
+            continue
         cidrs = [c for c in (subnet.cidr, *subnet.ipv6_cidrs) if c]
-        nets = tuple(n for n in (ipaddress.ip_network(c, strict=False) for c in cidrs) if n.version == version)
-        if nets:
-            return AgentSource(nets, "subnet", groups)
+        nets += [n for n in (ipaddress.ip_network(c, strict=False) for c in cidrs) if n.version == version]
+    if nets:
+        return AgentSource(tuple(dict.fromkeys(nets)), "subnet", groups)
     return AgentSource(tuple(c for c in state.cidrs if c.version == version), "vpc", groups)
 
 
@@ -112,8 +162,36 @@ def inbound(
     return SgVerdict(verdict, port, group_ids, source, tuple(admitting), tuple(possible), tuple(rules))
 
 
+def outbound(
+    group_ids: tuple[str, ...],
+    groups: Mapping[str, SecurityGroup],
+    prefix_lists: Mapping[str, PrefixList],
+    destination: Destination,
+    port: int,
+) -> EgressVerdict:
+    """Do the agent's groups' outbound rules let tcp/`port` out to `destination`?"""
+    rules: list[Rule] = []
+    missing = False
+    for gid in group_ids:
+        group = groups.get(gid)
+        if group is None:
+            missing = True
+            continue
+        rules.extend(group.egress)
+    admitting, possible = _sort(rules, prefix_lists, destination, port)
+    verdict: Verdict
+    if admitting:
+        verdict = "admits"
+    elif possible or missing or not group_ids:
+        verdict = "unknown"
+    else:
+        verdict = "blocks"
+    shown = ", ".join(str(n.network_address if n.num_addresses == 1 else n) for n in destination.networks)
+    return EgressVerdict(verdict, port, group_ids, shown, tuple(admitting), tuple(possible), tuple(rules))
+
+
 def _sort(
-    rules: Iterable[Rule], prefix_lists: Mapping[str, PrefixList], source: AgentSource, port: int
+    rules: Iterable[Rule], prefix_lists: Mapping[str, PrefixList], source: Peer, port: int
 ) -> tuple[list[Rule], list[Rule]]:
     admitting: list[Rule] = []
     possible: list[Rule] = []
@@ -128,8 +206,8 @@ def _sort(
     return admitting, possible
 
 
-def rule_fit(rule: Rule, prefix_lists: Mapping[str, PrefixList], source: AgentSource) -> Verdict:
-    """Whether one rule's peer holds every address the agent may have."""
+def rule_fit(rule: Rule, prefix_lists: Mapping[str, PrefixList], source: Peer) -> Verdict:
+    """Whether one rule's peer holds every address the other end (`source`) may have."""
     if rule.source_group_id:
         if source.group_ids is None:
             return "unknown"
@@ -149,6 +227,10 @@ def rule_fit(rule: Rule, prefix_lists: Mapping[str, PrefixList], source: AgentSo
     if any(n.version == m.version and n.overlaps(m) for n in nets for m in mine):
         return "unknown"
     return "blocks"
+
+
+def _link_local(address: str) -> bool:
+    return ipaddress.ip_address(address).is_link_local
 
 
 def _within(inner: IPNetwork, outer: IPNetwork) -> bool:

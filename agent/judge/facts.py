@@ -7,8 +7,9 @@ rewritten afterwards. Evaluators (vpc_verify.evaluate) run here, once, and rules
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,8 @@ from vpc_verify.aws.control_plane import AwsFacts
 from vpc_verify.aws.model import Eni, PrefixList, RouteTable, VpcEndpoint, VpcState
 from vpc_verify.aws.names import regional_dns_name, zonal_dns_names
 from vpc_verify.aws.whereami import Place
-from vpc_verify.evaluate import routes, security_groups
+from vpc_verify.evaluate import path, routes, security_groups
+from vpc_verify.evaluate.path import PathVerdict
 from vpc_verify.evaluate.security_groups import AgentSource, SgVerdict
 from vpc_verify.observe.pipeline import Ending, Observation
 from vpc_verify.report import AddressReport, AwsEndpointFacts, EniFacts
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from vpc_verify.aws.flowlogs import FlowFacts
 
 RUN = "*"  # the endpoint field of findings about the run or the VPC as a whole
+# How long after its creation an endpoint's private DNS may still be propagating (AWS: a few minutes).
+PROPAGATION_S = 900.0
 DEADLINE_SKIP = "the run's deadline came before this address was probed"
 
 # Which AWS endpoint types can serve a topology endpoint of each type.
@@ -46,6 +50,7 @@ class AwsSide:
     vpce: VpcEndpoint | None  # None: the VPC has no endpoint for the service
     source: AgentSource
     sg: SgVerdict | None = None  # the endpoint's groups for the endpoint's port (interface endpoints)
+    paths: Mapping[str, PathVerdict] = field(default_factory=dict)  # probed address -> its whole path
 
     @cached_property
     def enis(self) -> tuple[Eni, ...]:
@@ -62,12 +67,37 @@ class AwsSide:
         """The route table of the agent's subnet, when the subnet is known."""
         return routes.table_of(self.state, self.place.subnet_id)
 
+    @cached_property
+    def agent_tables(self) -> tuple[RouteTable, ...]:
+        """The route tables of every subnet the agent may be in (one, or a Lambda's several)."""
+        tables = (routes.table_of(self.state, s) for s in self.place.candidate_subnets())
+        return tuple({t.id: t for t in tables if t is not None}.values())
+
+    @cached_property
+    def agent_az_id(self) -> str | None:
+        """The id of the agent's AZ (ids name the same zone in every account; names do not)."""
+        return self.place.az_id or self.state.az_id_of(self.place.az)
+
     def zone(self, az: str | None) -> str:
         """'az-local' when `az` is the agent's zone, 'cross-az' when another, 'unknown' otherwise (AZ ids)."""
-        mine, theirs = self.state.az_id_of(self.place.az) or self.place.az, self.state.az_id_of(az) or az
+        mine, theirs = self.agent_az_id, self.state.az_id_of(az)
         if not theirs or not mine:
             return "unknown"
         return "az-local" if theirs == mine else "cross-az"
+
+    def created_s_ago(self, now: dt.datetime) -> float | None:
+        """Seconds since the endpoint was created, when that is recent enough for private DNS to be still
+        propagating (CreationTimestamp); None otherwise."""
+        if self.vpce is None or not self.vpce.created:
+            return None
+        try:
+            created = dt.datetime.fromisoformat(self.vpce.created.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=dt.UTC)
+        age = (now - created).total_seconds()
+        return age if 0 <= age <= PROPAGATION_S else None
 
     def eni_of(self, address: str | None) -> Eni | None:
         """The endpoint's ENI holding `address`."""
@@ -90,9 +120,11 @@ class AwsSide:
             security_group_ids=vpce.group_ids,
             route_table_ids=vpce.route_table_ids,
             network_interfaces=tuple(
-                EniFacts(e.id, e.address, e.az, e.subnet_id, e.status, self.zone(e.az)) for e in self.enis
+                EniFacts(e.id, e.address, e.az, e.subnet_id, e.status, self.zone(e.az), self.state.az_id_of(e.az))
+                for e in self.enis
             ),
             agent_az=self.place.az,
+            agent_az_id=self.agent_az_id,
             regional_dns_name=regional_dns_name(self.state, vpce) if interface else None,
             zonal_dns_names=zonal_dns_names(self.state, vpce) if interface else {},
             security_groups=self.sg,
@@ -171,6 +203,8 @@ def join(
     endpoint = observation.endpoint
     cidrs = topology.vpc.cidrs or (aws.state.cidrs if aws is not None else ())
     side = _aws_side(endpoint, aws) if aws is not None and endpoint.service else None
+    if side is not None:
+        side = replace(side, paths=_paths(side, observation, endpoint.port))
     azs = _eni_addresses(endpoint, side) if side is not None and side.vpce is not None else {}
     expected = endpoint.addresses or tuple(azs)
     addresses = tuple(
@@ -207,6 +241,18 @@ def _aws_side(endpoint: Endpoint, aws: AwsFacts) -> AwsSide:
     if vpce is not None and vpce.type != "gateway":
         sg = security_groups.inbound(vpce.group_ids, state.security_groups, state.prefix_lists, source, endpoint.port)
     return AwsSide(state=state, place=place, vpce=vpce, source=source, sg=sg)
+
+
+def _paths(side: AwsSide, observation: Observation, port: int) -> dict[str, PathVerdict]:
+    """The whole path to every probed address, each judged in its own address family."""
+    out = {}
+    for address in observation.probes:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            continue
+        out[address] = path.evaluate(side.state, side.place, side.vpce, address, port, side.eni_of(address))
+    return out
 
 
 def _eni_addresses(endpoint: Endpoint, side: AwsSide) -> Mapping[str, str | None]:

@@ -41,3 +41,22 @@ def add_route_table(vpce_id: str, table_id: str) -> str:
 def authorize_ingress(group_id: str, port: int, origin: str) -> str:
     """Admit tcp/`port` from `origin` (`--cidr …` or `--source-group …`) into a security group."""
     return f"aws ec2 authorize-security-group-ingress --group-id {group_id} --protocol tcp --port {port} {origin}"
+
+
+def authorize_egress(group_id: str, port: int, peer: str) -> str:
+    """Let tcp/`port` out of a security group to `peer` (`IpRanges=[{CidrIp=…}]`, `PrefixListIds=[…]`, ...)."""
+    return (
+        f"aws ec2 authorize-security-group-egress --group-id {group_id} "
+        f"--ip-permissions 'IpProtocol=tcp,FromPort={port},ToPort={port},{peer}'"
+    )
+
+
+def allow_nacl_entry(acl_id: str, egress: bool, below: int | None, ports: tuple[int, int], cidr: str) -> str:
+    """Add an allow entry to a network ACL, numbered below the entry that denies (when there is one)."""
+    number = f"<a free number below {below}>" if below is not None else "<a free number>"
+    block = "--ipv6-cidr-block" if ":" in cidr else "--cidr-block"
+    return (
+        f"aws ec2 create-network-acl-entry --network-acl-id {acl_id} {'--egress' if egress else '--ingress'} "
+        f"--rule-number {number} --protocol tcp --port-range From={ports[0]},To={ports[1]} {block} {cidr} "
+        "--rule-action allow"
+    )

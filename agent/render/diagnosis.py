@@ -8,7 +8,7 @@ from typing import Any
 from vpc_verify.diagnose import Diagnosis, describe_probe
 from vpc_verify.report import AwsEndpointFacts
 
-_SAID = {"admits": "admitted", "blocks": "BLOCKED", "unknown": "maybe (agent's place unknown)"}
+_SAID = {"admits": "admitted", "blocks": "BLOCKED", "unknown": "maybe"}
 
 
 def render(d: Diagnosis) -> str:
@@ -42,7 +42,8 @@ def _aws(d: Diagnosis) -> list[str]:
     if aws.type != "gateway":
         head += f"  private DNS {'on' if aws.private_dns_enabled else 'OFF'}"
     lines.append(head)
-    lines += _security(aws, e.port)
+    place = d.origin.place if d.origin is not None else None
+    lines += _security(aws, e.port, place.describe_missing() if place is not None else "")
     if aws.route_table_ids:
         lines.append(f"  routes    {' '.join(aws.route_table_ids)}")
     if aws.prefix_list is not None:
@@ -51,12 +52,14 @@ def _aws(d: Diagnosis) -> list[str]:
     return lines
 
 
-def _security(aws: AwsEndpointFacts, port: int) -> list[str]:
+def _security(aws: AwsEndpointFacts, port: int, missing: str) -> list[str]:
     if not aws.security_group_ids:
         return []
     sg = aws.security_groups
     admitting = ", ".join(f"{r.group_id} {r.to_dict()['ports']} from {r.source()}" for r in sg.admitting) if sg else ""
     said = _SAID.get(sg.verdict, "?") if sg is not None else "?"
+    if sg is not None and sg.verdict == "unknown":
+        said += f" ({missing or 'a rule covers only part of where the agent may be'})"
     line = f"  security  {' '.join(aws.security_group_ids)}: tcp/{port} from the agent {said}"
     return [line + (f" by {admitting}" if admitting else "")]
 

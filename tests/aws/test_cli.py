@@ -20,8 +20,9 @@ from vpc_verify.topology import load
 
 
 def test_discover_then_validate_round_trip(
-    seeded: SeedFacts, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ec2: Any, seeded: SeedFacts, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    ec2_zone_ids = {z["ZoneName"]: z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"]}
     out = tmp_path / "topology.yaml"
     assert cli.main(["discover", "--vpc-id", seeded.vpc_id, "--region", "us-east-1", "-o", str(out)]) == 0
     assert cli.main(["validate", str(out)]) == 0
@@ -33,7 +34,12 @@ def test_discover_then_validate_round_trip(
         e = topo.endpoint(name)
         assert (e.type, e.service, e.dns_names) == ("interface", facts.service, (facts.dns_name,))
         assert set(e.addresses) == set(facts.addresses)
-        assert set(e.azs) == set(facts.addresses.values())
+        # AZ ids (the same zones in every account), this account's names as comments.
+        ids = {ec2_zone_ids[az] for az in facts.addresses.values()}
+        assert set(e.azs) == ids and all(z.startswith("use1-az") for z in e.azs)
+    for az, zone_id in ec2_zone_ids.items():
+        if zone_id in {z for e in topo.endpoints for z in e.azs}:
+            assert f"- {zone_id}  # {az}" in out.read_text()
     s3 = topo.endpoint("s3")
     assert (s3.type, s3.service, s3.dns_names) == ("gateway", seeded.gateway.service, (seeded.gateway.dns_name,))
 
@@ -97,7 +103,7 @@ def test_access_denied_is_a_clear_message(
     aws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _stubbed(monkeypatch, "UnauthorizedOperation", "You are not authorized to perform this operation.", 403)
-    assert cli.main(["discover", "--vpc-id", "vpc-0123456789abcdef0"]) == 2
+    assert cli.main(["discover", "--vpc-id", "vpc-0123456789abcdef0"]) == 4  # AWS could not be read
     err = capsys.readouterr().err
     assert err.startswith("vpc-verify: error: AWS ec2:DescribeVpcs was denied (UnauthorizedOperation)")
     assert "ec2:DescribeVpcs" in err and "Traceback" not in err
@@ -107,7 +113,7 @@ def test_throttling_is_a_clear_message(
     aws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _stubbed(monkeypatch, "RequestLimitExceeded", "Request limit exceeded.", 503)
-    assert cli.main(["discover", "--vpc-id", "vpc-0123456789abcdef0"]) == 2
+    assert cli.main(["discover", "--vpc-id", "vpc-0123456789abcdef0"]) == 4
     err = capsys.readouterr().err
     assert "throttled" in err and "RequestLimitExceeded" in err and "Traceback" not in err
 
@@ -117,7 +123,7 @@ def test_no_credentials_is_a_clear_message(
 ) -> None:
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key)
-    assert cli.main(["discover", "--vpc-id", "vpc-0123456789abcdef0"]) == 2
+    assert cli.main(["discover", "--vpc-id", "vpc-0123456789abcdef0"]) == 4
     err = capsys.readouterr().err
     assert "has no credentials" in err and "Traceback" not in err
 

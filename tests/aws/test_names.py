@@ -57,7 +57,10 @@ def test_discovered_partner_service_gets_a_name_and_its_vpce_dns_name() -> None:
         enis=base.enis,
         subnets=base.subnets,
     )
-    topo = loads(discover.render(vpc))
+    text = discover.render(vpc)
+    topo = loads(text)
     found = topo.endpoint("vpce-svc-0123456789abcdef0")
     assert found.dns_names == ("vpce-0bbb.vpce-svc-0123456789abcdef0.eu-west-1.vpce.amazonaws.com",)
-    assert found.addresses == ("10.1.1.10",) and found.azs == ("eu-west-1a",)
+    # AZ ids, the same zones in every account; this account's name as a comment.
+    assert found.addresses == ("10.1.1.10",) and found.azs == ("euw1-az1",)
+    assert "- euw1-az1  # eu-west-1a" in text

@@ -98,22 +98,16 @@ def check(env: dict[str, str], topology: Path, subnet_id: str) -> tuple[int, dic
 # ------------------------------------------------------------------------------------------------ issue 11
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 11: in Lambda the link-local address is taken as the agent's source: CONTROL_PLANE_DISAGREES",
-)
 def test_check_as_a_lambda_in_a_healthy_vpc_has_no_finding(
     env: dict[str, str], aws: emulator.Emulator, testbed_factory: Factory, tmp_path: Path
 ) -> None:
     """The function runs in the agent's subnet with the agent's group, behind its Hyperplane ENI; the endpoints'
     group admits the VPC CIDR on 443; every probe succeeds.
 
-    Today: the agent's source is taken to be 169.254.79.1/32 (the sandbox's link-local address, via
-    source_address_towards), which no rule admits: the rules "block" while TCP and TLS to every ENI succeeded,
-    so sqs and kms get CONTROL_PLANE_DISAGREES (before the judgment's redesign: SECURITY_GROUP_BLOCKS, an error).
-    The source should be the function's groups and subnets (GetFunctionConfiguration), the AZ the metadata
-    endpoint's AZ ID."""
+    Issue 11: the agent's source was taken to be 169.254.79.1/32 (the sandbox's link-local address), which no
+    rule admits: the rules "blocked" while TCP and TLS to every ENI succeeded (SECURITY_GROUP_BLOCKS, an error,
+    before the judgment's redesign; CONTROL_PLANE_DISAGREES after). Written failing first; the source is now the
+    function's groups and subnets (GetFunctionConfiguration), the AZ the metadata endpoint's AZ ID."""
     c = clients("ec2", "lambda", "iam")
     facts = aws_seed.add_lambda(c, aws_seed.seed(c["ec2"]))
     assert facts.function is not None

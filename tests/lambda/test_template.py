@@ -1,12 +1,19 @@
-"""lambda/template.yaml: its IAM policy grants exactly the calls the code makes (scripts/check runs cfn-lint on it)."""
+"""lambda/template.yaml (scripts/check runs cfn-lint on it): its IAM policy grants exactly the calls the code
+makes, its function's security group lets the checks out (evaluated by vpc-verify's own egress evaluator, for
+the README's example and for a VPC with secondary, IPv6 CIDRs and other ports), and its alarms are M out of N."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from vpc_verify.aws.model import PrefixList, Rule
+from vpc_verify.evaluate.security_groups import Destination, outbound
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "lambda" / "template.yaml"
@@ -58,6 +65,8 @@ def code_calls() -> set[str]:
             calls.add("cloudwatch:PutMetricData")
         if '"ssm"' in text and ".get_parameter(" in text:
             calls.add("ssm:GetParameter")
+            if "WithDecryption=True" in text:  # a SecureString under a customer-managed key needs the key too
+                calls.add("kms:Decrypt")
         if '"s3"' in text and ".get_object(" in text:
             calls.add("s3:GetObject")
     return calls
@@ -85,8 +94,9 @@ def test_policy_grants_nothing_beyond_the_calls_the_code_makes() -> None:
     assert code_grants <= calls, f"granted but never called: {sorted(code_grants - calls)}"
     ec2_calls = {c for c in calls if c.startswith("ec2:")}
     assert granted["ControlPlaneRead"] == ec2_calls, "the EC2 reads granted must be exactly the ones made"
-    # s3:GetObject is only used with VPC_VERIFY_TOPOLOGY_S3, which this template does not set.
-    assert calls - code_grants <= {"s3:GetObject"}
+    # Every topology source the code supports is granted when the template is given it (SSM, S3, a KMS key).
+    assert calls - code_grants == set(), f"called but never granted: {sorted(calls - code_grants)}"
+    assert {"ec2:DescribeNetworkAcls", "ec2:DescribeAvailabilityZones"} <= ec2_calls
     assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in ec2_calls)
 
 
@@ -100,11 +110,167 @@ def test_put_metric_data_is_limited_to_the_namespace() -> None:
     assert statement["Condition"]["StringEquals"]["cloudwatch:namespace"] == {"Ref": "Namespace"}
 
 
-def test_alarms_treat_missing_data_as_breaching() -> None:
-    resources = _template()["Resources"]
-    assert resources["RunHealthyAlarm"]["Properties"]["TreatMissingData"] == "breaching"
-    assert resources["RunHealthyAlarm"]["Properties"]["MetricName"] == "RunHealthy"
+def test_alarms_treat_missing_data_as_breaching_on_m_out_of_n() -> None:
+    """AWS: for metrics Lambda publishes through its logs (EMF), whose flush it cannot control, use M out of N
+    alarms so a late datapoint does not page."""
+    template = _template()
+    resources, params = template["Resources"], template["Parameters"]
     per_endpoint = resources["Fn::ForEach::EndpointAlarms"][2]["EndpointHealthyAlarm&{EndpointName}"]
+    assert resources["RunHealthyAlarm"]["Properties"]["MetricName"] == "RunHealthy"
     assert per_endpoint["Properties"]["MetricName"] == "Healthy"
-    assert per_endpoint["Properties"]["TreatMissingData"] == "breaching"
+    for alarm in (resources["RunHealthyAlarm"], per_endpoint):
+        props = alarm["Properties"]
+        assert props["TreatMissingData"] == "breaching"
+        m = params[props["DatapointsToAlarm"]["Ref"]]["Default"]
+        n = params[props["EvaluationPeriods"]["Ref"]]["Default"]
+        assert (m, n) == (3, 5)
     assert "Dashboard" in resources
+
+
+def test_no_reserved_concurrency_by_default() -> None:
+    """A new account has 10 concurrent executions in all: reserving one for vpc-verify is opt-in."""
+    template = _template()
+    reserved = template["Resources"]["Function"]["Properties"]["ReservedConcurrentExecutions"]
+    params = _defaults(template)
+    assert _resolve(reserved, params, template) is None
+
+
+def test_the_function_is_told_its_topology_source_and_whether_to_read_aws() -> None:
+    template = _template()
+    env = template["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
+    params = {**_defaults(template), "TopologyS3Bucket": "conf", "TopologyS3Key": "vpc/t.yaml", "ControlPlane": "false"}
+    assert _resolve(env["VPC_VERIFY_TOPOLOGY_S3"], params, template) == "s3://conf/vpc/t.yaml"
+    assert _resolve(env["VPC_VERIFY_AWS"], params, template) == "false"
+    assert _resolve(env["VPC_VERIFY_TOPOLOGY_S3"], _defaults(template), template) is None
+
+
+# -------------------------------------------------------------- the function's security group, evaluated
+
+S3_PREFIX_LIST = PrefixList("pl-63a5400a", "com.amazonaws.us-east-1.s3", ("52.216.0.0/15", "3.5.0.0/19"))
+
+
+def _readme_parameters() -> dict[str, str]:
+    """The --parameter-overrides of the deploy example in docs/guides/lambda.md."""
+    text = (ROOT / "docs" / "guides" / "lambda.md").read_text()
+    block = text[text.index("aws cloudformation deploy") :]
+    block = block[: block.index("```")]
+    words = shlex.split(block.replace("\\\n", " ").split("\n#")[0])
+    return dict(w.split("=", 1) for w in words[words.index("--parameter-overrides") + 1 :] if "=" in w)
+
+
+def _defaults(template: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.get("Default") for k, v in template["Parameters"].items()}
+
+
+def _resolve(value: Any, params: dict[str, Any], template: dict[str, Any]) -> Any:
+    """The few intrinsic functions the template's egress, environment and concurrency use."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((fn, arg),) = value.items()
+        if fn == "Ref":
+            return None if arg == "AWS::NoValue" else params.get(arg, f"<{arg}>")
+        if fn == "If":
+            chosen = arg[1] if _condition(arg[0], params, template) else arg[2]
+            return _resolve(chosen, params, template)
+        if fn == "Sub":
+            return re.sub(r"\$\{([\w:]+)\}", lambda m: str(params.get(m[1], m[1])), arg)
+        if fn == "GetAtt":
+            return "sg-function"
+    return value
+
+
+def _condition(name: str, params: dict[str, Any], template: dict[str, Any]) -> bool:
+    def ev(node: Any) -> Any:
+        if isinstance(node, dict) and len(node) == 1:
+            ((fn, arg),) = node.items()
+            if fn == "Not":
+                return not ev(arg[0])
+            if fn == "Equals":
+                return ev(arg[0]) == ev(arg[1])
+            if fn == "Join":
+                items = ev(arg[1])
+                return arg[0].join(items if isinstance(items, list) else [items])
+            if fn == "Ref":
+                return params.get(arg)
+        return node
+
+    return bool(ev(template["Conditions"][name]))
+
+
+def _as_list(value: Any) -> list[str]:
+    """A CommaDelimitedList parameter's value, as CloudFormation splits it."""
+    return [x.strip() for x in value.split(",")] if isinstance(value, str) else list(value or [])
+
+
+def _expand(resources: dict[str, Any], params: dict[str, Any], template: dict[str, Any]) -> list[dict[str, Any]]:
+    """The egress rule resources the stack would create (Fn::ForEach expanded, conditions applied)."""
+    out: list[dict[str, Any]] = []
+    for key, value in resources.items():
+        if key.startswith("Fn::ForEach::"):
+            ident, collection, fragment = value
+            for item in _as_list(_resolve(collection, params, template)):
+                out += _expand(fragment, {**params, ident: item}, template)
+        elif isinstance(value, dict) and value.get("Type") == "AWS::EC2::SecurityGroupEgress":
+            if "Condition" in value and not _condition(value["Condition"], params, template):
+                continue
+            out.append({k: _resolve(v, params, template) for k, v in value["Properties"].items()})
+    return out
+
+
+def function_egress(overrides: dict[str, str]) -> tuple[Rule, ...]:
+    """The function's security group's outbound rules for these parameters."""
+    template = _template()
+    params = {**_defaults(template), **overrides}
+    for name, spec in template["Parameters"].items():
+        if spec["Type"] == "CommaDelimitedList":
+            params[name] = _as_list(params[name])
+    inline = template["Resources"]["SecurityGroup"]["Properties"]["SecurityGroupEgress"]
+    props = [{k: _resolve(v, params, template) for k, v in r.items()} for r in inline]
+    props += _expand(template["Resources"], params, template)
+    return tuple(
+        Rule(
+            "sg-function",
+            p["IpProtocol"],
+            int(p["FromPort"]),
+            int(p["ToPort"]),
+            cidr=p.get("CidrIp") or p.get("CidrIpv6"),
+            prefix_list_id=p.get("DestinationPrefixListId"),
+        )
+        for p in props
+    )
+
+
+def lets_out(rules: tuple[Rule, ...], address: str, port: int) -> str:
+    from vpc_verify.aws.model import SecurityGroup
+
+    groups = {"sg-function": SecurityGroup("sg-function", "vpc-verify", (), rules)}
+    to = Destination((ipaddress.ip_network(address),), ("sg-vpce",))
+    lists = {S3_PREFIX_LIST.id: S3_PREFIX_LIST, S3_PREFIX_LIST.name: S3_PREFIX_LIST}
+    return outbound(("sg-function",), groups, lists, to, port).verdict
+
+
+def test_the_readme_example_lets_every_check_out() -> None:
+    """The README deploys sqs, kms (interface endpoints in the VPC) and s3 (a gateway endpoint, which answers
+    with S3's public addresses): the function's group must let all three out, or s3 alarms forever."""
+    params = _readme_parameters()
+    assert params["EndpointNames"] == "sqs,kms,s3" and params["GatewayPrefixListIds"] == S3_PREFIX_LIST.id
+    rules = function_egress(params)
+    assert lets_out(rules, "10.0.1.10", 443) == "admits"  # sqs, kms ENIs
+    assert lets_out(rules, "52.217.3.4", 443) == "admits"  # s3, inside its prefix list
+    assert lets_out(rules, "10.0.0.2", 53) == "admits"  # the VPC resolver
+    assert lets_out(rules, "198.51.100.7", 443) == "blocks"  # nothing else
+
+
+def test_secondary_and_ipv6_cidrs_and_the_topologys_ports_are_let_out() -> None:
+    params = {
+        **_readme_parameters(),
+        "SecondaryCidrs": "100.64.0.0/16,10.1.0.0/16",
+        "Ipv6Cidrs": "2600:1f18:a:b00::/56",
+        "ProbePorts": "443,8443",
+    }
+    rules = function_egress(params)
+    assert lets_out(rules, "100.64.3.9", 443) == "admits"  # a non-RFC 1918 secondary CIDR
+    assert lets_out(rules, "10.1.7.7", 8443) == "admits"
+    assert lets_out(rules, "2600:1f18:a:b01::10", 443) == "admits"
+    assert lets_out(rules, "10.0.1.10", 9000) == "blocks"  # a port the topology does not use
+    without = function_egress({**_readme_parameters(), "GatewayPrefixListIds": ""})
+    assert lets_out(without, "52.217.3.4", 443) == "blocks"

@@ -51,7 +51,9 @@ def test_healthy_at_once_is_one_attempt_and_no_pause() -> None:
     t = FakeTime()
     progress: list[str] = []
     runs = Runs(t, [HEALTHY])
-    result = run_until_healthy(runs, 60, run_deadline_s=30, clock=t.clock, sleep=t.sleep, progress=progress.append)
+    result = run_until_healthy(
+        runs, 60, run_deadline_s=30, healthy_runs=1, clock=t.clock, sleep=t.sleep, progress=progress.append
+    )
     assert result.report is HEALTHY and result.attempts == 1 and result.converged
     assert result.waited_s == 2.0
     assert runs.deadlines == [30] and t.sleeps == []
@@ -63,7 +65,14 @@ def test_waits_between_runs_until_healthy() -> None:
     progress: list[str] = []
     runs = Runs(t, [UNHEALTHY, UNHEALTHY, HEALTHY])
     result = run_until_healthy(
-        runs, 60, run_deadline_s=30, interval_s=5, clock=t.clock, sleep=t.sleep, progress=progress.append
+        runs,
+        60,
+        run_deadline_s=30,
+        interval_s=5,
+        healthy_runs=1,
+        clock=t.clock,
+        sleep=t.sleep,
+        progress=progress.append,
     )
     assert result.attempts == 3 and result.converged
     assert t.sleeps == [5, 5]

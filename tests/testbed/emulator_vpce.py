@@ -379,4 +379,40 @@ def apply() -> None:
         return result
 
     ElasticNetworkInterfaces.create_network_interface = create_network_interface  # type: ignore[method-assign]
+
+    _default_acl_takes_ipv6(VPCBackend)
     VPCs._vpcbox_patched = True  # type: ignore[attr-defined]
+
+
+def _default_acl_takes_ipv6(VPCBackend: Any) -> None:
+    original_associate = VPCBackend.associate_vpc_cidr_block
+
+    def associate_vpc_cidr_block(self: Any, vpc_id: str, cidr_block: str, amazon_provided: bool) -> Any:
+        # AWS (VPC user guide, "Default network ACL"): associating an IPv6 block adds rule 101, all IPv6
+        # traffic allowed, both ways, to the default network ACL unless its rules were changed. moto adds none,
+        # so every IPv6 path would read "denied by the ACL's final rule".
+        association = original_associate(self, vpc_id, cidr_block, amazon_provided)
+        block = association.get("cidr_block", "") if isinstance(association, dict) else ""
+        if ":" in str(block) or amazon_provided:
+            for acl in list(self.network_acls.values()):
+                if acl.vpc_id != vpc_id or not acl.default:
+                    continue
+                if any(int(e.rule_number) == 101 for e in acl.network_acl_entries):
+                    continue
+                for egress in (True, False):
+                    self.create_network_acl_entry(
+                        network_acl_id=acl.id,
+                        rule_number=101,
+                        protocol="-1",
+                        rule_action="allow",
+                        egress=egress,
+                        cidr_block=None,
+                        icmp_code=None,
+                        icmp_type=None,
+                        port_range_from=None,
+                        port_range_to=None,
+                        ipv6_cidr_block="::/0",
+                    )
+        return association
+
+    VPCBackend.associate_vpc_cidr_block = associate_vpc_cidr_block  # type: ignore[method-assign]

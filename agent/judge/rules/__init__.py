@@ -38,7 +38,11 @@ ENDPOINT_RULES: tuple[EndpointRule, ...] = (
     gateway.prefix_list,
     endpoint.private_dns,
     endpoint.azs,
+    endpoint.agent_zone,
     security.endpoint_groups,
+    security.agent_egress,
+    security.network_acls,
+    security.disagreement,
     flowlogs.coverage,
 )
 
@@ -54,6 +58,7 @@ USAGE_RULES: tuple[RunRule, ...] = (
 
 RUN_RULES: tuple[RunRule, ...] = (
     vpc.control_plane_unread,
+    vpc.partial_read,
     vpc.dns_attributes,
     vpc.unexpected_endpoints,
     *USAGE_RULES,

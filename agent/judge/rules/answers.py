@@ -85,6 +85,13 @@ def _why_public(facts: EndpointFacts, side: AwsSide) -> tuple[str, dict[str, Any
             more,
             hints.enable_vpc_attribute(vpc, off),
         )
+    age = side.created_s_ago(facts.now)
+    if age is not None:
+        return (
+            f": {vpce.id} was created {age:.0f} s ago: its private DNS may still be propagating",
+            more | {"created": vpce.created, "created_s_ago": round(age)},
+            "Wait a few minutes and check again (`vpc-verify check --wait 300`).",
+        )
     return (
         f": private DNS of {vpce.id} and the DNS attributes of {vpc} are on, so the answer did not come from "
         "the VPC resolver's private zone",

@@ -1,4 +1,5 @@
-"""A name that did not resolve: one finding per name, by how the resolver failed."""
+"""A name that did not resolve: one finding per name, by how the resolver failed (and, for an endpoint created
+minutes ago, that its private DNS may still be propagating)."""
 
 from __future__ import annotations
 
@@ -39,17 +40,20 @@ def unresolved(facts: EndpointFacts) -> Iterator[Finding]:
         message = MESSAGES[result.status].format(
             name=result.name, timeout=f"{facts.resolver_timeout_ms} ms", error=result.error or result.rcode
         )
-        yield Finding.make(
-            CODES[result.status],
-            facts.name,
-            message,
-            evidence={
-                "name": result.name,
-                "status": result.status.value,
-                "rcode": result.rcode,
-                "cname_chain": list(result.cname_chain),
-                "nameserver": result.nameserver,
-                "ms": round(result.ms, 3),
-                "error": result.error,
-            },
-        )
+        evidence = {
+            "name": result.name,
+            "status": result.status.value,
+            "rcode": result.rcode,
+            "cname_chain": list(result.cname_chain),
+            "nameserver": result.nameserver,
+            "ms": round(result.ms, 3),
+            "error": result.error,
+        }
+        hint = None
+        age = facts.aws.created_s_ago(facts.now) if facts.aws is not None else None
+        if age is not None and result.status in (DnsStatus.NXDOMAIN, DnsStatus.NODATA):
+            vpce_id = facts.aws.vpce.id if facts.aws is not None and facts.aws.vpce is not None else "the endpoint"
+            message += f"; {vpce_id} was created {age:.0f} s ago: its private DNS may still be propagating"
+            evidence["created_s_ago"] = round(age)
+            hint = "Wait a few minutes and check again (`vpc-verify check --wait 300`)."
+        yield Finding.make(CODES[result.status], facts.name, message, evidence=evidence, hint=hint)

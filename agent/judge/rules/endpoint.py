@@ -95,7 +95,8 @@ def private_dns(facts: EndpointFacts) -> Iterator[Finding]:
 
 @endpoint_rule(Code.ENDPOINT_AZ_MISSING)
 def azs(facts: EndpointFacts) -> Iterator[Finding]:
-    """An AZ the topology expects (by name or id) where the endpoint has no network interface."""
+    """An AZ the topology expects where the endpoint has no network interface: by AZ id (`discover` writes
+    ids, the same zones in every account) or by this account's AZ name."""
     side = facts.aws
     vpce = side.vpce if side is not None else None
     if side is None or vpce is None or vpce.type == "gateway":
@@ -105,8 +106,9 @@ def azs(facts: EndpointFacts) -> Iterator[Finding]:
     for eni in enis:
         have.add(eni.az)
         subnet = state.subnets.get(eni.subnet_id)
-        if subnet is not None and subnet.az_id:
-            have.add(subnet.az_id)
+        zone_id = subnet.az_id if subnet is not None and subnet.az_id else state.az_id_of(eni.az)
+        if zone_id:
+            have.add(zone_id)
     for az in facts.endpoint.azs:
         if az in have:
             continue
@@ -127,3 +129,37 @@ def azs(facts: EndpointFacts) -> Iterator[Finding]:
             },
             hint=f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} --add-subnet-ids {subnet_hint}",
         )
+
+
+@endpoint_rule(Code.ENDPOINT_NOT_IN_AGENT_AZ)
+def agent_zone(facts: EndpointFacts) -> Iterator[Finding]:
+    """No network interface of the endpoint in the agent's AZ (by AZ id), whatever the topology's `azs`: every
+    request crosses AZs. Not said when the topology expects that AZ (ENDPOINT_AZ_MISSING says it then)."""
+    side = facts.aws
+    vpce = side.vpce if side is not None else None
+    if side is None or vpce is None or vpce.type == "gateway" or vpce.state.lower() != "available" or not side.enis:
+        return
+    mine = side.agent_az_id
+    if not mine or mine in facts.endpoint.azs or (side.place.az and side.place.az in facts.endpoint.azs):
+        return
+    theirs = sorted({z for z in (side.state.az_id_of(e.az) for e in side.enis) if z})
+    if not theirs or mine in theirs:
+        return
+    name = side.state.az_name_of(mine) or side.place.az
+    shown = f"{mine} ({name})" if name else mine
+    subnets = sorted(s.id for s in side.state.subnets.values() if s.az_id == mine)
+    yield Finding.make(
+        Code.ENDPOINT_NOT_IN_AGENT_AZ,
+        facts.name,
+        f"{vpce.id} has no network interface in the agent's AZ {shown} (it has: {', '.join(theirs)}): every "
+        "request crosses AZs (cross-AZ data charges, added latency)",
+        evidence={
+            "vpc_endpoint_id": vpce.id,
+            "agent_az": name,
+            "agent_az_id": mine,
+            "endpoint_az_ids": theirs,
+            "subnets_in_agent_az": subnets,
+        },
+        hint=f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce.id} --add-subnet-ids "
+        f"{subnets[0] if subnets else f'<a subnet of {side.state.vpc_id} in {shown}>'}",
+    )

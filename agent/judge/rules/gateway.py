@@ -15,7 +15,8 @@ from vpc_verify.judge.rule import endpoint_rule
 
 @endpoint_rule(Code.GATEWAY_ROUTE_MISSING)
 def route(facts: EndpointFacts) -> Iterator[Finding]:
-    """The agent's route table (or, where the agent's subnet is unknown, every table) lacks the route."""
+    """The agent's route table lacks the route; where the agent may be in several subnets (a Lambda's), each
+    of their tables; where its subnet is unknown, every table of the VPC."""
     side = facts.aws
     vpce = side.vpce if side is not None else None
     if side is None or vpce is None or vpce.type != "gateway":
@@ -37,6 +38,25 @@ def route(facts: EndpointFacts) -> Iterator[Finding]:
                 f"{destination} via {vpce.id}",
                 evidence={**evidence, "route_table_id": table.id, "routes": [r.to_dict() for r in table.routes]},
                 hint=hints.add_route_table(vpce.id, table.id),
+            )
+    elif side.agent_tables:
+        # The agent may run in any of several subnets (a Lambda's): each of their tables must route.
+        for t in side.agent_tables:
+            if routes.routes_via(t, vpce, pl):
+                continue
+            using = [s for s in side.place.candidate_subnets() if routes.table_of(side.state, s) == t]
+            yield Finding.make(
+                Code.GATEWAY_ROUTE_MISSING,
+                facts.name,
+                f"route table {t.id} of the agent's subnets {', '.join(using)} has no route to {destination} via "
+                f"{vpce.id}: runs from there do not use the endpoint",
+                evidence={
+                    **evidence,
+                    "route_table_id": t.id,
+                    "subnet_ids": using,
+                    "routes": [r.to_dict() for r in t.routes],
+                },
+                hint=hints.add_route_table(vpce.id, t.id),
             )
     elif not any(routes.routes_via(t, vpce, pl) for t in side.state.route_tables):
         yield Finding.make(

@@ -2,8 +2,9 @@
 
 A ladder per address: a failed connect has no TLS phase, a failed handshake no HTTP phase, so each address
 gets at most one connect-or-handshake finding. A connect that timed out is explained with what AWS says when
-the control plane was read: the endpoint's security group (interface endpoints) or the route and the agent's
-own side (gateway endpoints, which have no security group).
+the control plane was read (vpc_verify.evaluate.path): the endpoint's security group, the agent's own egress,
+a network ACL (interface endpoints); or the route, the agent's egress to the prefix list and its subnet's ACL
+(gateway endpoints, which have no security group: never "the endpoint's security group").
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from vpc_verify.checks.http import HttpStatus
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsStatus
 from vpc_verify.evaluate import routes
+from vpc_verify.evaluate.path import PathVerdict
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge import hints
 from vpc_verify.judge.facts import AwsSide, EndpointFacts
@@ -31,6 +33,14 @@ TCP = {
     TcpStatus.UNREACHABLE: (Code.TCP_UNREACHABLE, "no route to {target}: {error}"),
     TcpStatus.ERROR: (Code.TCP_UNREACHABLE, "connect to {target} failed: {error}"),
 }
+
+
+# A gateway endpoint has no security group or ENI: never blame "the endpoint's security group".
+GATEWAY_TIMEOUT_HINT = (
+    "A gateway endpoint has no security group: check the route table of the agent's subnet (the service's "
+    "prefix list via the endpoint), the agent's security group egress to that prefix list, and its subnet's "
+    "network ACL (outbound to the list's CIDRs, inbound ephemeral ports)."
+)
 
 
 @endpoint_rule(Code.TCP_TIMEOUT, Code.TCP_REFUSED, Code.TCP_UNREACHABLE)
@@ -50,7 +60,7 @@ def connect(facts: EndpointFacts) -> Iterator[Finding]:
             "error": tcp.error,
             "names": list(a.names),
         }
-        hint = None
+        hint = GATEWAY_TIMEOUT_HINT if code is Code.TCP_TIMEOUT and facts.endpoint.type == "gateway" else None
         side = facts.aws
         if code is Code.TCP_TIMEOUT and side is not None and side.vpce is not None:
             explain = _gateway_timeout if side.vpce.type == "gateway" else _interface_timeout
@@ -72,10 +82,11 @@ def connect(facts: EndpointFacts) -> Iterator[Finding]:
 def _interface_timeout(
     facts: EndpointFacts, side: AwsSide, address: str, tcp: TcpResult
 ) -> tuple[str, dict[str, Any], str] | None:
-    verdict, vpce = side.sg, side.vpce
-    if verdict is None or vpce is None:
+    path, vpce = side.paths.get(address), side.vpce
+    if path is None or vpce is None or path.inbound is None:
         return None
-    more = {"vpc_endpoint_id": vpce.id, **verdict.to_dict()}
+    verdict = path.inbound
+    more = {"vpc_endpoint_id": vpce.id, **verdict.to_dict(), "path": path.to_dict()}
     source = verdict.source
     groups = ", ".join(verdict.group_ids) or "(none)"
     if verdict.verdict == "blocks":
@@ -86,6 +97,9 @@ def _interface_timeout(
             more,
             f"Add an inbound rule to {first}: {hints.authorize_ingress(first, verdict.port, origin)}",
         )
+    blocked = _blocked_elsewhere(side, path)
+    if blocked is not None:
+        return blocked[0], more, blocked[1]
     eni = side.eni_of(address)
     where = f"the network ACL of subnet {eni.subnet_id}" if eni is not None else "the endpoint subnets' network ACLs"
     if side.place.subnet_id:
@@ -94,43 +108,95 @@ def _interface_timeout(
     route = f", and route table {table.id}" if table is not None else ""
     if verdict.verdict == "admits":
         rule = verdict.admitting[0]
+        message = (
+            f"; security group {rule.group_id} admits tcp/{verdict.port} from {rule.source()}, so the drop is elsewhere"
+        )
+        if path.nacl_verdict() == "admits":
+            acls = sorted({v.acl_id for v in path.nacls if v.acl_id})
+            also = (
+                f"; the network ACLs ({', '.join(acls)}) admit it both ways too"
+                if acls
+                else "; no network ACL is on the way (the agent and "
+                f"{address} share subnet {eni.subnet_id if eni else '?'})"
+            )
+            return (
+                message + also,
+                more,
+                f"Check route table {table.id if table else 'of the agent subnet'}, any firewall or appliance on "
+                "the path, and that the service behind the endpoint answers.",
+            )
         return (
-            f"; security group {rule.group_id} admits tcp/{verdict.port} from {rule.source()}, so the drop is "
-            "elsewhere",
+            message,
             more,
             f"Check {where} (inbound tcp/{verdict.port}, outbound ephemeral ports 1024-65535){route}.",
         )
+    why = side.place.describe_missing() or "a rule covers only part of where the agent may be"
     return (
-        f"; the rules of {groups} may or may not admit the agent (its address or security groups are unknown: "
-        "pass --subnet-id)",
+        f"; the rules of {groups} may or may not admit the agent ({why})",
         more,
         f"Check that {groups} admits tcp/{verdict.port} from this agent, then {where}{route}.",
     )
+
+
+def _blocked_elsewhere(side: AwsSide, path: PathVerdict) -> tuple[str, str] | None:
+    """The agent's own egress or a network ACL that drops the flow: (message, hint)."""
+    egress = path.egress
+    if egress is not None and egress.verdict == "blocks":
+        peer = (
+            f"PrefixListIds=[{{PrefixListId={side.prefix_list.id}}}]"
+            if side.vpce is not None and side.vpce.type == "gateway" and side.prefix_list is not None
+            else (
+                f"Ipv6Ranges=[{{CidrIpv6={path.address}/128}}]"
+                if path.version == 6
+                else f"IpRanges=[{{CidrIp={path.address}/32}}]"
+            )
+        )
+        return (
+            f": no outbound rule of the agent's security groups {', '.join(egress.group_ids)} lets tcp/{path.port} "
+            f"out to {path.address}",
+            f"Add an outbound rule: {hints.authorize_egress(egress.group_ids[0], path.port, peer)}",
+        )
+    for v in path.blocked_nacls():
+        peer = str(v.peer[0]) if v.peer else "<peer CIDR>"
+        return (
+            f": {v.describe()}",
+            "Add an allow entry before it: "
+            + hints.allow_nacl_entry(
+                v.acl_id or "<acl>", v.direction == "outbound", v.entry.rule_number if v.entry else None, v.ports, peer
+            ),
+        )
+    return None
 
 
 def _gateway_timeout(
     facts: EndpointFacts, side: AwsSide, address: str, tcp: TcpResult
 ) -> tuple[str, dict[str, Any], str] | None:
     # A gateway endpoint has no security group of its own: the route decides first, then the agent's side
-    # (its egress rules, its subnet's ACL).
+    # (its egress rules to the prefix list, its subnet's ACL to the list's CIDRs).
     vpce, pl, table = side.vpce, side.prefix_list, side.agent_table
     if vpce is None:
         return None
     target = pl.id if pl is not None else vpce.service
     routed = routes.routes_via(table, vpce, pl) if table is not None else None
-    more = {
+    path = side.paths.get(address)
+    more: dict[str, Any] = {
         "vpc_endpoint_id": vpce.id,
         "prefix_list_id": pl.id if pl else None,
         "agent_subnet_id": side.place.subnet_id,
         "route_table_id": table.id if table else None,
         "route_via_endpoint": routed,
     }
+    if path is not None:
+        more["path"] = path.to_dict()
     if table is not None and not routed:
         return (
             f": route table {table.id} of the agent's subnet has no route to {target} via {vpce.id}",
             more,
             f"Add the route: {hints.add_route_table(vpce.id, table.id)}",
         )
+    blocked = _blocked_elsewhere(side, path) if path is not None else None
+    if blocked is not None:
+        return f"; {vpce.id} is a gateway endpoint, with no security group of its own" + blocked[0], more, blocked[1]
     if table is not None:
         route = f"Route table {table.id} routes {target} via {vpce.id}, so check"
     else:
@@ -140,7 +206,8 @@ def _gateway_timeout(
         f"; {vpce.id} is a gateway endpoint, with no security group of its own",
         more,
         f"{route} the agent's security group egress to {target} on tcp/{tcp.port}, and the network ACL of "
-        f"{subnet} (outbound tcp/{tcp.port}, inbound ephemeral ports 1024-65535).",
+        f"{subnet} (outbound tcp/{tcp.port}, inbound ephemeral ports 1024-65535; an ACL cannot name a prefix "
+        f"list: it needs the list's CIDRs), and the endpoint's policy.",
     )
 
 

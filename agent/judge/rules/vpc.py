@@ -59,9 +59,12 @@ def unexpected_endpoints(facts: RunFacts) -> Iterator[Finding]:
         )
 
 
-@run_rule(Code.AWS_API_ERROR)
+@run_rule(Code.AWS_API_ERROR, Code.AWS_API_UNREACHABLE)
 def control_plane_unread(facts: RunFacts) -> Iterator[Finding]:
-    """The control plane could not be read (failed, or not answered by the run's deadline)."""
+    """The control plane could not be read: no route to the EC2 API (a warning: the data plane stands and a
+    VPC without an ec2 endpoint or NAT is not broken), or a call that failed or was not answered in time."""
+    from vpc_verify.aws.errors import AwsError, AwsUnreachable
+
     vpc = facts.topology.vpc.id
     if facts.aws_timed_out:
         yield Finding.make(
@@ -70,11 +73,40 @@ def control_plane_unread(facts: RunFacts) -> Iterator[Finding]:
             f"the AWS control plane of {vpc} was not read before the run's deadline",
             evidence={"vpc_id": vpc, "error": "TimeoutError", "detail": "no answer before the run's deadline"},
         )
-    elif facts.aws_error is not None:
-        exc = facts.aws_error
+        return
+    exc = facts.aws_error
+    if exc is None:
+        return
+    if isinstance(exc, AwsUnreachable):
         yield Finding.make(
-            Code.AWS_API_ERROR,
+            Code.AWS_API_UNREACHABLE,
             RUN,
-            f"reading the control plane of {vpc} failed: {exc}",
-            evidence={"vpc_id": vpc, "error": type(exc).__name__, "detail": str(exc)},
+            f"the EC2 API cannot be reached from here, so the control plane of {vpc} was not compared: {exc.detail}",
+            evidence={"vpc_id": vpc, "error": exc.code, "detail": exc.detail},
         )
+        return
+    action = f"{exc.service}:{exc.operation}" if isinstance(exc, AwsError) else None
+    yield Finding.make(
+        Code.AWS_API_ERROR,
+        RUN,
+        f"reading the control plane of {vpc} failed: {exc}",
+        evidence={"vpc_id": vpc, "error": type(exc).__name__, "detail": str(exc), "action": action},
+        hint=exc.remedy() if isinstance(exc, AwsError) and exc.remedy() else None,
+    )
+
+
+@run_rule(Code.AWS_READ_PARTIAL)
+def partial_read(facts: RunFacts) -> Iterator[Finding]:
+    """Optional reads that were denied: the verdicts that need them are unknown (never a false verdict)."""
+    if facts.aws is None or not facts.aws.state.unread:
+        return
+    actions = list(facts.aws.state.unread)
+    vpc = facts.aws.state.vpc_id
+    yield Finding.make(
+        Code.AWS_READ_PARTIAL,
+        RUN,
+        f"the agent may not call {', '.join(actions)}: what they tell about {vpc} (network ACLs, the agent's own "
+        "groups, AZ names) is not judged",
+        evidence={"vpc_id": vpc, "actions": actions},
+        hint=f"Grant the agent's role {', '.join(a.split(' ')[0] for a in actions)} (read-only).",
+    )
