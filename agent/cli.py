@@ -1,6 +1,7 @@
 """The `vpc-verify` command line: a thin shell over vpc_verify.run (docs/architecture.md).
 
-Exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error.
+Exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error, 4 healthy but the
+metrics could not be published (`check --publish`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ examples:
   vpc-verify check -t topology.yaml                  # table for people; exit 0 healthy, 1 not
   vpc-verify check -t topology.yaml --format json    # the report for machines (docs/report.md)
   vpc-verify check -t topology.yaml --only sqs --only kms
+  vpc-verify check -t topology.yaml --authorize      # one signed AWS call per address: endpoint policy or IAM?
   vpc-verify discover --vpc-id vpc-0123456789abcdef0 -o topology.yaml   # write the topology from AWS
   vpc-verify diagnose -t topology.yaml sqs           # one endpoint in depth, per AZ, with next steps
   vpc-verify check -t topology.yaml --wait 300 --junit report.xml   # post-deploy smoke test
@@ -40,7 +42,8 @@ examples:
   vpc-verify explain TCP_TIMEOUT                     # what a finding code means and how to fix it
   vpc-verify schema topology -o topology.schema.json # JSON Schema for editors (docs/topology.md)
 
-exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error
+exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 3 internal error,
+            4 healthy but the metrics could not be published
 """
 
 

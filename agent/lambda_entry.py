@@ -14,6 +14,7 @@ Environment:
   VPC_VERIFY_NAMESPACE               CloudWatch namespace (default VpcVerify)
   VPC_VERIFY_PER_ADDRESS_METRICS     "true" adds per-address latency metrics
   VPC_VERIFY_AWS                     "false" skips the control-plane comparison
+  VPC_VERIFY_AUTHORIZE               "true" makes the signed call through every endpoint that has one (--authorize)
   VPC_VERIFY_MARGIN_MS               time kept back from the deadline for publishing and returning (3000)
 """
 
@@ -29,7 +30,7 @@ from typing import Any, cast
 
 import structlog
 
-from vpc_verify import plan
+from vpc_verify import plan, publishing
 from vpc_verify import topology as topology_mod
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
@@ -222,16 +223,21 @@ def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, An
         aws=env.get("VPC_VERIFY_AWS", "true").lower() != "false",
         deadline_s=deadline,
         sink=config,
+        authorize=env.get("VPC_VERIFY_AUTHORIZE", "").lower() == "true",
     )
     report = the_plan.run()
-    outcome = sinks.publish(
+    publication = publishing.publish(
         report,
         sinks.make(config, region=report.region, stream=sys.stdout),
-        per_address=config.per_address,
+        config,
+        resolver=the_plan.topology.resolver,
+        cidrs=the_plan.topology.vpc.cidrs,
+        mode="lambda",
         budget_s=publish_budget,
     )
-    result = summary(report)
-    result["publish"] = outcome.to_dict()
+    result = summary(publication.report)
+    result["published"] = publication.outcome.ok  # False: the report stands, its metrics did not all go out
+    result["publish"] = publication.outcome.to_dict()
     return result
 
 

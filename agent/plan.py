@@ -62,11 +62,19 @@ def build(
     concurrency: int = DEFAULT_CONCURRENCY,
     sink: SinkConfig | None = None,
     control_plane: ControlPlane | None = None,
+    authorize: bool = False,
 ) -> Plan:
-    """The plan for a shell's request; raises MissingExtra or TopologyError before anything is sent."""
+    """The plan for a shell's request; raises MissingExtra or TopologyError before anything is sent.
+
+    `authorize` turns the signed call on for every endpoint that has one and does not turn it off (--authorize).
+    """
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     narrowed = topology.only(only) if only else topology
+    if authorize:
+        narrowed = narrowed.authorizing()
+    if any(e.signs for e in narrowed.endpoints):
+        require_boto3("signed calls through the endpoints (authorize)", "turn authorize off")
     sink = sink or SinkConfig()
     if sink.name == "cloudwatch":
         require_boto3("publishing to CloudWatch (--publish cloudwatch)", "use --publish emf")

@@ -28,7 +28,8 @@ def register(sub: Any) -> None:
         description="Resolve every endpoint's names, classify the answers, probe every address "
         "(TCP -> TLS -> HTTP) and report findings with evidence and fix hints.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error",
+        epilog="exit codes: 0 healthy, 1 unhealthy, 2 usage or configuration error, 4 healthy but the metrics "
+        "could not be published",
     )
     add_topology_arguments(p)
     p.add_argument(
@@ -66,6 +67,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     add_place_arguments(p)
+    add_authorize_argument(p)
     add_output_arguments(p)
     p.add_argument(
         "--wait",
@@ -101,6 +103,17 @@ def add_place_arguments(p: argparse.ArgumentParser) -> None:
         help="the agent's subnet, for security group and route checks (default: instance metadata)",
     )
     p.add_argument("--az", default=None, help="the agent's availability zone (default: instance metadata)")
+
+
+def add_authorize_argument(p: argparse.ArgumentParser) -> None:
+    """--authorize (shared by check and agent)."""
+    p.add_argument(
+        "--authorize",
+        action="store_true",
+        help="also make one signed, read-only AWS call through every address (the service's call from "
+        "vpc-verify's table, or the topology's authorize.call), with the agent's credentials: tells an endpoint "
+        "policy's denial from an IAM one; endpoints whose topology says authorize: false are left alone",
+    )
 
 
 def add_output_arguments(p: argparse.ArgumentParser, *, files: bool = True) -> None:
@@ -160,13 +173,17 @@ def handle(args: argparse.Namespace) -> int:
         deadline_s=args.deadline,
         concurrency=args.concurrency,
         sink=sink_config(args, buffer_cap=0),
+        authorize=args.authorize,
     )
     report = _wait(plan, args) if args.wait is not None else plan.run()
-    from vpc_verify.commands.outputs import print_report, write_outputs
+    from vpc_verify.commands.outputs import exit_code, print_report, publish_report, write_outputs
 
+    side = sys.stderr if args.format == "json" else sys.stdout
+    publication = publish_report(report, plan.sink, plan.topology, args, side=side)
+    report = publication.report if publication is not None else report
     print_report(report, args.format)
-    write_outputs(report, plan.sink, args, side=sys.stderr if args.format == "json" else sys.stdout)
-    return report.exit_code
+    write_outputs(report, plan.sink, args, side=side)
+    return exit_code(report, publication)
 
 
 def _wait(plan: Plan, args: argparse.Namespace) -> Report:

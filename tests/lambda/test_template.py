@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from vpc_verify.checks import calls as signed_calls
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "lambda" / "template.yaml"
 # The Lambda service needs these to put the function in the VPC; the code never calls them.
@@ -83,7 +85,9 @@ def test_policy_grants_nothing_beyond_the_calls_the_code_makes() -> None:
     calls = code_calls()
     assert "ec2:DescribeVpcEndpoints" in calls and "cloudwatch:PutMetricData" in calls
     granted = policy_actions()
-    code_grants = set().union(*(a for sid, a in granted.items() if sid not in ("LambdaVpcNetworking", "Logs")))
+    code_grants = set().union(
+        *(a for sid, a in granted.items() if sid not in ("LambdaVpcNetworking", "Logs", "SignedCalls"))
+    )
     assert granted["LambdaVpcNetworking"] == LAMBDA_VPC_NETWORKING
     assert granted["Logs"] == LOGS
     assert code_grants <= calls, f"granted but never called: {sorted(code_grants - calls)}"
@@ -92,6 +96,14 @@ def test_policy_grants_nothing_beyond_the_calls_the_code_makes() -> None:
     # s3:GetObject is only used with VPC_VERIFY_TOPOLOGY_S3, which this template does not set.
     assert calls - code_grants <= {"s3:GetObject"}
     assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in ec2_calls)
+
+
+def test_signed_calls_grant_exactly_the_call_table() -> None:
+    # With SignedCalls=true the role may make the table's calls (checks/calls.py), nothing more.
+    assert policy_actions()["SignedCalls"] == set(signed_calls.actions())
+    assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in signed_calls.actions())
+    function = _template()["Resources"]["Function"]["Properties"]
+    assert function["Environment"]["Variables"]["VPC_VERIFY_AUTHORIZE"]["If"][0] == "HasSignedCalls"
 
 
 def test_put_metric_data_is_limited_to_the_namespace() -> None:
@@ -111,6 +123,8 @@ def test_alarms_treat_missing_data_as_breaching() -> None:
     per_endpoint = resources["Fn::ForEach::EndpointAlarms"][2]["EndpointHealthyAlarm&{EndpointName}"]
     assert per_endpoint["Properties"]["MetricName"] == "Healthy"
     assert per_endpoint["Properties"]["TreatMissingData"] == "breaching"
+    heartbeat = resources["HeartbeatAlarm"]["Properties"]  # the monitor is down: no Heartbeat datum arrives
+    assert heartbeat["MetricName"] == "Heartbeat" and heartbeat["TreatMissingData"] == "breaching"
     assert "Dashboard" in resources
 
 

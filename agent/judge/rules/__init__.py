@@ -2,12 +2,24 @@
 
 A new judgment is one rule in one of these modules (or a new module) and one line here; nothing else
 changes. Data-plane rules come first, then the control plane's, so a report reads from symptom to cause.
+Publish rules judge what publishing the report did (vpc_verify.publishing), after the run.
 """
 
 from __future__ import annotations
 
-from vpc_verify.judge.rule import EndpointRule, RunRule
-from vpc_verify.judge.rules import answers, dns, endpoint, gateway, probes, run_state, security, vpc
+from vpc_verify.judge.rule import EndpointRule, PublishRule, RunRule
+from vpc_verify.judge.rules import (
+    answers,
+    authorization,
+    dns,
+    endpoint,
+    gateway,
+    probes,
+    run_state,
+    security,
+    telemetry,
+    vpc,
+)
 
 ENDPOINT_RULES: tuple[EndpointRule, ...] = (
     dns.unresolved,
@@ -19,6 +31,7 @@ ENDPOINT_RULES: tuple[EndpointRule, ...] = (
     probes.handshake,
     probes.http_exchange,
     probes.latency,
+    authorization.signed_call,
     run_state.ending,
     endpoint.missing,
     endpoint.availability,
@@ -33,4 +46,10 @@ RUN_RULES: tuple[RunRule, ...] = (
     vpc.control_plane_unread,
     vpc.dns_attributes,
     vpc.unexpected_endpoints,
+)
+
+# After the run, about the agent's own telemetry: its path to the endpoints it publishes to, then the outcome.
+PUBLISH_RULES: tuple[PublishRule, ...] = (
+    telemetry.path,
+    telemetry.publishing,
 )
