@@ -150,3 +150,17 @@ def test_a_denial_that_names_no_policy_is_inconclusive_with_the_policy_beside_it
     (finding,) = out.findings
     assert finding.code is Code.SIGNED_CALL_INCONCLUSIVE and "without naming the policy" in finding.message
     assert finding.evidence["policy_default"] is False and finding.evidence["denied_by"] == "unknown"
+
+
+def test_the_table_shows_the_signed_phase_and_a_non_default_policy() -> None:
+    import datetime as dt
+
+    from vpc_verify.render import table
+    from vpc_verify.report import Report
+
+    out = judge(denied(PolicyType.VPC_ENDPOINT), result(SignedStatus.ALLOWED), policy=RESTRICTIVE)
+    text = table.render(Report(started_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), duration_ms=1.0, endpoints=(out,)))
+    assert "policy  vpce-0aaa's endpoint policy is not the default" in text
+    header = next(line for line in text.splitlines() if "address" in line and "signed" in line)
+    assert header.split().index("signed") == header.split().index("http") + 1
+    assert "denied (VPC endpoint policy)" in text and "allowed" in text

@@ -394,3 +394,21 @@ def running(specs: list[ApiSpec], secrets: Mapping[str, str] | None = None) -> I
 
         loop.call_soon_threadsafe(stop)
         thread.join(10)
+
+
+def for_box(box: Any, answers: Mapping[str, str]) -> list[ApiSpec]:
+    """Listeners on every ENI address of the box's endpoints named in `answers` (endpoint name -> answer), each
+    with a certificate for the endpoint's name from the box's CA. The box must not serve those endpoints itself
+    (give them the fault `closed`: their addresses and DNS stay, nothing listens)."""
+    specs = []
+    for e in box.spec.endpoints:
+        if e.name not in answers:
+            continue
+        cert = box.ca.issue_cert(e.dns_name)
+        certfile, keyfile = box.workdir / f"api-{e.name}.crt", box.workdir / f"api-{e.name}.key"
+        certfile.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
+        cert.private_key_pem.write_to_path(str(keyfile))
+        specs += [
+            ApiSpec(a, e.port, str(certfile), str(keyfile), answers[e.name], box.spec.region) for a in e.addresses
+        ]
+    return specs
