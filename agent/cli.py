@@ -11,14 +11,14 @@ import sys
 from collections.abc import Sequence
 
 from vpc_verify.aws.errors import AwsError
-from vpc_verify.commands import agent, check, diagnose, discover, explain, schema, validate
+from vpc_verify.commands import agent, check, diagnose, discover, explain, schema, usage, validate
 from vpc_verify.errors import UsageError
 from vpc_verify.topology import TopologyError
 
 EXIT_USAGE, EXIT_INTERNAL = 2, 3
 
 # Each command module registers one subcommand: register(subparsers) sets `handler`.
-COMMANDS = (check, validate, discover, diagnose, agent, explain, schema)
+COMMANDS = (check, validate, discover, diagnose, usage, agent, explain, schema)
 
 DESCRIPTION = """\
 Verify, from inside a VPC, that the services it depends on resolve privately and answer.
@@ -37,6 +37,7 @@ examples:
   vpc-verify check -t topology.yaml --authorize      # one signed AWS call per address: endpoint policy or IAM?
   vpc-verify discover --vpc-id vpc-0123456789abcdef0 -o topology.yaml   # write the topology from AWS
   vpc-verify diagnose -t topology.yaml sqs           # one endpoint in depth, per AZ, with next steps
+  vpc-verify usage -t topology.yaml                  # what the endpoints carried and cost, what to change
   vpc-verify check -t topology.yaml --wait 300 --junit report.xml   # post-deploy smoke test
   vpc-verify agent -t topology.yaml --interval 60 --publish cloudwatch --http 127.0.0.1:9180
   vpc-verify explain TCP_TIMEOUT                     # what a finding code means and how to fix it

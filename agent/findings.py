@@ -64,6 +64,15 @@ class Code(StrEnum):
     CHECK_ERROR = "CHECK_ERROR"
     DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
     AWS_API_ERROR = "AWS_API_ERROR"
+    ENDPOINT_IDLE = "ENDPOINT_IDLE"
+    ENDPOINT_PACKETS_DROPPED = "ENDPOINT_PACKETS_DROPPED"
+    ENDPOINT_RESETS_RECEIVED = "ENDPOINT_RESETS_RECEIVED"
+    ENDPOINT_CROSS_AZ = "ENDPOINT_CROSS_AZ"
+    ENDPOINT_GATEWAY_WOULD_DO = "ENDPOINT_GATEWAY_WOULD_DO"
+    SUBNET_ADDRESSES_LOW = "SUBNET_ADDRESSES_LOW"
+    ENDPOINT_QUOTA_NEAR = "ENDPOINT_QUOTA_NEAR"
+    USAGE_UNREAD = "USAGE_UNREAD"
+    FLOW_LOGS_NOT_COVERED = "FLOW_LOGS_NOT_COVERED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +114,12 @@ _TCP_EVIDENCE = {
     "ms": "time until the connect gave up or failed, in milliseconds",
     "error": "the socket error, in words",
     "names": "the endpoint's DNS names that answered with this address",
+}
+_FLOW_EVIDENCE = {
+    "flow_logs": "with --evidence flowlogs: what the VPC's flow-log records of this probe prove (verdict: "
+    "reject-inbound, reject-reply, reject-agent-outbound, reject-agent-inbound, accepted-no-reply, "
+    "accepted-both-ways, not-covered, no-record or unread; source_address, source_port, eni_id, covered_by, "
+    "records, query: the window, log groups, calls and events scanned; error)",
 }
 _SG_EVIDENCE = {
     "vpc_endpoint_id": "the VPC endpoint",
@@ -197,6 +212,22 @@ _ERROR_EVIDENCE = {
     "detail": "the exception's message",
     "traceback": "the last frames of the traceback",
 }
+_USAGE_EVIDENCE = {
+    "vpc_endpoint_id": "the VPC endpoint",
+    "service": "its service name",
+    "window": "the span the metrics cover (start, end, days)",
+}
+_COST_EVIDENCE = {
+    "az_attachments": "the AZs (subnets) the endpoint is billed in, every hour",
+    "monthly_usd": "the endpoint's month now: AZ attachments x 730 h x the hourly price + GB x the tiered price",
+    "monthly_saving_usd": "what the recommended change saves a month, in dollars",
+    "price_source": "where the prices come from (the package's table and its date, or the command line)",
+}
+_PEAK_EVIDENCE = {
+    "peak": "the peak: value, the minute it fell in (at) and the resolution in seconds (60: a minute)",
+    "new_connections": "new connections in the window",
+    "bytes": "bytes processed in the window",
+}
 
 
 CATALOGUE: dict[Code, CodeInfo] = {
@@ -267,6 +298,7 @@ CATALOGUE: dict[Code, CodeInfo] = {
                 if k not in _TCP_EVIDENCE and k != "vpc_endpoint_id"
             },
             **_GATEWAY_TIMEOUT_EVIDENCE,
+            **_FLOW_EVIDENCE,
         },
     ),
     Code.TCP_REFUSED: CodeInfo(
@@ -274,7 +306,7 @@ CATALOGUE: dict[Code, CodeInfo] = {
         "connection refused",
         "Something answered with a reset: the address is up but nothing listens on the port; check the "
         "port in the topology and the service behind the address.",
-        evidence=_TCP_EVIDENCE,
+        evidence={**_TCP_EVIDENCE, **_FLOW_EVIDENCE},
     ),
     Code.TCP_UNREACHABLE: CodeInfo(
         E,
@@ -534,6 +566,103 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "vpc_id": "the VPC whose control plane was read",
             "error": "the error's type (e.g. AwsError, ClientError)",
             "detail": "the error's message (the API error code and what to fix)",
+        },
+    ),
+    Code.ENDPOINT_IDLE: CodeInfo(
+        W,
+        "the interface endpoint carried no traffic in the whole window: a candidate to delete",
+        "Check that nothing needs it (a client outside the window, a DR path), then delete it: "
+        "aws ec2 delete-vpc-endpoints --vpc-endpoint-ids <id>",
+        evidence={**_USAGE_EVIDENCE, **_COST_EVIDENCE, "created": "when the endpoint was created"},
+    ),
+    Code.ENDPOINT_PACKETS_DROPPED: CodeInfo(
+        W,
+        "the endpoint dropped packets in the window (AWS/PrivateLinkEndpoints PacketsDropped)",
+        "Look at the peak minute: a burst over the endpoint's bandwidth, or a client sending malformed or "
+        "oversized packets; compare with the clients' retries and the service's throttling.",
+        evidence={**_USAGE_EVIDENCE, "packets_dropped": "packets dropped in the window", **_PEAK_EVIDENCE},
+    ),
+    Code.ENDPOINT_RESETS_RECEIVED: CodeInfo(
+        W,
+        "the endpoint received TCP resets in the window (AWS/PrivateLinkEndpoints RstPacketsReceived)",
+        "Resets come from the service or the clients: look at the peak minute against the service's health and "
+        "the clients' connection reuse and timeouts.",
+        evidence={**_USAGE_EVIDENCE, "rst_packets_received": "RST packets received in the window", **_PEAK_EVIDENCE},
+    ),
+    Code.ENDPOINT_CROSS_AZ: CodeInfo(
+        W,
+        "clients in an AZ without an endpoint ENI cross AZs to reach it, or an ENI sits in an AZ without clients",
+        "Attach the endpoint to a subnet in each AZ that has clients (aws ec2 modify-vpc-endpoint "
+        "--add-subnet-ids); remove attachments in AZs without clients (--remove-subnet-ids) to save their hours.",
+        evidence={
+            **_USAGE_EVIDENCE,
+            "endpoint_azs": "the AZs the endpoint has an ENI in",
+            "client_azs": "AZ -> workload network interfaces there (instances, Lambda, containers)",
+            "azs_without_endpoint": "AZs with clients and no endpoint ENI (their traffic crosses AZs)",
+            "azs_without_clients": "AZs with an endpoint ENI and no clients (billed hours for cross-AZ traffic only)",
+            "bytes_by_az": "bytes each AZ's ENI processed in the window",
+            "monthly_saving_usd": "what removing the AZ attachments without clients saves a month",
+            "price_source": _COST_EVIDENCE["price_source"],
+        },
+    ),
+    Code.ENDPOINT_GATEWAY_WOULD_DO: CodeInfo(
+        W,
+        "an S3 or DynamoDB interface endpoint carries traffic a free gateway endpoint would carry from inside the VPC",
+        "For clients inside the VPC, route the service through a gateway endpoint (no hourly or per-GB charge); "
+        "keep the interface endpoint only for clients outside the VPC (on premises, peered VPCs).",
+        evidence={
+            **_USAGE_EVIDENCE,
+            **_COST_EVIDENCE,
+            "gb_month": "GB a month at the window's rate",
+            "gateway_endpoint_id": "the VPC's gateway endpoint for the service, when it has one (null: none)",
+        },
+    ),
+    Code.SUBNET_ADDRESSES_LOW: CodeInfo(
+        W,
+        "an endpoint subnet has fewer free addresses than the threshold (none: it cannot hold another ENI)",
+        "Free addresses in the subnet, or attach new endpoints to a larger subnet in the same AZ "
+        "(a /28 has 11 usable addresses; AWS keeps 5 of every subnet).",
+        evidence={
+            "subnet_id": "the subnet",
+            "az": "its AZ",
+            "cidr": "its CIDR",
+            "available_addresses": "its free addresses (AvailableIpAddressCount)",
+            "usable_addresses": "its addresses less the 5 AWS keeps",
+            "threshold": "the free addresses below which vpc-verify warns (--min-free-addresses)",
+            "vpc_endpoint_ids": "the endpoints with an ENI in the subnet",
+        },
+    ),
+    Code.ENDPOINT_QUOTA_NEAR: CodeInfo(
+        W,
+        "the VPC's interface endpoints are at 80% or more of the quota",
+        "Request a higher quota (Service Quotas, vpc L-29B6F2EB) before the next endpoint is needed, or share "
+        "endpoints from a hub VPC.",
+        evidence={
+            "vpc_id": "the VPC",
+            "interface_endpoints": "its interface and Gateway Load Balancer endpoints",
+            "quota": "the quota",
+            "quota_source": "service-quotas (the applied value) or default (the documented 50)",
+            "quota_code": "the Service Quotas code (L-29B6F2EB)",
+            "detail": "why the default was used, when it was",
+        },
+    ),
+    Code.USAGE_UNREAD: CodeInfo(
+        W,
+        "the endpoints' usage (metrics, subnets, quota) could not be read; the checks stand",
+        "Grant the agent cloudwatch:GetMetricData, ec2:DescribeSubnets, ec2:DescribeNetworkInterfaces and "
+        "servicequotas:GetServiceQuota (docs/guides/usage-and-cost.md).",
+        evidence={"vpc_id": "the VPC", "error": "the error's type", "detail": "the error's message"},
+    ),
+    Code.FLOW_LOGS_NOT_COVERED: CodeInfo(
+        W,
+        "no flow log covers the endpoint's network interfaces (or it goes only to S3, which is named, not read)",
+        "Create a flow log on the VPC, the endpoint subnets or the ENIs, to CloudWatch Logs, to have evidence of "
+        "where packets were dropped.",
+        evidence={
+            "vpc_endpoint_id": "the endpoint",
+            "network_interfaces": "its ENIs that no CloudWatch Logs flow log covers",
+            "flow_logs": "the VPC's flow logs (id, resource, traffic type, destination type and name)",
+            "s3_destinations": "the S3 destinations that do cover them (named, not read)",
         },
     ),
 }

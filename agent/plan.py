@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from vpc_verify.aws.whereami import Place
 from vpc_verify.errors import UsageError
@@ -18,6 +19,9 @@ from vpc_verify.publish.sink import SinkConfig
 from vpc_verify.report import Mode, Origin, Report
 from vpc_verify.run import DEFAULT_CONCURRENCY, ControlPlane, RunOptions, run, run_async
 from vpc_verify.topology import Topology
+
+if TYPE_CHECKING:
+    from vpc_verify.aws.usage import UsageOptions
 
 # The deadline of one run when the shell sets none: a person waits a minute at most; the EC2 agent's runs
 # must fit its interval (the loop takes the smaller); diagnose reads AWS first and probes more.
@@ -62,6 +66,8 @@ def build(
     concurrency: int = DEFAULT_CONCURRENCY,
     sink: SinkConfig | None = None,
     control_plane: ControlPlane | None = None,
+    usage: UsageOptions | None = None,
+    evidence: tuple[str, ...] = (),
     authorize: bool = False,
 ) -> Plan:
     """The plan for a shell's request; raises MissingExtra or TopologyError before anything is sent.
@@ -78,17 +84,27 @@ def build(
     sink = sink or SinkConfig()
     if sink.name == "cloudwatch":
         require_boto3("publishing to CloudWatch (--publish cloudwatch)", "use --publish emf")
+    if (usage is not None or evidence) and not (aws and topology.vpc.id):
+        asked = "--usage" if usage is not None else "--evidence " + ",".join(evidence)
+        raise UsageError(f"{asked} reads the VPC's AWS side: it needs vpc.id in the topology and no --no-aws")
     if aws and topology.vpc.id and control_plane is None:
         require_boto3(f"the control-plane comparison (the topology names vpc.id {topology.vpc.id})", "pass --no-aws")
         from vpc_verify.aws.control_plane import AwsControlPlane
 
-        control_plane = AwsControlPlane(region=topology.region, place=place, subnet_id=subnet_id, az=az)
+        control_plane = AwsControlPlane(region=topology.region, place=place, subnet_id=subnet_id, az=az, usage=usage)
+    reader = None
+    if "flowlogs" in evidence:
+        from vpc_verify.aws.flowlogs import FlowLogReader
+        from vpc_verify.evidence import FlowLogEvidence
+
+        reader = FlowLogEvidence(FlowLogReader(region=topology.region))
     options = RunOptions(
         concurrency=concurrency,
         deadline_s=deadline_s if deadline_s is not None else DEFAULT_DEADLINE_S[mode],
         control_plane=control_plane if aws else None,
         origin=Origin(mode, place=place),
         partial=bool(only),
+        evidence=reader,
     )
     return Plan(topology=narrowed, options=options, sink=sink)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from vpc_verify.aws.model import PrefixList
 from vpc_verify.aws.whereami import Place
@@ -21,6 +21,9 @@ from vpc_verify.checks.tls import TlsResult, TlsStatus
 from vpc_verify.evaluate.security_groups import SgVerdict
 from vpc_verify.findings import Finding
 from vpc_verify.topology import EndpointType
+
+if TYPE_CHECKING:
+    from vpc_verify.bill import UsageSummary
 
 REPORT_VERSION = 1
 Mode = Literal["cli", "agent", "lambda", "diagnose"]
@@ -354,6 +357,7 @@ class Report:
     vpc_id: str | None = None
     run_findings: tuple[Finding, ...] = ()  # findings that concern the run rather than one endpoint
     version: int = REPORT_VERSION
+    usage: UsageSummary | None = None  # `check --usage`: what the endpoints carried and cost
 
     @property
     def healthy(self) -> bool:
@@ -379,7 +383,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (docs/report.md)."""
-        return {
+        out = {
             "version": self.version,
             "healthy": self.healthy,
             "started_at": self.started_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
@@ -390,6 +394,9 @@ class Report:
             "endpoints": [e.to_dict() for e in self.endpoints],
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.usage is not None:
+            out["usage"] = self.usage.to_dict()
+        return out
 
 
 def _round(value: float | None) -> float | None:

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from vpc_verify import judge
 from vpc_verify.aws.control_plane import AwsFacts
@@ -28,8 +28,13 @@ from vpc_verify.observe.pipeline import Observation, Scope
 from vpc_verify.report import EndpointReport, Origin, Report
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
+if TYPE_CHECKING:
+    from vpc_verify.aws.flowlogs import FlowFacts
+    from vpc_verify.bill import UsageSummary
+
 DEFAULT_CONCURRENCY = 100
 DEFAULT_DEADLINE_S = 60.0
+T = TypeVar("T")
 
 
 class ControlPlane(Protocol):
@@ -37,6 +42,16 @@ class ControlPlane(Protocol):
 
     def read(self, topology: Topology) -> AwsFacts:
         """Read everything the comparison needs; raise on failure (the run turns it into a finding)."""
+        ...
+
+
+class Evidence(Protocol):
+    """Reads evidence for the probes that failed, after them (blocking; the run calls it in a daemon thread)."""
+
+    def read(
+        self, topology: Topology, observations: Sequence[Observation], aws: AwsFacts | None, started_at: dt.datetime
+    ) -> FlowFacts | None:
+        """The evidence, or None when there is none to read; raise on failure (the findings say so)."""
         ...
 
 
@@ -49,6 +64,7 @@ class RunOptions:
     control_plane: ControlPlane | None = None
     origin: Origin = field(default_factory=lambda: Origin("cli"))
     partial: bool = False  # only some endpoints of the topology are checked (--only)
+    evidence: Evidence | None = None  # `check --evidence flowlogs`
 
 
 def run(topology: Topology, options: RunOptions | None = None) -> Report:
@@ -71,10 +87,11 @@ async def run_async(topology: Topology, options: RunOptions | None = None) -> Re
         topology, concurrency=options.concurrency, deadline=deadline, scope=_scope(topology, reading)
     )
     run_facts = await _run_facts(topology, reading, max(0.0, deadline - loop.time()), options.partial)
+    flows = await _evidence(options.evidence, topology, observations, run_facts.aws, started_at, deadline - loop.time())
     report = Report(
         started_at=started_at,
         duration_ms=0.0,
-        endpoints=_judge(observations, topology, run_facts.aws),
+        endpoints=_judge(observations, topology, run_facts.aws, flows),
         origin=replace(
             options.origin,
             hostname=socket.gethostname(),
@@ -83,6 +100,7 @@ async def run_async(topology: Topology, options: RunOptions | None = None) -> Re
         region=topology.region,
         vpc_id=topology.vpc.id,
         run_findings=judge.run(run_facts),
+        usage=_usage(run_facts),
     )
     report = replace(report, duration_ms=(time.perf_counter() - t0) * 1000.0)
     get_logger().info(
@@ -96,13 +114,15 @@ async def run_async(topology: Topology, options: RunOptions | None = None) -> Re
     return report
 
 
-def _judge(observations: Sequence[Observation], topology: Topology, aws: AwsFacts | None) -> tuple[EndpointReport, ...]:
+def _judge(
+    observations: Sequence[Observation], topology: Topology, aws: AwsFacts | None, flows: FlowFacts | None = None
+) -> tuple[EndpointReport, ...]:
     log = get_logger()
     now = dt.datetime.now(dt.UTC)
     reports = []
     for o in observations:
         try:
-            report = judge.endpoint(join(o, topology, aws, now))
+            report = judge.endpoint(join(o, topology, aws, now, flows))
         except Exception as exc:  # a bug in joining: this endpoint says so, the others stand
             e = o.endpoint
             finding = check_error(e.name, "joining the planes' facts", exc)
@@ -153,13 +173,49 @@ async def _run_facts(
     return RunFacts(topology=topology, aws=aws, partial=partial)
 
 
-def _in_daemon_thread(read: Callable[[Topology], AwsFacts], topology: Topology) -> asyncio.Future[AwsFacts]:
+def _usage(facts: RunFacts) -> UsageSummary | None:
+    """`check --usage`: the usage summary, when it was read."""
+    from vpc_verify.judge.usage import UsageFacts
+
+    try:
+        view = UsageFacts.of(facts)
+        return view.summary() if view is not None else None
+    except Exception as exc:  # a bug in summing up: the findings stand, the summary is left out
+        get_logger().error("usage_summary_failed", error=f"{type(exc).__name__}: {exc}")
+        return None
+
+
+async def _evidence(
+    evidence: Evidence | None,
+    topology: Topology,
+    observations: Sequence[Observation],
+    aws: AwsFacts | None,
+    started_at: dt.datetime,
+    timeout: float,
+) -> FlowFacts | None:
+    """The second step: evidence for the failed probes, in what is left of the deadline; a failure or the
+    deadline is said in the evidence itself, the run's findings stand."""
+    if evidence is None:
+        return None
+    from vpc_verify.aws.flowlogs import FlowFacts
+
+    reading = _in_daemon_thread(lambda t: evidence.read(t, observations, aws, started_at), topology)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        return await asyncio.wait_for(reading, timeout=max(0.0, timeout))
+    except TimeoutError:
+        return FlowFacts((), (), started_at, now, error="not read before the run's deadline")
+    except Exception as exc:
+        return FlowFacts((), (), started_at, now, error=f"{type(exc).__name__}: {exc}")
+
+
+def _in_daemon_thread(read: Callable[[Topology], T], topology: Topology) -> asyncio.Future[T]:
     """Run a blocking control-plane read in a daemon thread: unlike asyncio.to_thread, nothing joins it, so a
     hung AWS call cannot hold the run (or the Lambda) past its deadline."""
     loop = asyncio.get_running_loop()
-    future: asyncio.Future[AwsFacts] = loop.create_future()
+    future: asyncio.Future[T] = loop.create_future()
 
-    def deliver(value: AwsFacts | BaseException) -> None:
+    def deliver(value: T | BaseException) -> None:
         if future.done():
             return
         if isinstance(value, BaseException):
@@ -168,7 +224,7 @@ def _in_daemon_thread(read: Callable[[Topology], AwsFacts], topology: Topology) 
             future.set_result(value)
 
     def target() -> None:
-        outcome: AwsFacts | BaseException
+        outcome: T | BaseException
         try:
             outcome = read(topology)
         except BaseException as exc:  # delivered to the run, which turns it into a finding

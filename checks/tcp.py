@@ -42,6 +42,8 @@ class TcpResult:
     status: TcpStatus
     ms: float
     error: str = ""
+    local_address: str | None = None  # the probe's own source address and port (flow-log evidence matches
+    local_port: int | None = None  # on them, so no other traffic is taken for this probe's)
 
 
 _UNREACHABLE = frozenset(
@@ -87,7 +89,12 @@ async def open_socket(spec: TcpSpec) -> tuple[socket.socket | None, TcpResult]:
         sock.close()
         raise
     ms = (time.perf_counter() - start) * 1000.0
+    try:
+        local = sock.getsockname()
+        here, port = (str(local[0]), int(local[1])) if local[1] else (None, None)
+    except OSError:
+        here, port = None, None
     if status is not TcpStatus.OK:
         sock.close()
-        return None, TcpResult(spec.address, spec.port, status, ms, error)
-    return sock, TcpResult(spec.address, spec.port, status, ms)
+        return None, TcpResult(spec.address, spec.port, status, ms, error, here, port)
+    return sock, TcpResult(spec.address, spec.port, status, ms, "", here, port)

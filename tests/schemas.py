@@ -18,14 +18,15 @@ from vpc_verify.reference import schemas
 
 @cache
 def _validator(name: str) -> Any:
-    schema = schemas.report(strict=True) if name == "report" else schemas.diagnosis(strict=True)
+    schema = {"report": schemas.report, "diagnosis": schemas.diagnosis, "usage": schemas.usage}[name](strict=True)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def check(doc: Any, name: str = "report") -> Any:
-    """Raise AssertionError naming every place `doc` breaks the `name` schema (report | diagnosis); return it."""
+    """Raise AssertionError naming every place `doc` breaks the `name` schema (report | diagnosis | usage);
+    return it."""
     errors = sorted(_validator(name).iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:
         shown = "\n".join(f"  at /{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:10])
@@ -44,4 +45,11 @@ def load_diagnosis(text: str | bytes) -> dict[str, Any]:
     """A `diagnose --format json` document, validated."""
     doc = json.loads(text)
     check(doc, "diagnosis")
+    return doc
+
+
+def load_usage(text: str | bytes) -> dict[str, Any]:
+    """A `usage --format json` document, validated."""
+    doc = json.loads(text)
+    check(doc, "usage")
     return doc

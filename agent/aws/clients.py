@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_service_quotas import ServiceQuotasClient
     from mypy_boto3_ssm import SSMClient
 
 CONNECT_TIMEOUT_S = 3.0
@@ -73,3 +75,13 @@ def ssm(region: str | None = None) -> SSMClient:
 def s3(region: str | None = None) -> S3Client:
     """An S3 client (a topology kept in an object)."""
     return cast("S3Client", client("s3", region))
+
+
+def logs(region: str | None = None) -> CloudWatchLogsClient:
+    """A CloudWatch Logs client (flow-log records, read-only)."""
+    return cast("CloudWatchLogsClient", client("logs", region))
+
+
+def service_quotas(region: str | None = None) -> ServiceQuotasClient:
+    """A Service Quotas client (the VPC's interface endpoint quota)."""
+    return cast("ServiceQuotasClient", client("service-quotas", region))

@@ -6,7 +6,7 @@ hold the run past its deadline. No judgment here: vpc_verify.judge turns these f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from vpc_verify.aws import whereami
@@ -17,6 +17,8 @@ from vpc_verify.topology import Topology
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
+    from vpc_verify.aws.usage import UsageOptions, UsageRead
+
 
 @dataclass(frozen=True, slots=True)
 class AwsFacts:
@@ -24,6 +26,8 @@ class AwsFacts:
 
     state: VpcState
     place: Place
+    usage: UsageRead | None = None  # `check --usage`: what the endpoints carried and cost
+    usage_error: BaseException | None = None  # reading the usage failed (the rest of the facts stand)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,7 @@ class AwsControlPlane:
     subnet_id: str | None = None
     az: str | None = None
     ec2: EC2Client | None = None  # an injected client (tests); made from boto3's chain when None
+    usage: UsageOptions | None = None  # also read the endpoints' usage (metrics, capacity, quota)
 
     def read(self, topology: Topology) -> AwsFacts:
         """Describe the topology's VPC and where the agent is in it."""
@@ -46,7 +51,19 @@ class AwsControlPlane:
         services = [e.service for e in topology.endpoints if e.service]
         state = read.read(client, topology.vpc.id, services=services)
         place = self.place if self.place is not None else whereami.locate(self.subnet_id, self.az)
-        return AwsFacts(state=state, place=whereami.complete(client, state, place))
+        facts = AwsFacts(state=state, place=whereami.complete(client, state, place))
+        if self.usage is None:
+            return facts
+        from vpc_verify.aws.usage import read_usage
+
+        try:
+            region = topology.region or self.region
+            usage = read_usage(
+                state, self.usage, ec2=client, cw=clients.cloudwatch(region), sq=clients.service_quotas(region)
+            )
+        except Exception as exc:  # the usage is extra: its failure is a finding, the comparison stands
+            return replace(facts, usage_error=exc)
+        return replace(facts, usage=usage)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,9 +34,10 @@ def register(sub: Any) -> None:
     add_topology_arguments(p)
     p.add_argument(
         "--format",
-        choices=("table", "json"),
+        choices=("table", "json", "markdown"),
         default="table",
-        help="table for people (default), json for machines (docs/report.md)",
+        help="table for people (default), json for machines (docs/report.md), markdown for a pull request "
+        "or a CI job summary (docs/guides/ci-pipelines.md)",
     )
     p.add_argument(
         "--only",
@@ -69,6 +70,22 @@ def register(sub: Any) -> None:
     add_place_arguments(p)
     add_authorize_argument(p)
     add_output_arguments(p)
+    p.add_argument(
+        "--usage",
+        action="store_true",
+        help="also read what the endpoints carried and cost (metrics, subnets, quota; see `vpc-verify usage`)",
+    )
+    from vpc_verify.commands.usage import add_usage_arguments
+
+    add_usage_arguments(p)
+    p.add_argument(
+        "--evidence",
+        action="append",
+        default=[],
+        choices=("flowlogs",),
+        help="flowlogs: join the VPC flow-log records of each timed-out or reset probe to its finding "
+        "(read-only, CloudWatch Logs destinations)",
+    )
     p.add_argument(
         "--wait",
         type=positive,
@@ -140,6 +157,12 @@ def add_output_arguments(p: argparse.ArgumentParser, *, files: bool = True) -> N
     )
     p.add_argument("--junit", default=None, metavar="FILE", help="also write a JUnit XML report to FILE")
     p.add_argument("--output", default=None, metavar="FILE", help="also write the JSON report to FILE")
+    p.add_argument(
+        "--summary",
+        default=None,
+        metavar="FILE",
+        help='also append the Markdown summary to FILE (e.g. "$GITHUB_STEP_SUMMARY"), whatever --format prints',
+    )
 
 
 def sink_config(args: argparse.Namespace, *, buffer_cap: int = DEFAULT_BUFFER_CAP) -> SinkConfig:
@@ -162,6 +185,8 @@ def load_topology(args: argparse.Namespace) -> topology_mod.Topology:
 def handle(args: argparse.Namespace) -> int:
     """Run once (or until healthy with --wait), print the report, return its exit code."""
     configure_logs(args.log_level or ("warning" if sys.stderr.isatty() else "info"))
+    from vpc_verify.commands.usage import usage_options
+
     only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     plan = plan_mod.build(
         load_topology(args),
@@ -173,12 +198,14 @@ def handle(args: argparse.Namespace) -> int:
         deadline_s=args.deadline,
         concurrency=args.concurrency,
         sink=sink_config(args, buffer_cap=0),
+        usage=usage_options(args) if args.usage else None,
+        evidence=tuple(dict.fromkeys(args.evidence)),
         authorize=args.authorize,
     )
     report = _wait(plan, args) if args.wait is not None else plan.run()
     from vpc_verify.commands.outputs import exit_code, print_report, publish_report, write_outputs
 
-    side = sys.stderr if args.format == "json" else sys.stdout
+    side = sys.stderr if args.format != "table" else sys.stdout
     publication = publish_report(report, plan.sink, plan.topology, args, side=side)
     report = publication.report if publication is not None else report
     print_report(report, args.format)

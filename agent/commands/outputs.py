@@ -17,7 +17,7 @@ from vpc_verify.publish import sink as sinks
 from vpc_verify.publish.files import write_atomic
 from vpc_verify.publish.metrics import from_report
 from vpc_verify.publish.sink import SinkConfig
-from vpc_verify.render import dry_run, jsonreport, junit, table
+from vpc_verify.render import dry_run, jsonreport, junit, markdown, table
 from vpc_verify.report import Report
 from vpc_verify.topology import Topology
 
@@ -25,9 +25,12 @@ EXIT_PUBLISH_FAILED = 4  # the checks ran and the report stands, healthy, but it
 
 
 def print_report(report: Report, form: str) -> None:
-    """The report on stdout: JSON for machines, the table for people (coloured on a terminal)."""
+    """The report on stdout: JSON for machines, Markdown for a CI summary, the table for people (coloured on a
+    terminal)."""
     if form == "json":
         sys.stdout.write(jsonreport.render(report))
+    elif form == "markdown":
+        sys.stdout.write(markdown.render(report))
     else:
         sys.stdout.write(table.render(report, color=sys.stdout.isatty()))
 
@@ -62,6 +65,8 @@ def write_outputs(report: Report, config: SinkConfig, args: argparse.Namespace, 
         _write(args.output, jsonreport.render(report), "JSON report")
     if args.junit:
         _write(args.junit, junit.render(report), "JUnit report")
+    if getattr(args, "summary", None):
+        _append(args.summary, markdown.render(report), "Markdown summary")
     if args.dry_run:
         side.write(dry_run.render(from_report(report, per_address=config.per_address), config.namespace))
         side.flush()
@@ -81,3 +86,13 @@ def _write(path: str, text: str, what: str) -> None:
     except OSError as exc:
         get_logger().error("report_file_failed", path=path, what=what, error=str(exc))
         print(f"vpc-verify: warning: could not write the {what} to {path}: {exc}", file=sys.stderr)
+
+
+def _append(path: str, text: str, what: str) -> None:
+    # A job summary file is shared by the step's commands (GitHub appends each one's part): append, never replace.
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        get_logger().error("report_file_failed", path=path, what=what, error=str(exc))
+        print(f"vpc-verify: warning: could not append the {what} to {path}: {exc}", file=sys.stderr)

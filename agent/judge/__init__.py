@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from vpc_verify.findings import Finding
 from vpc_verify.judge.facts import RUN, EndpointFacts, PublishFacts, RunFacts
-from vpc_verify.judge.rules import ENDPOINT_RULES, PUBLISH_RULES, RUN_RULES
+from vpc_verify.judge.rules import ENDPOINT_RULES, PUBLISH_RULES, RUN_RULES, USAGE_RULES
 from vpc_verify.judge.rules.run_state import check_error
 from vpc_verify.report import EndpointReport, Report
 
@@ -46,6 +46,17 @@ def run(facts: RunFacts) -> tuple[Finding, ...]:
     """The findings about the run and the VPC as a whole."""
     findings: list[Finding] = []
     for rule in RUN_RULES:
+        try:
+            findings.extend(rule.judge(facts))
+        except Exception as exc:
+            findings.append(check_error(RUN, f"the rule {rule.name}", exc))
+    return tuple(findings)
+
+
+def usage_findings(facts: RunFacts) -> tuple[Finding, ...]:
+    """The findings about what the VPC's endpoints carry and cost (`vpc-verify usage`)."""
+    findings: list[Finding] = []
+    for rule in USAGE_RULES:
         try:
             findings.extend(rule.judge(facts))
         except Exception as exc:

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from vpc_verify.addresses import in_networks, is_private
 from vpc_verify.aws.control_plane import AwsFacts
@@ -22,6 +23,9 @@ from vpc_verify.observe.pipeline import Ending, Observation
 from vpc_verify.observe.telemetry import TelemetryPath
 from vpc_verify.report import AddressReport, AwsEndpointFacts, EniFacts
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
+
+if TYPE_CHECKING:
+    from vpc_verify.aws.flowlogs import FlowFacts
 
 RUN = "*"  # the endpoint field of findings about the run or the VPC as a whole
 DEADLINE_SKIP = "the run's deadline came before this address was probed"
@@ -111,6 +115,7 @@ class EndpointFacts:
     resolver_timeout_ms: int
     now: dt.datetime
     aws: AwsSide | None = None  # None when the control plane was not read
+    flows: FlowFacts | None = None  # `check --evidence flowlogs`: the run's flow-log records
 
     @property
     def name(self) -> str:
@@ -179,7 +184,13 @@ def match(state: VpcState, endpoint: Endpoint) -> VpcEndpoint | None:
     return max(candidates, key=rank)
 
 
-def join(observation: Observation, topology: Topology, aws: AwsFacts | None, now: dt.datetime) -> EndpointFacts:
+def join(
+    observation: Observation,
+    topology: Topology,
+    aws: AwsFacts | None,
+    now: dt.datetime,
+    flows: FlowFacts | None = None,
+) -> EndpointFacts:
     """The joined facts of one endpoint."""
     endpoint = observation.endpoint
     cidrs = topology.vpc.cidrs or (aws.state.cidrs if aws is not None else ())
@@ -208,6 +219,7 @@ def join(observation: Observation, topology: Topology, aws: AwsFacts | None, now
         resolver_timeout_ms=topology.resolver.timeout_ms,
         now=now,
         aws=side,
+        flows=flows,
     )
 
 

@@ -662,8 +662,148 @@ def _loop(closed: bool) -> Schema:
     )
 
 
+def _usage(closed: bool, extra: Mapping[str, Schema] | None = None) -> Schema:
+    usd = _t(["number", "null"], "Dollars a month, to the cent (null: no price for the Region).")
+    peak = _obj(
+        {
+            "value": _t("number", "The peak value."),
+            "at": _t("string", "The minute (or hour) it fell in (ISO 8601, UTC).", format="date-time"),
+            "resolution_s": _t("integer", "60: the minute is known; 3600: only the hour."),
+        },
+        ["value", "at", "resolution_s"],
+        closed=closed,
+    )
+    cost = _obj(
+        {
+            "vpc_endpoint_id": _t("string", "The endpoint."),
+            "az_attachments": _t("integer", "AZs it is billed in, every hour."),
+            "gb_month": _t("number", "GB (2^30 bytes) a month at the window's rate."),
+            "fixed_usd": _t("number", "AZ attachments x 730 h x the hourly price."),
+            "data_usd": _t("number", "Its share of the tiered data-processing charge."),
+            "monthly_usd": _t("number", "Fixed plus data."),
+        },
+        ["vpc_endpoint_id", "az_attachments", "gb_month", "fixed_usd", "data_usd", "monthly_usd"],
+        closed=closed,
+    )
+    endpoint = _obj(
+        {
+            "name": _t("string", "The topology's name for it, else its id."),
+            "vpc_endpoint_id": _t("string", "The endpoint."),
+            "type": _t("string", "interface, gateway, gatewayloadbalancer, ..."),
+            "service": _t("string", "Its service name."),
+            "azs": _strings("The AZs it is attached in."),
+            "metrics": _nullable(
+                {"type": "object", "additionalProperties": {"type": "number"}},
+                "AWS/PrivateLinkEndpoints totals in the window (ActiveConnections: the peak); null: no metrics.",
+            ),
+            "peaks": {
+                "type": "object",
+                "additionalProperties": peak,
+                "description": "PacketsDropped / RstPacketsReceived: the peak minute of the busiest hour.",
+            },
+            "cost": _nullable(cost, "Its month (null: gateway endpoints are free, or no price)."),
+            "note": _t("string", "Why there are no metrics."),
+        },
+        ["name", "vpc_endpoint_id", "type", "service", "azs", "metrics", "peaks", "cost"],
+        closed=closed,
+    )
+    subnet = _obj(
+        {
+            "subnet_id": _t("string", "The subnet."),
+            "az": _t("string", "Its AZ."),
+            "cidr": _t("string", "Its CIDR."),
+            "available_addresses": _t("integer", "AvailableIpAddressCount."),
+            "usable_addresses": _t("integer", "Its addresses less the 5 AWS keeps."),
+        },
+        ["subnet_id", "az", "cidr", "available_addresses", "usable_addresses"],
+        closed=closed,
+    )
+    tier = _obj(
+        {"up_to_gb": _t(["integer", "null"], "The tier's top (null: none)."), "usd": _t("string", "$ per GB.")},
+        ["up_to_gb", "usd"],
+        closed=closed,
+    )
+    price = _obj(
+        {
+            "region": _t("string", "The Region."),
+            "usd_per_az_hour": _t("string", "$ per endpoint per AZ-hour."),
+            "usd_per_gb": {"type": "array", "items": tier, "description": "The data-processing tiers."},
+            "source": _t("string", "Where the figures come from, and when they were read."),
+        },
+        ["region", "usd_per_az_hour", "usd_per_gb", "source"],
+        closed=closed,
+    )
+    count = {"type": "integer", "minimum": 0}
+    return _obj(
+        {
+            "vpc_id": _t("string", "The VPC."),
+            "region": _t("string", "Its Region."),
+            "window": _obj(
+                {
+                    "start": _t("string", "ISO 8601, UTC.", format="date-time"),
+                    "end": _t("string", "ISO 8601, UTC.", format="date-time"),
+                    "days": _t("number", "Its length."),
+                },
+                ["start", "end", "days"],
+                closed=closed,
+            ),
+            "price": _nullable(price, "The prices used (null: none for the Region)."),
+            "monthly_usd": usd,
+            "fixed_usd": usd,
+            "data_usd": usd,
+            "endpoints": {"type": "array", "items": endpoint},
+            "subnets": {"type": "array", "items": subnet, "description": "The endpoints' subnets."},
+            "quota": _obj(
+                {
+                    "quota": count,
+                    "quota_source": {"enum": ["service-quotas", "default"]},
+                    "quota_code": _t("string", "L-29B6F2EB."),
+                    "detail": _t("string", "Why the default, when it was used."),
+                    "interface_endpoints": count,
+                },
+                ["quota", "quota_source", "quota_code", "detail", "interface_endpoints"],
+                closed=closed,
+            ),
+            "client_azs": {
+                "type": "object",
+                "additionalProperties": count,
+                "description": "AZ -> workload network interfaces.",
+            },
+            "reads": _obj(
+                {
+                    "get_metric_data_calls": count,
+                    "metrics_requested": count,
+                    "usd": _t("number", "What the reads cost ($0.01 per 1,000 metrics requested)."),
+                },
+                ["get_metric_data_calls", "metrics_requested", "usd"],
+                closed=closed,
+            ),
+            **(extra or {}),
+        },
+        [
+            *(extra or {}),
+            "vpc_id",
+            "region",
+            "window",
+            "price",
+            "monthly_usd",
+            "fixed_usd",
+            "data_usd",
+            "endpoints",
+            "subnets",
+            "quota",
+            "client_azs",
+            "reads",
+        ],
+        closed=closed,
+        description="What the endpoints carried over the window and what they cost a month (`check --usage`, "
+        "`vpc-verify usage`). Reference: docs/guides/usage-and-cost.md.",
+    )
+
+
 def _defs(catalogue: Mapping[Code, CodeInfo], closed: bool) -> Schema:
     return {
+        "usage": _usage(closed),
         "finding": _finding(catalogue, closed=closed),
         "endpoint": _endpoint(closed),
         "address": _address(closed),
@@ -692,6 +832,7 @@ def report(catalogue: Mapping[Code, CodeInfo] = CATALOGUE, *, strict: bool = Fal
                 "description": "All findings, flat: run-level ones first, then per endpoint in topology order.",
             },
             "loop": _loop(strict),
+            "usage": {"$ref": "#/$defs/usage"},
         },
         ["version", "healthy", "started_at", "duration_ms", "region", "vpc_id", "agent", "endpoints", "findings"],
         closed=strict,
@@ -769,4 +910,21 @@ def diagnosis(catalogue: Mapping[Code, CodeInfo] = CATALOGUE, *, strict: bool = 
     }
 
 
-SCHEMAS = {"topology": topology, "report": report, "diagnosis": diagnosis}
+def usage(catalogue: Mapping[Code, CodeInfo] = CATALOGUE, *, strict: bool = False) -> Schema:
+    """The schema of `vpc-verify usage --format json`."""
+    extra: dict[str, Schema] = {
+        "version": {"const": 1, "description": "The format version."},
+        "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
+    }
+    body = _usage(strict, extra)
+    return {
+        "$schema": DRAFT,
+        "title": "vpc-verify usage",
+        **body,
+        "description": "What a VPC's endpoints carried and cost, and what to change: `vpc-verify usage --format "
+        "json`. Reference: docs/guides/usage-and-cost.md.",
+        "$defs": _defs(catalogue, strict),
+    }
+
+
+SCHEMAS = {"topology": topology, "report": report, "diagnosis": diagnosis, "usage": usage}

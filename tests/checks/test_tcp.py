@@ -19,10 +19,20 @@ async def test_connects_to_a_listener() -> None:
     assert result.error == ""
 
 
+async def test_the_probe_records_its_own_source_address_and_port() -> None:
+    # What flow-log evidence matches on: the server sees the connection come from exactly that port.
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        result = await connect(TcpSpec("127.0.0.1", server.getsockname()[1], 1.0))
+        conn, peer = server.accept()
+        conn.close()
+    assert (result.local_address, result.local_port) == peer
+
+
 async def test_refused_when_nothing_listens() -> None:
     result = await connect(TcpSpec("127.0.0.1", closed_port(), 1.0))
     assert result.status is TcpStatus.REFUSED
     assert result.ms < 500
+    assert result.local_address == "127.0.0.1" and result.local_port  # a reset probe keeps its source port
 
 
 async def test_times_out_when_syns_are_dropped() -> None:
@@ -45,6 +55,7 @@ async def test_times_out_when_syns_are_dropped() -> None:
     assert result.status is TcpStatus.TIMEOUT
     assert 250 < result.ms < 1000
     assert "300 ms" in result.error
+    assert result.local_address == "127.0.0.1" and result.local_port
 
 
 @pytest.mark.netns

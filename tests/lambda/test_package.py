@@ -218,3 +218,77 @@ def test_the_unpacked_zip_runs_in_a_clean_venv(
     assert refused["error"]["type"] == "InvalidEvent"
     assert "VPC_VERIFY_ALLOW_EVENT_TOPOLOGY" in refused["error"]["message"]
     assert out["boto3_at_import"] == "False"
+
+
+GATE_INVOKE = """
+import json, sys, time, handler
+class Ctx:
+    aws_request_id = "r-gate"
+    log_group_name = "/aws/lambda/gate"
+    log_stream_name = "2026/11/26/[$LATEST]abc"
+    def __init__(self): self.end = time.monotonic() + 30
+    def get_remaining_time_in_millis(self): return int((self.end - time.monotonic()) * 1000)
+entry = getattr(handler, sys.argv[1])
+print("RESULT " + json.dumps(entry(json.loads(sys.argv[2]), Ctx())))
+"""
+
+
+def test_the_zip_serves_the_gate_handlers(zips: dict[str, Path], clean_python: str, tmp_path: Path) -> None:
+    """cfn_handler, pipeline_handler and gate_handler of the unpacked zip, in the clean venv, against the stand-ins
+    for the pre-signed response URL and CodePipeline (tests/gate/standins.py)."""
+    import trustme
+
+    from tests.gate.events import cfn_event, pipeline_event
+    from tests.gate.standins import CodePipelineApi, ResponseBucket
+
+    package = tmp_path / "package"
+    with zipfile.ZipFile(zips["local"]) as zf:
+        zf.extractall(package)
+        names = set(zf.namelist())
+    assert {"vpc_verify/shells/cfn_resource.py", "vpc_verify/shells/pipeline_action.py"} <= names
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    bucket, pipeline = ResponseBucket(ca), CodePipelineApi()
+    bucket.start()
+    pipeline.start()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        **emulator.FAKE_ENV,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_ENDPOINT_URL_CODEPIPELINE": pipeline.url,
+        "SSL_CERT_FILE": str(ca_file),  # the runtime's store trusts S3; here the stand-in's CA
+        "LAMBDA_TASK_ROOT": str(package),
+    }
+    dead = "version: 1\nresolver: {nameservers: [127.0.0.1], port: 9, timeout_ms: 200}\nendpoints:\n" + (
+        "  - {name: api, type: service, dns_names: [api.internal.example.com]}\n"
+    )
+
+    def invoke(entry: str, event: dict[str, Any]) -> dict[str, Any]:
+        proc = subprocess.run(
+            [clean_python, "-s", "-E", "-c", GATE_INVOKE, entry, json.dumps(event)],
+            cwd=package,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        results = [json.loads(x[7:]) for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+        assert proc.returncode == 0 and results, proc.stderr[-2000:]
+        return results[0]  # type: ignore[no-any-return]
+
+    try:
+        created = invoke("cfn_handler", cfn_event("Create", bucket.url(), {"Topology": dead, "WaitSeconds": 0}))
+        assert created["answered"] and created["status"] == "FAILED" and "api: DNS_TIMEOUT" in created["reason"]
+        (put,) = bucket.answers()
+        assert put.json()["Status"] == "FAILED" and put.json()["Data"]["RunId"] == "r-gate"
+        reported = invoke("pipeline_handler", pipeline_event('{"Wait": 1}'))
+        assert reported["reported"] and reported["verdict"] == "FAILED"
+        ((operation, request),) = pipeline.results()
+        assert operation == "PutJobFailureResult" and request["failureDetails"]["type"] == "ConfigurationError"
+        direct = invoke("gate_handler", {"Topology": dead, "WaitSeconds": 0})
+        assert direct["healthy"] is False and direct["unhealthy"] == [{"endpoint": "api", "codes": ["DNS_TIMEOUT"]}]
+        assert direct["reason"].startswith("vpc-verify: 1 of 1 endpoints unhealthy after 1 run in ")
+    finally:
+        bucket.stop()
+        pipeline.stop()

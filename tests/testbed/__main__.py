@@ -2,8 +2,10 @@
 
 The process enters a fresh network namespace, builds the box from the spec, writes its topology file and
 runs CMD with VPCBOX_TOPOLOGY (the topology), VPCBOX_EXPECTED (JSON: endpoint -> finding codes) and, with
---aws, the AWS emulator's environment (AWS_ENDPOINT_URL and fake credentials) exported. Everything is torn
-down after; the exit code is CMD's. `shell SPEC.yaml` opens a shell in the box to explore.
+--aws, the AWS emulator's environment (AWS_ENDPOINT_URL and fake credentials) exported. With
+--as-lambda ADDRESS, CMD runs as a VPC Lambda would (tests/testbed/lambda_sandbox.py): in a sandbox whose only
+address is link-local, behind a Hyperplane ENI with ADDRESS, with the Lambda's environment and metadata endpoint.
+Everything is torn down after; the exit code is CMD's. `shell SPEC.yaml` opens a shell in the box to explore.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("spec", help="the testbed spec (YAML, see tests/testbed/spec.py)")
         p.add_argument("--aws", action="store_true", help="also start the AWS emulator (moto server)")
         p.add_argument("--workdir", default=None, help="keep the box's files here (default: a temporary dir)")
+        p.add_argument(
+            "--as-lambda", metavar="ADDRESS", default=None, help="run as a VPC Lambda behind this ENI address"
+        )
     argv = list(sys.argv[1:] if argv is None else argv)
     cut = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:cut])
@@ -46,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tests.testbed import emulator
     from tests.testbed.box import Box, BoxError
+    from tests.testbed.sandbox import SandboxError
     from tests.testbed.spec import SpecError, load
 
     try:
@@ -65,8 +71,14 @@ def main(argv: list[str] | None = None) -> int:
                 if args.aws:
                     emu = emulator.start(log=workdir / "moto.log")
                     env.update(emu.env(spec.region))
+                if args.as_lambda:
+                    from tests.testbed.lambda_sandbox import LambdaSandbox
+
+                    keep = {k: env[k] for k in ("VPCBOX_TOPOLOGY", "VPCBOX_EXPECTED")}
+                    with LambdaSandbox(workdir / "lambda", hyperplane_address=args.as_lambda, emulator=emu) as fn:
+                        return fn.run(command, env=keep, timeout=None, capture=False).returncode
                 return subprocess.run(command, env=env).returncode
-        except BoxError as exc:
+        except (BoxError, SandboxError) as exc:
             print(f"testbed: {exc}", file=sys.stderr)
             return 2
         finally:

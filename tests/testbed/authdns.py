@@ -1,9 +1,15 @@
 """A small DNS server for faults a real one will not make on demand (UDP and TCP on one port).
 
 Zone: name -> records [("A", "10.0.1.5"), ("CNAME", "x.example.com"), ...]; CNAMEs are followed inside the
-zone into the answer, as a recursive resolver would return them. Faults per name: servfail, refused,
-nxdomain, nodata, timeout (never answers), truncate (UDP: TC and no answer; TCP: the whole, large answer),
-malformed (garbage after the query id), slow:<ms>. Names not in the zone are NXDOMAIN.
+zone into the answer, as a recursive resolver would return them. A name `*.example.com` is a wildcard (RFC 4592):
+it answers any name below example.com that has no records of its own, with the query name as owner; a name with an
+empty list exists without records (a zone apex: NODATA, not NXDOMAIN). Names not in the zone are NXDOMAIN.
+
+Faults per name: servfail, refused, nxdomain, nodata, timeout (never answers), truncate (UDP: TC and no answer;
+TCP: the whole, large answer), malformed (garbage after the query id), slow:<ms>, and what a Route 53 Resolver DNS
+Firewall rule with Action BLOCK answers (Route 53 API reference, FirewallRule): block:nodata (NOERROR, no answer),
+block:nxdomain, block:override:<domain> (a CNAME to <domain>, then <domain>'s records from the zone). A fault keyed
+`*.example.com` applies to every name below example.com (a silent forwarder for a whole zone: `timeout`).
 Run in-process (`running(zone, faults)`) or as `python -m tests.testbed.authdns --config FILE.json`.
 """
 
@@ -27,7 +33,17 @@ import dns.rdatatype
 import dns.rrset
 
 Zone = Mapping[str, Sequence[tuple[str, str]]]
-FAULTS = ("servfail", "refused", "nxdomain", "nodata", "timeout", "truncate", "malformed")
+FAULTS = (
+    "servfail",
+    "refused",
+    "nxdomain",
+    "nodata",
+    "timeout",
+    "truncate",
+    "malformed",
+    "block:nodata",
+    "block:nxdomain",
+)
 
 
 def _key(name: str) -> str:
@@ -41,8 +57,33 @@ class Authority:
         self.zone = {_key(k): list(v) for k, v in zone.items()}
         self.faults = {_key(k): v for k, v in (faults or {}).items()}
         for name, fault in self.faults.items():
-            if fault not in FAULTS and not fault.startswith("slow:"):
+            if fault not in FAULTS and not fault.startswith(("slow:", "block:override:")):
                 raise ValueError(f"{name}: unknown fault {fault!r}")
+
+    def fault_of(self, name: str) -> str:
+        """The fault for `name`: its own, else that of the closest `*.<ancestor>` key."""
+        if name in self.faults:
+            return self.faults[name]
+        labels = name.split(".")
+        for i in range(1, len(labels)):
+            fault = self.faults.get("*." + ".".join(labels[i:]))
+            if fault is not None:
+                return fault
+        return ""
+
+    def records(self, name: str) -> list[tuple[str, str]] | None:
+        """The records of `name` (a wildcard's when it has none of its own), or None when the name does not exist."""
+        if name in self.zone:
+            return self.zone[name]
+        labels = name.split(".")
+        for i in range(1, len(labels)):
+            parent = ".".join(labels[i:])
+            if parent in self.zone and "*." + parent not in self.zone:
+                return None  # an existing name stops the wildcard search (RFC 4592)
+            wildcard = self.zone.get("*." + parent)
+            if wildcard is not None:
+                return wildcard
+        return None
 
     async def answer(self, wire: bytes, over_tcp: bool) -> bytes | None:
         """The response to one query (None: stay silent)."""
@@ -52,7 +93,7 @@ class Authority:
             return None
         question = query.question[0]
         name, rdtype = _key(question.name.to_text()), question.rdtype
-        fault = self.faults.get(name, "")
+        fault = self.fault_of(name)
         if fault == "timeout":
             return None
         if fault.startswith("slow:"):
@@ -61,26 +102,34 @@ class Authority:
             return wire[:2] + b"\x81\x80\x00\x01\x00\x07\x00\x00\x00\x00\xc0\xff\x00"
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA | dns.flags.RA
-        if fault in ("servfail", "refused", "nxdomain"):
-            response.set_rcode(
-                {"servfail": dns.rcode.SERVFAIL, "refused": dns.rcode.REFUSED, "nxdomain": dns.rcode.NXDOMAIN}[fault]
-            )
+        if fault in ("servfail", "refused", "nxdomain", "block:nxdomain"):
+            rcode = {"servfail": dns.rcode.SERVFAIL, "refused": dns.rcode.REFUSED}.get(fault, dns.rcode.NXDOMAIN)
+            response.set_rcode(rcode)
             return bytes(response.to_wire())
+        if fault == "block:nodata":
+            return bytes(response.to_wire())
+        if fault.startswith("block:override:"):
+            target = _key(fault[len("block:override:") :])
+            response.answer.append(dns.rrset.from_text(name + ".", 30, "IN", "CNAME", target + "."))
+            self._fill(response, target, rdtype)
+            return bytes(response.to_wire(max_size=65535))
         if fault == "truncate" and not over_tcp:
             response.flags |= dns.flags.TC
             return bytes(response.to_wire())
         if fault != "nodata":
             found = self._fill(response, name, rdtype)
-            if not found and name not in self.zone:
+            if not found and self.records(name) is None:
                 response.set_rcode(dns.rcode.NXDOMAIN)
         return bytes(response.to_wire(max_size=65535))
 
     def _fill(self, response: dns.message.Message, name: str, rdtype: int) -> bool:
         seen = set()
         current = name
-        while current in self.zone and current not in seen:
+        while current not in seen:
+            records = self.records(current)
+            if records is None:
+                break
             seen.add(current)
-            records = self.zone[current]
             wanted = [v for t, v in records if dns.rdatatype.from_text(t) == rdtype]
             if wanted:
                 response.answer.append(dns.rrset.from_text_list(current + ".", 30, "IN", rdtype, wanted))

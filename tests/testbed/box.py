@@ -4,6 +4,21 @@ It puts the ENI addresses and the resolver address on `lo`, runs dnsmasq as the 
 CNAME chains; DNS faults forwarded to `authdns`), runs the TLS/HTTP targets in a subprocess, makes the
 faults real with nftables (drops), and writes the matching topology file. It refuses to run outside a
 namespace made by `netns.enter()`: nothing it serves must be reachable from, or reach, anything else.
+
+Real-VPC parts (issues 11 and 12):
+* Any ENI address: IPv6 global unicast (inside the VPC's /56) and non-RFC1918 IPv4 (100.64.0.0/10, public ranges a
+  VPC uses privately) are served like any other: on `lo`, in DNS (A and AAAA), behind TLS targets, dropped per family.
+* Wildcard private DNS names (`*.dkr.ecr.<r>`, `*.execute-api.<r>`): the resolver forwards the zone to authdns,
+  which answers any label with the PrivateLink CNAME chain; the zone's apex exists without a record (NODATA); the
+  certificate is issued for the wildcard; the topology lists a concrete child (EndpointSpec.probed_name).
+* Hub-and-spoke: endpoint addresses in the hub's CIDRs; the topology declares `hub: {vpc_id, cidrs}` at the top
+  level (as issue 12 suggests; `topology(declare_hub=False)` leaves it out).
+* Resolver behaviours: DNS Firewall BLOCK (firewall_nodata, firewall_nxdomain, firewall_override: a CNAME to a
+  walled garden), a private hosted zone shadowing a name without the record (phz_shadow: NXDOMAIN), a Resolver
+  FORWARD rule whose target never answers (forwarder_silent: a second DNS server at FORWARDER_TARGET, silent for
+  that zone only), and the VPC resolver's packet-rate limit (resolver.rate_limit_pps: nftables drops UDP queries
+  above N per second per source; AWS: 1024 per ENI, Hybrid Cloud DNS whitepaper and the VPC DNS throttling article).
+* Lambda and EC2 metadata: tests/testbed/lambda_sandbox.py and tests/testbed/instance.py build beside the box.
 """
 
 from __future__ import annotations
@@ -32,6 +47,13 @@ PUBLIC_ANSWER = "52.94.133.131"  # what sqs.us-east-1.amazonaws.com answers with
 OUTSIDE_VPC_ANSWER = "172.31.40.17"  # another VPC's endpoint (never probed)
 WRONG_NAME = "wrong-service.example.net"
 NFT_TABLE = "vpcbox"
+WALLED_GARDEN = ("blocked.walled-garden.example.com", "198.51.100.80")  # a DNS Firewall OVERRIDE target (never probed)
+FORWARDER_TARGET = "10.255.255.53"  # the on-premises DNS server a Resolver FORWARD rule sends a zone to
+BLOCK_ANSWERS = {
+    "firewall_nodata": "block:nodata",
+    "firewall_nxdomain": "block:nxdomain",
+    "firewall_override": f"block:override:{WALLED_GARDEN[0]}",
+}
 
 
 class BoxError(RuntimeError):
@@ -93,6 +115,8 @@ class Box:
         # prefix-list address, public, which exists only in this namespace. Foreign answers (public_address,
         # outside_vpc) are never probed, so they stay off `lo`.
         wanted = [self.spec.resolver]
+        if self.spec.resolver_server != "authdns" and any(e.fault == "forwarder_silent" for e in self.spec.endpoints):
+            wanted.append(FORWARDER_TARGET)
         for e in self.spec.endpoints:
             wanted += self.listening_addresses(e)
         wanted = list(dict.fromkeys(wanted))
@@ -224,20 +248,34 @@ class Box:
         if spec.resolver_down == "stopped":
             return
         zone, faults = self.zone()
-        dns_fault_names = {e.dns_name for e in spec.endpoints if e.fault in DNS_FAULTS}
-        if spec.resolver_server == "authdns":
+        if spec.resolver_server == "authdns":  # one server: silent itself for a forwarded zone
             self._start_authdns(zone, faults, spec.resolver, 53)
             return
         if spec.resolver_server == "unbound":
             self._start_unbound(zone, faults)
             return
-        if dns_fault_names:
+        silent = [e.dns_name for e in spec.endpoints if e.fault == "forwarder_silent"]
+        if silent:  # the FORWARD rule's target: silent for the forwarded zones, which are all it is asked
+            self._start_authdns(
+                {},
+                {n: f for name in silent for n, f in ((name, "timeout"), (f"*.{name}", "timeout"))},
+                FORWARDER_TARGET,
+                53,
+                "forwarder",
+            )
+        dns_fault_names = {
+            e.dns_name for e in spec.endpoints if e.fault in DNS_FAULTS and e.fault != "forwarder_silent"
+        }
+        wildcard_zones = {e.zone for e in spec.endpoints if e.wildcard}
+        if dns_fault_names or wildcard_zones:
             fwd_zone = {
                 k: v
                 for k, v in zone.items()
-                if any(k == n or k.endswith("." + n) for n in dns_fault_names) or k in self._fault_targets()
+                if any(k == n or k.endswith("." + n) for n in dns_fault_names | wildcard_zones)
+                or k in self._fault_targets()
+                or k == WALLED_GARDEN[0]
             }
-            self._start_authdns(fwd_zone, faults, "127.0.0.1", 0)
+            self._start_authdns(fwd_zone, {k: v for k, v in faults.items() if k not in silent}, "127.0.0.1", 0)
         binary = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
         args = [
             binary,
@@ -257,10 +295,21 @@ class Box:
             "--local=/internal/",
         ]
         for e in spec.endpoints:
-            parent = e.dns_name.split(".", 1)[1]
+            parent = e.zone.split(".", 1)[1]
             args.append(f"--local=/{parent}/")
+            if e.wildcard:  # the zone goes to authdns; the endpoint's own name answers here too
+                args.append(f"--server=/{e.zone}/127.0.0.1#{self.authdns_port}")
+                args += [f"--host-record={e.vpce_name},{a}" for a in self.served_addresses(e)]
+                continue
+            if e.fault == "forwarder_silent":
+                args.append(f"--server=/{e.dns_name}/{FORWARDER_TARGET}#53")
+                continue
             if e.fault in DNS_FAULTS:
                 args.append(f"--server=/{e.dns_name}/127.0.0.1#{self.authdns_port}")
+                continue
+            if e.fault == "phz_shadow":  # the zone answers NXDOMAIN for the name; the endpoint's own names still work
+                args.append(f"--local=/{e.dns_name}/")
+                args += [f"--host-record={e.vpce_name},{a}" for a in e.addresses]
                 continue
             served = self.served_addresses(e)
             if e.fault in ("public_address", "outside_vpc"):
@@ -281,7 +330,7 @@ class Box:
         self._wait_dns(spec.resolver, 53)
 
     def _fault_targets(self) -> set[str]:
-        return {e.vpce_name for e in self.spec.endpoints if e.fault in DNS_FAULTS}
+        return {e.vpce_name for e in self.spec.endpoints if e.fault in DNS_FAULTS or e.wildcard}
 
     def zone(self) -> tuple[dict[str, list[tuple[str, str]]], dict[str, str]]:
         """The whole private zone as authdns serves it, and the DNS faults by name."""
@@ -290,7 +339,20 @@ class Box:
         for e in self.spec.endpoints:
             served = self.served_addresses(e)
             records = [("AAAA" if ":" in a else "A", a) for a in served]
-            if e.fault in ("public_address", "outside_vpc"):
+            if e.wildcard:  # the private zone: its apex exists without records, any child is the chain
+                zone[e.zone] = []
+                zone[e.dns_name] = [("CNAME", e.vpce_name)]
+                zone[e.vpce_name] = records
+            elif e.fault in BLOCK_ANSWERS:
+                faults[e.dns_name] = BLOCK_ANSWERS[e.fault]
+                zone[e.vpce_name] = records
+                zone[WALLED_GARDEN[0]] = [("A", WALLED_GARDEN[1])]
+            elif e.fault == "phz_shadow":
+                zone[e.vpce_name] = records
+            elif e.fault == "forwarder_silent":
+                faults[e.dns_name] = "timeout"
+                zone[e.vpce_name] = records
+            elif e.fault in ("public_address", "outside_vpc"):
                 zone[e.dns_name] = records
                 if e.cname:
                     zone[e.cname] = [("AAAA" if ":" in a else "A", a) for a in e.addresses]
@@ -322,12 +384,17 @@ class Box:
         return zone, faults
 
     def _start_authdns(
-        self, zone: dict[str, list[tuple[str, str]]], faults: dict[str, str], host: str, port: int
+        self,
+        zone: dict[str, list[tuple[str, str]]],
+        faults: dict[str, str],
+        host: str,
+        port: int,
+        name: str = "authdns",
     ) -> None:
         config = self.workdir / f"authdns-{host}.json"
         config.write_text(json.dumps({"zone": zone, "faults": faults}))
         line = self._spawn(
-            "authdns",
+            name,
             [
                 sys.executable,
                 "-m",
@@ -341,13 +408,20 @@ class Box:
             ],
             ready=b"READY",
         )
-        self.authdns_port = int(line.split()[1])
+        if name == "authdns":
+            self.authdns_port = int(line.split()[1])
 
     def _nft(self) -> None:
         rules = []
         for e in self.spec.endpoints:
             if e.fault == "drop":
-                rules += [f"ip daddr {a} tcp dport {e.port} drop" for a in e.addresses if ":" not in a]
+                rules += [f"{'ip6' if ':' in a else 'ip'} daddr {a} tcp dport {e.port} drop" for a in e.addresses]
+        if self.spec.resolver_rate_limit_pps:
+            n = self.spec.resolver_rate_limit_pps
+            rules.append(
+                f"ip daddr {self.spec.resolver} udp dport 53 "
+                f"meter vpcbox_dns_rate {{ ip saddr limit rate over {n}/second burst {n} packets }} drop"
+            )
         if self.spec.resolver_down == "drop":
             rules += [
                 f"ip daddr {self.spec.resolver} udp dport 53 drop",
@@ -430,16 +504,24 @@ class Box:
 
     # what the agent is given -----------------------------------------------------------------------------------
 
-    def topology(self) -> dict[str, Any]:
-        """The topology file (docs/topology.md) that describes this box as its designer intended it."""
+    def topology(self, *, declare_hub: bool = True) -> dict[str, Any]:
+        """The topology file (docs/topology.md) that describes this box as its designer intended it.
+
+        A hub-and-spoke box declares its hub at the top level (`hub: {vpc_id, cidrs}`, issue 12's suggestion), which
+        today's loader rejects; `declare_hub=False` leaves it out."""
         spec = self.spec
         endpoints = []
         for e in spec.endpoints:
             item: dict[str, Any] = {"name": e.name, "type": e.type}
             if e.service:
                 item["service"] = e.service
-            item["dns_names"] = [e.dns_name]
+            item["dns_names"] = [e.probed_name]
             item["addresses"] = list(e.addresses)
+            families = {":" in a for a in e.addresses}
+            if families == {True, False}:
+                item["ip_address_type"] = "dualstack"
+            elif families == {True}:
+                item["ip_address_type"] = "ipv6"
             if e.azs:
                 item["azs"] = list(e.azs)
             if e.port != 443:
@@ -447,7 +529,7 @@ class Box:
             if e.http:
                 item["http"] = dict(e.http)
             endpoints.append(item)
-        return {
+        doc: dict[str, Any] = {
             "version": 1,
             "region": spec.region,
             "vpc": {"cidrs": list(spec.vpc_cidrs)},
@@ -459,11 +541,14 @@ class Box:
             },
             "endpoints": endpoints,
         }
+        if declare_hub and spec.hub_cidrs:
+            doc["hub"] = {"vpc_id": spec.hub_vpc_id, "cidrs": list(spec.hub_cidrs)}
+        return doc
 
-    def write_topology(self, path: Path | None = None) -> Path:
+    def write_topology(self, path: Path | None = None, *, declare_hub: bool = True) -> Path:
         """Write the topology file (YAML) and return its path."""
         path = path or self.workdir / "topology.yaml"
-        path.write_text(yaml.safe_dump(self.topology(), sort_keys=False))
+        path.write_text(yaml.safe_dump(self.topology(declare_hub=declare_hub), sort_keys=False))
         return path
 
     def expected_codes(self) -> dict[str, set[str]]:

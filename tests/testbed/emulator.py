@@ -2,21 +2,30 @@
 
 Every client made under `aws_env(url)` talks only to the emulator: fake credentials, no instance metadata
 (boto3 would otherwise look at 169.254.169.254), and AWS_ENDPOINT_URL for every service.
+
+The server is moto patched where it is kinder than AWS (tests/testbed/emulator_server.py, in a child process):
+interface-endpoint ENIs inside their subnets (IPv6 from the subnet's /64 for dual-stack), AWS's DnsEntries, kept
+IpAddressType and DnsOptions, AWS's private DNS names for a curated set of services, DNS Firewall operations, and a
+test-only hook that sets an endpoint's state (`Emulator.set_endpoint_state`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+REPO = Path(__file__).resolve().parents[2]
 FAKE_ENV = {
     "AWS_EC2_METADATA_DISABLED": "true",
     "AWS_ACCESS_KEY_ID": "testing",
@@ -40,6 +49,15 @@ def _free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+class EmulatorHookError(RuntimeError):
+    """The emulator refused a test-only request (code, message as AWS would word them)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
 @dataclass(slots=True)
 class Emulator:
     """A running moto server."""
@@ -58,6 +76,44 @@ class Emulator:
         with urllib.request.urlopen(req, timeout=10) as resp:
             resp.read()
 
+    def set_endpoint_state(
+        self,
+        vpce_id: str,
+        state: str | None = None,
+        *,
+        last_error: tuple[str, str] | None = None,
+        created_seconds_ago: float | None = None,
+        private_dns_enabled: bool | None = None,
+        region: str = "us-east-1",
+    ) -> dict[str, Any]:
+        """Set what DescribeVpcEndpoints says of an endpoint (the patched server's test-only route): its State
+        (pending, pendingAcceptance, available, failed, rejected, expired, deleting, deleted, partial), LastError
+        (code, message), CreationTimestamp (seconds ago) or PrivateDnsEnabled."""
+        body: dict[str, Any] = {"VpcEndpointId": vpce_id, "Region": region}
+        if state is not None:
+            body["State"] = state
+        if last_error is not None:
+            body["LastError"] = {"Code": last_error[0], "Message": last_error[1]}
+        if created_seconds_ago is not None:
+            body["CreatedSecondsAgo"] = created_seconds_ago
+        if private_dns_enabled is not None:
+            body["PrivateDnsEnabled"] = private_dns_enabled
+        return self._hook("vpc-endpoint", body)
+
+    def patches(self) -> list[str]:
+        """The patches in force (tests/testbed/emulator_server.py)."""
+        return list(self._hook("", None)["patches"])
+
+    def _hook(self, route: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"{self.url}/_vpcbox/{route}", data=data, method="GET" if data is None else "POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return dict(json.loads(resp.read()))
+        except urllib.error.HTTPError as exc:
+            error = json.loads(exc.read() or b"{}").get("Error", {})
+            raise EmulatorHookError(error.get("Code", str(exc.code)), error.get("Message", "")) from None
+
     def stop(self) -> None:
         """Stop the server."""
         if self.process.poll() is None:
@@ -70,18 +126,18 @@ class Emulator:
 
 
 def start(host: str = "127.0.0.1", port: int = 0, log: Path | None = None, timeout_s: float = 30.0) -> Emulator:
-    """Start moto_server on `host` (loopback only) and wait until it answers."""
+    """Start the (patched) moto server on `host` (loopback only) in a child process and wait until it answers."""
     if not host.startswith("127.") and host != "::1":
         raise ValueError("the emulator listens on loopback only")
     port = port or _free_port(host)
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
-    env = {**os.environ, **FAKE_ENV}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from moto.server import main; main()", "-H", host, "-p", str(port)],
-        stdout=out,
-        stderr=out,
-        env=env,
-    )
+    env = {
+        **os.environ,
+        **FAKE_ENV,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    argv = [sys.executable, "-m", "tests.testbed.emulator_server", "-H", host, "-p", str(port)]
+    proc = subprocess.Popen(argv, stdout=out, stderr=out, env=env, cwd=REPO)
     url = f"http://{host}:{port}"
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:

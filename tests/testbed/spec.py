@@ -25,6 +25,27 @@ endpoints:
     server: nginx                                  # python (default) | nginx (tests/testbed/thirdparty.py)
     fault: no_intermediate                         # FAULTS, or one of NGINX_FAULTS for nginx only
 ```
+
+Real-VPC shapes (issues 11 and 12):
+
+```yaml
+vpc_cidrs: [10.0.0.0/16, 100.64.0.0/16, "2600:1f18:1234:5600::/56"]   # non-RFC1918 and IPv6 GUA are the VPC's own
+resolver: {address: 10.0.0.2, rate_limit_pps: 50}   # drop queries above N packets/s per source (AWS: 1024 per ENI)
+hub: {vpc_id: vpc-0hub, cidrs: [10.1.0.0/16]}     # endpoints live in a hub VPC; the topology declares it
+endpoints:
+  - name: ecr-dkr                                  # a wildcard private DNS name: any label answers, the apex has no
+    service: com.amazonaws.us-east-1.ecr.dkr       # record (NODATA); the certificate covers *.dkr.ecr.<r>; the
+    addresses: [10.0.1.10, "2600:1f18:1234:5601::10"]   # topology probes probe_name (default probe.<zone>)
+    probe_name: 123456789012.dkr.ecr.us-east-1.amazonaws.com
+  - name: sqs
+    service: com.amazonaws.us-east-1.sqs
+    addresses: [10.0.1.11]
+    fault: firewall_override                       # DNS Firewall BLOCK/OVERRIDE: a CNAME to a walled garden
+```
+
+A service in the emulator's catalogue (tests/testbed/emulator_vpce.py) gets AWS's private DNS name by default
+(ecr.dkr -> *.dkr.ecr.<r>, kinesis-streams -> kinesis.<r>, execute-api -> *.execute-api.<r>); others get
+<svc>.<region>.amazonaws.com.
 """
 
 from __future__ import annotations
@@ -68,6 +89,12 @@ FAULTS: dict[str, frozenset[str]] = {
     "http_status": frozenset({"HTTP_UNEXPECTED_STATUS"}),
     "slow_headers": frozenset({"HTTP_FAILED"}),
     "late": frozenset({"TCP_REFUSED"}),  # until slow_ms has passed: an endpoint still being created
+    # What a correct tool reports today for the resolver's side of issue 12 (it will add codes naming the culprit):
+    "firewall_nodata": frozenset({"DNS_NO_ANSWER"}),  # DNS Firewall BLOCK, BlockResponse NODATA
+    "firewall_nxdomain": frozenset({"DNS_NXDOMAIN"}),  # DNS Firewall BLOCK, BlockResponse NXDOMAIN
+    "firewall_override": frozenset({"DNS_PUBLIC_ADDRESS"}),  # BLOCK/OVERRIDE: CNAME to a walled garden (public)
+    "phz_shadow": frozenset({"DNS_NXDOMAIN"}),  # a private hosted zone covers the name but lacks the record
+    "forwarder_silent": frozenset({"DNS_TIMEOUT"}),  # a Resolver FORWARD rule to a DNS server that never answers
 }
 DNS_FAULTS = frozenset(
     {
@@ -81,6 +108,10 @@ DNS_FAULTS = frozenset(
         "malformed",
         "cname_loop",
         "cname_nodata",
+        "firewall_nodata",
+        "firewall_nxdomain",
+        "firewall_override",
+        "forwarder_silent",
     }
 )
 HTTP_FAULTS = frozenset({"http_status", "slow_headers", "slow_body"})
@@ -113,16 +144,37 @@ class EndpointSpec:
     azs: tuple[str, ...] = ()
     cname: str | None = None  # the chain's target, when the spec names it (e.g. the endpoint's regional name)
     server: str = "python"  # what serves the endpoint: the Python targets or nginx
+    probe_name: str | None = None  # for a wildcard dns_name: the concrete name the topology probes
+
+    @property
+    def wildcard(self) -> bool:
+        """Whether the private DNS name is a wildcard (`*.dkr.ecr.<r>.amazonaws.com`)."""
+        return self.dns_name.startswith("*.")
+
+    @property
+    def zone(self) -> str:
+        """The name without its wildcard label (the private zone's apex for a wildcard name)."""
+        return self.dns_name[2:] if self.wildcard else self.dns_name
+
+    @property
+    def probed_name(self) -> str:
+        """The name the topology lists: the DNS name, or for a wildcard a concrete child of its zone."""
+        return self.probe_name or (f"probe.{self.zone}" if self.wildcard else self.dns_name)
+
+    @property
+    def region(self) -> str:
+        """The service's region (us-east-1 when there is no service)."""
+        return self.service.split(".")[2] if self.service and self.service.count(".") >= 3 else "us-east-1"
 
     @property
     def vpce_name(self) -> str:
         """The PrivateLink target of the chain: vpce-<id>-<suffix>.<svc>.<region>.vpce.amazonaws.com."""
         if self.cname:
             return self.cname
-        short = self.dns_name.split(".")[0]
-        region = self.service.split(".")[2] if self.service and self.service.count(".") >= 3 else "us-east-1"
+        suffix = f".{self.region}.amazonaws.com"
+        short = self.zone[: -len(suffix)] if self.wildcard and self.zone.endswith(suffix) else self.zone.split(".")[0]
         ident = zlib.crc32(self.name.encode()) * 2654435761 % 16**16
-        return f"vpce-0{ident:016x}-{ident % 36**8:08x}.{short}.{region}.vpce.amazonaws.com"
+        return f"vpce-0{ident:016x}-{ident % 36**8:08x}.{short}.{self.region}.vpce.amazonaws.com"
 
     @property
     def expected_codes(self) -> frozenset[str]:
@@ -139,24 +191,32 @@ class Spec:
     resolver: str = "10.0.0.2"
     resolver_server: str = "dnsmasq"
     resolver_down: str = ""  # "", "drop" (nft drops port 53: timeouts) or "stopped" (nothing listens)
+    resolver_rate_limit_pps: int = 0  # >0: the resolver drops UDP queries above this rate per source address
     latency_budget_ms: float = 100.0
     timeout_ms: int = 1000
     resolver_timeout_ms: int = 800
     slow_ms: int = 250  # the delay of slow_tls, slow_headers
     endpoints: tuple[EndpointSpec, ...] = field(default_factory=tuple)
     records: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # more names the resolver serves
+    hub_vpc_id: str | None = None  # the endpoints live in this hub VPC (hub-and-spoke)
+    hub_cidrs: tuple[str, ...] = ()
 
     def expected_codes(self) -> dict[str, set[str]]:
-        """Per endpoint, the exact finding codes a correct vpc-verify reports."""
+        """Per endpoint, the exact finding codes a correct vpc-verify reports (with the hub declared, if any)."""
         if self.resolver_down:
             return {e.name: {"DNS_TIMEOUT"} for e in self.endpoints}
         return {e.name: set(e.expected_codes) for e in self.endpoints}
 
 
 def _service_name(service: str) -> str:
+    from tests.testbed.emulator_vpce import catalogue_entry
+
     parts = service.split(".")
     if len(parts) < 4:
         raise SpecError(f"service {service!r}: expected com.amazonaws.<region>.<name>")
+    entry = catalogue_entry(service, parts[2])
+    if entry is not None and entry[0]:
+        return entry[0][0]
     return f"{'.'.join(parts[3:])}.{parts[2]}.amazonaws.com"
 
 
@@ -189,6 +249,8 @@ def parse(doc: Mapping[str, Any]) -> Spec:
         addresses = tuple(str(ipaddress.ip_address(a)) for a in raw.get("addresses") or [])
         if not addresses:
             raise SpecError(f"{where}: needs addresses (the ENIs)")
+        if str(dns_name).startswith("*.") and fault in DNS_FAULTS | {"public_address", "outside_vpc", "phz_shadow"}:
+            raise SpecError(f"{where}.fault: {fault} is not modelled for a wildcard name ({dns_name})")
         http = raw.get("http")
         if fault in HTTP_FAULTS and not http:
             http = {"path": "/", "status": [200]}
@@ -205,20 +267,25 @@ def parse(doc: Mapping[str, Any]) -> Spec:
                 azs=tuple(raw.get("azs") or ()),
                 cname=raw.get("cname"),
                 server=server,
+                probe_name=raw.get("probe_name"),
             )
         )
+    hub = doc.get("hub") or {}
     return Spec(
         region=str(doc.get("region", "us-east-1")),
         vpc_cidrs=tuple(str(ipaddress.ip_network(c)) for c in doc.get("vpc_cidrs") or ["10.0.0.0/16"]),
         resolver=str(resolver.get("address", "10.0.0.2")),
         resolver_server=str(resolver.get("server", "dnsmasq")),
         resolver_down=str(resolver.get("down", "") or ""),
+        resolver_rate_limit_pps=int(resolver.get("rate_limit_pps", 0) or 0),
         latency_budget_ms=float(doc.get("latency_budget_ms", 100.0)),
         timeout_ms=int(doc.get("timeout_ms", 1000)),
         resolver_timeout_ms=int(doc.get("resolver_timeout_ms", 800)),
         slow_ms=int(doc.get("slow_ms", 250)),
         endpoints=tuple(endpoints),
         records={str(k): tuple(str(ipaddress.ip_address(a)) for a in v) for k, v in (doc.get("records") or {}).items()},
+        hub_vpc_id=hub.get("vpc_id"),
+        hub_cidrs=tuple(str(ipaddress.ip_network(c)) for c in hub.get("cidrs") or []),
     )
 
 

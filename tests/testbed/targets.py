@@ -7,7 +7,8 @@ Behaviours: `tls` (TLS, then one HTTP answer with `http_status`), `plain` (HTTP 
 (accept, never speak), `garbage` (non-TLS bytes, then close), `reset` (accept, then RST), `slow_tls` (wait
 `delay_s` before the handshake), `slow_once` (the same, for the first connection only), `slow_headers` (TLS,
 then the HTTP headers one byte every `delay_s`), `late` (nothing listens, so connects are refused, until
-`delay_s` has passed; then `tls`).
+`delay_s` has passed; then `tls`), `relay` (plain TCP to `upstream`, "host:port": how a sandbox beside the box
+reaches the AWS emulator on the box's loopback, as a VPC reaches the AWS APIs through an interface endpoint).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-BEHAVIORS = ("tls", "plain", "silent", "garbage", "reset", "slow_tls", "slow_once", "slow_headers", "late")
+BEHAVIORS = ("tls", "plain", "silent", "garbage", "reset", "slow_tls", "slow_once", "slow_headers", "late", "relay")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class TargetSpec:
     keyfile: str | None = None
     http_status: int = 200
     delay_s: float = 0.0
+    upstream: str | None = None  # relay: host:port
 
 
 @functools.lru_cache(maxsize=256)
@@ -66,7 +68,37 @@ async def _answer_http(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
         await writer.drain()
 
 
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+def _relay(spec: TargetSpec) -> object:
+    assert spec.upstream is not None
+    host, port = spec.upstream.rsplit(":", 1)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(host.strip("[]"), int(port))
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+    return handle
+
+
 def _handler(spec: TargetSpec) -> object:
+    if spec.behavior == "relay":
+        return _relay(spec)
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             if spec.behavior == "silent":
@@ -161,6 +193,8 @@ async def start(specs: list[TargetSpec]) -> tuple[list[Any], list[tuple[str, int
     for spec in specs:
         if spec.behavior not in BEHAVIORS:
             raise ValueError(f"unknown behavior {spec.behavior!r} (one of {', '.join(BEHAVIORS)})")
+        if spec.behavior == "relay" and not spec.upstream:
+            raise ValueError("behavior relay needs an upstream host:port")
         tls = spec.behavior in ("tls", "slow_headers")
         if (tls or spec.behavior in ("slow_tls", "slow_once")) and not spec.certfile:
             raise ValueError(f"behavior {spec.behavior} needs a certfile")

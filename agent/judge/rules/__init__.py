@@ -11,13 +11,16 @@ from vpc_verify.judge.rule import EndpointRule, PublishRule, RunRule
 from vpc_verify.judge.rules import (
     answers,
     authorization,
+    capacity,
     dns,
     endpoint,
+    flowlogs,
     gateway,
     probes,
     run_state,
     security,
     telemetry,
+    usage,
     vpc,
 )
 
@@ -40,12 +43,24 @@ ENDPOINT_RULES: tuple[EndpointRule, ...] = (
     endpoint.private_dns,
     endpoint.azs,
     security.endpoint_groups,
+    flowlogs.coverage,
+)
+
+# What the endpoints carry and cost (`vpc-verify usage`, `check --usage`): silent unless the usage was read.
+USAGE_RULES: tuple[RunRule, ...] = (
+    usage.unread,
+    usage.traffic,
+    usage.placement,
+    usage.gateway_instead,
+    capacity.subnets,
+    capacity.quota,
 )
 
 RUN_RULES: tuple[RunRule, ...] = (
     vpc.control_plane_unread,
     vpc.dns_attributes,
     vpc.unexpected_endpoints,
+    *USAGE_RULES,
 )
 
 # After the run, about the agent's own telemetry: its path to the endpoints it publishes to, then the outcome.

@@ -59,6 +59,13 @@ def connect(facts: EndpointFacts) -> Iterator[Finding]:
                 why, more, hint = explained
                 message += why
                 evidence |= more
+        if facts.flows is not None and code in (Code.TCP_TIMEOUT, Code.TCP_REFUSED):  # --evidence flowlogs
+            from vpc_verify.judge import flows
+
+            shown = flows.evidence(facts.flows, a.address, tcp, side.eni_of(a.address) if side else None)
+            if shown is not None:
+                message += shown[0]
+                evidence |= shown[1]
         yield Finding.make(code, facts.name, message, address=a.address, evidence=evidence, hint=hint)
 
 
