@@ -55,14 +55,13 @@ def targets(config: SinkConfig, region: str | None, mode: Mode) -> tuple[Target,
 
 
 def observe_paths(
-    targets_: Sequence[Target], resolver: Resolver, cidrs: Sequence[IPNetwork]
+    config: SinkConfig, region: str | None, mode: Mode, resolver: Resolver, cidrs: Sequence[IPNetwork]
 ) -> tuple[TelemetryPath, ...]:
     """The telemetry path check, from synchronous code (the shells publish after their run's loop has ended)."""
-    if not targets_:
-        return ()
     try:
-        return asyncio.run(telemetry.observe(targets_, resolver, cidrs, TIMEOUT_S))
-    except Exception as exc:  # the check must never cost the publish
+        wanted = targets(config, region, mode)
+        return asyncio.run(telemetry.observe(wanted, resolver, cidrs, TIMEOUT_S)) if wanted else ()
+    except Exception as exc:  # the check must never cost the publish (a bad AWS_ENDPOINT_URL, a bug)
         get_logger().error("telemetry_path_error", error=f"{type(exc).__name__}: {exc}")
         return ()
 
@@ -78,7 +77,7 @@ def publish(
     budget_s: float | None = None,
 ) -> Publication:
     """Check the telemetry path, publish `report`'s metrics through `sink`, and judge both; never raises."""
-    paths = observe_paths(targets(config, report.region, mode), resolver, cidrs)
+    paths = observe_paths(config, report.region, mode, resolver, cidrs)
     outcome = sinks.publish(report, sink, per_address=config.per_address, budget_s=budget_s)
     published = None
     if config.name != "none":

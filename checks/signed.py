@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import re
 import ssl
 import threading
@@ -205,12 +204,12 @@ class SignedResult:
     error: str = ""  # what went wrong on this side (no credentials, the connection), for people
 
 
-class _Unsigned(Exception):
-    """The request could not be built or signed (the message says why)."""
+class CannotSign(Exception):
+    """The call could not be built or signed (the message says why): no credentials, no botocore, a bad call."""
 
 
 @dataclass(frozen=True, slots=True)
-class _Request:
+class SignedRequest:
     """A signed request, ready to send to any address of the endpoint."""
 
     method: str
@@ -226,7 +225,7 @@ async def call(spec: SignedSpec) -> SignedResult:
     name, action = spec.call.name, spec.call.iam_action
     try:
         request = await asyncio.to_thread(sign, spec)
-    except _Unsigned as exc:
+    except CannotSign as exc:
         return SignedResult(SignedStatus.UNSIGNED, name, action, error=str(exc))
     try:
         context: ssl.SSLContext = trust.client_context(spec.verify, spec.ca_bundle)
@@ -237,8 +236,8 @@ async def call(spec: SignedSpec) -> SignedResult:
     import httpx
 
     host = spec.address
-    if ipaddress.ip_address(host).version == 6:
-        host = f"[{host}]"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
     url = f"https://{host}:{spec.port}{request.target}"
     start = time.perf_counter()
     try:
@@ -272,7 +271,7 @@ async def call(spec: SignedSpec) -> SignedResult:
 
 
 def classify(
-    spec: SignedSpec, request: _Request, status_code: int, headers: Mapping[str, str], body: bytes, ms: float
+    spec: SignedSpec, request: SignedRequest, status_code: int, headers: Mapping[str, str], body: bytes, ms: float
 ) -> SignedResult:
     """The outcome of an answer: allowed (2xx), else AWS's error code and message, sorted."""
     name, action = spec.call.name, spec.call.iam_action
@@ -305,7 +304,7 @@ def _request_id(headers: Mapping[str, str]) -> str:
     return ""
 
 
-def _error(request: _Request, status_code: int, headers: Mapping[str, str], body: bytes) -> tuple[str, str, str]:
+def _error(request: SignedRequest, status_code: int, headers: Mapping[str, str], body: bytes) -> tuple[str, str, str]:
     """(code, message, request id) of an error answer, parsed by botocore for the call's protocol."""
     from botocore import parsers
     from botocore.awsrequest import HeadersDict
@@ -325,14 +324,14 @@ def _error(request: _Request, status_code: int, headers: Mapping[str, str], body
 # --------------------------------------------------------------------------------------- building and signing
 
 
-def sign(spec: SignedSpec) -> _Request:
+def sign(spec: SignedSpec) -> SignedRequest:
     """Serialize the call for its protocol and sign it for `spec.server_name` (blocking: credentials may need
-    the instance metadata service). Raises _Unsigned with the reason when it cannot."""
+    the instance metadata service). Raises CannotSign with the reason when it cannot."""
     try:
         from botocore import auth, awsrequest, serialize
         from botocore.exceptions import BotoCoreError
     except ImportError:
-        raise _Unsigned("botocore is not installed: pip install 'vpc-verify[aws]'") from None
+        raise CannotSign("botocore is not installed: pip install 'vpc-verify[aws]'") from None
     call = spec.call
     try:
         model = _signer().service_model(call.service)
@@ -341,15 +340,21 @@ def sign(spec: SignedSpec) -> _Request:
         serializer = serialize.create_serializer(protocol, include_validation=True)
         request_dict = serializer.serialize_to_request(dict(call.params), operation)
     except (BotoCoreError, KeyError, ValueError) as exc:
-        raise _Unsigned(f"cannot build the call {call.name}: {exc}") from None
-    credentials = _signer().credentials()
+        raise CannotSign(f"cannot build the call {call.name}: {exc}") from None
+    try:
+        credentials = _signer().credentials()
+    except BotoCoreError as exc:  # a refresh that failed (instance metadata, an expired SSO session)
+        raise CannotSign(f"the AWS credentials could not be loaded: {exc}") from None
     if credentials is None:
-        raise _Unsigned("no AWS credentials found (environment, profile, instance profile or Lambda role)")
+        raise CannotSign("no AWS credentials found (environment, profile, instance profile or Lambda role)")
     netloc = spec.server_name if spec.port == 443 else f"{spec.server_name}:{spec.port}"
     awsrequest.prepare_request_dict(request_dict, endpoint_url=f"https://{netloc}", user_agent="vpc-verify")
     request = awsrequest.create_request_object(request_dict)
     signer_class = auth.S3SigV4Auth if model.signing_name == "s3" else auth.SigV4Auth
-    signer_class(credentials, model.signing_name, spec.region).add_auth(request)
+    try:
+        signer_class(credentials, model.signing_name, spec.region).add_auth(request)
+    except BotoCoreError as exc:
+        raise CannotSign(f"cannot sign the call {call.name}: {exc}") from None
     prepared = request.prepare()
     headers = [(k, v) for k, v in prepared.headers.items() if k.lower() != "host"]
     headers.append(("Host", netloc))
@@ -357,7 +362,7 @@ def sign(spec: SignedSpec) -> _Request:
     target = split[1] if len(split) == 2 and split[1] else "/"
     body = prepared.body
     data = body.encode() if isinstance(body, str) else (body or b"")
-    return _Request(prepared.method, target, tuple(headers), data, protocol, operation)
+    return SignedRequest(prepared.method, target, tuple(headers), data, protocol, operation)
 
 
 class _Signer:
