@@ -114,7 +114,8 @@ def test_other_policies_are_not_blamed_on_the_endpoint(kind: PolicyType, hint: s
     assert [f.code for f in out.findings] == [Code.IDENTITY_POLICY_DENIES] * 2
     assert out.healthy  # a warning: the endpoint let the signed call through
     finding = out.findings[0]
-    assert f"a {kind.value}" in finding.message and "not the endpoint" in finding.message
+    assert f" {kind.value}" in finding.message and "not the endpoint" in finding.message
+    assert finding.message.startswith("an identity-based" if kind is PolicyType.IDENTITY_BASED else "a ")
     assert hint in finding.hint and "policy" not in finding.evidence  # the endpoint's policy is beside the point
     assert finding.evidence["denied_by"] == kind.value
 

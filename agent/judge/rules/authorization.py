@@ -110,9 +110,10 @@ def _denied(
         )
         return Finding.make(Code.SIGNED_CALL_INCONCLUSIVE, facts.name, message, address=a.address, evidence=evidence)
     via = f" (through {denial.via.value})" if denial.via is not None else ""
+    article = "an" if denial.policy.value[0] in "aeiou" else "a"
     message = (
-        f"a {denial.policy.value}{via} denies {result.action}{who} through {target}{how}{rid}: not the endpoint, "
-        "which let the signed call through"
+        f"{article} {denial.policy.value}{via} denies {result.action}{who} through {target}{how}{rid}: not the "
+        "endpoint, which let the signed call through"
     )
     arn = f" ({denial.policy_arn})" if denial.policy_arn else ""
     template = IDENTITY_HINTS.get(denial.policy)
