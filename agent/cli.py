@@ -7,9 +7,10 @@ Exit codes (vpc_verify.commands.exits, shown by every command's --help):
   2  usage or configuration error: bad flags or topology, a --subnet-id or --security-group-id that is not
      the VPC's, no region, an id AWS does not know
   3  internal error (a bug)
-  4  the AWS control plane could not be read (AccessDenied and other denials, no credentials, throttling,
-     no route to the EC2 API: AWS_API_ERROR, AWS_API_UNREACHABLE) and nothing else is wrong: the data plane
-     looked healthy but the comparison with AWS is missing. A CI job can tell it from "the VPC is broken".
+  4  the VPC looked healthy but vpc-verify's own part with AWS failed: the control plane could not be read
+     (AccessDenied and other denials, no credentials, throttling, no route to the EC2 API: AWS_API_ERROR,
+     AWS_API_UNREACHABLE), or the metrics could not be published (PUBLISH_FAILED). A CI job can tell it from
+     "the VPC is broken".
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ examples:
   vpc-verify check -t topology.yaml                  # table for people; exit 0 healthy, 1 not
   vpc-verify check -t topology.yaml --format json    # the report for machines (docs/report.md)
   vpc-verify check -t topology.yaml --only sqs --only kms
+  vpc-verify check -t topology.yaml --authorize      # one signed AWS call per address: endpoint policy or IAM?
   vpc-verify discover --vpc-id vpc-0123456789abcdef0 -o topology.yaml   # write the topology from AWS
   vpc-verify diagnose -t topology.yaml sqs           # one endpoint in depth, per AZ, with next steps
   vpc-verify usage -t topology.yaml                  # what the endpoints carried and cost, what to change

@@ -56,6 +56,14 @@ class Code(StrEnum):
     CONTROL_PLANE_DISAGREES = "CONTROL_PLANE_DISAGREES"
     GATEWAY_ROUTE_MISSING = "GATEWAY_ROUTE_MISSING"
     GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST = "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST"
+    ENDPOINT_POLICY_DENIES = "ENDPOINT_POLICY_DENIES"
+    IDENTITY_POLICY_DENIES = "IDENTITY_POLICY_DENIES"
+    SIGNED_CALL_THROTTLED = "SIGNED_CALL_THROTTLED"
+    SIGNED_CALL_INCONCLUSIVE = "SIGNED_CALL_INCONCLUSIVE"
+    SIGNED_CALL_FAILED = "SIGNED_CALL_FAILED"
+    TELEMETRY_PATH_PUBLIC = "TELEMETRY_PATH_PUBLIC"
+    TELEMETRY_PATH_BROKEN = "TELEMETRY_PATH_BROKEN"
+    PUBLISH_FAILED = "PUBLISH_FAILED"
     CHECK_ERROR = "CHECK_ERROR"
     DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
     AWS_API_ERROR = "AWS_API_ERROR"
@@ -168,6 +176,43 @@ _VPC_DNS_EVIDENCE = {
     "vpc_id": "the VPC",
     "enableDnsSupport": "the VPC's enableDnsSupport attribute",
     "enableDnsHostnames": "the VPC's enableDnsHostnames attribute",
+}
+_SIGNED_EVIDENCE = {
+    "call": "the API call made through the address (sqs:ListQueues)",
+    "action": "the IAM action the call needs",
+    "server_name": "the name the request was signed for and sent as SNI and Host",
+    "status": "the outcome: denied, throttled, error, unsigned, timeout or failed",
+    "status_code": "the HTTP status of AWS's answer (null when none came)",
+    "error_code": "AWS's error code (AccessDenied, AccessDeniedException, ThrottlingException, ...)",
+    "message": "AWS's error message, as sent",
+    "request_id": "AWS's request id (for CloudTrail and AWS Support)",
+    "ms": "time from sending the signed request to the answer or the failure, in milliseconds",
+    "error": "what went wrong on the agent's side (no credentials, the connection), in words",
+}
+_DENIAL_EVIDENCE = {
+    "denied_by": "the kind of policy AWS's message names: VPC endpoint policy, identity-based policy, service "
+    "control policy, resource control policy, session policy, permissions boundary, resource-based policy",
+    "explicit": "true for an explicit Deny, false when no statement allows the action (null: not said)",
+    "via": "the policy the deny was reached through, for '... transitively through a service control policy'",
+    "policy_arn": "the denying policy's ARN, when AWS gives it (same account or organization only)",
+    "principal": "who was denied, as AWS's message names it",
+}
+_ENDPOINT_POLICY_EVIDENCE = {
+    "vpc_endpoint_id": "the VPC endpoint (control plane, else from the endpoint's vpce-... DNS names; null: unknown)",
+    "policy_default": "control plane: whether the endpoint's policy grants everything (null: not read)",
+    "policy": "control plane: the endpoint's policy document (absent when not read)",
+    "policy_statements": "control plane: the policy's statements whose Action or NotAction covers the call's action",
+}
+_TELEMETRY_EVIDENCE = {
+    "service": "the agent's own telemetry service: monitoring (PutMetricData) or logs (EMF lines)",
+    "url": "the endpoint URL the agent publishes to",
+    "host": "its host name (or address)",
+    "answers": "what the host name resolved to",
+    "private": "whether every answer is private (in the VPC, or an RFC 1918 range)",
+    "dns_status": "the DNS outcome (ok, nxdomain, timeout, ...; literal for an address in the URL)",
+    "connect": "the connect outcome on the first answer (ok, timeout, refused, ...)",
+    "tls": "the TLS handshake outcome (https only; null when none)",
+    "error": "what failed, in words",
 }
 _ERROR_EVIDENCE = {
     "phase": "where it failed (dns, probe, the control-plane comparison, ...)",
@@ -494,6 +539,77 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "prefix_list_name": "its name",
             "prefix_list_cidrs": "its CIDRs",
             "names": "the DNS names that answered the address",
+        },
+    ),
+    Code.ENDPOINT_POLICY_DENIES: CodeInfo(
+        E,
+        "the VPC endpoint's policy denies the signed call through it (AWS's answer names the endpoint policy)",
+        "Allow the call in the endpoint's policy for the principals that use it (the policy is in the evidence): "
+        "aws ec2 modify-vpc-endpoint --vpc-endpoint-id <id> --policy-document file://policy.json",
+        evidence={**_SIGNED_EVIDENCE, **_DENIAL_EVIDENCE, **_ENDPOINT_POLICY_EVIDENCE},
+    ),
+    Code.IDENTITY_POLICY_DENIES: CodeInfo(
+        W,
+        "the signed call reached the service through the endpoint and was denied by another policy: the "
+        "agent's identity-based policy, an SCP, an RCP, a session policy, a permissions boundary or a resource policy",
+        "Not the endpoint: grant the agent's role the action (the Lambda template's SignedCalls parameter does), "
+        "or ask who owns the named policy (an SCP or RCP belongs to the organization).",
+        evidence={
+            **_SIGNED_EVIDENCE,
+            **_DENIAL_EVIDENCE,
+            "vpc_endpoint_id": _ENDPOINT_POLICY_EVIDENCE["vpc_endpoint_id"],
+        },
+    ),
+    Code.SIGNED_CALL_THROTTLED: CodeInfo(
+        W,
+        "AWS throttled the signed call: whether it is allowed through the endpoint is unknown this time",
+        "Nothing to fix unless it persists: the call is one cheap request per address per run; check what else "
+        "calls the API with the same credentials.",
+        evidence=_SIGNED_EVIDENCE,
+    ),
+    Code.SIGNED_CALL_INCONCLUSIVE: CodeInfo(
+        W,
+        "the signed call's outcome says nothing about the endpoint's policy: no credentials, credentials "
+        "rejected, a server error, or a denial whose message names no policy",
+        "Give the agent credentials (its role) and check the clock; for a denial that names no policy, compare "
+        "the endpoint's policy in the evidence with the call, or look the request id up in CloudTrail.",
+        evidence={**_SIGNED_EVIDENCE, **_DENIAL_EVIDENCE, **_ENDPOINT_POLICY_EVIDENCE},
+    ),
+    Code.SIGNED_CALL_FAILED: CodeInfo(
+        E,
+        "the signed call got no answer although the connection (and handshake) succeeded",
+        "The endpoint accepts connections but does not answer the API: check the service's health, and any "
+        "proxy or TLS inspection between the agent and the endpoint.",
+        evidence=_SIGNED_EVIDENCE,
+    ),
+    Code.TELEMETRY_PATH_PUBLIC: CodeInfo(
+        W,
+        "the agent's own metrics or logs endpoint resolves to public addresses: its telemetry leaves the VPC "
+        "through a NAT or internet gateway",
+        "Create an interface endpoint for the service (com.amazonaws.<region>.monitoring or .logs) with private "
+        "DNS, or accept that the monitor goes dark when the NAT does (the Heartbeat alarm will say so).",
+        evidence=_TELEMETRY_EVIDENCE,
+    ),
+    Code.TELEMETRY_PATH_BROKEN: CodeInfo(
+        W,
+        "the agent's own metrics or logs endpoint does not resolve or does not answer: publishing will fail",
+        "Check the interface endpoint for monitoring (or logs): its private DNS, its security group (443 from the "
+        "agent), or the NAT route when there is none.",
+        evidence=_TELEMETRY_EVIDENCE,
+    ),
+    Code.PUBLISH_FAILED: CodeInfo(
+        W,
+        "the run's metrics could not be published (the report stands; the CLI exits 4 when it is otherwise healthy)",
+        "See TELEMETRY_PATH_* and the error: the endpoint for monitoring, the agent's cloudwatch:PutMetricData "
+        "permission (limited to the namespace), throttling. Alarms on missing data will fire.",
+        evidence={
+            "sink": "where the metrics were going: cloudwatch or emf",
+            "datums": "how many datums the run had",
+            "sent": "how many PutMetricData accepted",
+            "failed": "how many were not sent",
+            "fallback_emf_lines": "EMF lines written instead (the Lambda's fallback; CloudWatch Logs turns them "
+            "into the same metrics)",
+            "error": "the last error, in words",
         },
     ),
     Code.CHECK_ERROR: CodeInfo(

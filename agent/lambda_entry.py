@@ -17,6 +17,7 @@ Environment:
                                      run says so once, AWS_API_UNREACHABLE, a warning)
   VPC_VERIFY_SUBNET_IDS              the function's subnets, VPC_VERIFY_SECURITY_GROUP_IDS its groups (the
                                      template sets both; else lambda:GetFunctionConfiguration tells them)
+  VPC_VERIFY_AUTHORIZE               "true" makes the signed call through every endpoint that has one (--authorize)
   VPC_VERIFY_MARGIN_MS               time kept back from the deadline for publishing and returning (3000)
 """
 
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from vpc_verify import plan
+from vpc_verify import plan, publishing
 from vpc_verify import topology as topology_mod
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import bind_context as bind_log_context
@@ -235,16 +236,21 @@ def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, An
         aws=env.get("VPC_VERIFY_AWS", "true").lower() != "false",
         deadline_s=deadline,
         sink=config,
+        authorize=env.get("VPC_VERIFY_AUTHORIZE", "").lower() == "true",
     )
     report = the_plan.run()
-    outcome = sinks.publish(
+    publication = publishing.publish(
         report,
         sinks.make(config, region=report.region, stream=sys.stdout),
-        per_address=config.per_address,
+        config,
+        resolver=the_plan.topology.resolver,
+        cidrs=the_plan.topology.vpc.cidrs,
+        mode="lambda",
         budget_s=publish_budget,
     )
-    result = summary(report)
-    result["publish"] = outcome.to_dict()
+    result = summary(publication.report)
+    result["published"] = publication.outcome.ok  # False: the report stands, its metrics did not all go out
+    result["publish"] = publication.outcome.to_dict()
     return result
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from vpc_verify import plan
+from vpc_verify import plan, publishing
 from vpc_verify import topology as topology_mod
 from vpc_verify.checks import trust
 from vpc_verify.logs import get_logger
@@ -68,6 +68,7 @@ class LoopConfig:
     max_runs: int | None = None  # tests and soaks; None = until stopped
     aws: bool = True
     run_guard_s: float = 5.0  # past the run's own deadline, the loop gives up on it
+    authorize: bool = False  # --authorize: the signed call through every endpoint that has one
 
 
 @dataclass(slots=True)
@@ -209,6 +210,7 @@ class AgentLoop:
             deadline_s=cfg.deadline_s,
             concurrency=cfg.concurrency,
             sink=SinkConfig(cfg.publish, cfg.namespace, cfg.per_address, cfg.buffer_cap),
+            authorize=cfg.authorize,
         )
         report = await self._run_fn(the_plan.topology, the_plan.options)
         self._keep(report)
@@ -219,10 +221,19 @@ class AgentLoop:
             self._sink = sinks.make(the_plan.sink, region=report.region)
             if isinstance(self._sink, sinks.CloudWatchSink):
                 self._publisher = self._sink.publisher
-        self.state.last_publish = await asyncio.to_thread(
-            sinks.publish, report, self._sink, per_address=cfg.per_address, budget_s=max(1.0, cfg.interval_s / 2)
+        publication = await asyncio.to_thread(
+            publishing.publish,
+            report,
+            self._sink,
+            the_plan.sink,
+            resolver=the_plan.topology.resolver,
+            cidrs=the_plan.topology.vpc.cidrs,
+            mode="agent",
+            budget_s=max(1.0, cfg.interval_s / 2),
         )
-        self._write_state(report)
+        self.state.last_publish = publication.outcome
+        self.state.last_report = publication.report  # with what publishing found (TELEMETRY_PATH_*, PUBLISH_FAILED)
+        self._write_state(publication.report)
 
     def _keep(self, report: Report) -> None:
         self.state.last_report = report

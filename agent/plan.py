@@ -75,11 +75,13 @@ def build(
     evidence: tuple[str, ...] = (),
     dns_rate: float | None = None,
     workers: int | None = 1,
+    authorize: bool = False,
 ) -> Plan:
     """The plan for a shell's request; raises MissingExtra or TopologyError before anything is sent.
 
     `dns_rate`: DNS packets a second at most (None: the topology's resolver.queries_per_second); `workers`:
     processes observing the data plane (None: as many as the cores and the topology's size make worth it).
+    `authorize` turns the signed call on for every endpoint that has one and does not turn it off (--authorize).
     """
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
@@ -88,6 +90,10 @@ def build(
     if workers is not None and workers < 1:
         raise UsageError("--workers must be at least 1 (or auto)")
     narrowed = topology.only(only) if only else topology
+    if authorize:
+        narrowed = narrowed.authorizing()
+    if any(e.signs for e in narrowed.endpoints):
+        require_boto3("signed calls through the endpoints (authorize)", "turn authorize off")
     sink = sink or SinkConfig()
     if sink.name == "cloudwatch":
         require_boto3("publishing to CloudWatch (--publish cloudwatch)", "use --publish emf")

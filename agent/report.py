@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from vpc_verify.checks.dns import DnsResult
 from vpc_verify.checks.http import HttpResult
+from vpc_verify.checks.signed import SignedResult
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsResult, TlsStatus
 from vpc_verify.findings import Code
@@ -35,11 +36,13 @@ CONTROL_PLANE_UNREAD = frozenset({Code.AWS_API_ERROR, Code.AWS_API_UNREACHABLE})
 @dataclass(frozen=True, slots=True)
 class AddressProbe:
     """The probes of one address, phase by phase: TCP always; TLS when the endpoint speaks it and the connect
-    succeeded; HTTP when the endpoint asks for it and the connection (and handshake) succeeded."""
+    succeeded; HTTP when the endpoint asks for it and the connection (and handshake) succeeded; the signed AWS
+    call when the endpoint asks for it (`authorize`) and the connection (and handshake) succeeded."""
 
     tcp: TcpResult
     tls: TlsResult | None = None
     http: HttpResult | None = None
+    signed: SignedResult | None = None
 
     @property
     def connected(self) -> bool:
@@ -99,7 +102,30 @@ class AddressProbe:
                 "ttfb_ms": _round(h.ttfb_ms),
                 "error": h.error,
             }
+        if self.signed is not None:
+            out["signed"] = signed_dict(self.signed)
         return out
+
+
+def signed_dict(s: SignedResult) -> dict[str, Any]:
+    """The signed call's evidence (the report's `signed` phase, and the findings' evidence)."""
+    denial = s.denial
+    return {
+        "status": s.status.value,
+        "call": s.call,
+        "action": s.action,
+        "ms": _round(s.ms),
+        "status_code": s.status_code,
+        "error_code": s.error_code,
+        "message": s.message,
+        "request_id": s.request_id,
+        "denied_by": denial.policy.value if denial is not None else None,
+        "explicit": denial.explicit if denial is not None else None,
+        "via": denial.via.value if denial is not None and denial.via is not None else None,
+        "policy_arn": denial.policy_arn if denial is not None else "",
+        "principal": denial.principal if denial is not None else "",
+        "error": s.error,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +239,8 @@ class AwsEndpointFacts:
     zonal_dns_names: Mapping[str, str] = field(default_factory=dict)
     security_groups: SgVerdict | None = None
     prefix_list: PrefixList | None = None
+    policy_default: bool | None = None  # the endpoint policy grants everything (None: the endpoint has none)
+    policy: Mapping[str, Any] | None = None  # the endpoint policy, shown when it is not the default
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (the report's `aws` key)."""
@@ -239,6 +267,9 @@ class AwsEndpointFacts:
             out["security_groups"] = self.security_groups.to_dict()
         if self.type == "gateway":
             out["prefix_list"] = None if self.prefix_list is None else self.prefix_list.to_dict()
+        out["policy_default"] = self.policy_default
+        if self.policy is not None and self.policy_default is False:
+            out["policy"] = dict(self.policy)
         return out
 
 

@@ -183,6 +183,7 @@ class VpcEndpoint:
     dns_record_ip_type: str = ""  # DnsOptions.DnsRecordIpType: ipv4 | dualstack | ipv6 | service-defined
     private_dns_only_for_inbound_resolver: bool = False  # DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint
     created: str = ""  # CreationTimestamp, ISO-8601
+    policy_document: str = ""  # PolicyDocument (JSON text; empty for services without endpoint policies)
 
 
 @dataclass(frozen=True, slots=True)

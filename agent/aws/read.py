@@ -323,6 +323,7 @@ def _endpoint(e: Mapping[str, Any]) -> VpcEndpoint:
         dns_record_ip_type=str(options.get("DnsRecordIpType") or "").lower(),
         private_dns_only_for_inbound_resolver=bool(options.get("PrivateDnsOnlyForInboundResolverEndpoint", False)),
         created=created.isoformat() if isinstance(created, dt.datetime) else str(created or ""),
+        policy_document=str(e.get("PolicyDocument") or ""),
     )
 
 

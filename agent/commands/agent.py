@@ -20,7 +20,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from vpc_verify.commands.check import add_output_arguments, positive
+from vpc_verify.commands.check import add_authorize_argument, add_output_arguments, positive
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP
@@ -113,6 +113,7 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="a client that does not read for this long is dropped (default 10)",
     )
+    add_authorize_argument(p)
     add_output_arguments(p, files=False)
     p.add_argument(
         "--buffer",
@@ -218,6 +219,7 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
         aws=not args.no_aws,
         concurrency=args.concurrency,
         sink=sink_config(args, buffer_cap=max(0, args.buffer)),
+        authorize=args.authorize,
     )
     host, port = parse_http(args.http) if args.http else (None, 0)
     https_host, https_port, web_config = _web_config(args)
@@ -247,6 +249,7 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
         buffer_cap=max(0, args.buffer),
         max_runs=args.max_runs,
         aws=not args.no_aws,
+        authorize=args.authorize,
     )
 
 

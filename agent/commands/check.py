@@ -83,6 +83,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     add_place_arguments(p)
+    add_authorize_argument(p)
     add_output_arguments(p)
     p.add_argument(
         "--usage",
@@ -194,6 +195,17 @@ def add_place_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_authorize_argument(p: argparse.ArgumentParser) -> None:
+    """--authorize (shared by check and agent)."""
+    p.add_argument(
+        "--authorize",
+        action="store_true",
+        help="also make one signed, read-only AWS call through every address (the service's call from "
+        "vpc-verify's table, or the topology's authorize.call), with the agent's credentials: tells an endpoint "
+        "policy's denial from an IAM one; endpoints whose topology says authorize: false are left alone",
+    )
+
+
 def add_output_arguments(p: argparse.ArgumentParser, *, files: bool = True) -> None:
     """The publishing flags (shared with `vpc-verify agent`) and, for `check`, the report files."""
     p.add_argument(
@@ -280,18 +292,23 @@ def handle(args: argparse.Namespace) -> int:
         evidence=tuple(dict.fromkeys(args.evidence)),
         dns_rate=args.dns_queries_per_second,
         workers=args.workers,
+        authorize=args.authorize,
     )
     converged = True
     if args.wait is not None:
         report, converged = _wait(plan, args)
     else:
         report = plan.run()
-    from vpc_verify.commands.outputs import print_report, write_outputs
+    from vpc_verify.commands.outputs import exit_code, print_report, publish_report, write_outputs
 
+    side = sys.stderr if args.format != "table" else sys.stdout
+    publication = publish_report(report, plan.sink, plan.topology, args, side=side)
+    report = publication.report if publication is not None else report
     print_report(report, args.format, pretty=args.pretty)
-    write_outputs(report, plan.sink, args, side=sys.stderr if args.format != "table" else sys.stdout)
+    write_outputs(report, plan.sink, args, side=side)
     say_unread(report)
-    return report.exit_code if converged or report.exit_code else EXIT_UNHEALTHY
+    code = exit_code(report, publication)
+    return code if converged or code else EXIT_UNHEALTHY
 
 
 def say_unread(report: Report) -> None:

@@ -14,7 +14,7 @@ exit codes:
   2  usage or configuration error (bad flags or topology, a --subnet-id or --security-group-id that is not
      the VPC's, an unknown id or region)
   3  internal error
-  4  the AWS control plane could not be read (AccessDenied, no credentials, throttled, no route to the EC2
-     API: AWS_API_ERROR, AWS_API_UNREACHABLE) and nothing else is wrong: the data plane looked healthy, the
-     comparison with AWS is missing
+  4  the VPC looked healthy but vpc-verify's own part with AWS failed: the control plane could not be read
+     (AccessDenied, no credentials, throttled, no route to the EC2 API: AWS_API_ERROR, AWS_API_UNREACHABLE),
+     so the comparison with AWS is missing; or the run's metrics could not be published (PUBLISH_FAILED)
 """

@@ -1,7 +1,8 @@
-"""What `check` does with a report: print it, write the report files, print a dry run, publish.
+"""What `check` does with a report: publish it, print it, write the report files, print a dry run.
 
-Every step after printing leaves the exit code alone: a file that cannot be written or metrics that cannot be
-sent are a warning on stderr and a log line, never a lost run.
+Publishing comes first, so the printed report carries what publishing found (TELEMETRY_PATH_*, PUBLISH_FAILED);
+metrics that cannot be sent are said loudly on stderr and in the exit code (4 when the report is otherwise
+healthy), never a lost run. A file that cannot be written is a warning on stderr and a log line.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ import argparse
 import sys
 from typing import TextIO
 
+from vpc_verify import publishing
 from vpc_verify.logs import get_logger
 from vpc_verify.publish import sink as sinks
 from vpc_verify.publish.files import write_atomic
 from vpc_verify.publish.metrics import from_report
-from vpc_verify.publish.sink import Outcome, SinkConfig
+from vpc_verify.publish.sink import SinkConfig
 from vpc_verify.render import dry_run, jsonreport, junit, markdown, table
 from vpc_verify.report import Report
+from vpc_verify.topology import Topology
+
+EXIT_PUBLISH_FAILED = 4  # the checks ran and the report stands, healthy, but its metrics were not published
 
 
 def print_report(report: Report, form: str, *, pretty: bool = False) -> None:
@@ -30,8 +35,32 @@ def print_report(report: Report, form: str, *, pretty: bool = False) -> None:
         sys.stdout.write(table.render(report, color=sys.stdout.isatty()))
 
 
-def write_outputs(report: Report, config: SinkConfig, args: argparse.Namespace, *, side: TextIO) -> Outcome | None:
-    """Write --output/--junit files, print --dry-run, publish; `side` takes EMF and dry-run text."""
+def publish_report(
+    report: Report, config: SinkConfig, topology: Topology, args: argparse.Namespace, *, side: TextIO
+) -> publishing.Publication | None:
+    """Publish (unless --dry-run or --publish none): the report gains the findings about publishing it, and a
+    failure is said on stderr. `side` takes EMF lines."""
+    if args.dry_run or config.name == "none":
+        return None
+    publication = publishing.publish(
+        report,
+        sinks.make(config, region=report.region, stream=side),
+        config,
+        resolver=topology.resolver,
+        cidrs=topology.vpc.cidrs,
+        mode="cli",
+    )
+    if publication.failed:
+        print(
+            f"vpc-verify: error: publishing metrics ({config.name}) failed: {publication.outcome.error}; the report "
+            f"stands (PUBLISH_FAILED; exit {EXIT_PUBLISH_FAILED} when it is otherwise healthy)",
+            file=sys.stderr,
+        )
+    return publication
+
+
+def write_outputs(report: Report, config: SinkConfig, args: argparse.Namespace, *, side: TextIO) -> None:
+    """Write --output/--junit files and print --dry-run; `side` takes the dry-run text."""
     if args.output:
         _write(args.output, jsonreport.render(report, pretty=getattr(args, "pretty", False)), "JSON report")
     if args.junit:
@@ -41,18 +70,14 @@ def write_outputs(report: Report, config: SinkConfig, args: argparse.Namespace, 
     if args.dry_run:
         side.write(dry_run.render(from_report(report, per_address=config.per_address), config.namespace))
         side.flush()
-        return None
-    if config.name == "none":
-        return None
-    outcome = sinks.publish(
-        report, sinks.make(config, region=report.region, stream=side), per_address=config.per_address
-    )
-    if not outcome.ok:
-        print(
-            f"vpc-verify: warning: publishing metrics ({config.name}) failed: {outcome.error}; the report above stands",
-            file=sys.stderr,
-        )
-    return outcome
+
+
+def exit_code(report: Report, publication: publishing.Publication | None) -> int:
+    """The report's exit code (0 healthy, 1 unhealthy), or 4 when it is healthy but was not published."""
+    code = report.exit_code
+    if code == 0 and publication is not None and publication.failed:
+        return EXIT_PUBLISH_FAILED
+    return code
 
 
 def _write(path: str, text: str, what: str) -> None:

@@ -6,11 +6,13 @@ CHECK_ERROR on that endpoint (or on the run), and every other rule's findings st
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from vpc_verify.findings import Finding
-from vpc_verify.judge.facts import RUN, EndpointFacts, RunFacts
-from vpc_verify.judge.rules import ENDPOINT_RULES, RUN_RULES, USAGE_RULES
+from vpc_verify.judge.facts import RUN, EndpointFacts, PublishFacts, RunFacts
+from vpc_verify.judge.rules import ENDPOINT_RULES, PUBLISH_RULES, RUN_RULES, USAGE_RULES
 from vpc_verify.judge.rules.run_state import check_error
-from vpc_verify.report import EndpointReport
+from vpc_verify.report import EndpointReport, Report
 
 
 def endpoint(facts: EndpointFacts) -> EndpointReport:
@@ -60,3 +62,15 @@ def usage_findings(facts: RunFacts) -> tuple[Finding, ...]:
         except Exception as exc:
             findings.append(check_error(RUN, f"the rule {rule.name}", exc))
     return tuple(findings)
+
+
+def published(report: Report, facts: PublishFacts) -> Report:
+    """The report with the findings about publishing it (the agent's telemetry path, a failed publish) added to
+    its run-level findings; nothing else changes."""
+    findings: list[Finding] = []
+    for rule in PUBLISH_RULES:
+        try:
+            findings.extend(rule.judge(facts))
+        except Exception as exc:
+            findings.append(check_error(RUN, f"the rule {rule.name}", exc))
+    return replace(report, run_findings=report.run_findings + tuple(findings)) if findings else report

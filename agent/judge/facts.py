@@ -18,10 +18,11 @@ from vpc_verify.aws.control_plane import AwsFacts
 from vpc_verify.aws.model import Eni, PrefixList, RouteTable, VpcEndpoint, VpcState
 from vpc_verify.aws.names import regional_dns_name, zonal_dns_names
 from vpc_verify.aws.whereami import Place
-from vpc_verify.evaluate import path, routes, security_groups
+from vpc_verify.evaluate import endpoint_policy, path, routes, security_groups
 from vpc_verify.evaluate.path import PathVerdict
 from vpc_verify.evaluate.security_groups import AgentSource, SgVerdict
 from vpc_verify.observe.pipeline import Ending, Observation
+from vpc_verify.observe.telemetry import TelemetryPath
 from vpc_verify.report import AddressReport, AwsEndpointFacts, EniFacts
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
@@ -129,6 +130,8 @@ class AwsSide:
             zonal_dns_names=zonal_dns_names(self.state, vpce) if interface else {},
             security_groups=self.sg,
             prefix_list=None if interface else self.prefix_list,
+            policy_default=endpoint_policy.is_default(vpce.policy_document),
+            policy=endpoint_policy.parse(vpce.policy_document),
         )
 
 
@@ -172,6 +175,27 @@ class RunFacts:
             return ()
         used = {m.id for m in (match(self.aws.state, e) for e in self.topology.endpoints) if m is not None}
         return tuple(e for e in self.aws.state.endpoints if e.id not in used)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What publishing one report's metrics did (a sink's outcome, as facts)."""
+
+    sink: str  # cloudwatch | emf
+    ok: bool
+    datums: int = 0
+    sent: int = 0
+    failed: int = 0
+    emf_lines: int = 0  # EMF lines written instead of what PutMetricData could not take
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublishFacts:
+    """What the publish rules read: the agent's path to its telemetry endpoints, then what publishing did."""
+
+    paths: tuple[TelemetryPath, ...] = ()
+    published: Published | None = None  # None: nothing was published (publishing off, or a dry run)
 
 
 def match(state: VpcState, endpoint: Endpoint) -> VpcEndpoint | None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from vpc_verify.findings import Code, Finding
 
 if TYPE_CHECKING:
-    from vpc_verify.judge.facts import EndpointFacts, RunFacts
+    from vpc_verify.judge.facts import EndpointFacts, PublishFacts, RunFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,15 @@ class RunRule:
     judge: Callable[[RunFacts], Iterable[Finding]]
 
 
+@dataclass(frozen=True, slots=True)
+class PublishRule:
+    """A rule over what publishing a run's metrics did (after the run: the report is already judged)."""
+
+    name: str
+    codes: tuple[Code, ...]
+    judge: Callable[[PublishFacts], Iterable[Finding]]
+
+
 def endpoint_rule(*codes: Code) -> Callable[[Callable[[EndpointFacts], Iterable[Finding]]], EndpointRule]:
     """Register a function as the rule that makes `codes` for an endpoint."""
 
@@ -49,5 +58,14 @@ def run_rule(*codes: Code) -> Callable[[Callable[[RunFacts], Iterable[Finding]]]
 
     def wrap(fn: Callable[[RunFacts], Iterable[Finding]]) -> RunRule:
         return RunRule(f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}", codes, fn)
+
+    return wrap
+
+
+def publish_rule(*codes: Code) -> Callable[[Callable[[PublishFacts], Iterable[Finding]]], PublishRule]:
+    """Register a function as the rule that makes `codes` about publishing."""
+
+    def wrap(fn: Callable[[PublishFacts], Iterable[Finding]]) -> PublishRule:
+        return PublishRule(f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}", codes, fn)
 
     return wrap

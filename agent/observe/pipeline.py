@@ -1,6 +1,7 @@
 """One sweep of the data plane: every endpoint observed concurrently, frozen into Observations at the end.
 
-Per endpoint: DNS for each of its names, then, for each answered address in scope, TCP -> TLS -> HTTP. What
+Per endpoint: DNS for each of its names, then, for each answered address in scope, TCP -> TLS -> HTTP -> the
+signed AWS call (`authorize`). What
 has been seen is kept as it arrives, so the run's deadline keeps every finished probe. Two bounds: `work` for
 what holds memory and CPU (a TLS connection holds ~300 KB: the user's --concurrency) and `connect` for what
 only waits (DNS questions, TCP connects: a file descriptor each), so a few hundred dropped addresses waiting
@@ -13,11 +14,11 @@ import asyncio
 import resource
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from vpc_verify.addresses import in_networks, is_private
-from vpc_verify.checks import dns, http, tcp, tls
+from vpc_verify.checks import dns, http, signed, tcp, tls
 from vpc_verify.checks.dns import DnsResult, DnsSpec
 from vpc_verify.observe import specs
 from vpc_verify.observe.confirm import confirm_slow
@@ -314,3 +315,7 @@ async def _probe_address(p: Progress, address: str, limits: Limits) -> None:
     if probe.completed and http_spec is not None:
         async with limits.work, asyncio.timeout(endpoint.timeout_s + GUARD_SLACK_S):
             p.probes[address] = AddressProbe(tcp=probe.tcp, tls=probe.tls, http=await http.request(http_spec))
+    signed_spec = specs.signed_spec(endpoint, address)
+    if probe.completed and signed_spec is not None:  # bounded by the probe itself (signing, then 2 x timeout)
+        async with limits.work:
+            p.probes[address] = replace(p.probes[address], signed=await signed.call(signed_spec))

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from vpc_verify.checks.dns import DnsSpec
 from vpc_verify.checks.http import HttpSpec
+from vpc_verify.checks.signed import SignedSpec
 from vpc_verify.checks.tcp import TcpSpec
 from vpc_verify.checks.tls import TlsSpec
-from vpc_verify.topology import Endpoint, Resolver
+from vpc_verify.topology import Endpoint, Resolver, TlsSettings
 
 
 def dns_spec(endpoint: Endpoint, resolver: Resolver, name: str) -> DnsSpec:
@@ -56,4 +57,23 @@ def http_spec(endpoint: Endpoint, address: str) -> HttpSpec | None:
         timeout_s=endpoint.timeout_s,
         verify=tls.verify if tls else True,
         ca_bundle=tls.ca_bundle if tls else None,
+    )
+
+
+def signed_spec(endpoint: Endpoint, address: str) -> SignedSpec | None:
+    """The endpoint's signed AWS call on `address`; None when it makes none (`authorize`). Always over TLS, with
+    the endpoint's trust settings (the defaults for a gateway endpoint without a TLS phase)."""
+    authorize = endpoint.authorize
+    if authorize is None or not authorize.enabled:
+        return None
+    tls = endpoint.tls or TlsSettings()
+    return SignedSpec(
+        address=address,
+        port=endpoint.port,
+        server_name=endpoint.server_name,
+        region=authorize.region,
+        call=authorize.call,
+        timeout_s=endpoint.timeout_s,
+        verify=tls.verify,
+        ca_bundle=tls.ca_bundle,
     )

@@ -2,9 +2,10 @@
 
 Per endpoint (dimensions `Endpoint`, plus `VpcId` when known): Healthy, DnsPrivate, Reachable, DnsLatency,
 ConnectLatency, TlsLatency, HttpLatency and Findings. Per run (dimension `VpcId` when known, else none):
-RunHealthy, EndpointsUnhealthy, RunDuration. Opt-in per address (`Endpoint`, `Address`, `AZ` when known):
-ConnectLatency, TlsLatency, HttpLatency. Each distinct dimension set is a billed custom metric, which is why
-the per-address ones are opt-in.
+RunHealthy, EndpointsUnhealthy, RunDuration, and Heartbeat (1 every run, whatever it found: an alarm on its
+missing data means "the monitor is down or cannot publish", apart from "the VPC is unhealthy"). Opt-in per
+address (`Endpoint`, `Address`, `AZ` when known): ConnectLatency, TlsLatency, HttpLatency. Each distinct
+dimension set is a billed custom metric, which is why the per-address ones are opt-in.
 
 An endpoint's latency is the slowest of its addresses (the worst a client may see, and what a latency
 alarm should watch); a latency with no measurement (a failed phase, no HTTP phase) is not published, so a
@@ -33,7 +34,7 @@ ENDPOINT_METRICS = (
     "HttpLatency",
     "Findings",
 )
-RUN_METRICS = ("RunHealthy", "EndpointsUnhealthy", "RunDuration")
+RUN_METRICS = ("RunHealthy", "EndpointsUnhealthy", "RunDuration", "Heartbeat")
 DROPPED_METRIC = "MetricsDropped"
 
 Dimensions = tuple[tuple[str, str], ...]
@@ -73,6 +74,7 @@ def from_report(report: Report, *, per_address: bool = False) -> list[Datum]:
     out.append(Datum("RunHealthy", 1.0 if report.healthy else 0.0, NONE, vpc, ts))
     out.append(Datum("EndpointsUnhealthy", float(unhealthy), COUNT, vpc, ts))
     out.append(Datum("RunDuration", round(report.duration_ms, 3), MILLISECONDS, vpc, ts))
+    out.append(Datum("Heartbeat", 1.0, COUNT, vpc, ts))
     return out
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from vpc_verify.checks.dns import DnsStatus
 from vpc_verify.checks.http import HttpStatus
+from vpc_verify.checks.signed import PolicyType, SignedStatus
 from vpc_verify.checks.tcp import TcpStatus
 from vpc_verify.checks.tls import TlsStatus
 from vpc_verify.findings import CATALOGUE, Code, CodeInfo, Severity
@@ -180,6 +181,43 @@ def _endpoint_properties() -> dict[str, Schema]:
             "Default: ipv4, or dualstack when an expected address is IPv6.",
             "default": "ipv4",
             "anyOf": [{"enum": ["ipv4", "dualstack", "ipv6"]}, {"type": "null"}],
+        },
+        "authorize": {
+            "description": "One signed, read-only AWS call through each address, with the agent's credentials: "
+            "true (the call vpc-verify's table names for the service), a mapping (another call) or false. "
+            "Tells an endpoint policy's denial from an IAM one (docs/topology.md). `--authorize` turns it on "
+            "wherever the file does not set it.",
+            "default": False,
+            "anyOf": [
+                {"type": "boolean"},
+                {"type": "null"},
+                _obj(
+                    {
+                        "call": {
+                            "type": "string",
+                            "maxLength": 192,
+                            "pattern": "^[a-z0-9][a-z0-9-]{0,62}:(Get|List|Describe)[A-Za-z0-9]*$",
+                            "description": "The botocore service name and a read-only API operation: "
+                            "sqs:ListQueues, cloudwatch:ListDashboards.",
+                        },
+                        "params": _nullable(
+                            {
+                                "type": "object",
+                                "maxProperties": 16,
+                                "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9]{0,63}$"},
+                                "additionalProperties": {"type": ["string", "integer", "boolean"]},
+                            },
+                            "The call's parameters, named as in the API ({MaxResults: 1}).",
+                        ),
+                        "action": _nullable(
+                            {"type": "string", "pattern": "^[a-z0-9-]{1,63}:[A-Za-z0-9*]{1,128}$"},
+                            "The IAM action the call needs, when it is not <service>:<Operation>.",
+                        ),
+                    },
+                    ["call"],
+                    closed=True,
+                ),
+            ],
         },
     }
 
@@ -410,6 +448,12 @@ def _aws_facts(closed: bool) -> Schema:
                 ),
                 "Gateway endpoints: the service's prefix list.",
             ),
+            "policy_default": _t(
+                ["boolean", "null"],
+                "The endpoint policy grants every action to every principal (the default); null: the endpoint "
+                "has no policy (a service without endpoint policies).",
+            ),
+            "policy": _t("object", "The endpoint policy (PolicyDocument), present when it is not the default."),
         },
         ["vpc_id", "vpc_endpoint_id"],
         closed=closed,
@@ -473,6 +517,47 @@ def _address(closed: bool) -> Schema:
                 ["status", "status_code", "ms", "connect_ms", "tls_ms", "ttfb_ms", "error"],
                 closed=closed,
                 description="The HTTP phase (absent without an http expectation).",
+            ),
+            "signed": _obj(
+                {
+                    "status": {"enum": [s.value for s in SignedStatus]},
+                    "call": _t("string", "The API call made (sqs:ListQueues)."),
+                    "action": _t("string", "The IAM action it needs."),
+                    "ms": _t(ms, "Time from sending the signed request to the answer."),
+                    "status_code": _t(["integer", "null"], "The HTTP status of AWS's answer."),
+                    "error_code": _t("string", "AWS's error code (AccessDenied, ThrottlingException, ...)."),
+                    "message": _t("string", "AWS's error message, as sent."),
+                    "request_id": _t("string", "AWS's request id."),
+                    "denied_by": _nullable(
+                        {"enum": [p.value for p in PolicyType]}, "The kind of policy the denial names."
+                    ),
+                    "explicit": _t(["boolean", "null"], "An explicit Deny (true) or no Allow (false)."),
+                    "via": _nullable(
+                        {"enum": [p.value for p in PolicyType]},
+                        "The policy a deny was reached through ('... transitively through a service control policy').",
+                    ),
+                    "policy_arn": _t("string", "The denying policy's ARN, when AWS gives it."),
+                    "principal": _t("string", "Who was denied, as AWS names it."),
+                    "error": _t("string", "What went wrong on the agent's side (credentials, connection)."),
+                },
+                [
+                    "status",
+                    "call",
+                    "action",
+                    "ms",
+                    "status_code",
+                    "error_code",
+                    "message",
+                    "request_id",
+                    "denied_by",
+                    "explicit",
+                    "via",
+                    "policy_arn",
+                    "principal",
+                    "error",
+                ],
+                closed=closed,
+                description="The signed AWS call through the address (only with authorize).",
             ),
         },
         [

@@ -40,9 +40,16 @@ def _endpoint_lines(e: EndpointReport, paint: _Paint) -> list[str]:
         chain = " -> ".join([d.name, *d.cname_chain])
         answers = ", ".join(d.answers) if d.answers else f"{d.status.value.upper()} {d.error}".rstrip()
         lines.append(f"     dns  {chain} => {answers}  ({d.ms:.1f} ms)")
+    if e.aws is not None and e.aws.policy_default is False:
+        lines.append(f"     policy  {e.aws.vpc_endpoint_id}'s endpoint policy is not the default (full access)")
     if e.addresses:
         rows: list[tuple[str, ...]] = [("address", "az", "private", "in-vpc", "tcp ms", "tls ms", "http", "state")]
         rows += [_address_row(a, e) for a in e.addresses]
+        if any(a.probe is not None and a.probe.signed is not None for a in e.addresses):
+            rows = [
+                (*row[:-1], cell, row[-1])
+                for row, cell in zip(rows, ["signed", *map(_signed, e.addresses)], strict=True)
+            ]
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for n, row in enumerate(rows):
             text = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
@@ -75,6 +82,15 @@ def _address_row(a: AddressReport, e: EndpointReport) -> tuple[str, ...]:
         http,
         state,
     )
+
+
+def _signed(a: AddressReport) -> str:
+    signed = a.probe.signed if a.probe is not None else None
+    if signed is None:
+        return "-"
+    if signed.denial is not None:
+        return f"denied ({signed.denial.policy.value})"
+    return signed.status.value
 
 
 def _finding_lines(f: Finding, paint: _Paint, indent: str) -> list[str]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from vpc_verify.checks.calls import Call
 from vpc_verify.ranges import NumberRange
 from vpc_verify.topology.errors import TopologyError
 
@@ -39,6 +40,7 @@ DEFAULT_HTTP_PATH = "/"
 DEFAULT_HTTP_METHOD = "GET"
 DEFAULT_HTTP_STATUS: tuple[int, ...] = (200,)
 DEFAULT_ALLOW_EMPTY = False
+DEFAULT_AUTHORIZE = False
 
 # ------------------------------------------------------------------------------------------------ ranges
 PORT_RANGE = NumberRange(1, 65535, integer=True)
@@ -82,6 +84,13 @@ SETTINGS: Mapping[str, Setting] = {
     "endpoints[].http.path": Setting(DEFAULT_HTTP_PATH, "the request path"),
     "endpoints[].http.method": Setting(DEFAULT_HTTP_METHOD, f"one of {', '.join(HTTP_METHODS)}"),
     "endpoints[].http.status": Setting(DEFAULT_HTTP_STATUS, "the statuses that count as healthy", HTTP_STATUS_RANGE),
+    "endpoints[].authorize": Setting(
+        DEFAULT_AUTHORIZE,
+        "make one signed, read-only AWS call through each address (true: the call the service's table names; "
+        "a mapping: call, params, action); --authorize turns it on wherever the file does not turn it off",
+    ),
+    "endpoints[].authorize.params": Setting({}, "the call's parameters (names as in the API, scalar values)"),
+    "endpoints[].authorize.action": Setting(None, "the IAM action the call needs; default <service>:<Operation>"),
 }
 
 _AWS_SERVICE = re.compile(r"^com\.amazonaws\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.(?P<svc>[a-z0-9.-]+)$")
@@ -111,6 +120,17 @@ class HttpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Authorize:
+    """The signed call through an endpoint (vpc_verify.checks.signed): which call, signed for which region,
+    whether it is made, and whether the topology said so (then --authorize does not turn it on)."""
+
+    call: Call
+    region: str
+    enabled: bool = DEFAULT_AUTHORIZE
+    explicit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     """One service the VPC depends on, with every default already applied."""
 
@@ -126,6 +146,12 @@ class Endpoint:
     tls: TlsSettings | None = field(default_factory=TlsSettings)
     http: HttpSettings | None = None
     ip_address_type: IpAddressType = "ipv4"
+    authorize: Authorize | None = None  # None: no call is known for the service (or no region to sign for)
+
+    @property
+    def signs(self) -> bool:
+        """Whether each address gets the signed call."""
+        return self.authorize is not None and self.authorize.enabled
 
     @property
     def asks_a(self) -> bool:
@@ -186,6 +212,18 @@ class Topology:
             if endpoint.name == name:
                 return endpoint
         raise KeyError(name)
+
+    def authorizing(self) -> Topology:
+        """The same topology with the signed call on for every endpoint that has one and does not turn it off
+        (the CLI's --authorize)."""
+
+        def on(e: Endpoint) -> Endpoint:
+            a = e.authorize
+            if a is None or a.enabled or a.explicit:
+                return e
+            return replace(e, authorize=replace(a, enabled=True))
+
+        return replace(self, endpoints=tuple(on(e) for e in self.endpoints))
 
     def only(self, names: Iterable[str]) -> Topology:
         """The same topology narrowed to `names`; an unknown name is a TopologyError."""

@@ -23,10 +23,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from vpc_verify.checks import calls
+from vpc_verify.checks.calls import Call, Param
 from vpc_verify.ranges import NumberRange, OutOfRange
 from vpc_verify.topology.errors import TopologyError, show
 from vpc_verify.topology.model import (
     DEFAULT_ALLOW_EMPTY,
+    DEFAULT_AUTHORIZE,
     DEFAULT_HTTP_METHOD,
     DEFAULT_HTTP_PATH,
     DEFAULT_HTTP_STATUS,
@@ -46,6 +49,7 @@ from vpc_verify.topology.model import (
     PORT_RANGE,
     QUERIES_PER_SECOND_RANGE,
     TIMEOUT_MS_RANGE,
+    Authorize,
     Endpoint,
     EndpointType,
     HttpSettings,
@@ -461,10 +465,15 @@ _ENDPOINT_KEYS = (
     "tls",
     "http",
     "ip_address_type",
+    "authorize",
 )
 _DEFAULT_KEYS = tuple(k for k in _ENDPOINT_KEYS if k != "name")
 _TLS_KEYS = ("verify", "ca_bundle", "server_name")
 _HTTP_KEYS = ("path", "method", "status")
+_AUTHORIZE_KEYS = ("call", "params", "action")
+_IAM_ACTION = re.compile(r"^[a-z0-9-]{1,63}:[A-Za-z0-9*]{1,128}$")
+_PARAM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
+MAX_PARAMS = 16
 _UNSET: Any = object()
 
 
@@ -613,6 +622,7 @@ class _EndpointFields:
             tls=_parse_tls(self.r, self.value("tls"), self.where("tls"), kind, "tls" in self.m),
             http=_parse_http(self.r, self.value("http"), self.where("http")),
             ip_address_type=self.ip_address_type(addresses),
+            authorize=self.authorize(service),
         )
 
     def name(self) -> str:
@@ -694,6 +704,59 @@ class _EndpointFields:
             if raw == known:
                 return known
         raise self.r.fail(self.where("ip_address_type"), f"one of {', '.join(IP_ADDRESS_TYPES)}", raw)
+
+    def authorize(self, service: str | None) -> Authorize | None:
+        """The signed call: the topology's (`authorize.call`), else the table's for the service; None when there is
+        none. An endpoint that asks for it by its own key must have one; `defaults` applies where there is."""
+        raw = self.value("authorize")
+        where = self.where("authorize")
+        own = "authorize" in self.m
+        if raw is _UNSET or raw is None:
+            enabled, explicit, call = DEFAULT_AUTHORIZE, False, None
+        elif isinstance(raw, bool):
+            enabled, explicit, call = raw, True, None
+        else:
+            enabled, explicit, call = True, True, _parse_call(self.r, raw, where)
+        call = call or calls.for_service(service)
+        region = calls.region_of(service) or self.region
+        if call is None or region is None:
+            if enabled and own:
+                if call is None:
+                    known = f"; the table knows {', '.join(sorted(calls.CALLS))}" if calls.short_name(service) else ""
+                    why = f"a call to make: none is known for {service or 'this endpoint'} (set authorize.call{known})"
+                else:
+                    why = "a region to sign for (the top-level region, or a com.amazonaws.<region>.* service)"
+                raise self.r.fail(where, why, has_got=False)
+            return None
+        return Authorize(call=call, region=region, enabled=enabled, explicit=explicit)
+
+
+def _parse_call(r: _Reader, raw: object, path: str) -> Call:
+    m = r.mapping(raw, path, _AUTHORIZE_KEYS)
+    if "call" not in m:
+        raise r.fail(f"{path}.call", "the call to make, such as sqs:ListQueues", has_got=False)
+    text = r.string(m["call"], f"{path}.call", what="a call such as sqs:ListQueues")
+    params: list[Param] = []
+    if m.get("params") is not None:
+        if not isinstance(m["params"], Mapping):
+            raise r.fail(f"{path}.params", "a mapping of parameter names to values", m["params"])
+        raw_params = r.mapping(m["params"], f"{path}.params", [k for k in m["params"] if isinstance(k, str)])
+        if len(raw_params) > MAX_PARAMS:
+            raise r.fail(f"{path}.params", f"at most {MAX_PARAMS} parameters", raw_params)
+        for name, value in raw_params.items():
+            where = f"{path}.params.{name}"
+            if not _PARAM_NAME.match(name):
+                raise r.fail(where, "a parameter name as the API writes it (MaxResults)", name)
+            if not isinstance(value, str | int | bool) or isinstance(value, float):
+                raise r.fail(where, "a string, an integer or true/false", value)
+            params.append((name, value))
+    action = ""
+    if m.get("action") is not None:
+        action = r.string(m["action"], f"{path}.action", _IAM_ACTION, "an IAM action such as sqs:ListQueues")
+    try:
+        return Call.parse(text, tuple(params), action)
+    except ValueError as exc:
+        raise r.fail(f"{path}.call", str(exc), text) from None
 
 
 def _parse_tls(r: _Reader, raw: Any, path: str, kind: str, explicit: bool) -> TlsSettings | None:

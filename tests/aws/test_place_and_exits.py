@@ -108,11 +108,15 @@ def test_security_group_id_is_a_flag_checked_against_the_vpc(
 
 
 def test_every_help_documents_exit_code_4(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["--help"], ["check", "--help"], ["diagnose", "--help"], ["discover", "--help"]):
+    for argv in (["--help"], ["check", "--help"], ["diagnose", "--help"]):
         with pytest.raises(SystemExit):
             cli.main(argv)
         text = capsys.readouterr().out
-        assert "4  the AWS control plane could not be read" in text or "4 AWS could not be read" in text, argv
+        assert "4  the VPC looked healthy but vpc-verify's own part with AWS failed" in text, argv
+        assert "control plane could not be read" in text and "PUBLISH_FAILED" in text, argv
+    with pytest.raises(SystemExit):
+        cli.main(["discover", "--help"])
+    assert "4 AWS could not be read" in capsys.readouterr().out  # discover publishes nothing
     with pytest.raises(SystemExit):
         cli.main(["check", "--help"])
     text = capsys.readouterr().out

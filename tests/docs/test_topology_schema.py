@@ -86,6 +86,27 @@ GOOD: dict[str, Any] = {
         {"name": "intl", "type": "service", "dns_names": ["bücher.example"]}, vpc={"cidrs": ["10.0.0.0"]}
     ),
     "names with every allowed character": doc({**SQS, "name": "Svc_1.a:b/c+d=e@f-g"}),
+    "signed calls": doc(
+        {**SQS, "authorize": True},
+        {"name": "kms", "service": "com.amazonaws.us-east-1.kms", "authorize": {"call": "kms:ListKeys"}},
+        {
+            "name": "cw",
+            "service": "com.amazonaws.us-east-1.monitoring",
+            "authorize": {"call": "cloudwatch:ListMetrics", "params": {"Namespace": "AWS/EC2"}, "action": None},
+        },
+        {"name": "billing", "type": "service", "dns_names": ["b.internal"], "authorize": False},
+        {
+            "name": "partner",
+            "type": "service",
+            "dns_names": ["p.internal"],
+            "authorize": {"call": "sts:GetCallerIdentity", "params": None, "action": "sts:GetCallerIdentity"},
+        },
+        region="us-east-1",
+        defaults={"authorize": None},
+    ),
+    "signed calls by default, where a call is known": doc(
+        SQS, {"name": "b", "type": "service", "dns_names": ["b.internal"]}, defaults={"authorize": True}
+    ),
 }
 
 BAD: dict[str, Any] = {
@@ -130,6 +151,13 @@ BAD: dict[str, Any] = {
     "unknown endpoint key": doc({**SQS, "adresses": ["10.0.1.23"]}),
     "name in defaults": doc(SQS, defaults={"name": "x"}),
     "bad default used": doc(SQS, defaults={"port": "https"}),
+    "authorize as text": doc({**SQS, "authorize": "yes"}),
+    "a call that changes something": doc({**SQS, "authorize": {"call": "sqs:DeleteQueue"}}),
+    "a call without its service": doc({**SQS, "authorize": {"call": "ListQueues"}}),
+    "authorize without a call": doc({**SQS, "authorize": {"params": {"MaxResults": 1}}}),
+    "unknown authorize key": doc({**SQS, "authorize": {"call": "sqs:ListQueues", "region": "us-east-1"}}),
+    "a parameter that is a list": doc({**SQS, "authorize": {"call": "sqs:ListQueues", "params": {"A": [1]}}}),
+    "a bad IAM action": doc({**SQS, "authorize": {"call": "sqs:ListQueues", "action": "ListQueues"}}),
 }
 
 # What a JSON Schema cannot say; `vpc-verify validate` does.
@@ -139,6 +167,7 @@ LOADER_ONLY: dict[str, Any] = {
     "host bits set": doc(SQS, vpc={"cidrs": ["10.0.0.1/16"]}),
     "no name derivable from service": doc({"name": "x", "service": "my.partner.service"}),
     "service by default, no names": doc({"name": "x"}, defaults={"type": "service"}),
+    "authorize where no call is known": doc({"name": "x", "service": "com.amazonaws.us-east-1.foo", "authorize": True}),
 }
 
 

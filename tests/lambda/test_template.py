@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from vpc_verify.aws.model import PrefixList, Rule
+from vpc_verify.checks import calls as signed_calls
 from vpc_verify.evaluate.security_groups import Destination, outbound
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +89,9 @@ def test_policy_grants_nothing_beyond_the_calls_the_code_makes() -> None:
     calls = code_calls()
     assert "ec2:DescribeVpcEndpoints" in calls and "cloudwatch:PutMetricData" in calls
     granted = policy_actions()
-    code_grants = set().union(*(a for sid, a in granted.items() if sid not in ("LambdaVpcNetworking", "Logs")))
+    code_grants = set().union(
+        *(a for sid, a in granted.items() if sid not in ("LambdaVpcNetworking", "Logs", "SignedCalls"))
+    )
     assert granted["LambdaVpcNetworking"] == LAMBDA_VPC_NETWORKING
     assert granted["Logs"] == LOGS
     assert code_grants <= calls, f"granted but never called: {sorted(code_grants - calls)}"
@@ -98,6 +101,14 @@ def test_policy_grants_nothing_beyond_the_calls_the_code_makes() -> None:
     assert calls - code_grants == set(), f"called but never granted: {sorted(calls - code_grants)}"
     assert {"ec2:DescribeNetworkAcls", "ec2:DescribeAvailabilityZones"} <= ec2_calls
     assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in ec2_calls)
+
+
+def test_signed_calls_grant_exactly_the_call_table() -> None:
+    # With SignedCalls=true the role may make the table's calls (checks/calls.py), nothing more.
+    assert policy_actions()["SignedCalls"] == set(signed_calls.actions())
+    assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in signed_calls.actions())
+    function = _template()["Resources"]["Function"]["Properties"]
+    assert function["Environment"]["Variables"]["VPC_VERIFY_AUTHORIZE"]["If"][0] == "HasSignedCalls"
 
 
 def test_put_metric_data_is_limited_to_the_namespace() -> None:
@@ -124,6 +135,8 @@ def test_alarms_treat_missing_data_as_breaching_on_m_out_of_n() -> None:
         m = params[props["DatapointsToAlarm"]["Ref"]]["Default"]
         n = params[props["EvaluationPeriods"]["Ref"]]["Default"]
         assert (m, n) == (3, 5)
+    heartbeat = resources["HeartbeatAlarm"]["Properties"]  # the monitor is down: no Heartbeat datum arrives
+    assert heartbeat["MetricName"] == "Heartbeat" and heartbeat["TreatMissingData"] == "breaching"
     assert "Dashboard" in resources
 
 

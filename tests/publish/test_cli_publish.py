@@ -66,7 +66,7 @@ def test_publish_failure_keeps_the_result_and_exit_code(tmp_path: Path) -> None:
 def test_dry_run_shows_datums_count_and_calls(tmp_path: Path) -> None:
     with dead_url() as url:
         proc = _check(tmp_path, {"AWS_ENDPOINT_URL": url}, "--dry-run", "--publish", "cloudwatch")
-    assert "dry run: namespace VpcVerify: 7 datums in 1 PutMetricData call(s)" in proc.stdout
+    assert "dry run: namespace VpcVerify: 8 datums in 1 PutMetricData call(s)" in proc.stdout
     assert "Healthy" in proc.stdout and "Endpoint=billing" in proc.stdout
     proc = _check(tmp_path, {}, "--dry-run", "--format", "json")
     load_report(proc.stdout)  # stdout stays one JSON report; the dry run goes to stderr

@@ -2,13 +2,15 @@
 
 A new judgment is one rule in one of these modules (or a new module) and one line here; nothing else
 changes. Data-plane rules come first, then the control plane's, so a report reads from symptom to cause.
+Publish rules judge what publishing the report did (vpc_verify.publishing), after the run.
 """
 
 from __future__ import annotations
 
-from vpc_verify.judge.rule import EndpointRule, RunRule
+from vpc_verify.judge.rule import EndpointRule, PublishRule, RunRule
 from vpc_verify.judge.rules import (
     answers,
+    authorization,
     capacity,
     dns,
     endpoint,
@@ -17,6 +19,7 @@ from vpc_verify.judge.rules import (
     probes,
     run_state,
     security,
+    telemetry,
     usage,
     vpc,
 )
@@ -31,6 +34,7 @@ ENDPOINT_RULES: tuple[EndpointRule, ...] = (
     probes.handshake,
     probes.http_exchange,
     probes.latency,
+    authorization.signed_call,
     run_state.ending,
     endpoint.missing,
     endpoint.availability,
@@ -62,4 +66,10 @@ RUN_RULES: tuple[RunRule, ...] = (
     vpc.dns_attributes,
     vpc.unexpected_endpoints,
     *USAGE_RULES,
+)
+
+# After the run, about the agent's own telemetry: its path to the endpoints it publishes to, then the outcome.
+PUBLISH_RULES: tuple[PublishRule, ...] = (
+    telemetry.path,
+    telemetry.publishing,
 )
