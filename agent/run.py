@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import get_logger
-from vpc_verify.observe import pipeline, workers
+from vpc_verify.observe import pipeline, runner, workers
 from vpc_verify.observe.pipeline import Observation, Scope
 from vpc_verify.report import EndpointReport, Origin, Report
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
@@ -88,7 +88,7 @@ def run(topology: Topology, options: RunOptions | None = None) -> Report:
         remote = [workers.fork(topology, s, sh, deadline) for s, sh in zip(shards[1:], share[1:], strict=True)]
         local = replace(topology, endpoints=tuple(topology.endpoints[i] for i in shards[0]))
         options = replace(options, concurrency=share[0].concurrency, dns_rate=share[0].dns_rate)
-    return asyncio.run(_run(topology, local, remote, options, deadline, started_at, t0))
+    return runner.run(_run(topology, local, remote, options, deadline, started_at, t0))
 
 
 def _can_fork(topology: Topology, options: RunOptions) -> bool:

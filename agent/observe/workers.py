@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from vpc_verify.observe import runner
 from vpc_verify.observe.pipeline import Ending, Observation, sweep
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
@@ -139,7 +140,7 @@ def fork(topology: Topology, indexes: Sequence[int], share: Share, deadline: flo
     try:  # the child: observe, send, leave without running the parent's cleanup
         os.close(read_fd)
         scoped = replace(topology, endpoints=endpoints)
-        observations = asyncio.run(_sweep(scoped, share, deadline))
+        observations = runner.run(_sweep(scoped, share, deadline))
         _write_all(write_fd, pickle.dumps(tuple(_portable(o) for o in observations), pickle.HIGHEST_PROTOCOL))
     except BaseException:  # whatever happened, the parent hears of it as a lost worker
         code = 1
