@@ -137,6 +137,11 @@ def load_topology(request: Request, environ: Mapping[str, str]) -> topology_mod.
         return locations.load(f"ssm:{name}", region=region)
     if environ.get("VPC_VERIFY_TOPOLOGY_S3"):
         url = environ["VPC_VERIFY_TOPOLOGY_S3"]
+        if not url.startswith(locations.S3_PREFIX):
+            # this variable always names S3: a bare "bucket/key" must not be read as a local file
+            raise TopologySourceError(
+                "VPC_VERIFY_TOPOLOGY_S3", "", "an S3 location such as s3://bucket/key", url, has_got=True
+            )
         return locations.load(url, region=region)
     path = environ.get("VPC_VERIFY_TOPOLOGY_FILE") or "topology.yaml"
     base = Path(environ.get("LAMBDA_TASK_ROOT") or Path(__file__).resolve().parent.parent)
