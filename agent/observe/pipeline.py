@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from vpc_verify.addresses import in_networks, is_private
-from vpc_verify.checks import dns, http, signed, tcp, tls
+from vpc_verify.checks import dns, tcp, tls
 from vpc_verify.checks.dns import DnsResult, DnsSpec
 from vpc_verify.observe import specs
 from vpc_verify.observe.confirm import confirm_slow
@@ -313,9 +313,13 @@ async def _probe_address(p: Progress, address: str, limits: Limits) -> None:
     p.probes[address] = probe
     http_spec = specs.http_spec(endpoint, address)
     if probe.completed and http_spec is not None:
+        from vpc_verify.checks import http  # only for endpoints with an HTTP phase: not on the way to the first packet
+
         async with limits.work, asyncio.timeout(endpoint.timeout_s + GUARD_SLACK_S):
             p.probes[address] = AddressProbe(tcp=probe.tcp, tls=probe.tls, http=await http.request(http_spec))
     signed_spec = specs.signed_spec(endpoint, address)
     if probe.completed and signed_spec is not None:  # bounded by the probe itself (signing, then 2 x timeout)
+        from vpc_verify.checks import signed
+
         async with limits.work:
             p.probes[address] = replace(p.probes[address], signed=await signed.call(signed_spec))
