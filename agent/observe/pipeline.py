@@ -152,12 +152,14 @@ class Progress:
             ending = Ending.DEADLINE
         else:
             ending = Ending.DONE
+        # The dicts are handed over, not copied: nothing writes to a Progress once it is frozen, and a sweep
+        # holds every endpoint's record at its end.
         return Observation(
             endpoint=self.endpoint,
             dns=tuple(self.dns),
             answers={a: tuple(n) for a, n in self.answers.items()},
-            skipped=dict(self.skipped),
-            probes=dict(self.probes),
+            skipped=self.skipped,
+            probes=self.probes,
             ending=ending,
             phase=self.phase if ending is not Ending.DONE else "done",
             error=self.error,
