@@ -28,6 +28,7 @@ from vpc_verify.topology import TopologyError
 
 # Each command module registers one subcommand: register(subparsers) sets `handler`.
 COMMANDS = (check, validate, discover, diagnose, usage, agent, explain, schema)
+_NAMES = frozenset(m.__name__.rpartition(".")[2] for m in COMMANDS)  # each module registers the command it is named for
 
 DESCRIPTION = """\
 Verify, from inside a VPC, that the services it depends on resolve privately and answer.
@@ -55,8 +56,9 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered, or only `command`'s when it names one (the same
+    parse for that command, without building the other parsers' ninety-odd arguments at every start)."""
     parser = argparse.ArgumentParser(
         prog="vpc-verify",
         description=DESCRIPTION,
@@ -65,15 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
-        command.register(sub)
+    for module in COMMANDS:
+        if command not in _NAMES or module.__name__.rpartition(".")[2] == command:
+            module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run the subcommand and return its exit code; never a traceback for bad input."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words[0] if words else None)
+    args = parser.parse_args(words)
     # What is loaded by now lives as long as the process: out of the cyclic collector's sight, and collections
     # rarer, as a run allocates a few dozen short-lived objects per probe and few cycles.
     gc.freeze()

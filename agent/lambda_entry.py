@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from vpc_verify import locations, plan, publishing
+from vpc_verify import locations, plan
 from vpc_verify import topology as topology_mod
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import bind_context as bind_log_context
@@ -199,24 +199,23 @@ def handle(event: object, context: Any = None, environ: Mapping[str, str] | None
     request_id = getattr(context, "aws_request_id", None)
     if request_id:
         bind_log_context(request_id=str(request_id))
-    log = get_logger(component="lambda")
     try:
         return _invoke(event, context, env)
     except TopologySourceError as exc:
-        return _error("TopologySourceError", str(exc), log)
+        return _error("TopologySourceError", str(exc))
     except topology_mod.TopologyError as exc:
-        return _error("TopologyError", str(exc), log)
+        return _error("TopologyError", str(exc))
     except InvocationError as exc:
-        return _error(exc.kind, str(exc), log)
+        return _error(exc.kind, str(exc))
     except UsageError as exc:  # the function's configuration asks for something impossible (a missing extra)
-        return _error("ConfigurationError", str(exc), log)
+        return _error("ConfigurationError", str(exc))
     except Exception as exc:
         from vpc_verify.aws.errors import AwsError
 
         if isinstance(exc, AwsError):
-            return _error("AwsError", str(exc), log)
-        log.error("invocation_failed", error=type(exc).__name__, detail=str(exc)[:500])
-        return _error("InternalError", f"{type(exc).__name__}: {str(exc)[:500]}", log, logged=True)
+            return _error("AwsError", str(exc))
+        _log().error("invocation_failed", error=type(exc).__name__, detail=str(exc)[:500])
+        return _error("InternalError", f"{type(exc).__name__}: {str(exc)[:500]}", logged=True)
     finally:
         clear_log_context()
 
@@ -244,6 +243,8 @@ def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, An
         authorize=env.get("VPC_VERIFY_AUTHORIZE", "").lower() == "true",
     )
     report = the_plan.run()
+    from vpc_verify import publishing  # the judge and the telemetry check: after the run, not before its first packet
+
     publication = publishing.publish(
         report,
         sinks.make(config, region=report.region, stream=sys.stdout),
@@ -259,7 +260,12 @@ def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, An
     return result
 
 
-def _error(kind: str, message: str, log: Any, *, logged: bool = False) -> dict[str, Any]:
+def _log() -> Any:
+    # Made when there is something to say: structlog is imported at the first log line, after the first probe.
+    return get_logger(component="lambda")
+
+
+def _error(kind: str, message: str, *, logged: bool = False) -> dict[str, Any]:
     if not logged:
-        log.error("invocation_rejected", error=kind, detail=message[:500])
+        _log().error("invocation_rejected", error=kind, detail=message[:500])
     return {"version": 1, "ok": False, "healthy": False, "error": {"type": kind, "message": message}}

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from vpc_verify.checks.dns import DnsResult
-from vpc_verify.checks.http import HttpResult
-from vpc_verify.checks.signed import SignedResult
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsResult, TlsStatus
 from vpc_verify.findings import Code
@@ -23,6 +21,8 @@ if TYPE_CHECKING:  # only annotations: the probes import this module on the way 
     from vpc_verify.aws.model import PrefixList
     from vpc_verify.aws.whereami import Place
     from vpc_verify.bill import UsageSummary
+    from vpc_verify.checks.http import HttpResult
+    from vpc_verify.checks.signed import SignedResult
     from vpc_verify.evaluate.security_groups import SgVerdict
     from vpc_verify.findings import Finding
 
