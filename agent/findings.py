@@ -32,6 +32,7 @@ class Code(StrEnum):
     DNS_OUTSIDE_VPC = "DNS_OUTSIDE_VPC"
     DNS_UNEXPECTED_ADDRESS = "DNS_UNEXPECTED_ADDRESS"
     DNS_MISSING_ADDRESS = "DNS_MISSING_ADDRESS"
+    DNS_NAME_UNCOVERED = "DNS_NAME_UNCOVERED"
     TCP_TIMEOUT = "TCP_TIMEOUT"
     TCP_REFUSED = "TCP_REFUSED"
     TCP_UNREACHABLE = "TCP_UNREACHABLE"
@@ -293,6 +294,19 @@ CATALOGUE: dict[Code, CodeInfo] = {
         "an expected ENI address is not in the answers",
         "An ENI of the endpoint is not served: check the endpoint's subnets and the topology file.",
         evidence={"answers": "the addresses the names did answer"},
+    ),
+    Code.DNS_NAME_UNCOVERED: CodeInfo(
+        W,
+        "a topology name is none of the service's private DNS names (nor an endpoint's own vpce-… name): the "
+        "endpoint's private DNS does not answer it",
+        "List the name the service's clients use (DescribeVpcEndpointServices PrivateDnsName; `vpc-verify discover` "
+        "writes it); under a wildcard (*.dkr.ecr.<region>...) any label will do.",
+        evidence={
+            "name": "the topology's name",
+            "service": "the service",
+            "service_private_dns_names": "the service's private DNS names, wildcards included",
+            "source": "where those come from: DescribeVpcEndpointServices, or vpc-verify's catalogue and its version",
+        },
     ),
     Code.TCP_TIMEOUT: CodeInfo(
         E,

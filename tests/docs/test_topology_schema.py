@@ -167,7 +167,11 @@ LOADER_ONLY: dict[str, Any] = {
     "host bits set": doc(SQS, vpc={"cidrs": ["10.0.0.1/16"]}),
     "no name derivable from service": doc({"name": "x", "service": "my.partner.service"}),
     "service by default, no names": doc({"name": "x"}, defaults={"type": "service"}),
-    "authorize where no call is known": doc({"name": "x", "service": "com.amazonaws.us-east-1.foo", "authorize": True}),
+    "authorize where no call is known": doc(
+        {"name": "x", "service": "com.amazonaws.us-east-1.foo", "dns_names": ["foo.example"], "authorize": True}
+    ),
+    "a service the catalogue does not know, without names": doc({"name": "x", "service": "com.amazonaws.us-east-1.foo"}),
+    "execute-api without its API's name": doc({"name": "x", "service": "com.amazonaws.us-east-1.execute-api"}),
 }
 
 

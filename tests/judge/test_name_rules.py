@@ -1,0 +1,64 @@
+"""A topology name the service's private DNS does not answer is a warning (issue 12, item 1): judged against
+DescribeVpcEndpointServices' names when the control plane was read (authoritative), else the catalogue's."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.judge.builders import REGION, SQS, aws, dns, facts, judged, observation, probe, report, state, vpce
+from vpc_verify.aws.model import ServiceInfo
+from vpc_verify.findings import Code, Severity
+from vpc_verify.topology import Endpoint
+
+DKR = f"com.amazonaws.{REGION}.ecr.dkr"
+
+
+def endpoint(service: str, *names: str) -> Endpoint:
+    return Endpoint(name="e", type="interface", service=service, dns_names=names, addresses=("10.1.1.10",))
+
+
+def judge_names(e: Endpoint, *, with_aws: bool, services: dict[str, ServiceInfo] | None = None) -> list[str]:
+    results = [dns("10.1.1.10", name=n) for n in e.dns_names]
+    o = observation(e, results, [probe("10.1.1.10")])
+    side = None
+    if with_aws:
+        vpc = state(endpoints=(replace(vpce(service=e.service or SQS), eni_ids=("eni-a",)),))
+        side = aws(replace(vpc, services=services or vpc.services))
+    return judged(facts(o, aws=side))
+
+
+def test_the_names_clients_use_raise_nothing() -> None:
+    assert judge_names(endpoint(SQS, f"sqs.{REGION}.amazonaws.com"), with_aws=False) == []
+    assert judge_names(endpoint(DKR, f"123456789012.dkr.ecr.{REGION}.amazonaws.com"), with_aws=False) == []
+    # The endpoint's own names work whatever private DNS does.
+    own = f"vpce-0aaa-1x2y.sqs.{REGION}.vpce.amazonaws.com"
+    assert judge_names(endpoint(SQS, own), with_aws=True) == []
+
+
+def test_a_guessed_name_is_a_warning_offline_from_the_catalogue() -> None:
+    e = endpoint(f"com.amazonaws.{REGION}.kinesis-streams", f"kinesis-streams.{REGION}.amazonaws.com")
+    out = report(facts(observation(e, [dns("10.1.1.10", name=e.dns_names[0])], [probe("10.1.1.10")])))
+    (f,) = out.findings
+    assert f.code is Code.DNS_NAME_UNCOVERED and f.severity is Severity.WARNING
+    assert f.evidence["name"] == f"kinesis-streams.{REGION}.amazonaws.com"
+    assert f.evidence["service_private_dns_names"] == [f"kinesis.{REGION}.amazonaws.com"]
+    assert f.evidence["source"].startswith("vpc-verify's catalogue")
+    assert f"kinesis.{REGION}.amazonaws.com" in f.hint
+
+
+def test_the_apex_of_a_wildcard_is_not_covered_by_it() -> None:
+    assert judge_names(endpoint(DKR, f"dkr.ecr.{REGION}.amazonaws.com"), with_aws=False) == ["DNS_NAME_UNCOVERED"]
+
+
+def test_describe_vpc_endpoint_services_is_authoritative() -> None:
+    # AWS lists a name the catalogue does not (a provider's new one): it is covered; the catalogue's is not.
+    info = ServiceInfo(SQS, ("interface",), (f"queue.{REGION}.example.aws",), (), ())
+    assert judge_names(endpoint(SQS, f"queue.{REGION}.example.aws"), with_aws=True, services={SQS: info}) == []
+    out = judge_names(endpoint(SQS, f"sqs.{REGION}.amazonaws.com"), with_aws=True, services={SQS: info})
+    assert out == ["DNS_NAME_UNCOVERED"]
+
+
+def test_an_unknown_service_or_a_custom_one_is_not_judged() -> None:
+    assert judge_names(endpoint(f"com.amazonaws.{REGION}.brand-new", "x.example"), with_aws=False) == []
+    custom = Endpoint(name="b", type="service", service=None, dns_names=("billing.internal",))
+    assert judge_names(custom, with_aws=False) == []
