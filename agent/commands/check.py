@@ -12,6 +12,7 @@ import os
 import sys
 from typing import Any
 
+from vpc_verify import locations
 from vpc_verify import plan as plan_mod
 from vpc_verify import topology as topology_mod
 from vpc_verify.commands.exits import EXIT_CODES, EXIT_UNHEALTHY
@@ -268,7 +269,7 @@ def load_topology(args: argparse.Namespace) -> topology_mod.Topology:
     """The topology named on the command line."""
     if not args.topology:
         raise UsageError("no topology: pass --topology FILE or set VPC_VERIFY_TOPOLOGY")
-    return topology_mod.load(args.topology)
+    return locations.load(args.topology)
 
 
 def handle(args: argparse.Namespace) -> int:
