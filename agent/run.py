@@ -205,20 +205,22 @@ def _judge(
 
 
 def _scope(topology: Topology, reading: asyncio.Future[AwsFacts] | None) -> Scope:
-    """The VPC's CIDRs for the probe scope: the topology's, else the control plane's once it answers."""
+    """The networks whose answers are probed: the VPC's CIDRs (the topology's, else the control plane's once it
+    answers) and the endpoint's hub's."""
     cidrs = topology.vpc.cidrs
 
     async def known(endpoint: Endpoint) -> Sequence[IPNetwork]:
-        return cidrs
+        return topology.networks(endpoint)
 
     if cidrs or reading is None:
         return known
 
     async def from_aws(endpoint: Endpoint) -> Sequence[IPNetwork]:
         try:
-            return (await asyncio.shield(reading)).state.cidrs
+            cidrs = (await asyncio.shield(reading)).state.cidrs
         except Exception:  # the run reports the control-plane failure once; probe what is private
             return ()
+        return cidrs + (endpoint.hub.cidrs if endpoint.hub is not None and cidrs else ())
 
     return from_aws
 

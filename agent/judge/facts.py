@@ -226,6 +226,8 @@ def join(
     """The joined facts of one endpoint."""
     endpoint = observation.endpoint
     cidrs = topology.vpc.cidrs or (aws.state.cidrs if aws is not None else ())
+    # A declared hub's answers are the endpoint's own (centralised endpoints): in its CIDRs is "in the VPC".
+    networks = cidrs + (endpoint.hub.cidrs if endpoint.hub is not None and cidrs else ())
     side = _aws_side(endpoint, aws) if aws is not None and endpoint.service else None
     if side is not None:
         side = replace(side, paths=_paths(side, observation, endpoint.port))
@@ -236,8 +238,8 @@ def join(
             address=address,
             names=names,
             az=azs.get(address),
-            private=is_private(address) or (bool(cidrs) and in_networks(address, cidrs)),
-            in_vpc=in_networks(address, cidrs) if cidrs else None,
+            private=is_private(address) or (bool(networks) and in_networks(address, networks)),
+            in_vpc=in_networks(address, networks) if networks else None,
             expected=(address in expected) if expected else None,
             probe=observation.probes.get(address),
             skip_reason=_skip_reason(observation, address),

@@ -468,7 +468,7 @@ def _address(closed: bool) -> Schema:
             "address": _t("string", "The address."),
             "az": _t(["string", "null"], "Its AZ (from the control plane), when known."),
             "private": _t("boolean", "A private (RFC 1918, RFC 6598, ULA, ...) address."),
-            "in_vpc": _t(["boolean", "null"], "Inside the VPC's CIDRs (null: the CIDRs are unknown)."),
+            "in_vpc": _t(["boolean", "null"], "Inside the VPC's CIDRs or its declared hub's (null: the CIDRs are unknown)."),
             "tcp_ms": _t(ms, "Connect time in ms, when the connect succeeded."),
             "tls_ms": _t(ms, "Handshake time in ms, when the handshake completed."),
             "http_status": _t(["integer", "null"], "The HTTP status, when an HTTP phase answered."),

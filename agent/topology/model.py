@@ -241,8 +241,9 @@ class Topology:
         return tuple(dict.fromkeys(e.hub for e in self.endpoints if e.hub is not None))
 
     def networks(self, endpoint: Endpoint) -> tuple[IPNetwork, ...]:
-        """Where the endpoint's answers are its own: the VPC's CIDRs, and its hub's."""
-        return self.vpc.cidrs + (endpoint.hub.cidrs if endpoint.hub is not None else ())
+        """Where the endpoint's answers are its own: the VPC's CIDRs, and its hub's (empty while the VPC's are
+        unknown: then only private or public can be said)."""
+        return self.vpc.cidrs + (endpoint.hub.cidrs if endpoint.hub is not None and self.vpc.cidrs else ())
 
     def endpoint(self, name: str) -> Endpoint:
         """The endpoint called `name` (KeyError when absent)."""

@@ -240,11 +240,6 @@ def spoke_topology(box: Box, facts: aws_seed.HubSpokeFacts, tmp: Path, *, declar
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 12: a declared hub is unknown: hub endpoints are DNS_OUTSIDE_VPC and ENDPOINT_MISSING in a spoke",
-)
 def test_a_spoke_using_a_declared_hub_is_healthy(env: dict[str, str], testbed_factory: Factory, tmp_path: Path) -> None:
     """sqs and kms endpoints live in a hub VPC (10.1.0.0/16), reached from the spoke (10.0.0.0/16) over a Transit
     Gateway; private hosted zones shared with the spoke answer the hub's ENIs. The topology declares the hub at the

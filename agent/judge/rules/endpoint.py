@@ -13,9 +13,9 @@ from vpc_verify.judge.rule import endpoint_rule
 
 @endpoint_rule(Code.ENDPOINT_MISSING)
 def missing(facts: EndpointFacts) -> Iterator[Finding]:
-    """The VPC has no endpoint for the service."""
+    """The VPC has no endpoint for the service (and the topology does not say it lives in a hub VPC)."""
     side = facts.aws
-    if side is None or side.vpce is not None:
+    if side is None or side.vpce is not None or facts.endpoint.hub is not None:
         return
     endpoint, vpc = facts.endpoint, side.state.vpc_id
     kind = "gateway" if endpoint.type == "gateway" else "interface"
