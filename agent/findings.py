@@ -56,6 +56,7 @@ class Code(StrEnum):
     NACL_BLOCKS = "NACL_BLOCKS"
     CONTROL_PLANE_DISAGREES = "CONTROL_PLANE_DISAGREES"
     GATEWAY_ROUTE_MISSING = "GATEWAY_ROUTE_MISSING"
+    HUB_UNROUTED = "HUB_UNROUTED"
     GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST = "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST"
     ENDPOINT_POLICY_DENIES = "ENDPOINT_POLICY_DENIES"
     IDENTITY_POLICY_DENIES = "IDENTITY_POLICY_DENIES"
@@ -540,6 +541,19 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "routes": "that table's routes (destination, target, state) (when known)",
             "route_table_ids": "every route table of the VPC (when the agent's subnet is unknown)",
             "subnet_ids": "a Lambda's subnets whose route tables lack the route (any of them may run it)",
+        },
+    ),
+    Code.HUB_UNROUTED: CodeInfo(
+        E,
+        "the endpoint lives in a hub VPC (topology `hub`), and the agent's route table sends the hub's CIDR nowhere "
+        "private (no route, a blackhole, or an internet or NAT gateway); no connect to the hub went through",
+        "Route the hub's CIDR to the transit gateway or peering connection that joins the VPCs: aws ec2 create-route "
+        "--route-table-id <rtb-…> --destination-cidr-block <hub CIDR> --transit-gateway-id <tgw-…>",
+        evidence={
+            "hub_cidr": "the hub VPC's CIDR",
+            "hub_vpc_id": "the hub VPC (null when the topology does not name it)",
+            "route_table_id": "the agent's route table",
+            "route": "the most specific route covering the hub CIDR (destination, target, state; null: none)",
         },
     ),
     Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST: CodeInfo(

@@ -77,8 +77,9 @@ def catalogue() -> Catalogue:
 
 
 def parse(service: str | None) -> tuple[str, str] | None:
-    """(region, short name) of an AWS service name (`com.amazonaws.us-east-1.ecr.dkr`, `cn.com.amazonaws.cn-north-1.sqs`),
-    None for anything else (a partner's `com.amazonaws.vpce.<region>.vpce-svc-…`, an ARN, a custom name)."""
+    """(region, short name) of an AWS service name (`com.amazonaws.us-east-1.ecr.dkr`,
+    `cn.com.amazonaws.cn-north-1.sqs`), None for anything else (a partner's
+    `com.amazonaws.vpce.<region>.vpce-svc-…`, an ARN, a custom name)."""
     match = _SERVICE.match(service or "")
     if match is None or match["svc"].startswith("vpce-svc-"):
         return None

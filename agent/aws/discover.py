@@ -100,10 +100,10 @@ def _notes(text: str, vpc_state: VpcState) -> str:
             notes[f"- name: {name}"] = note
     out = []
     for line in text.splitlines():
-        note = notes.get(line.strip())
-        if note:
+        comment = notes.get(line.strip())
+        if comment:
             indent = line[: len(line) - len(line.lstrip())]
-            out += [f"{indent}# {part}" for part in note.split("\n")]
+            out += [f"{indent}# {part}" for part in comment.split("\n")]
         out.append(line)
     return "\n".join(out) + "\n"
 
@@ -136,8 +136,9 @@ def _dns_names(vpc_state: VpcState, vpce: VpcEndpoint) -> tuple[tuple[str, ...],
         # interface endpoint is reached through its own name.
         own = regional_dns_name(vpc_state, vpce)
         return (own,), (
-            f"{', '.join(private)} answer the gateway endpoint inside this VPC (PrivateDnsOnlyForInboundResolverEndpoint "
-            f"on {vpce.id}): the interface endpoint is checked through its own name"
+            f"{', '.join(private)} answer the gateway endpoint inside this VPC "
+            f"(PrivateDnsOnlyForInboundResolverEndpoint on {vpce.id}): the interface endpoint is checked through its "
+            "own name"
         )
     if plain:
         # The name workloads use, even with private DNS off: then `check` says PRIVATE_DNS_DISABLED rather

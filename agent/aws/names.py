@@ -2,8 +2,9 @@
 
 A service's private names are DescribeVpcEndpointServices' PrivateDnsName(s) when the control plane was read
 (authoritative: they include wildcards such as `*.dkr.ecr.<r>.amazonaws.com`), else the catalogue's
-(vpc_verify.service_names). The emulator's DnsEntries are not in AWS's format, so a regional or zonal name missing
-from DnsEntries is built the way AWS builds it: `vpce-<id>[-<suffix>][-<az>].<service-suffix>.<region>.vpce.amazonaws.com`.
+(vpc_verify.service_names). The emulator's DnsEntries are not in AWS's format, so a regional or zonal name
+missing from DnsEntries is built the way AWS builds it:
+`vpce-<id>[-<suffix>][-<az>].<service-suffix>.<region>.vpce.amazonaws.com`.
 An S3 interface endpoint's own names are wildcards (`*.vpce-<id>-<suffix>.s3.<r>.vpce.amazonaws.com`), used as
 `bucket.vpce-…`, `accesspoint.vpce-…` and `control.vpce-…`: its regional and zonal names are given as `bucket.…`.
 """

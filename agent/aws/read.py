@@ -418,7 +418,9 @@ def _merge_service(previous: ServiceInfo | None, name: str, d: Mapping[str, Any]
             dict.fromkeys((previous.base_dns_names if previous else ()) + tuple(d.get("BaseEndpointDnsNames") or []))
         ),
         azs=tuple(d.get("AvailabilityZones") or []),
-        verification_state=str(d.get("PrivateDnsNameVerificationState") or (previous.verification_state if previous else "")),
+        verification_state=str(
+            d.get("PrivateDnsNameVerificationState") or (previous.verification_state if previous else "")
+        ),
     )
 
 

@@ -52,6 +52,8 @@ class AwsSide:
     source: AgentSource
     sg: SgVerdict | None = None  # the endpoint's groups for the endpoint's port (interface endpoints)
     paths: Mapping[str, PathVerdict] = field(default_factory=dict)  # probed address -> its whole path
+    # A hub endpoint: for each of the agent's route tables and each hub CIDR, the route that carries it.
+    hub_routes: tuple[routes.Carried, ...] = ()
 
     @cached_property
     def enis(self) -> tuple[Eni, ...]:
@@ -230,7 +232,7 @@ def join(
     networks = cidrs + (endpoint.hub.cidrs if endpoint.hub is not None and cidrs else ())
     side = _aws_side(endpoint, aws) if aws is not None and endpoint.service else None
     if side is not None:
-        side = replace(side, paths=_paths(side, observation, endpoint.port))
+        side = replace(side, paths=_paths(side, observation, endpoint.port), hub_routes=_hub_routes(side, endpoint))
     azs = _eni_addresses(endpoint, side) if side is not None and side.vpce is not None else {}
     expected = endpoint.addresses or tuple(azs)
     addresses = tuple(
@@ -279,6 +281,13 @@ def _paths(side: AwsSide, observation: Observation, port: int) -> dict[str, Path
             continue
         out[address] = path.evaluate(side.state, side.place, side.vpce, address, port, side.eni_of(address))
     return out
+
+
+def _hub_routes(side: AwsSide, endpoint: Endpoint) -> tuple[routes.Carried, ...]:
+    """How the agent's route tables carry each of the endpoint's hub CIDRs (none without a hub)."""
+    if endpoint.hub is None:
+        return ()
+    return tuple(routes.carrying(t, network) for t in side.agent_tables for network in endpoint.hub.cidrs)
 
 
 def _eni_addresses(endpoint: Endpoint, side: AwsSide) -> Mapping[str, str | None]:

@@ -75,8 +75,8 @@ SETTINGS: Mapping[str, Setting] = {
     ),
     "hub": Setting(
         None,
-        "a hub VPC holding the interface endpoints (centralised endpoints): vpc_id, cidrs, and an optional "
-        "role_arn to read it with; every interface and service endpoint uses it unless it says `hub: false`",
+        "a hub VPC holding the interface endpoints (centralised endpoints): its cidrs and vpc_id; every interface "
+        "and service endpoint uses it unless it says `hub: false`",
     ),
     "endpoints[].type": Setting(DEFAULT_TYPE, f"one of {', '.join(ENDPOINT_TYPES)}"),
     "endpoints[].dns_names": Setting(
@@ -88,7 +88,7 @@ SETTINGS: Mapping[str, Setting] = {
         DEFAULT_PORT, "the TCP port probed (default 443; the catalogue's for a service on another: email-smtp 465)"
     ),
     "endpoints[].hub": Setting(
-        None, "true (the file's hub), false (the endpoint is this VPC's), or a hub of its own {vpc_id, cidrs, role_arn}"
+        None, "true (the file's hub), false (the endpoint is this VPC's), or a hub of its own {cidrs, vpc_id}"
     ),
     "endpoints[].timeout_ms": Setting(DEFAULT_TIMEOUT_MS, "per-phase probe timeout", TIMEOUT_MS_RANGE),
     "endpoints[].latency_budget_ms": Setting(
@@ -109,7 +109,6 @@ SETTINGS: Mapping[str, Setting] = {
     "endpoints[].authorize.params": Setting({}, "the call's parameters (names as in the API, scalar values)"),
     "endpoints[].authorize.action": Setting(None, "the IAM action the call needs; default <service>:<Operation>"),
 }
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +144,11 @@ class Authorize:
 class Hub:
     """A hub VPC that holds the endpoints a spoke uses (centralised endpoints, reached over a Transit Gateway or
     peering, their names answered by private hosted zones shared with the spoke or a Route 53 Profile): answers in
-    its CIDRs are right, and the spoke needs a route to them. With `vpc_id`, the hub is read (through `role_arn`
-    when it is another account's) for its endpoint and security groups."""
+    its CIDRs are right, and the spoke needs a route to them. The hub VPC itself is not read (its endpoints and
+    security groups are unverified from the spoke)."""
 
     cidrs: tuple[IPNetwork, ...]
     vpc_id: str | None = None
-    role_arn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

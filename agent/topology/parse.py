@@ -385,7 +385,9 @@ class _Reader:
         if value.startswith("*."):
             # A wildcard is what a private zone holds, not a name anyone asks: the record answers any label.
             under = service_names.probe_name(value.rstrip("."))
-            raise self.fail(path, f"a name that can be asked, not a wildcard: list one under it, such as {under}", value)
+            raise self.fail(
+                path, f"a name that can be asked, not a wildcard: list one under it, such as {under}", value
+            )
         name = value.rstrip(".")
         if not name.isascii():
             try:
@@ -457,8 +459,7 @@ def _join(path: str, key: str | int) -> str:
 
 
 _TOP_KEYS = ("version", "region", "vpc", "hub", "resolver", "defaults", "endpoints", "allow_empty")
-_HUB_KEYS = ("cidrs", "vpc_id", "role_arn")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+_HUB_KEYS = ("cidrs", "vpc_id")
 _ENDPOINT_KEYS = (
     "name",
     "type",
@@ -576,14 +577,13 @@ def _parse_cidrs(r: _Reader, raw: object, where: str) -> tuple[IPNetwork, ...]:
 def _parse_hub(r: _Reader, raw: object, where: str) -> Hub:
     m = r.mapping(raw, where, _HUB_KEYS)
     if not m.get("cidrs"):
-        raise r.fail(f"{where}.cidrs", "the hub VPC's CIDRs, such as [10.1.0.0/16] (its answers are right)", has_got=False)
+        raise r.fail(
+            f"{where}.cidrs", "the hub VPC's CIDRs, such as [10.1.0.0/16] (its answers are right)", has_got=False
+        )
     vpc_id = None
     if m.get("vpc_id") is not None:
         vpc_id = r.string(m["vpc_id"], f"{where}.vpc_id", _VPC_ID, "a VPC id such as vpc-0123456789abcdef0")
-    role = None
-    if m.get("role_arn") is not None:
-        role = r.string(m["role_arn"], f"{where}.role_arn", _ROLE_ARN, "an IAM role ARN such as arn:aws:iam::123456789012:role/read-hub")
-    return Hub(cidrs=_parse_cidrs(r, m["cidrs"], f"{where}.cidrs"), vpc_id=vpc_id, role_arn=role)
+    return Hub(cidrs=_parse_cidrs(r, m["cidrs"], f"{where}.cidrs"), vpc_id=vpc_id)
 
 
 def _parse_resolver(r: _Reader, raw: object) -> Resolver:
@@ -690,7 +690,7 @@ class _EndpointFields:
                 raise self.r.fail(where, "a top-level `hub: {cidrs, vpc_id}` for `hub: true` to use", has_got=False)
             return self.file_hub
         if isinstance(raw, bool):
-            raise self.r.fail(where, "true, false or a hub {cidrs, vpc_id, role_arn}", raw)
+            raise self.r.fail(where, "true, false or a hub {cidrs, vpc_id}", raw)
         return _parse_hub(self.r, raw, where)
 
     def name(self) -> str:

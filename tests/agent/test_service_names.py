@@ -57,7 +57,9 @@ def test_email_smtp_is_probed_on_an_smtp_port_not_443() -> None:
 def test_execute_api_is_never_defaulted() -> None:
     with pytest.raises(TopologyError, match=r"endpoints\[0\]\.dns_names: .*<api-id>\.execute-api"):
         endpoint(service="com.amazonaws.us-east-1.execute-api")
-    api = endpoint(service="com.amazonaws.us-east-1.execute-api", dns_names=["a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"])
+    api = endpoint(
+        service="com.amazonaws.us-east-1.execute-api", dns_names=["a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"]
+    )
     assert api.dns_names == ("a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",)
 
 
@@ -97,3 +99,38 @@ def test_wildcards_cover_names_below_their_zone_only() -> None:
     assert service_names.covers("sqs.us-east-1.amazonaws.com", "SQS.us-east-1.amazonaws.com.")
     assert service_names.lookup("com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0") is None
     assert service_names.lookup("arn:aws:vpc-lattice:us-east-1:123456789012:servicenetwork/sn-0123") is None
+
+
+def test_a_hub_is_declared_for_the_file_and_opted_out_of_per_endpoint() -> None:
+    hub = {"cidrs": ["10.2.0.0/16"], "vpc_id": "vpc-0123456789abcdef0"}
+    doc = {
+        "version": 1,
+        "vpc": {"cidrs": ["10.0.0.0/16"]},
+        "hub": hub,
+        "endpoints": [
+            {"name": "sqs", "service": "com.amazonaws.us-east-1.sqs"},
+            {"name": "kms", "service": "com.amazonaws.us-east-1.kms", "hub": False},
+            {"name": "s3", "type": "gateway", "service": "com.amazonaws.us-east-1.s3"},
+        ],
+    }
+    topology = parse(doc)
+    sqs, kms, s3 = topology.endpoints
+    assert sqs.hub is not None and [str(c) for c in sqs.hub.cidrs] == ["10.2.0.0/16"]
+    assert kms.hub is None and s3.hub is None
+    assert [str(n) for n in topology.networks(sqs)] == ["10.0.0.0/16", "10.2.0.0/16"]
+    assert [str(n) for n in topology.networks(kms)] == ["10.0.0.0/16"]
+
+
+@pytest.mark.parametrize(
+    ("hub", "where", "expected"),
+    [
+        ({"vpc_id": "vpc-0123456789abcdef0"}, "hub.cidrs", "the hub VPC's CIDRs"),
+        ({"cidrs": ["10.2.0.1/16"]}, "hub.cidrs[0]", "a CIDR"),
+        ({"cidrs": ["10.2.0.0/16"], "vpc_id": "vpc-x"}, "hub.vpc_id", "a VPC id"),
+        ({"cidrs": ["10.2.0.0/16"], "peers": 1}, "hub.peers", ""),
+    ],
+)
+def test_a_bad_hub_names_its_key_path(hub: dict[str, Any], where: str, expected: str) -> None:
+    with pytest.raises(TopologyError) as caught:
+        parse({"version": 1, "hub": hub, "endpoints": [{"name": "sqs", "service": "com.amazonaws.us-east-1.sqs"}]})
+    assert where in str(caught.value) and expected in str(caught.value)

@@ -36,7 +36,12 @@ def test_the_file_turns_it_on_or_off_and_the_flag_respects_off() -> None:
 
 
 def test_defaults_apply_where_a_call_is_known() -> None:
-    topology = load(SQS, BILLING, {"name": "x", "service": "com.amazonaws.eu-west-1.foo", "dns_names": ["foo.example"]}, defaults={"authorize": True})
+    topology = load(
+        SQS,
+        BILLING,
+        {"name": "x", "service": "com.amazonaws.eu-west-1.foo", "dns_names": ["foo.example"]},
+        defaults={"authorize": True},
+    )
     assert [e.signs for e in topology.endpoints] == [True, False, False]
 
 
