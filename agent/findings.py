@@ -33,6 +33,10 @@ class Code(StrEnum):
     DNS_UNEXPECTED_ADDRESS = "DNS_UNEXPECTED_ADDRESS"
     DNS_MISSING_ADDRESS = "DNS_MISSING_ADDRESS"
     DNS_NAME_UNCOVERED = "DNS_NAME_UNCOVERED"
+    DNS_FIREWALL_BLOCKED = "DNS_FIREWALL_BLOCKED"
+    DNS_FORWARDED = "DNS_FORWARDED"
+    DNS_ZONE_SHADOWED = "DNS_ZONE_SHADOWED"
+    DNS_CUSTOM_RESOLVER = "DNS_CUSTOM_RESOLVER"
     TCP_TIMEOUT = "TCP_TIMEOUT"
     TCP_REFUSED = "TCP_REFUSED"
     TCP_UNREACHABLE = "TCP_UNREACHABLE"
@@ -307,6 +311,63 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "service": "the service",
             "service_private_dns_names": "the service's private DNS names, wildcards included",
             "source": "where those come from: DescribeVpcEndpointServices, or vpc-verify's catalogue and its version",
+        },
+    ),
+    Code.DNS_FIREWALL_BLOCKED: CodeInfo(
+        E,
+        "a wrong or missing answer, and a DNS Firewall rule associated with the VPC blocks the name (NODATA, "
+        "NXDOMAIN, or an OVERRIDE CNAME): the first rule whose domain list matches decides",
+        "Allow the name before the blocking rule (an ALLOW rule at a lower priority number, or a rule group "
+        "associated at a lower priority), or take it out of the domain list.",
+        evidence={
+            "name": "the name asked",
+            "firewall_rule_group_id": "the rule group",
+            "association_id": "the group's association with the VPC",
+            "rule_name": "the deciding rule",
+            "rule_priority": "its priority in the group",
+            "action": "BLOCK",
+            "block_response": "NODATA, NXDOMAIN or OVERRIDE",
+            "domain_list_id": "the domain list that matched",
+            "override_domain": "the CNAME an OVERRIDE answers (null otherwise)",
+        },
+    ),
+    Code.DNS_FORWARDED: CodeInfo(
+        E,
+        "a wrong or missing answer, and a Route 53 Resolver FORWARD rule associated with the VPC is the most "
+        "specific match for the name: the VPC resolver sends it to the rule's targets instead of answering from "
+        "the endpoint's private zone",
+        "Add a SYSTEM rule for the service's name (so the VPC resolver answers it) and associate it with the VPC, "
+        "or have the forwarder send the name back to an inbound Resolver endpoint.",
+        evidence={
+            "name": "the name asked",
+            "resolver_rule": "the rule: resolver_rule_id, association_id, domain, rule_type, name, targets",
+            "status": "what the name's DNS phase ended with",
+        },
+    ),
+    Code.DNS_ZONE_SHADOWED: CodeInfo(
+        E,
+        "a wrong or missing answer, and a private hosted zone associated with the VPC covers the name without a "
+        "record for it: the VPC resolver answers from that zone (NXDOMAIN), never from the endpoint's or public DNS",
+        "Add the record to the zone (an alias to the endpoint's regional DNS name), or disassociate the zone from "
+        "the VPC.",
+        evidence={
+            "name": "the name asked",
+            "hosted_zone_id": "the zone",
+            "zone": "its name",
+            "owner": "the account or service that owns it",
+            "status": "what the name's DNS phase ended with",
+        },
+    ),
+    Code.DNS_CUSTOM_RESOLVER: CodeInfo(
+        W,
+        "a wrong or missing answer, and the VPC's DHCP option set gives clients DNS servers other than the VPC "
+        "resolver: workloads ask those, which reach the endpoint's private zone only if they forward to it",
+        "Forward the service's names (or amazonaws.com) from those servers to the VPC resolver (the VPC CIDR's "
+        "base+2, or 169.254.169.253), or use AmazonProvidedDNS in the DHCP options.",
+        evidence={
+            "dhcp_options_id": "the VPC's DHCP option set",
+            "domain_name_servers": "its domain-name-servers",
+            "names": "the endpoint's names that were answered wrongly",
         },
     ),
     Code.TCP_TIMEOUT: CodeInfo(

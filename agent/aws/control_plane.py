@@ -49,6 +49,10 @@ class AwsControlPlane:
     ec2: EC2Client | None = None  # an injected client (tests); made from boto3's chain when None
     usage: UsageOptions | None = None  # also read the endpoints' usage (metrics, capacity, quota)
     lambda_client: Any = None  # an injected Lambda client (tests)
+    # Injected Route 53 Resolver and Route 53 clients (tests). With an injected EC2 client and none of these, the
+    # DNS path (Resolver rules, DNS Firewall, private hosted zones) is not read.
+    resolver_client: Any = None
+    route53_client: Any = None
     cache: StaticCache = field(default_factory=lambda: SHARED)
 
     def read(self, topology: Topology) -> AwsFacts:
@@ -67,6 +71,7 @@ class AwsControlPlane:
             clients.reachable(client)
         services = [e.service for e in topology.endpoints if e.service]
         state = read.read(client, topology.vpc.id, services=services, cache=self.cache)
+        state = self._with_dns_path(client, state, topology)
         place = self.place
         if place is None:
             place = whereami.locate(self.subnet_id, self.az, security_group_ids=self.security_group_ids)
@@ -84,6 +89,31 @@ class AwsControlPlane:
         except Exception as exc:  # the usage is extra: its failure is a finding, the comparison stands
             return replace(facts, usage_error=exc)
         return replace(facts, usage=usage)
+
+    def _with_dns_path(self, ec2: EC2Client, state: VpcState, topology: Topology) -> VpcState:
+        """The state with its DNS path, read for the names the topology resolves (an API unreachable from here, or
+        a call denied, leaves its part unread)."""
+        from vpc_verify.aws import clients
+        from vpc_verify.aws.dns_path import read_dns_path
+        from vpc_verify.aws.errors import AwsError
+
+        names = [n for e in topology.endpoints if e.type != "gateway" for n in e.dns_names]
+        if not names:
+            return state
+        resolver, route53 = self.resolver_client, self.route53_client
+        if resolver is None and route53 is None:
+            if self.ec2 is not None:
+                return state
+            region = topology.region or self.region
+            resolver, route53 = clients.client("route53resolver", region), clients.client("route53", region)
+            for api in (resolver, route53):
+                try:
+                    clients.reachable(api)
+                except AwsError:
+                    resolver = None if api is resolver else resolver
+                    route53 = None if api is route53 else route53
+        got = read_dns_path(ec2, resolver, route53, state, names)
+        return replace(state, dns=got.path, unread=(*state.unread, *got.unread))
 
 
 def _with_agent_groups(ec2: EC2Client, state: VpcState, place: Place) -> VpcState:

@@ -18,7 +18,7 @@ from vpc_verify.aws.control_plane import AwsFacts
 from vpc_verify.aws.model import Eni, PrefixList, RouteTable, VpcEndpoint, VpcState
 from vpc_verify.aws.names import regional_dns_name, zonal_dns_names
 from vpc_verify.aws.whereami import Place
-from vpc_verify.evaluate import endpoint_policy, path, routes, security_groups
+from vpc_verify.evaluate import dns_path, endpoint_policy, path, routes, security_groups
 from vpc_verify.evaluate.path import PathVerdict
 from vpc_verify.evaluate.security_groups import AgentSource, SgVerdict
 from vpc_verify.observe.pipeline import Ending, Observation
@@ -54,6 +54,8 @@ class AwsSide:
     paths: Mapping[str, PathVerdict] = field(default_factory=dict)  # probed address -> its whole path
     # A hub endpoint: for each of the agent's route tables and each hub CIDR, the route that carries it.
     hub_routes: tuple[routes.Carried, ...] = ()
+    # Each of the endpoint's names -> what the VPC resolver does with it (empty: the DNS path was not read).
+    dns: Mapping[str, dns_path.NameVerdict] = field(default_factory=dict)
 
     @cached_property
     def enis(self) -> tuple[Eni, ...]:
@@ -232,7 +234,12 @@ def join(
     networks = cidrs + (endpoint.hub.cidrs if endpoint.hub is not None and cidrs else ())
     side = _aws_side(endpoint, aws) if aws is not None and endpoint.service else None
     if side is not None:
-        side = replace(side, paths=_paths(side, observation, endpoint.port), hub_routes=_hub_routes(side, endpoint))
+        side = replace(
+            side,
+            paths=_paths(side, observation, endpoint.port),
+            hub_routes=_hub_routes(side, endpoint),
+            dns=_dns_verdicts(side.state, endpoint),
+        )
     azs = _eni_addresses(endpoint, side) if side is not None and side.vpce is not None else {}
     expected = endpoint.addresses or tuple(azs)
     addresses = tuple(
@@ -288,6 +295,13 @@ def _hub_routes(side: AwsSide, endpoint: Endpoint) -> tuple[routes.Carried, ...]
     if endpoint.hub is None:
         return ()
     return tuple(routes.carrying(t, network) for t in side.agent_tables for network in endpoint.hub.cidrs)
+
+
+def _dns_verdicts(state: VpcState, endpoint: Endpoint) -> dict[str, dns_path.NameVerdict]:
+    """What the VPC resolver does with each of the endpoint's names, when the DNS path was read."""
+    if state.dns is None:
+        return {}
+    return {name: dns_path.evaluate(state.dns, name) for name in endpoint.dns_names}
 
 
 def _eni_addresses(endpoint: Endpoint, side: AwsSide) -> Mapping[str, str | None]:
