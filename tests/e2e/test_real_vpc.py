@@ -275,3 +275,35 @@ def test_a_spoke_without_its_hub_declared_reports_the_hub_answers(
     codes = findings(report)
     for name in facts.hub.interfaces:
         assert {"DNS_OUTSIDE_VPC", "ENDPOINT_MISSING"} <= set(codes[name]), codes
+
+
+def test_a_wrong_answer_names_its_culprit_in_the_dns_path(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 5: the VPC's DNS path holds a DNS Firewall BLOCK (NXDOMAIN) for kms, a private hosted zone for
+    ssm without its record, a Resolver FORWARD rule for sqs whose target never answers, and DHCP options with a
+    custom name server. The box answers as AWS would; the report names each culprit with its id beside the DNS
+    failure it explains."""
+    c = clients("ec2", "route53", "route53resolver")
+    facts = aws_seed.seed(c["ec2"], services=("sqs", "kms", "ssm"))
+    facts, path = aws_seed.add_dns_path(
+        c,
+        facts,
+        forward_domain="sqs.us-east-1.amazonaws.com",
+        shadow_zone="ssm.us-east-1.amazonaws.com",
+        firewall_blocks={"kms.us-east-1.amazonaws.com": "NXDOMAIN"},
+    )
+    faults = {"kms": "firewall_nxdomain", "ssm": "phz_shadow", "sqs": "forwarder_silent"}
+    box = testbed_factory(box_spec(facts, faults))
+    code, report = check(env, discovered(env, facts.vpc_id, box, tmp_path), facts.agent_subnet_id)
+    got = findings(report)
+    assert code == 1
+    assert {"DNS_NXDOMAIN", "DNS_FIREWALL_BLOCKED", "DNS_CUSTOM_RESOLVER"} <= set(got["kms"]), got
+    assert {"DNS_NXDOMAIN", "DNS_ZONE_SHADOWED"} <= set(got["ssm"]), got
+    assert {"DNS_TIMEOUT", "DNS_FORWARDED"} <= set(got["sqs"]), got
+    assert "s3" not in got and "AWS_READ_PARTIAL" not in got.get("*", []), got
+    evidence = {(e["name"], f["code"]): f["evidence"] for e in report["endpoints"] for f in e["findings"]}
+    assert evidence["kms", "DNS_FIREWALL_BLOCKED"]["firewall_rule_group_id"] == path.firewall_rule_group_id
+    assert evidence["ssm", "DNS_ZONE_SHADOWED"]["hosted_zone_id"] == path.shadow_zone_id
+    assert evidence["sqs", "DNS_FORWARDED"]["resolver_rule"]["resolver_rule_id"] == path.forward_rule_id
+    assert evidence["kms", "DNS_CUSTOM_RESOLVER"]["dhcp_options_id"] == path.dhcp_options_id
