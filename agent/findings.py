@@ -61,6 +61,7 @@ class Code(StrEnum):
     CONTROL_PLANE_DISAGREES = "CONTROL_PLANE_DISAGREES"
     GATEWAY_ROUTE_MISSING = "GATEWAY_ROUTE_MISSING"
     HUB_UNROUTED = "HUB_UNROUTED"
+    GWLB_ENDPOINT_UNROUTED = "GWLB_ENDPOINT_UNROUTED"
     GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST = "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST"
     ENDPOINT_POLICY_DENIES = "ENDPOINT_POLICY_DENIES"
     IDENTITY_POLICY_DENIES = "IDENTITY_POLICY_DENIES"
@@ -615,6 +616,17 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "hub_vpc_id": "the hub VPC (null when the topology does not name it)",
             "route_table_id": "the agent's route table",
             "route": "the most specific route covering the hub CIDR (destination, target, state; null: none)",
+        },
+    ),
+    Code.GWLB_ENDPOINT_UNROUTED: CodeInfo(
+        W,
+        "a Gateway Load Balancer endpoint (a route target) that no route table of the VPC sends traffic to: "
+        "the appliances behind it see nothing",
+        "Route the traffic to inspect through it: aws ec2 create-route --route-table-id <rtb-…> "
+        "--destination-cidr-block <CIDR> --vpc-endpoint-id <vpce-…>",
+        evidence={
+            "vpc_endpoint_id": "the Gateway Load Balancer endpoint",
+            "route_table_ids": "the VPC's route tables (none routes to it, or only as a blackhole)",
         },
     ),
     Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST: CodeInfo(

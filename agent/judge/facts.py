@@ -39,6 +39,7 @@ AWS_TYPES: dict[str, tuple[str, ...]] = {
     "interface": ("interface",),
     "gateway": ("gateway",),
     "service": ("interface", "gatewayloadbalancer", "resource", "servicenetwork"),
+    "gatewayloadbalancer": ("gatewayloadbalancer",),
 }
 
 

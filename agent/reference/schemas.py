@@ -636,7 +636,7 @@ def _endpoint(closed: bool) -> Schema:
     return _obj(
         {
             "name": _t("string", "The endpoint's name in the topology."),
-            "type": {"enum": ["interface", "gateway", "service"]},
+            "type": {"enum": ["interface", "gateway", "service", "gatewayloadbalancer"]},
             "service": _t(["string", "null"], "The AWS service name."),
             "healthy": _t("boolean", "No error finding."),
             "dns_private": _t("boolean", "Every name answered, only with private addresses of this VPC."),

@@ -195,7 +195,7 @@ class Endpoint:
         """The name sent as SNI and checked against the certificate."""
         if self.tls is not None and self.tls.server_name:
             return self.tls.server_name
-        return self.dns_names[0]
+        return self.dns_names[0] if self.dns_names else ""  # a route target has no name
 
     @property
     def timeout_s(self) -> float:

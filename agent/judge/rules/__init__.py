@@ -49,6 +49,7 @@ ENDPOINT_RULES: tuple[EndpointRule, ...] = (
     endpoint.availability,
     gateway.route,
     gateway.prefix_list,
+    gateway.load_balancer_routes,
     endpoint.private_dns,
     endpoint.azs,
     endpoint.agent_zone,

@@ -18,7 +18,7 @@ def missing(facts: EndpointFacts) -> Iterator[Finding]:
     if side is None or side.vpce is not None or facts.endpoint.hub is not None:
         return
     endpoint, vpc = facts.endpoint, side.state.vpc_id
-    kind = "gateway" if endpoint.type == "gateway" else "interface"
+    kind = endpoint.type if endpoint.type in ("gateway", "gatewayloadbalancer") else "interface"
     others = [e for e in side.state.endpoints if e.service == endpoint.service]
     message = f"{vpc} has no {kind} endpoint for {endpoint.service}"
     if others:
