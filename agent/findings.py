@@ -493,6 +493,7 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "PrivateDnsEnabled": "false",
             "names": "the topology's names that need private DNS",
             "service_private_dns_names": "the service's private DNS names",
+            "verification_state": "a partner service's PrivateDnsNameVerificationState, when it is not verified",
         },
     ),
     Code.VPC_DNS_SUPPORT_DISABLED: CodeInfo(
