@@ -184,9 +184,13 @@ def _judge(
     log = get_logger()
     now = dt.datetime.now(dt.UTC)
     reports = []
+    # A few names the resolver answered in this run: a timeout elsewhere is then not the resolver being unreachable.
+    answered = tuple(
+        dict.fromkeys(r.name for o in observations for r in o.dns if r.status.value not in ("timeout", "error"))
+    )[:3]
     for o in observations:
         try:
-            report = judge.endpoint(join(o, topology, aws, now, flows))
+            report = judge.endpoint(join(o, topology, aws, now, flows, answered=answered))
         except Exception as exc:  # a bug in joining: this endpoint says so, the others stand
             e = o.endpoint
             finding = check_error(e.name, "joining the planes' facts", exc)

@@ -153,6 +153,7 @@ class EndpointFacts:
     now: dt.datetime
     aws: AwsSide | None = None  # None when the control plane was not read
     flows: FlowFacts | None = None  # `check --evidence flowlogs`: the run's flow-log records
+    answered_in_run: tuple[str, ...] = ()  # a few names the resolver answered in this run (any endpoint's)
 
     @property
     def name(self) -> str:
@@ -227,8 +228,10 @@ def join(
     aws: AwsFacts | None,
     now: dt.datetime,
     flows: FlowFacts | None = None,
+    *,
+    answered: tuple[str, ...] = (),
 ) -> EndpointFacts:
-    """The joined facts of one endpoint."""
+    """The joined facts of one endpoint (`answered`: a few names the resolver answered in the run)."""
     endpoint = observation.endpoint
     cidrs = topology.vpc.cidrs or (aws.state.cidrs if aws is not None else ())
     # A declared hub's answers are the endpoint's own (centralised endpoints): in its CIDRs is "in the VPC".
@@ -266,6 +269,7 @@ def join(
         now=now,
         aws=side,
         flows=flows,
+        answered_in_run=answered,
     )
 
 

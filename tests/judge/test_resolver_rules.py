@@ -106,3 +106,29 @@ def test_a_right_answer_is_no_finding_whatever_the_path_holds() -> None:
         zones=(ZONE,),
     )
     assert judge(path, DnsStatus.OK, *GOOD) == []
+
+
+def test_a_dangling_cname_names_the_missing_target_not_the_service_name() -> None:
+    gone = "vpce-0dead-1x2y.sqs.eu-west-1.vpce.amazonaws.com"
+    result = replace(dns(status=DnsStatus.NXDOMAIN, rcode="NXDOMAIN"), cname_chain=(gone,))
+    (f,) = report(facts(observation(EP, [result]))).findings
+    assert f.code is Code.DNS_NXDOMAIN and f.message == f"{NAME} is a CNAME to {gone}, which does not exist (NXDOMAIN)"
+    assert f.hint.startswith(f"{gone} is gone")
+
+
+def test_an_aaaa_only_endpoint_asked_for_a_hints_at_ip_address_type() -> None:
+    v6 = replace(state(), endpoints=(replace(state().endpoints[0], dns_record_ip_type="ipv6"),))
+    result = replace(dns(status=DnsStatus.NODATA), cname_chain=())
+    (f,) = report(facts(observation(EP, [result]), aws=aws(v6))).findings
+    assert f.code is Code.DNS_NO_ANSWER and "ip_address_type: ipv6" in f.hint
+
+
+def test_a_timeout_when_the_resolver_answered_other_names_is_not_the_resolver() -> None:
+    silent = dns(status=DnsStatus.TIMEOUT, rcode="")
+    alone = report(facts(observation(EP, [silent])))
+    assert "resolver (base+2" in alone.findings[0].hint  # nothing else was asked: the catalogue's hint
+    f = facts(observation(EP, [silent]))
+    f = replace(f, answered_in_run=("kms.eu-west-1.amazonaws.com",))
+    (finding,) = report(f).findings
+    assert "answered kms.eu-west-1.amazonaws.com in this run: it is reachable" in finding.hint
+    assert "FORWARD rule" in finding.hint and "1024 packets a second" in finding.hint
