@@ -122,6 +122,8 @@ _JOINED_DNS_EVIDENCE = {
     "enableDnsHostnames": "control plane: the VPC's enableDnsHostnames attribute",
     "vpc_endpoint_id": "control plane: the VPC endpoint for the service (null: the VPC has none)",
     "PrivateDnsEnabled": "control plane: the endpoint's PrivateDnsEnabled (absent when there is no endpoint)",
+    "PrivateDnsOnlyForInboundResolverEndpoint": "control plane: true when the service's names answer the gateway "
+    "endpoint inside the VPC by design (S3, DynamoDB)",
 }
 _TCP_EVIDENCE = {
     "port": "the TCP port dialled",

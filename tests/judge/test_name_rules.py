@@ -62,3 +62,20 @@ def test_an_unknown_service_or_a_custom_one_is_not_judged() -> None:
     assert judge_names(endpoint(f"com.amazonaws.{REGION}.brand-new", "x.example"), with_aws=False) == []
     custom = Endpoint(name="b", type="service", service=None, dns_names=("billing.internal",))
     assert judge_names(custom, with_aws=False) == []
+
+
+def test_an_s3_interface_endpoint_for_inbound_resolvers_only_says_why_the_name_answers_the_gateway() -> None:
+    """Issue 12, item 3: with PrivateDnsOnlyForInboundResolverEndpoint, s3.<r> answers the gateway endpoint's public
+    prefix list inside the VPC by design; the fix is to check the name as a gateway, the interface by its own name."""
+    s3 = f"com.amazonaws.{REGION}.s3"
+    e = Endpoint(name="s3-interface", type="interface", service=s3, dns_names=(f"s3.{REGION}.amazonaws.com",))
+    interface = replace(
+        vpce(service=s3),
+        private_dns_only_for_inbound_resolver=True,
+        dns_entries=(f"*.vpce-0aaa-1x2y.s3.{REGION}.vpce.amazonaws.com",),
+    )
+    o = observation(e, [dns("52.216.10.10", name=e.dns_names[0])], skipped={"52.216.10.10": "public address"})
+    out = report(facts(o, aws=aws(state(endpoints=(interface,)))))
+    (f,) = [f for f in out.findings if f.code is Code.DNS_PUBLIC_ADDRESS]
+    assert "by design" in f.message and f.evidence["PrivateDnsOnlyForInboundResolverEndpoint"] is True
+    assert "`type: gateway`" in f.hint and f"bucket.vpce-0aaa-1x2y.s3.{REGION}.vpce.amazonaws.com" in f.hint
