@@ -61,6 +61,9 @@ class Code(StrEnum):
     CONTROL_PLANE_DISAGREES = "CONTROL_PLANE_DISAGREES"
     GATEWAY_ROUTE_MISSING = "GATEWAY_ROUTE_MISSING"
     HUB_UNROUTED = "HUB_UNROUTED"
+    HUB_ENDPOINT_MISSING = "HUB_ENDPOINT_MISSING"
+    HUB_SECURITY_GROUP_BLOCKS = "HUB_SECURITY_GROUP_BLOCKS"
+    HUB_UNVERIFIED = "HUB_UNVERIFIED"
     GWLB_ENDPOINT_UNROUTED = "GWLB_ENDPOINT_UNROUTED"
     GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST = "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST"
     ENDPOINT_POLICY_DENIES = "ENDPOINT_POLICY_DENIES"
@@ -620,6 +623,36 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "route_table_id": "the agent's route table",
             "route": "the most specific route covering the hub CIDR (destination, target, state; null: none)",
         },
+    ),
+    Code.HUB_ENDPOINT_MISSING: CodeInfo(
+        E,
+        "the endpoint lives in a hub VPC (topology `hub.vpc_id`), and that VPC has no endpoint for the service",
+        "Create the interface endpoint in the hub VPC (and share its name with the spokes), or correct `hub`.",
+        evidence={
+            "hub_vpc_id": "the hub VPC",
+            "service": "the service",
+            "vpc_endpoints": "the hub's endpoints (id, service, type, state)",
+        },
+    ),
+    Code.HUB_SECURITY_GROUP_BLOCKS: CodeInfo(
+        E,
+        "the hub endpoint's security groups admit no traffic from the agent on the port, and the connects timed out",
+        "Admit the spoke's CIDR (a security group in another VPC cannot be referenced over a transit gateway) on "
+        "the port in the hub endpoint's group: aws ec2 authorize-security-group-ingress --group-id <sg-…> "
+        "--protocol tcp --port <port> --cidr <spoke CIDR>",
+        evidence={
+            "hub_vpc_id": "the hub VPC",
+            "vpc_endpoint_id": "the hub's endpoint",
+            "security_groups": "its groups' verdict for the agent (groups, rules, the source judged)",
+            "timed_out": "the addresses whose connect timed out",
+        },
+    ),
+    Code.HUB_UNVERIFIED: CodeInfo(
+        W,
+        "the hub VPC the topology names could not be read with the agent's credentials (another account's VPC, or "
+        "a denied call): its endpoint and security groups are unverified, not absent",
+        "Read the hub from an account that can (its own agent), or drop `hub.vpc_id` to check the spoke's side only.",
+        evidence={"hub_vpc_id": "the hub VPC", "error": "why it could not be read"},
     ),
     Code.GWLB_ENDPOINT_UNROUTED: CodeInfo(
         W,

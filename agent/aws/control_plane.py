@@ -11,6 +11,7 @@ names) are kept between runs in a StaticCache.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,10 @@ class AwsFacts:
     place: Place
     usage: UsageRead | None = None  # `check --usage`: what the endpoints carried and cost
     usage_error: BaseException | None = None  # reading the usage failed (the rest of the facts stand)
+    # Hub VPCs the topology names (centralised endpoints): vpc id -> its state, or why it could not be read
+    # (another account's VPC, a denied call): then what is there is unverifiable, not absent.
+    hubs: Mapping[str, VpcState] = field(default_factory=dict)
+    hub_errors: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +81,8 @@ class AwsControlPlane:
         if place is None:
             place = whereami.locate(self.subnet_id, self.az, security_group_ids=self.security_group_ids)
         place = whereami.complete(client, state, place, lambda_client=self.lambda_client)
-        facts = AwsFacts(state=_with_agent_groups(client, state, place), place=place)
+        hubs, hub_errors = _hubs(client, topology, self.cache)
+        facts = AwsFacts(state=_with_agent_groups(client, state, place), place=place, hubs=hubs, hub_errors=hub_errors)
         if self.usage is None:
             return facts
         from vpc_verify.aws.usage import read_usage
@@ -114,6 +120,24 @@ class AwsControlPlane:
                     route53 = None if api is route53 else route53
         got = read_dns_path(ec2, resolver, route53, state, names)
         return replace(state, dns=got.path, unread=(*state.unread, *got.unread))
+
+
+def _hubs(ec2: EC2Client, topology: Topology, cache: StaticCache) -> tuple[dict[str, VpcState], dict[str, str]]:
+    """Each hub VPC the topology names, read with the agent's own credentials (a hub in the same account)."""
+    from vpc_verify.aws import read
+    from vpc_verify.aws.errors import AwsError
+
+    states: dict[str, VpcState] = {}
+    errors: dict[str, str] = {}
+    for hub in topology.hubs():
+        if not hub.vpc_id or hub.vpc_id in states or hub.vpc_id in errors:
+            continue
+        services = [e.service for e in topology.endpoints if e.hub == hub and e.service]
+        try:
+            states[hub.vpc_id] = read.read(ec2, hub.vpc_id, services=services, cache=cache)
+        except AwsError as exc:  # another account's VPC, or a denied call: unverifiable, and the run goes on
+            errors[hub.vpc_id] = str(exc)
+    return states, errors
 
 
 def _with_agent_groups(ec2: EC2Client, state: VpcState, place: Place) -> VpcState:

@@ -57,6 +57,7 @@ class AwsSide:
     hub_routes: tuple[routes.Carried, ...] = ()
     # Each of the endpoint's names -> what the VPC resolver does with it (empty: the DNS path was not read).
     dns: Mapping[str, dns_path.NameVerdict] = field(default_factory=dict)
+    hub: HubSide | None = None  # the endpoint lives in a hub VPC the topology names by id
 
     @cached_property
     def enis(self) -> tuple[Eni, ...]:
@@ -138,6 +139,18 @@ class AwsSide:
             policy_default=endpoint_policy.is_default(vpce.policy_document),
             policy=endpoint_policy.parse(vpce.policy_document),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class HubSide:
+    """What the hub VPC says of an endpoint that lives there: its endpoint and whether its groups admit the
+    agent, or why the hub could not be read."""
+
+    vpc_id: str
+    state: VpcState | None  # None: unread (`error` says why)
+    vpce: VpcEndpoint | None = None
+    sg: SgVerdict | None = None
+    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +256,7 @@ def join(
             paths=_paths(side, observation, endpoint.port),
             hub_routes=_hub_routes(side, endpoint),
             dns=_dns_verdicts(side.state, endpoint),
+            hub=_hub_side(side, endpoint, aws) if aws is not None else None,
         )
     azs = _eni_addresses(endpoint, side) if side is not None and side.vpce is not None else {}
     expected = endpoint.addresses or tuple(azs)
@@ -300,6 +314,23 @@ def _hub_routes(side: AwsSide, endpoint: Endpoint) -> tuple[routes.Carried, ...]
     if endpoint.hub is None:
         return ()
     return tuple(routes.carrying(t, network) for t in side.agent_tables for network in endpoint.hub.cidrs)
+
+
+def _hub_side(side: AwsSide, endpoint: Endpoint, aws: AwsFacts) -> HubSide | None:
+    """The hub's endpoint for a hub endpoint named by VPC id, and its groups' verdict for the agent's traffic."""
+    hub_id = endpoint.hub.vpc_id if endpoint.hub is not None else None
+    if not hub_id:
+        return None
+    state = aws.hubs.get(hub_id)
+    if state is None:
+        return HubSide(hub_id, None, error=aws.hub_errors.get(hub_id, "not read"))
+    vpce = match(state, endpoint)
+    sg = None
+    if vpce is not None and vpce.type != "gateway":
+        sg = security_groups.inbound(
+            vpce.group_ids, state.security_groups, state.prefix_lists, side.source, endpoint.port
+        )
+    return HubSide(hub_id, state, vpce, sg)
 
 
 def _dns_verdicts(state: VpcState, endpoint: Endpoint) -> dict[str, dns_path.NameVerdict]:

@@ -94,7 +94,10 @@ def _hub() -> Schema:
                 "items": _CIDR,
                 "description": "The hub VPC's CIDR blocks: the endpoint's answers there are right.",
             },
-            "vpc_id": _nullable({"type": "string", "pattern": "^vpc-[0-9a-f]{8,17}$"}, "The hub VPC's id."),
+            "vpc_id": _nullable(
+                {"type": "string", "pattern": "^vpc-[0-9a-f]{8,17}$"},
+                "The hub VPC's id: read with the agent's credentials for its endpoint and security groups.",
+            ),
         },
         ["cidrs"],
         closed=True,

@@ -144,8 +144,8 @@ class Authorize:
 class Hub:
     """A hub VPC that holds the endpoints a spoke uses (centralised endpoints, reached over a Transit Gateway or
     peering, their names answered by private hosted zones shared with the spoke or a Route 53 Profile): answers in
-    its CIDRs are right, and the spoke needs a route to them. The hub VPC itself is not read (its endpoints and
-    security groups are unverified from the spoke)."""
+    its CIDRs are right, and the spoke needs a route to them. With `vpc_id` the hub is read with the agent's own
+    credentials (a hub in the same account) for its endpoint and that endpoint's security groups."""
 
     cidrs: tuple[IPNetwork, ...]
     vpc_id: str | None = None

@@ -307,3 +307,19 @@ def test_a_wrong_answer_names_its_culprit_in_the_dns_path(
     assert evidence["ssm", "DNS_ZONE_SHADOWED"]["hosted_zone_id"] == path.shadow_zone_id
     assert evidence["sqs", "DNS_FORWARDED"]["resolver_rule"]["resolver_rule_id"] == path.forward_rule_id
     assert evidence["kms", "DNS_CUSTOM_RESOLVER"]["dhcp_options_id"] == path.dhcp_options_id
+
+
+def test_a_spoke_whose_hub_lost_an_endpoint_says_so_from_the_hubs_own_state(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 4: the hub (same account, named by `hub.vpc_id`) is read with the agent's credentials. Its sqs
+    endpoint is deleted after the shared zone was made (a stale zone still answers the old ENIs, which the box keeps
+    serving): the spoke's report says the hub has no endpoint for sqs, and kms stays healthy."""
+    c = clients("ec2", "route53")
+    facts = aws_seed.seed_hub_and_spoke(c["ec2"], c["route53"])
+    box = testbed_factory(hub_box(facts))
+    c["ec2"].delete_vpc_endpoints(VpcEndpointIds=[facts.hub.interfaces["sqs"].vpce_id])
+    code, report = check(env, spoke_topology(box, facts, tmp_path, declare_hub=True), facts.spoke.agent_subnet_id)
+    assert findings(report) == {"sqs": ["HUB_ENDPOINT_MISSING"]}, json.dumps(findings(report))
+    (sqs,) = [e for e in report["endpoints"] if e["name"] == "sqs"]
+    assert sqs["findings"][0]["evidence"]["hub_vpc_id"] == facts.hub.vpc_id and code == 1

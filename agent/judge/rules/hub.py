@@ -48,3 +48,62 @@ def unrouted(facts: EndpointFacts) -> Iterator[Finding]:
             f"create-route --route-table-id {carried.table_id} --destination-cidr-block {carried.network} "
             "--transit-gateway-id <tgw-…>",
         )
+
+
+@endpoint_rule(Code.HUB_ENDPOINT_MISSING)
+def hub_endpoint(facts: EndpointFacts) -> Iterator[Finding]:
+    """The hub VPC was read and has no endpoint for the service."""
+    hub = facts.aws.hub if facts.aws is not None else None
+    if hub is None or hub.state is None or hub.vpce is not None:
+        return
+    yield Finding.make(
+        Code.HUB_ENDPOINT_MISSING,
+        facts.name,
+        f"hub {hub.vpc_id} has no endpoint for {facts.endpoint.service}",
+        evidence={
+            "hub_vpc_id": hub.vpc_id,
+            "service": facts.endpoint.service,
+            "vpc_endpoints": [
+                {"id": e.id, "service": e.service, "type": e.type, "state": e.state} for e in hub.state.endpoints
+            ],
+        },
+    )
+
+
+@endpoint_rule(Code.HUB_SECURITY_GROUP_BLOCKS)
+def hub_groups(facts: EndpointFacts) -> Iterator[Finding]:
+    """The hub endpoint's groups do not admit the agent, and connects timed out (the packets agree)."""
+    hub = facts.aws.hub if facts.aws is not None else None
+    if hub is None or hub.vpce is None or hub.sg is None or hub.sg.verdict != "blocks":
+        return
+    timed_out = [a.address for a in facts.probed() if a.probe is not None and a.probe.tcp.status is TcpStatus.TIMEOUT]
+    if not timed_out:
+        return
+    groups = ", ".join(hub.sg.group_ids) or "none"
+    yield Finding.make(
+        Code.HUB_SECURITY_GROUP_BLOCKS,
+        facts.name,
+        f"the groups of hub endpoint {hub.vpce.id} ({groups}) admit nothing from {hub.sg.source.describe()} on "
+        f"tcp/{hub.sg.port}, and the connects to {', '.join(timed_out)} timed out",
+        evidence={
+            "hub_vpc_id": hub.vpc_id,
+            "vpc_endpoint_id": hub.vpce.id,
+            "security_groups": hub.sg.to_dict(),
+            "timed_out": timed_out,
+        },
+    )
+
+
+@endpoint_rule(Code.HUB_UNVERIFIED)
+def hub_unread(facts: EndpointFacts) -> Iterator[Finding]:
+    """The hub VPC could not be read: its side is unverified."""
+    hub = facts.aws.hub if facts.aws is not None else None
+    if hub is None or hub.state is not None:
+        return
+    yield Finding.make(
+        Code.HUB_UNVERIFIED,
+        facts.name,
+        f"hub {hub.vpc_id} could not be read ({hub.error}): its endpoint for {facts.endpoint.service} and that "
+        "endpoint's security groups are unverified",
+        evidence={"hub_vpc_id": hub.vpc_id, "error": hub.error},
+    )
