@@ -92,3 +92,26 @@ def test_a_denied_part_is_unread_and_the_rest_stands(ec2: Any) -> None:
         "route53:ListHostedZonesByVPC (its API is unreachable from here)",
     )
     assert got.path.firewall == () and got.path.rules and got.path.zones == ()
+
+
+def test_an_unreachable_dns_api_is_a_partial_read_whose_fix_is_a_route(ec2: Any) -> None:
+    from dataclasses import replace
+
+    from tests.aws.helpers import only, run_findings
+    from vpc_verify.findings import Code
+
+    facts, _path, c = seeded_path(ec2)
+    topo = parse(
+        {
+            "version": 1,
+            "region": "us-east-1",
+            "vpc": {"id": facts.vpc_id},
+            "endpoints": [{"name": "kms", "service": "com.amazonaws.us-east-1.kms"}],
+        }
+    )
+    got = read_dns_path(ec2, None, c["route53"], read(ec2, facts.vpc_id), [KMS])
+    cp = AwsControlPlane(ec2=ec2, place=Place(source="test")).read(topo)
+    aws = replace(cp, state=replace(cp.state, unread=got.unread))
+    f = only(run_findings(topo, aws), Code.AWS_READ_PARTIAL)
+    assert "the DNS path" in f.message and "needs a route to it" in f.hint
+    assert "route53resolver:ListResolverRuleAssociations (its API is unreachable from here)" in f.evidence["actions"]
