@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from vpc_verify.addresses import in_networks, is_private
 from vpc_verify.aws.control_plane import AwsFacts
 from vpc_verify.aws.model import Eni, PrefixList, RouteTable, VpcEndpoint, VpcState
-from vpc_verify.aws.names import regional_dns_name, zonal_dns_names
+from vpc_verify.aws.names import record_families, regional_dns_name, zonal_dns_names
 from vpc_verify.aws.whereami import Place
 from vpc_verify.evaluate import dns_path, endpoint_policy, path, routes, security_groups
 from vpc_verify.evaluate.path import PathVerdict
@@ -259,7 +259,7 @@ def join(
             hub=_hub_side(side, endpoint, aws) if aws is not None else None,
         )
     azs = _eni_addresses(endpoint, side) if side is not None and side.vpce is not None else {}
-    expected = endpoint.addresses or tuple(azs)
+    expected = endpoint.addresses or _recorded(azs, endpoint, side)
     addresses = tuple(
         AddressReport(
             address=address,
@@ -352,6 +352,16 @@ def _eni_addresses(endpoint: Endpoint, side: AwsSide) -> Mapping[str, str | None
         for address in eni.ipv6 if endpoint.asks_aaaa else ():
             out[address] = eni.az or None
     return out
+
+
+def _recorded(azs: Mapping[str, str | None], endpoint: Endpoint, side: AwsSide | None) -> tuple[str, ...]:
+    """The ENI addresses the endpoint's names have records for: DnsRecordIpType (not IpAddressType) decides
+    which families' records exist, so a dual-stack endpoint with IPv4 records expects no IPv6 answer."""
+    vpce = side.vpce if side is not None else None
+    if vpce is None:
+        return tuple(azs)
+    families = frozenset().union(*(record_families(vpce, n) for n in endpoint.dns_names)) or frozenset({4, 6})
+    return tuple(a for a in azs if ipaddress.ip_address(a).version in families)
 
 
 def _skip_reason(observation: Observation, address: str) -> str:

@@ -5,7 +5,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.judge.builders import REGION, SQS, aws, dns, facts, judged, observation, probe, report, state, vpce
+from tests.judge.builders import (
+    CIDR,
+    NAME,
+    REGION,
+    SQS,
+    aws,
+    dns,
+    facts,
+    judged,
+    observation,
+    probe,
+    report,
+    state,
+    vpce,
+)
 from vpc_verify.aws.model import ServiceInfo
 from vpc_verify.findings import Code, Severity
 from vpc_verify.topology import Endpoint
@@ -79,3 +93,21 @@ def test_an_s3_interface_endpoint_for_inbound_resolvers_only_says_why_the_name_a
     (f,) = [f for f in out.findings if f.code is Code.DNS_PUBLIC_ADDRESS]
     assert "by design" in f.message and f.evidence["PrivateDnsOnlyForInboundResolverEndpoint"] is True
     assert "`type: gateway`" in f.hint and f"bucket.vpce-0aaa-1x2y.s3.{REGION}.vpce.amazonaws.com" in f.hint
+
+
+def test_dns_record_ip_type_not_ip_address_type_decides_which_answers_are_expected() -> None:
+    """Issue 12, item 3: a dual-stack endpoint (IpAddressType dualstack, ENIs with IPv6) whose records are IPv4 only
+    (DnsRecordIpType ipv4) answers no AAAA by design: its IPv6 addresses are not missing answers."""
+    v6 = {"eni-a": "2600:1f18::a", "eni-b": "2600:1f18::b"}
+    base = state()
+    enis = {k: replace(e, ipv6=(v6[k],)) for k, e in base.enis.items()}
+    e = Endpoint(name="sqs", type="interface", service=SQS, dns_names=(NAME,), ip_address_type="dualstack")
+    result = dns("10.1.1.10", "10.1.2.10")
+    o = observation(e, [result], [probe("10.1.1.10"), probe("10.1.2.10")])
+    for record, missing in (("ipv4", []), ("dualstack", ["DNS_MISSING_ADDRESS", "DNS_MISSING_ADDRESS"])):
+        vpc = replace(
+            base,
+            enis=enis,
+            endpoints=(replace(vpce(), ip_address_type="dualstack", dns_record_ip_type=record), base.endpoints[1]),
+        )
+        assert judged(facts(o, cidrs=(CIDR, "2600:1f18::/56"), aws=aws(vpc))) == missing, record
