@@ -123,8 +123,8 @@ class AwsControlPlane:
 
 
 def _hubs(ec2: EC2Client, topology: Topology, cache: StaticCache) -> tuple[dict[str, VpcState], dict[str, str]]:
-    """Each hub VPC the topology names, read with the agent's own credentials (a hub in the same account)."""
-    from vpc_verify.aws import read
+    """Each hub VPC the topology names, read with the agent's own credentials, or through the hub's role_arn."""
+    from vpc_verify.aws import clients, read
     from vpc_verify.aws.errors import AwsError
 
     states: dict[str, VpcState] = {}
@@ -134,7 +134,12 @@ def _hubs(ec2: EC2Client, topology: Topology, cache: StaticCache) -> tuple[dict[
             continue
         services = [e.service for e in topology.endpoints if e.hub == hub and e.service]
         try:
-            states[hub.vpc_id] = read.read(ec2, hub.vpc_id, services=services, cache=cache)
+            if hub.role_arn:
+                # Another account: its AZ names map to other zones, so nothing cached for this one applies.
+                reader, kept = clients.ec2_as_role(hub.role_arn, str(ec2.meta.region_name)), StaticCache()
+            else:
+                reader, kept = ec2, cache
+            states[hub.vpc_id] = read.read(reader, hub.vpc_id, services=services, cache=kept)
         except AwsError as exc:  # another account's VPC, or a denied call: unverifiable, and the run goes on
             errors[hub.vpc_id] = str(exc)
     return states, errors

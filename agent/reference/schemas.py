@@ -98,6 +98,10 @@ def _hub() -> Schema:
                 {"type": "string", "pattern": "^vpc-[0-9a-f]{8,17}$"},
                 "The hub VPC's id: read with the agent's credentials for its endpoint and security groups.",
             ),
+            "role_arn": _nullable(
+                {"type": "string", "pattern": "^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"},
+                "A read-only role in the hub's account to read it with (sts:AssumeRole); needs vpc_id.",
+            ),
         },
         ["cidrs"],
         closed=True,

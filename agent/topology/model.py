@@ -75,8 +75,8 @@ SETTINGS: Mapping[str, Setting] = {
     ),
     "hub": Setting(
         None,
-        "a hub VPC holding the interface endpoints (centralised endpoints): its cidrs and vpc_id; every interface "
-        "and service endpoint uses it unless it says `hub: false`",
+        "a hub VPC holding the interface endpoints (centralised endpoints): its cidrs, vpc_id and a role_arn to "
+        "read it with in another account; every interface and service endpoint uses it unless it says `hub: false`",
     ),
     "endpoints[].type": Setting(DEFAULT_TYPE, f"one of {', '.join(ENDPOINT_TYPES)}"),
     "endpoints[].dns_names": Setting(
@@ -88,7 +88,7 @@ SETTINGS: Mapping[str, Setting] = {
         DEFAULT_PORT, "the TCP port probed (default 443; the catalogue's for a service on another: email-smtp 465)"
     ),
     "endpoints[].hub": Setting(
-        None, "true (the file's hub), false (the endpoint is this VPC's), or a hub of its own {cidrs, vpc_id}"
+        None, "true (the file's hub), false (the endpoint is this VPC's), or a hub of its own {cidrs, vpc_id, role_arn}"
     ),
     "endpoints[].timeout_ms": Setting(DEFAULT_TIMEOUT_MS, "per-phase probe timeout", TIMEOUT_MS_RANGE),
     "endpoints[].latency_budget_ms": Setting(
@@ -144,11 +144,13 @@ class Authorize:
 class Hub:
     """A hub VPC that holds the endpoints a spoke uses (centralised endpoints, reached over a Transit Gateway or
     peering, their names answered by private hosted zones shared with the spoke or a Route 53 Profile): answers in
-    its CIDRs are right, and the spoke needs a route to them. With `vpc_id` the hub is read with the agent's own
-    credentials (a hub in the same account) for its endpoint and that endpoint's security groups."""
+    its CIDRs are right, and the spoke needs a route to them. With `vpc_id` the hub is read for its endpoint and
+    that endpoint's security groups: with the agent's own credentials, or those of `role_arn` (a read-only role
+    in the hub's account)."""
 
     cidrs: tuple[IPNetwork, ...]
     vpc_id: str | None = None
+    role_arn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

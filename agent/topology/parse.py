@@ -459,7 +459,8 @@ def _join(path: str, key: str | int) -> str:
 
 
 _TOP_KEYS = ("version", "region", "vpc", "hub", "resolver", "defaults", "endpoints", "allow_empty")
-_HUB_KEYS = ("cidrs", "vpc_id")
+_HUB_KEYS = ("cidrs", "vpc_id", "role_arn")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 _ENDPOINT_KEYS = (
     "name",
     "type",
@@ -583,7 +584,17 @@ def _parse_hub(r: _Reader, raw: object, where: str) -> Hub:
     vpc_id = None
     if m.get("vpc_id") is not None:
         vpc_id = r.string(m["vpc_id"], f"{where}.vpc_id", _VPC_ID, "a VPC id such as vpc-0123456789abcdef0")
-    return Hub(cidrs=_parse_cidrs(r, m["cidrs"], f"{where}.cidrs"), vpc_id=vpc_id)
+    role = None
+    if m.get("role_arn") is not None:
+        if vpc_id is None:
+            raise r.fail(f"{where}.vpc_id", "the hub VPC's id, for role_arn to read it with", has_got=False)
+        role = r.string(
+            m["role_arn"],
+            f"{where}.role_arn",
+            _ROLE_ARN,
+            "an IAM role ARN such as arn:aws:iam::123456789012:role/hub-read",
+        )
+    return Hub(cidrs=_parse_cidrs(r, m["cidrs"], f"{where}.cidrs"), vpc_id=vpc_id, role_arn=role)
 
 
 def _parse_resolver(r: _Reader, raw: object) -> Resolver:
@@ -690,7 +701,7 @@ class _EndpointFields:
                 raise self.r.fail(where, "a top-level `hub: {cidrs, vpc_id}` for `hub: true` to use", has_got=False)
             return self.file_hub
         if isinstance(raw, bool):
-            raise self.r.fail(where, "true, false or a hub {cidrs, vpc_id}", raw)
+            raise self.r.fail(where, "true, false or a hub {cidrs, vpc_id, role_arn}", raw)
         return _parse_hub(self.r, raw, where)
 
     def name(self) -> str:
