@@ -331,6 +331,86 @@ def topology() -> Schema:
     }
 
 
+# --------------------------------------------------------------------------------------------------- policy
+
+
+def policy() -> Schema:
+    """The schema of a fleet policy file (version 1), as vpc_verify.fleet.policy reads it."""
+    topo = topology()
+    service = {
+        "type": "string",
+        "pattern": "^([a-z0-9][a-z0-9.-]{0,99}|com\\.amazonaws\\.[a-z0-9.-]{3,200})$",
+        "description": "A service: its short name (sqs, ecr.api: com.amazonaws.<the VPC's region>.<name>) or a full "
+        "service name.",
+    }
+    services = {"type": "array", "maxItems": 256, "uniqueItems": True, "items": service}
+    gateway = {
+        "type": "array",
+        "maxItems": 256,
+        "uniqueItems": True,
+        "items": {**service, "pattern": "^(s3|dynamodb|com\\.amazonaws\\.[a-z0-9-]+\\.(s3|dynamodb))$"},
+    }
+    zones = {"type": "integer", "minimum": 0, "maximum": 16}
+    klass = _obj(
+        {
+            "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", "description": "Unique."},
+            "match": _nullable(
+                {
+                    "type": "object",
+                    "maxProperties": 16,
+                    "additionalProperties": {"type": ["string", "number"]},
+                },
+                'VPC tags that must all be there with these values ("*": any value). None: every VPC.',
+            ),
+            "interface": _nullable(services, "Interface endpoints every VPC of the class must have."),
+            "gateway": _nullable(gateway, "Gateway endpoints (s3, dynamodb) every VPC of the class must have."),
+            "private_dns": _nullable(
+                {"type": "boolean"}, "Interface endpoints must have private DNS on (default true)."
+            ),
+            "azs": _nullable(
+                {
+                    "anyOf": [
+                        zones,
+                        {"const": "agent"},
+                        _obj({"min": _nullable(zones, "At least this many AZ ids."), "agent": _nullable(
+                            {"type": "boolean"}, "The agent's own AZ."
+                        )}, closed=True),
+                    ]
+                },
+                "The AZs each required interface endpoint must cover, by AZ id: a number, agent, or both.",
+            ),
+        },
+        ["name"],
+        closed=True,
+        description="What every VPC whose tags match must have; the first matching class applies.",
+    )
+    return {
+        "$schema": DRAFT_07,
+        "title": "vpc-verify fleet policy (version 1)",
+        "description": "What every VPC of a class must have: `vpc-verify check --policy FILE`. Reference: "
+        "docs/guides/fleet.md. The loader is the authority (`vpc-verify check --policy FILE` exits 2 naming the "
+        "key path of what it refuses).",
+        "type": "object",
+        "required": ["version"],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"const": 1, "description": "The format version: 1."},
+            "exemption_tag": _nullable(
+                {"type": "string", "minLength": 1, "maxLength": 128},
+                "The VPC tag listing the services a VPC need not have (comma- or space-separated). Default "
+                "vpc-verify:exempt.",
+            ),
+            "resolver": topo["properties"]["resolver"],
+            "defaults": topo["properties"]["defaults"],
+            "classes": _nullable(
+                {"type": "array", "maxItems": 64, "items": klass},
+                "The classes of VPCs, first match wins. None: every endpoint AWS reports is checked as it is.",
+            ),
+        },
+        "definitions": topo["definitions"],
+    }
+
+
 # ------------------------------------------------------------------------------------------------- report
 
 
@@ -941,4 +1021,11 @@ def usage(catalogue: Mapping[Code, CodeInfo] = CATALOGUE, *, strict: bool = Fals
     }
 
 
-SCHEMAS = {"topology": topology, "report": report, "diagnosis": diagnosis, "usage": usage}
+SCHEMAS = {
+    "topology": topology,
+    "policy": policy,
+    "report": report,
+    "diagnosis": diagnosis,
+    "usage": usage,
+    "fleet": fleet,
+}

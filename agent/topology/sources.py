@@ -24,6 +24,8 @@ S3_PREFIX = "s3://"
 READ_TIMEOUT_S = 10.0
 _S3_URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
 _SSM_NAME = re.compile(r"^[A-Za-z0-9_.\-/]{1,2048}$")
+# A parameter shared through AWS RAM (another account's advanced parameter) is read by its full ARN.
+_SSM_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/[A-Za-z0-9_.\-/]{1,2048}$")
 
 
 def load(location: str | os.PathLike[str], *, region: str | None = None) -> Topology:
@@ -96,9 +98,12 @@ def _decode(data: bytes, source: str) -> str:
 
 
 def read_ssm(name: str, region: str | None = None) -> str:
-    """The value of the SSM parameter `name` (a SecureString is decrypted)."""
-    if not _SSM_NAME.match(name):
-        raise TopologySourceError(f"{SSM_PREFIX}{name[:200]}", "", "an SSM parameter name such as /vpc-verify/topology")
+    """The value of the SSM parameter `name`, or of a parameter shared with this account by its ARN (a
+    SecureString is decrypted)."""
+    if not (_SSM_NAME.match(name) or _SSM_ARN.match(name)):
+        raise TopologySourceError(
+            f"{SSM_PREFIX}{name[:200]}", "", "an SSM parameter name such as /vpc-verify/topology, or a shared one's ARN"
+        )
     from vpc_verify.aws import clients
     from vpc_verify.aws.errors import calling
 
