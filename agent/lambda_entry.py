@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from vpc_verify import plan, publishing
+from vpc_verify import locations, plan, publishing
 from vpc_verify import topology as topology_mod
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import bind_context as bind_log_context
@@ -134,10 +134,15 @@ def load_topology(request: Request, environ: Mapping[str, str]) -> topology_mod.
     region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     if environ.get("VPC_VERIFY_TOPOLOGY_SSM"):
         name = environ["VPC_VERIFY_TOPOLOGY_SSM"]
-        return topology_mod.loads(topology_mod.read_ssm(name, region), source=f"ssm:{name}")
+        return locations.load(f"ssm:{name}", region=region)
     if environ.get("VPC_VERIFY_TOPOLOGY_S3"):
         url = environ["VPC_VERIFY_TOPOLOGY_S3"]
-        return topology_mod.loads(topology_mod.read_s3(url, region), source=url)
+        if not url.startswith(locations.S3_PREFIX):
+            # this variable always names S3: a bare "bucket/key" must not be read as a local file
+            raise TopologySourceError(
+                "VPC_VERIFY_TOPOLOGY_S3", "", "an S3 location such as s3://bucket/key", url, has_got=True
+            )
+        return locations.load(url, region=region)
     path = environ.get("VPC_VERIFY_TOPOLOGY_FILE") or "topology.yaml"
     base = Path(environ.get("LAMBDA_TASK_ROOT") or Path(__file__).resolve().parent.parent)
     full = Path(path) if Path(path).is_absolute() else base / path

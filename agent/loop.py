@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from vpc_verify import plan, publishing
+from vpc_verify import locations, plan, publishing
 from vpc_verify import topology as topology_mod
 from vpc_verify.checks import trust
 from vpc_verify.logs import get_logger
@@ -269,7 +269,7 @@ class AgentLoop:
             signature = None  # unreadable now: keep checking with what was loaded
         if self._topology is not None and (signature is None or signature == self._topology_signature):
             return self._topology
-        topo = topology_mod.load(path)
+        topo = locations.load(path)
         if self._topology is not None:
             self._log.info("topology_reloaded", path=path, endpoints=len(topo.endpoints))
         self._topology, self._topology_signature = topo, signature

@@ -208,13 +208,12 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
 
     if not args.topology:
         raise UsageError("no topology: pass --topology FILE or set VPC_VERIFY_TOPOLOGY")
-    from vpc_verify import plan
-    from vpc_verify import topology as topology_mod
+    from vpc_verify import locations, plan
     from vpc_verify.commands.check import sink_config
 
     # A bad file, a bad flag or a missing extra is a usage error at start, not a logged failure every run.
     plan.build(
-        topology_mod.load(args.topology),
+        locations.load(args.topology),
         mode="agent",
         aws=not args.no_aws,
         concurrency=args.concurrency,

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from vpc_verify import locations
 from vpc_verify import plan as plan_mod
 from vpc_verify import topology as topology_mod
 from vpc_verify.commands.exits import EXIT_CODES, EXIT_UNHEALTHY
@@ -291,7 +292,7 @@ def load_topology(args: argparse.Namespace) -> topology_mod.Topology:
     """The topology named on the command line."""
     if not args.topology:
         raise UsageError("no topology: pass --topology FILE or set VPC_VERIFY_TOPOLOGY")
-    return topology_mod.load(args.topology)
+    return locations.load(args.topology)
 
 
 def resolve_topology(args: argparse.Namespace) -> tuple[topology_mod.Topology, Derived | None]:
@@ -299,7 +300,7 @@ def resolve_topology(args: argparse.Namespace) -> tuple[topology_mod.Topology, D
     if args.topology:
         if args.policy or args.vpc_id:
             raise UsageError("--topology is a whole topology: leave out --policy and --vpc-id (or --topology)")
-        return topology_mod.load(args.topology), None
+        return locations.load(args.topology), None
     if args.no_aws:
         raise UsageError("without --topology the endpoints come from AWS: --no-aws leaves nothing to check")
     plan_mod.require_boto3("a topology derived from AWS (--policy, or no --topology)", "pass --topology FILE")

@@ -80,8 +80,9 @@ def handle(args: argparse.Namespace) -> int:
     from vpc_verify.bill import UsageReport
     from vpc_verify.judge.facts import RunFacts
     from vpc_verify.judge.usage import UsageFacts
+    from vpc_verify.locations import load
     from vpc_verify.plan import require_boto3
-    from vpc_verify.topology import load, parse
+    from vpc_verify.topology import parse
 
     require_boto3("`vpc-verify usage`", "run it where boto3 is installed")
     if args.topology:

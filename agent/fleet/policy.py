@@ -31,7 +31,8 @@ from typing import Any
 
 from vpc_verify.topology import TopologyError
 from vpc_verify.topology.parse import MAX_FILE_BYTES, _Reader, load_yaml, parse
-from vpc_verify.topology.sources import S3_PREFIX, SSM_PREFIX, read_file, read_s3, read_ssm
+from vpc_verify.locations import S3_PREFIX, SSM_PREFIX
+from vpc_verify.topology.sources import read_file
 
 DEFAULT_EXEMPTION_TAG = "vpc-verify:exempt"
 MAX_CLASSES = 64
@@ -112,14 +113,13 @@ EVERY_ENDPOINT = Policy(source="<every endpoint AWS reports>")  # the zero-confi
 def load(location: str, *, region: str | None = None) -> Policy:
     """Fetch and validate the policy at `location`: a file, `ssm:NAME` (or `ssm:` and a shared parameter's ARN) or
     `s3://bucket/key`."""
-    if location.startswith(SSM_PREFIX):
-        text = read_ssm(location[len(SSM_PREFIX) :], region)
-    elif location.startswith(S3_PREFIX):
-        text = read_s3(location, region)
-    else:
-        text = read_file(location)
-        return loads(text, source=location, base_dir=Path(location).resolve().parent)
-    return loads(text, source=location)
+    if location.startswith((SSM_PREFIX, S3_PREFIX)):
+        from vpc_verify.aws import objects
+
+        if location.startswith(SSM_PREFIX):
+            return loads(objects.read_ssm(location[len(SSM_PREFIX) :], region), source=location)
+        return loads(objects.read_s3(location, region), source=location)
+    return loads(read_file(location), source=location, base_dir=Path(location).resolve().parent)
 
 
 def loads(text: str, *, source: str = "<string>", base_dir: Path | None = None) -> Policy:

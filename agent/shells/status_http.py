@@ -615,31 +615,32 @@ class StatusServer:
 
     async def _answer(self, conn: _Conn, h: h11.Connection, request: h11.Request, writer: asyncio.StreamWriter) -> bool:
         """Answer one parsed request; False when the connection must close."""
-        listener = conn.listener
-        extra: list[tuple[bytes, bytes]] = []
-        web = listener.web
-        if web is not None:
-            extra.extend((k.encode(), v.encode()) for k, v in web.refresh().headers)
-        if request.http_version not in (b"1.0", b"1.1"):
-            await self._send_error(writer, _Reject(505, "HTTP/1.0 or HTTP/1.1"))
+        web = conn.listener.web
+        extra = [(k.encode(), v.encode()) for k, v in web.refresh().headers] if web is not None else []
+        parsed = _parse_target(request)
+        if isinstance(parsed, _Reject):
+            await self._send_error(writer, parsed)
             return False
-        host = _header(request, b"host")
-        target = request.target
-        if target.startswith(b"/"):
-            path = target.split(b"?", 1)[0]
-        elif target[:7].lower() == b"http://" or target[:8].lower() == b"https://":
-            rest = target.split(b"://", 1)[1]
-            authority, slash, tail = rest.partition(b"/")
-            host = authority
-            path = (slash + tail).split(b"?", 1)[0] or b"/"
-        elif request.method in (b"GET", b"HEAD"):
-            await self._send_error(writer, _Reject(400, "a target such as /report"))
-            return False
-        else:
-            path = b""
-        if len(target) > MAX_REQUEST_LINE:
-            await self._send_error(writer, _Reject(414, f"request target over {MAX_REQUEST_LINE} bytes"))
-            return False
+        host, path = parsed
+        refused = await self._refuse(h, writer, request, web, host, extra)
+        if refused is not None:
+            return refused
+        if request.method not in (b"GET", b"HEAD"):
+            return await self._send(
+                h, writer, request, 405, _json({"error": "only GET and HEAD"}), JSON, [*extra, (b"allow", ALLOW)]
+            )
+        return await self._route(h, writer, request, path, extra)
+
+    async def _refuse(
+        self,
+        h: h11.Connection,
+        writer: asyncio.StreamWriter,
+        request: h11.Request,
+        web: WebConfigSource | None,
+        host: bytes | None,
+        extra: list[tuple[bytes, bytes]],
+    ) -> bool | None:
+        """The answer to a request that a foreign Host or missing credentials refuse; None when it may go on."""
         if host is not None:
             allowed = host_allowed(host.decode("ascii", "replace"), loopback_only=web is None, names=self.names)
             if allowed is None:
@@ -650,42 +651,50 @@ class StatusServer:
         elif web is not None:
             await self._send_error(writer, _Reject(400, "a Host header"))
             return False
-        if web is not None:
-            try:
-                ok = await web.authorized(_header(request, b"authorization"))
-            except TooManyAuthAttempts:
-                return await self._send(h, writer, request, 429, b"", b"text/plain", [*extra, (b"retry-after", b"1")])
-            if not ok:
-                challenge = (b"www-authenticate", b'Basic realm="vpc-verify"')
-                return await self._send(h, writer, request, 401, b"", b"text/plain", [*extra, challenge])
-        if request.method not in (b"GET", b"HEAD"):
-            return await self._send(
-                h, writer, request, 405, _json({"error": "only GET and HEAD"}), JSON, [*extra, (b"allow", ALLOW)]
-            )
+        if web is None:
+            return None
+        try:
+            ok = await web.authorized(_header(request, b"authorization"))
+        except TooManyAuthAttempts:
+            return await self._send(h, writer, request, 429, b"", b"text/plain", [*extra, (b"retry-after", b"1")])
+        if ok:
+            return None
+        challenge = (b"www-authenticate", b'Basic realm="vpc-verify"')
+        return await self._send(h, writer, request, 401, b"", b"text/plain", [*extra, challenge])
+
+    async def _route(
+        self,
+        h: h11.Connection,
+        writer: asyncio.StreamWriter,
+        request: h11.Request,
+        path: bytes,
+        extra: list[tuple[bytes, bytes]],
+    ) -> bool:
+        """GET or HEAD of /healthz, /report or /metrics (at most half the slots stream the large ones)."""
         if path == b"/healthz":
             code, doc = self.routes.health()
             doc = {**doc, "http": self.stats()}
             return await self._send(h, writer, request, code, _json(doc), JSON, extra)
-        if path in (b"/report", b"/metrics"):
-            if self._streaming >= max(1, self.limits.max_connections // 2):
-                self.events.note("http_connection_shed", max_connections=self.limits.max_connections)
-                body = _json({"error": "busy: too many responses in flight, retry"})
-                return await self._send(h, writer, request, 503, body, JSON, [*extra, (b"retry-after", b"1")])
-            self._streaming += 1
-            try:
-                if path == b"/report":
-                    report = self.routes.report_body()
-                    if report is None:
-                        body, code = _json({"error": "no run has finished yet"}), 503
-                    else:
-                        body, code = report, 200
-                    return await self._send(h, writer, request, code, body, JSON, extra)
-                code, body, ctype = self.routes.metrics()
-                return await self._send(h, writer, request, code, body, ctype, extra)
-            finally:
-                self._streaming -= 1
-        body = _json({"error": "not found: GET /report, /healthz or /metrics"})
-        return await self._send(h, writer, request, 404, body, JSON, extra)
+        if path not in (b"/report", b"/metrics"):
+            body = _json({"error": "not found: GET /report, /healthz or /metrics"})
+            return await self._send(h, writer, request, 404, body, JSON, extra)
+        if self._streaming >= max(1, self.limits.max_connections // 2):
+            self.events.note("http_connection_shed", max_connections=self.limits.max_connections)
+            body = _json({"error": "busy: too many responses in flight, retry"})
+            return await self._send(h, writer, request, 503, body, JSON, [*extra, (b"retry-after", b"1")])
+        self._streaming += 1
+        try:
+            if path == b"/report":
+                report = self.routes.report_body()
+                if report is None:
+                    return await self._send(
+                        h, writer, request, 503, _json({"error": "no run has finished yet"}), JSON, extra
+                    )
+                return await self._send(h, writer, request, 200, report, JSON, extra)
+            code, body, ctype = self.routes.metrics()
+            return await self._send(h, writer, request, code, body, ctype, extra)
+        finally:
+            self._streaming -= 1
 
     async def _send(
         self,
@@ -776,3 +785,24 @@ def _header(request: h11.Request, name: bytes) -> bytes | None:
 
 def _json(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, default=str).encode() + b"\n"
+
+
+def _parse_target(request: h11.Request) -> tuple[bytes | None, bytes] | _Reject:
+    """(Host, path) of a request, origin-form or absolute-form; or why it is refused."""
+    if request.http_version not in (b"1.0", b"1.1"):
+        return _Reject(505, "HTTP/1.0 or HTTP/1.1")
+    host = _header(request, b"host")
+    target = request.target
+    if target.startswith(b"/"):
+        path = target.split(b"?", 1)[0]
+    elif target[:7].lower() == b"http://" or target[:8].lower() == b"https://":
+        authority, slash, tail = target.split(b"://", 1)[1].partition(b"/")
+        host = authority
+        path = (slash + tail).split(b"?", 1)[0] or b"/"
+    elif request.method in (b"GET", b"HEAD"):
+        return _Reject(400, "a target such as /report")
+    else:
+        path = b""
+    if len(target) > MAX_REQUEST_LINE:
+        return _Reject(414, f"request target over {MAX_REQUEST_LINE} bytes")
+    return host, path

@@ -187,6 +187,38 @@ def parse(doc: object, *, source: str = "<web-config>", base_dir: Path | None = 
     cert = _pem(tls, "cert", "cert_file", base, source, watched, required=True)
     key = _pem(tls, "key", "key_file", base, source, watched, required=True)
     client_ca = _pem(tls, "client_ca", "client_ca_file", base, source, watched, required=False)
+    client_auth = _client_auth(tls, client_ca, source)
+    sans = tls.get("client_allowed_sans")
+    if sans is not None and (not isinstance(sans, list) or not all(isinstance(s, str) for s in sans)):
+        raise WebConfigError(source, "tls_server_config.client_allowed_sans", "a list of strings")
+    versions = _tls_versions(tls, source)
+    prefer = tls.get("prefer_server_cipher_suites", True)
+    if not isinstance(prefer, bool):
+        raise WebConfigError(source, "tls_server_config.prefer_server_cipher_suites", "true or false")
+    config = WebConfig(
+        source=source,
+        cert_pem=cert or b"",
+        key_pem=key or b"",
+        cert_file=_path_of(tls.get("cert_file"), base),
+        key_file=_path_of(tls.get("key_file"), base),
+        client_ca_pem=client_ca,
+        client_auth=client_auth,
+        client_allowed_sans=frozenset(sans) if sans is not None else None,
+        min_version=versions["min_version"],
+        max_version=versions["max_version"],
+        prefer_server_ciphers=prefer,
+        headers=_headers(root, source),
+        users=_users(root, source),
+        watched=(source, *watched),
+    )
+    try:
+        config.ssl_context()
+    except (ssl.SSLError, ValueError) as exc:
+        raise WebConfigError(source, "tls_server_config", f"a certificate, key and CAs that load ({exc})") from None
+    return config
+
+
+def _client_auth(tls: dict[str, Any], client_ca: bytes | None, source: str) -> ssl.VerifyMode:
     auth_name = _string(tls, "client_auth_type", source, "")
     if auth_name not in _CLIENT_AUTH:
         raise WebConfigError(
@@ -202,9 +234,10 @@ def parse(doc: object, *, source: str = "<web-config>", base_dir: Path | None = 
         )
     if client_auth is not ssl.CERT_NONE and client_ca is None:
         raise WebConfigError(source, "tls_server_config.client_ca_file", f"the client CAs for {auth_name}")
-    sans = tls.get("client_allowed_sans")
-    if sans is not None and (not isinstance(sans, list) or not all(isinstance(s, str) for s in sans)):
-        raise WebConfigError(source, "tls_server_config.client_allowed_sans", "a list of strings")
+    return client_auth
+
+
+def _tls_versions(tls: dict[str, Any], source: str) -> dict[str, ssl.TLSVersion]:
     versions = {}
     for name, default in (("min_version", "TLS12"), ("max_version", "TLS13")):
         value = _string(tls, name, source, default)
@@ -213,10 +246,10 @@ def parse(doc: object, *, source: str = "<web-config>", base_dir: Path | None = 
                 source, f"tls_server_config.{name}", f"one of {', '.join(_TLS_VERSIONS)}, got {value!r}"
             )
         versions[name] = _TLS_VERSIONS[value]
-    prefer = tls.get("prefer_server_cipher_suites", True)
-    if not isinstance(prefer, bool):
-        raise WebConfigError(source, "tls_server_config.prefer_server_cipher_suites", "true or false")
+    return versions
 
+
+def _headers(root: dict[str, Any], source: str) -> tuple[tuple[str, str], ...]:
     http = _mapping(root.get("http_server_config"), source, "http_server_config")
     _only(http, {"http2", "headers"}, source, "http_server_config")
     if not isinstance(http.get("http2", True), bool):
@@ -231,7 +264,10 @@ def parse(doc: object, *, source: str = "<web-config>", base_dir: Path | None = 
         allowed = _HEADERS[name]
         if allowed and value not in allowed:
             raise WebConfigError(source, where, f"one of {', '.join(allowed)}, got {value!r}")
+    return tuple((str(k), str(v)) for k, v in headers.items())
 
+
+def _users(root: dict[str, Any], source: str) -> dict[str, bytes]:
     users_doc = _mapping(root.get("basic_auth_users"), source, "basic_auth_users")
     users: dict[str, bytes] = {}
     for user, hashed in users_doc.items():
@@ -243,28 +279,7 @@ def parse(doc: object, *, source: str = "<web-config>", base_dir: Path | None = 
         users[user] = hashed.encode()
     if users:
         _bcrypt(source)  # fail at start, not at the first scrape
-
-    config = WebConfig(
-        source=source,
-        cert_pem=cert or b"",
-        key_pem=key or b"",
-        cert_file=_path_of(tls.get("cert_file"), base),
-        key_file=_path_of(tls.get("key_file"), base),
-        client_ca_pem=client_ca,
-        client_auth=client_auth,
-        client_allowed_sans=frozenset(sans) if sans is not None else None,
-        min_version=versions["min_version"],
-        max_version=versions["max_version"],
-        prefer_server_ciphers=prefer,
-        headers=tuple((str(k), str(v)) for k, v in headers.items()),
-        users=users,
-        watched=(source, *watched),
-    )
-    try:
-        config.ssl_context()
-    except (ssl.SSLError, ValueError) as exc:
-        raise WebConfigError(source, "tls_server_config", f"a certificate, key and CAs that load ({exc})") from None
-    return config
+    return users
 
 
 def _load_chain(ctx: ssl.SSLContext, config: WebConfig) -> None:

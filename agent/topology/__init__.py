@@ -4,8 +4,8 @@
   defaults and ranges (`SETTINGS`).
 - `parse`: bounded YAML loading and the strict validation; every error is a one-line `TopologyError`
   naming the source, the key path (``endpoints[2].tls.ca_bundle``) and what was expected.
-- `sources`: where the text comes from: a file, an SSM parameter (``ssm:NAME``) or an S3 object
-  (``s3://bucket/key``), read within a size limit.
+- `sources`: a topology file, read within a size limit (an SSM parameter or an S3 object is read one layer up,
+  by vpc_verify.locations, with the AWS side).
 
 Configuration errors are refused at load time, before any packet: duplicate keys (YAML would keep the last
 one silently), a `tls.ca_bundle` that OpenSSL cannot load (missing, a directory, empty, without a PEM
@@ -46,7 +46,7 @@ from vpc_verify.topology.parse import (
     loads,
     parse,
 )
-from vpc_verify.topology.sources import load, read_file, read_s3, read_ssm
+from vpc_verify.topology.sources import load, read_file
 
 __all__ = [
     "DEFAULT_LATENCY_BUDGET_MS",
@@ -81,6 +81,4 @@ __all__ = [
     "loads",
     "parse",
     "read_file",
-    "read_s3",
-    "read_ssm",
 ]

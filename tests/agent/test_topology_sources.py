@@ -11,7 +11,8 @@ import boto3
 import pytest
 
 from tests.testbed.emulator import Emulator
-from vpc_verify.topology import MAX_FILE_BYTES, TopologyError, TopologySourceError, load, read_file
+from vpc_verify.locations import load
+from vpc_verify.topology import MAX_FILE_BYTES, TopologyError, TopologySourceError, read_file
 
 TOPOLOGY = "version: 1\nendpoints:\n  - {name: a, type: service, dns_names: [a.example.com]}\n"
 
