@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vpc_verify.locations import S3_PREFIX, SSM_PREFIX
 from vpc_verify.topology import TopologyError
 from vpc_verify.topology.parse import MAX_FILE_BYTES, _Reader, load_yaml, parse
-from vpc_verify.locations import S3_PREFIX, SSM_PREFIX
 from vpc_verify.topology.sources import read_file
 
 DEFAULT_EXEMPTION_TAG = "vpc-verify:exempt"
@@ -49,6 +49,14 @@ _TAG_VALUE = re.compile(r"^[\w .:/=+@*-]{0,256}$")
 _TOP_KEYS = ("version", "exemption_tag", "resolver", "defaults", "classes")
 _CLASS_KEYS = ("name", "match", "interface", "gateway", "private_dns", "azs")
 _AZ_KEYS = ("min", "agent")
+# What a policy's `defaults` may set: every derived endpoint has its own name, type, service, DNS names and AZs.
+DEFAULT_KEYS = ("port", "timeout_ms", "latency_budget_ms", "tls", "http", "ip_address_type")
+_PROBE_ENDPOINT = {
+    "name": "policy-defaults",
+    "type": "interface",
+    "service": "com.amazonaws.us-east-1.sts",
+    "dns_names": ["sts.us-east-1.amazonaws.com"],
+}
 SERVICE_WHAT = "a service such as sqs, ecr.api or com.amazonaws.us-east-1.sqs"
 
 
@@ -157,7 +165,10 @@ def _topology_part(
         return None
     if not isinstance(raw, Mapping):
         raise r.fail(key, "a mapping", raw)
-    probe = {"version": 1, "allow_empty": True, "endpoints": [], key: raw}
+    if key == "defaults":
+        r.mapping(raw, key, DEFAULT_KEYS)
+    # The topology's parser applies `defaults` to an endpoint only, so one stands in for every derived endpoint.
+    probe = {"version": 1, "endpoints": [_PROBE_ENDPOINT], key: raw}
     parse(probe, source=source, base_dir=base_dir)  # raises TopologyError with the same key path
     return dict(raw)
 

@@ -908,6 +908,35 @@ def _defs(catalogue: Mapping[Code, CodeInfo], closed: bool) -> Schema:
     }
 
 
+def _derivation(strict: bool) -> Schema:
+    """The report's `policy`: how a topology was derived from a fleet policy (or from AWS alone)."""
+    required = _obj(
+        {
+            "service": _t("string", "The AWS service name."),
+            "type": {"enum": ["interface", "gateway"]},
+            "endpoint": _t("string", "Its name in the derived topology (and in `endpoints`)."),
+            "present": _t("boolean", "The VPC has an endpoint for it (ENDPOINT_MISSING when not)."),
+            "azs": _strings("The AZ ids it must cover (ENDPOINT_AZ_MISSING for each it does not)."),
+        },
+        ["service", "type", "endpoint", "present", "azs"],
+        closed=strict,
+    )
+    return _obj(
+        {
+            "source": _t("string", "The policy's location, or <every endpoint AWS reports> without one."),
+            "class": _t(["object", "null"], "The class of the policy that applied (its keys as in the policy)."),
+            "vpc_tags": {"type": "object", "additionalProperties": {"type": "string"}, "description": "The VPC's."},
+            "exempt": _strings("The services the VPC's exemption tag names."),
+            "required": {"type": "array", "items": required, "description": "What the class requires."},
+            "notes": _strings("What the derivation could not do as asked, in words."),
+            "topology": _t("object", "The derived topology, a topology document (docs/topology.md)."),
+        },
+        ["source", "class", "vpc_tags", "exempt", "required", "notes", "topology"],
+        closed=strict,
+        description="`check --policy` (or no topology): how the topology was derived. Absent with --topology.",
+    )
+
+
 def report(catalogue: Mapping[Code, CodeInfo] = CATALOGUE, *, strict: bool = False) -> Schema:
     """The schema of `vpc-verify check --format json` (and --output, the agent's /report and state file)."""
     body = _obj(
@@ -927,6 +956,7 @@ def report(catalogue: Mapping[Code, CodeInfo] = CATALOGUE, *, strict: bool = Fal
             },
             "loop": _loop(strict),
             "usage": {"$ref": "#/$defs/usage"},
+            "policy": _derivation(strict),
         },
         ["version", "healthy", "started_at", "duration_ms", "region", "vpc_id", "agent", "endpoints", "findings"],
         closed=strict,
@@ -1027,5 +1057,4 @@ SCHEMAS = {
     "report": report,
     "diagnosis": diagnosis,
     "usage": usage,
-    "fleet": fleet,
 }

@@ -4,7 +4,6 @@ expected (exit 2 from the CLI), like the topology."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import pytest
@@ -72,7 +71,8 @@ def test_a_policy_without_classes_checks_every_endpoint() -> None:
         ("version: 1\nresolver: {port: 70000}\n", "resolver.port", "65535"),
         ("version: 1\ndefaults: {nmae: x}\n", "defaults.nmae", "one of the keys"),
         ("version: 1\nversion: 1\n", "version", "each key once"),
-        ("version: 1\nclasses: &a [*a]\n", "", "an alias to an anchor defined before it"),
+        ("version: 1\ndefaults: {service: sqs}\n", "defaults.service", "one of the keys port"),
+        ("version: 1\nclasses: &a [*a]\n", "classes[0]", "an alias to an anchor defined before it"),
     ],
 )
 def test_bad_policies_name_the_key_path_and_the_expectation(text: str, path: str, expected: str) -> None:
@@ -125,5 +125,3 @@ def test_schema_policy_is_printed(tmp_path: Path) -> None:
     done = run_cli("schema", "policy")
     assert done.returncode == 0
     assert yaml.safe_load(done.stdout)["title"].startswith("vpc-verify fleet policy")
-
-
