@@ -372,9 +372,13 @@ def policy() -> Schema:
                     "anyOf": [
                         zones,
                         {"const": "agent"},
-                        _obj({"min": _nullable(zones, "At least this many AZ ids."), "agent": _nullable(
-                            {"type": "boolean"}, "The agent's own AZ."
-                        )}, closed=True),
+                        _obj(
+                            {
+                                "min": _nullable(zones, "At least this many AZ ids."),
+                                "agent": _nullable({"type": "boolean"}, "The agent's own AZ."),
+                            },
+                            closed=True,
+                        ),
                     ]
                 },
                 "The AZs each required interface endpoint must cover, by AZ id: a number, agent, or both.",
