@@ -39,11 +39,18 @@ def register(sub: Any) -> None:
         "check",
         help="check every endpoint of a topology and report (exit 0 healthy, 1 unhealthy)",
         description="Resolve every endpoint's names, classify the answers, probe every address "
-        "(TCP -> TLS -> HTTP) and report findings with evidence and fix hints.",
+        "(TCP -> TLS -> HTTP) and report findings with evidence and fix hints. The endpoints come from a "
+        "topology file (--topology); or from a fleet policy (--policy: what every VPC of a class must have, "
+        "derived against what AWS reports about the VPC); or, with neither, from AWS alone: every endpoint the "
+        "VPC vpc-verify runs in has (the zero-configuration first command on EC2 or in Lambda).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
         "  vpc-verify check -t topology.yaml --subnet-id subnet-0abc --security-group-id sg-0abc\n"
-        "  vpc-verify check -t topology.yaml --wait 300 --junit report.xml   # post-deploy smoke test\n\n" + EXIT_CODES,
+        "  vpc-verify check -t topology.yaml --wait 300 --junit report.xml   # post-deploy smoke test\n"
+        "  vpc-verify check                                   # on EC2 or in Lambda: every endpoint AWS reports\n"
+        "  vpc-verify check --policy policy.yaml --vpc-id vpc-0123456789abcdef0 --region eu-west-1\n"
+        "  vpc-verify check --policy ssm:/org/vpc-verify/policy   # the policy shared with the organization\n\n"
+        + EXIT_CODES,
     )
     add_topology_arguments(p)
     add_policy_arguments(p)
