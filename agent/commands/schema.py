@@ -9,7 +9,7 @@ from typing import Any
 
 from vpc_verify.errors import UsageError
 
-NAMES = ("topology", "policy", "report", "diagnosis", "usage")
+NAMES = ("topology", "policy", "report", "diagnosis", "usage", "fleet")
 
 
 def register(sub: Any) -> None:
@@ -20,7 +20,7 @@ def register(sub: Any) -> None:
         description="Print a JSON Schema (draft 2020-12) of this version of vpc-verify: topology (the topology "
         "file, for editors and linters; `discover` names it on the file's first line), policy (the fleet policy "
         "file, `check --policy`), report (`check --format "
-        "json`), diagnosis (`diagnose --format json`) or usage (`usage --format json`).",
+        "json`), diagnosis (`diagnose --format json`) usage (`usage --format json`) or fleet (`fleet --format json`).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  vpc-verify schema topology -o topology.schema.json   # beside your topology files\n"
         "  vpc-verify schema report > report.schema.json\n"

@@ -1055,10 +1055,80 @@ def usage(catalogue: Mapping[Code, CodeInfo] = CATALOGUE, *, strict: bool = Fals
     }
 
 
+STATUS_NAMES = ("unhealthy", "silent", "healthy")
+
+
+def fleet(*, strict: bool = False) -> Schema:
+    """The schema of `vpc-verify fleet --format json`."""
+    missing = _obj(
+        {
+            "endpoint": _t("string", "Its name in the VPC's derived topology."),
+            "service": _t("string", "The AWS service name."),
+            "type": _t("string", "interface or gateway."),
+            "command": _t("string", "The AWS CLI command that creates it."),
+        },
+        ["endpoint", "service", "type", "command"],
+        closed=strict,
+    )
+    vpc = _obj(
+        {
+            "account": _t(["string", "null"], "The account (from OwningAccounts, or the report's location)."),
+            "region": _t(["string", "null"], "The Region."),
+            "vpc_id": _t("string", "The VPC."),
+            "status": {"enum": ["unhealthy", "silent", "healthy"], "description": "silent: nothing in the window."},
+            "last_seen": _t("string", "When its latest run started (ISO 8601, UTC).", format="date-time"),
+            "endpoints": _t(["integer", "null"], "How many endpoints its run checked (from a report)."),
+            "endpoints_unhealthy": _t(["integer", "null"], "How many were unhealthy."),
+            "unhealthy_endpoints": _strings("Their names."),
+            "codes": _strings("The error finding codes of its latest report."),
+            "missing": {"type": "array", "items": missing, "description": "Required endpoints it lacks."},
+            "policy_class": _t(["string", "null"], "The fleet policy's class that applied."),
+            "sources": _strings("Where its result came from: metrics, and the report's location."),
+        },
+        [
+            "account",
+            "region",
+            "vpc_id",
+            "status",
+            "last_seen",
+            "endpoints",
+            "endpoints_unhealthy",
+            "unhealthy_endpoints",
+            "codes",
+            "missing",
+            "policy_class",
+            "sources",
+        ],
+        closed=strict,
+    )
+    counts = _obj({k: {"type": "integer"} for k in STATUS_NAMES}, list(STATUS_NAMES), closed=strict)
+    body = _obj(
+        {
+            "version": {"const": 1, "description": "The format version."},
+            "generated_at": _t("string", "When the fleet report was made.", format="date-time"),
+            "stale_after_s": _t("number", "A VPC with nothing newer is silent (--stale)."),
+            "healthy": _t("boolean", "At least one VPC seen, and every VPC healthy."),
+            "counts": counts,
+            "sources": _strings("What was read."),
+            "notes": _strings("What could not be read (a broken report is skipped, never the end)."),
+            "vpcs": {"type": "array", "items": vpc, "description": "Unhealthy first, then silent, then healthy."},
+        },
+        ["version", "generated_at", "stale_after_s", "healthy", "counts", "sources", "notes", "vpcs"],
+        closed=strict,
+    )
+    return {
+        "$schema": DRAFT,
+        "title": "vpc-verify fleet report (version 1)",
+        "description": "Every VPC's last result: `vpc-verify fleet --format json`. Reference: docs/guides/fleet.md.",
+        **body,
+    }
+
+
 SCHEMAS = {
     "topology": topology,
     "policy": policy,
     "report": report,
     "diagnosis": diagnosis,
     "usage": usage,
+    "fleet": fleet,
 }

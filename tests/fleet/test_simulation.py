@@ -13,7 +13,6 @@ derivation, the findings and the fleet report at fleet scale, in bounded time.
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.schemas import load_fleet
 from tests.testbed import emulator
 from vpc_verify import cli
 from vpc_verify import plan as plan_mod
@@ -142,7 +142,7 @@ def test_two_hundred_vpcs_in_ten_accounts_and_the_fleet_report(
     fleet_started = time.monotonic()
     rc = cli.main(["fleet", "--region", REGION, "--reports", f"s3://{BUCKET}/reports/", "--format", "json"])
     fleet_s = time.monotonic() - fleet_started
-    out = json.loads(capsys.readouterr().out)
+    out = load_fleet(capsys.readouterr().out)
     total_s = time.monotonic() - started
     print(f"seeded {len(fleet)} VPCs in {seeded_s:.1f} s, checked in {runs_s:.1f} s, fleet report in {fleet_s:.1f} s")
 
