@@ -104,3 +104,18 @@ def _s3_items(location: str, region: str | None) -> Iterator[tuple[str, bytes | 
     with ThreadPoolExecutor(S3_READERS) as pool:
         for key, body in zip(keys, pool.map(get, keys), strict=True):
             yield f"s3://{bucket}/{key}", body
+
+
+def keep(text: str, prefix: str, *, account: str | None, region: str | None, vpc_id: str | None) -> str:
+    """Put one run's JSON report at `<prefix>/<account>/<region>/<vpc-id>.json` (PutObject); its location."""
+    from vpc_verify.aws import clients
+    from vpc_verify.aws.errors import calling
+
+    if not prefix.startswith(S3_PREFIX) or not prefix[len(S3_PREFIX) :].split("/")[0]:
+        raise UsageError(f"VPC_VERIFY_REPORT_S3: expected an S3 prefix such as s3://bucket/vpc-verify/, got {prefix!r}")
+    bucket, _, base = prefix[len(S3_PREFIX) :].partition("/")
+    parts = [p for p in (base.strip("/"), account or "unknown-account", region or "unknown-region") if p]
+    key = "/".join([*parts, f"{vpc_id or 'no-vpc'}.json"])
+    with calling("s3", "PutObject"):
+        clients.s3(region).put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType="application/json")
+    return f"s3://{bucket}/{key}"
