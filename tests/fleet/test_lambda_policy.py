@@ -69,9 +69,6 @@ def test_the_function_checks_what_the_policy_requires_and_the_fleet_report_shows
     (vpc,) = fleet["vpcs"]
     assert (vpc["account"], vpc["vpc_id"], vpc["status"]) == (ACCOUNT, seeded.vpc_id, "unhealthy")
     assert set(vpc["sources"]) == {f"s3://{BUCKET}/{key}", "metrics"}
-        f"s3://{BUCKET}/{key}",
-        "metrics",
-    }
     (missing,) = vpc["missing"]
     assert missing["command"] == (
         f"aws ec2 create-vpc-endpoint --vpc-id {seeded.vpc_id} --vpc-endpoint-type Interface --service-name "
