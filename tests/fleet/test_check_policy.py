@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.schemas import load_report
+from tests.schemas import load_diagnosis, load_report
 from tests.testbed.aws_seed import SeedFacts
 from vpc_verify import cli
 
@@ -126,3 +126,21 @@ def test_topology_and_policy_together_are_refused(tmp_path: Path, capsys: pytest
     rc = cli.main(["check", "-t", "t.yaml", "--policy", "p.yaml"])
     assert rc == 2
     assert "--topology is a whole topology: leave out --policy" in capsys.readouterr().err
+
+
+def test_diagnose_without_a_topology_takes_the_endpoint_from_aws(
+    seeded: SeedFacts, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VPC_VERIFY_TOPOLOGY", raising=False)
+    monkeypatch.delenv("VPC_VERIFY_POLICY", raising=False)
+    capsys.readouterr()
+    argv = ["diagnose", "sqs", "--vpc-id", seeded.vpc_id, "--subnet-id", seeded.agent_subnet_id, "--format", "json"]
+    cli.main([*argv, "--deadline", "5", "--log-level", "error"])
+    found = load_diagnosis(capsys.readouterr().out)
+    assert found["endpoint"]["name"] == "sqs"
+    assert found["endpoint"]["aws"]["vpc_endpoint_id"] == seeded.interfaces["sqs"].vpce_id
+    assert {z["eni_id"] for z in found["zones"]} == set(seeded.interfaces["sqs"].eni_ids)
+    capsys.readouterr()
+    assert cli.main(["diagnose", "nope", "--vpc-id", seeded.vpc_id, "--log-level", "error"]) == 2
+    err = capsys.readouterr().err
+    assert f"no endpoint 'nope' in <every endpoint AWS reports> for {seeded.vpc_id} (it has: kms, s3, sqs)" in err
