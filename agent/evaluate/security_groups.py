@@ -143,23 +143,8 @@ def inbound(
     port: int,
 ) -> SgVerdict:
     """Do the groups' inbound rules admit tcp/`port` from `source`?"""
-    rules: list[Rule] = []
-    missing = False
-    for gid in group_ids:
-        group = groups.get(gid)
-        if group is None:
-            missing = True
-            continue
-        rules.extend(group.ingress)
-    admitting, possible = _sort(rules, prefix_lists, source, port)
-    verdict: Verdict
-    if admitting:
-        verdict = "admits"
-    elif possible or missing or not group_ids:
-        verdict = "unknown"
-    else:
-        verdict = "blocks"
-    return SgVerdict(verdict, port, group_ids, source, tuple(admitting), tuple(possible), tuple(rules))
+    verdict, rules, admitting, possible = _evaluate(group_ids, groups, prefix_lists, source, port, "ingress")
+    return SgVerdict(verdict, port, group_ids, source, admitting, possible, rules)
 
 
 def outbound(
@@ -170,6 +155,21 @@ def outbound(
     port: int,
 ) -> EgressVerdict:
     """Do the agent's groups' outbound rules let tcp/`port` out to `destination`?"""
+    verdict, rules, admitting, possible = _evaluate(group_ids, groups, prefix_lists, destination, port, "egress")
+    shown = ", ".join(str(n.network_address if n.num_addresses == 1 else n) for n in destination.networks)
+    return EgressVerdict(verdict, port, group_ids, shown, admitting, possible, rules)
+
+
+def _evaluate(
+    group_ids: tuple[str, ...],
+    groups: Mapping[str, SecurityGroup],
+    prefix_lists: Mapping[str, PrefixList],
+    peer: Peer,
+    port: int,
+    direction: Literal["ingress", "egress"],
+) -> tuple[Verdict, tuple[Rule, ...], tuple[Rule, ...], tuple[Rule, ...]]:
+    """The verdict of one direction's rules of `group_ids` for tcp/`port` with `peer`: the rules read, those
+    that admit, and those that might (a group that could not be read makes the verdict unknown, never blocks)."""
     rules: list[Rule] = []
     missing = False
     for gid in group_ids:
@@ -177,8 +177,8 @@ def outbound(
         if group is None:
             missing = True
             continue
-        rules.extend(group.egress)
-    admitting, possible = _sort(rules, prefix_lists, destination, port)
+        rules.extend(group.ingress if direction == "ingress" else group.egress)
+    admitting, possible = _sort(rules, prefix_lists, peer, port)
     verdict: Verdict
     if admitting:
         verdict = "admits"
@@ -186,8 +186,7 @@ def outbound(
         verdict = "unknown"
     else:
         verdict = "blocks"
-    shown = ", ".join(str(n.network_address if n.num_addresses == 1 else n) for n in destination.networks)
-    return EgressVerdict(verdict, port, group_ids, shown, tuple(admitting), tuple(possible), tuple(rules))
+    return verdict, tuple(rules), tuple(admitting), tuple(possible)
 
 
 def _sort(

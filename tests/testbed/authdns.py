@@ -23,7 +23,6 @@ import json
 import signal
 import struct
 import sys
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 
@@ -33,6 +32,8 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 import dns.rrset
+
+from tests.testbed import background
 
 Zone = Mapping[str, Sequence[tuple[str, str]]]
 FAULTS = (
@@ -165,7 +166,7 @@ class _Udp(asyncio.DatagramProtocol):
             self.transport.sendto(out, addr)
 
 
-async def start(authority: Authority, host: str, port: int) -> tuple[list[object], int]:
+async def start(authority: Authority, host: str, port: int) -> tuple[list[background.Closable], int]:
     """Serve UDP and TCP on host:port (port 0: a free one, the same for both); (closables, port).
 
     With port 0 the kernel picks the UDP port, and the TCP port of that number may be taken: then both are
@@ -209,37 +210,9 @@ def running(
 ) -> Iterator[tuple[str, int]]:
     """Serve in a background thread for the duration of the block; yields (host, port)."""
     authority = Authority(zone, faults)
-    loop = asyncio.new_event_loop()
-    result: list[object] = []
-    started = threading.Event()
 
-    def main() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            result.append(loop.run_until_complete(start(authority, host, port)))
-        except BaseException as exc:  # handed to the caller
-            result.append(exc)
-        started.set()
-        if not isinstance(result[0], BaseException):
-            loop.run_forever()
-
-    thread = threading.Thread(target=main, name="authdns", daemon=True)
-    thread.start()
-    started.wait(30)
-    if isinstance(result[0], BaseException):
-        raise result[0]
-    closables, bound = result[0]  # type: ignore[misc]
-    try:
+    with background.serving(lambda: start(authority, host, port), "authdns") as bound:
         yield host, bound
-    finally:
-
-        def stop() -> None:
-            for c in closables:
-                c.close()  # type: ignore[attr-defined]
-            loop.stop()
-
-        loop.call_soon_threadsafe(stop)
-        thread.join(10)
 
 
 async def _serve(authority: Authority, host: str, port: int) -> None:
@@ -251,7 +224,7 @@ async def _serve(authority: Authority, host: str, port: int) -> None:
     print(f"READY {bound}", flush=True)
     await stop.wait()
     for c in closables:
-        c.close()  # type: ignore[attr-defined]
+        c.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,12 +31,13 @@ import hashlib
 import hmac
 import json
 import ssl
-import threading
 import urllib.parse
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.testbed import background
 
 ACCOUNT = "123456789012"
 PRINCIPAL = f"arn:aws:sts::{ACCOUNT}:assumed-role/vpc-verify/i-0123456789abcdef0"
@@ -351,12 +352,9 @@ def _handler(spec: ApiSpec, api: Api, sni: dict[int, str]) -> Any:
 def running(specs: list[ApiSpec], secrets: Mapping[str, str] | None = None) -> Iterator[Api]:
     """Serve `specs` on a loop in a background thread for the duration of the block."""
     api = Api(secrets=secrets or {"testing": "testing"})
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    failure: list[BaseException] = []
     servers: list[asyncio.Server] = []
 
-    async def start() -> None:
+    async def start() -> tuple[list[asyncio.Server], Api]:
         for spec in specs:
             if spec.answer not in ANSWERS:
                 raise ValueError(f"unknown answer {spec.answer!r} (one of {', '.join(ANSWERS)})")
@@ -366,34 +364,10 @@ def running(specs: list[ApiSpec], secrets: Mapping[str, str] | None = None) -> I
             )
             servers.append(server)
             api.bound.append(server.sockets[0].getsockname()[:2])
+        return servers, api
 
-    def main() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(start())
-        except BaseException as exc:  # reported to the caller below
-            failure.append(exc)
-            started.set()
-            return
-        started.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=main, name="aws-api", daemon=True)
-    thread.start()
-    started.wait(30)
-    if failure:
-        raise failure[0]
-    try:
-        yield api
-    finally:
-
-        def stop() -> None:
-            for server in servers:
-                server.close()
-            loop.stop()
-
-        loop.call_soon_threadsafe(stop)
-        thread.join(10)
+    with background.serving(start, "aws-api") as served:
+        yield served
 
 
 def for_box(box: Any, answers: Mapping[str, str]) -> list[ApiSpec]:

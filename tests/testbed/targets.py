@@ -23,10 +23,11 @@ import socket
 import ssl
 import struct
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from tests.testbed import background
 
 BEHAVIORS = ("tls", "plain", "silent", "garbage", "reset", "slow_tls", "slow_once", "slow_headers", "late", "relay")
 
@@ -229,41 +230,8 @@ async def start(specs: list[TargetSpec]) -> tuple[list[Any], list[tuple[str, int
 @contextlib.contextmanager
 def running(specs: list[TargetSpec]) -> Iterator[list[tuple[str, int]]]:
     """Serve `specs` on a loop in a background thread for the duration of the block."""
-    loop = asyncio.new_event_loop()
-    ready: list[tuple[str, int]] = []
-    started = threading.Event()
-    failure: list[BaseException] = []
-    servers: list[Any] = []
-
-    def main() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            made, bound = loop.run_until_complete(start(specs))
-            servers.extend(made)
-            ready.extend(bound)
-        except BaseException as exc:  # reported to the caller below
-            failure.append(exc)
-            started.set()
-            return
-        started.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=main, name="targets", daemon=True)
-    thread.start()
-    started.wait(30)
-    if failure:
-        raise failure[0]
-    try:
+    with background.serving(lambda: start(specs), "targets") as ready:
         yield ready
-    finally:
-
-        def stop() -> None:
-            for s in servers:
-                s.close()
-            loop.stop()
-
-        loop.call_soon_threadsafe(stop)
-        thread.join(10)
 
 
 def load_config(path: str) -> list[TargetSpec]:
