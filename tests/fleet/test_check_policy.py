@@ -116,10 +116,33 @@ def test_with_neither_topology_nor_policy_every_endpoint_aws_reports_is_checked(
     assert not [f for f in report["findings"] if f["code"] == "ENDPOINT_MISSING"]
 
 
-def test_an_unknown_vpc_is_a_usage_error(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = cli.main(["check", "--policy", "/dev/null", "--vpc-id", "vpc-0123456789abcdef0", "--log-level", "error"])
+def test_an_unknown_vpc_is_a_usage_error(aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = _policy(tmp_path, 53)
+    rc = cli.main(["check", "--policy", str(policy), "--vpc-id", "vpc-0123456789abcdef0", "--log-level", "error"])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("vpc-verify: error:") and "Traceback" not in err
+    assert "vpc-0123456789abcdef0" in err
+
+
+def test_an_empty_policy_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    assert cli.main(["check", "--policy", str(empty), "--vpc-id", "vpc-0123456789abcdef0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err
+        == f"vpc-verify: error: {empty}: expected a policy mapping with version and classes, got 'an empty document'"
+    )
+
+
+def test_wait_derives_again_each_attempt(
+    ec2: Any, seeded: SeedFacts, tmp_path: Path, capsys: pytest.CaptureFixture[str], closed_dns_port: int
+) -> None:
+    ec2.create_tags(Resources=[seeded.vpc_id], Tags=[{"Key": "environment", "Value": "prod"}])
+    policy = _policy(tmp_path, closed_dns_port)
+    rc, report = _check(capsys, "--policy", str(policy), "--vpc-id", seeded.vpc_id, "--wait", "2", "--deadline", "1")
+    assert rc == 1  # never healthy: the refusing resolver
+    assert report["policy"]["class"]["name"] == "prod" and len(report["policy"]["required"]) == 5
 
 
 def test_topology_and_policy_together_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
