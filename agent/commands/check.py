@@ -257,7 +257,8 @@ def add_output_arguments(p: argparse.ArgumentParser, *, files: bool = True) -> N
     p.add_argument(
         "--dry-run",
         action="store_true",
-        help="print the datums that would be published, their count and the PutMetricData calls; send nothing",
+        help="print the datums that would be published, their count, the PutMetricData calls, and the billed "
+        "metrics and what they cost a month; send nothing",
     )
     p.add_argument("--junit", default=None, metavar="FILE", help="also write a JUnit XML report to FILE")
     p.add_argument("--output", default=None, metavar="FILE", help="also write the JSON report to FILE")
