@@ -296,13 +296,6 @@ def at_least_one(text: str) -> int:
 positive = SECONDS_RANGE.cli_type()  # an argparse type: finite seconds above 0 (nan and inf are refused)
 
 
-def load_topology(args: argparse.Namespace) -> topology_mod.Topology:
-    """The topology named on the command line."""
-    if not args.topology:
-        raise UsageError("no topology: pass --topology FILE or set VPC_VERIFY_TOPOLOGY")
-    return locations.load(args.topology)
-
-
 def resolve_topology(args: argparse.Namespace) -> tuple[topology_mod.Topology, Derived | None]:
     """The topology file, else one derived from --policy (or from AWS alone) for --vpc-id or the agent's VPC."""
     if args.topology:
