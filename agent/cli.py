@@ -21,13 +21,14 @@ import sys
 from collections.abc import Sequence
 
 from vpc_verify.aws.errors import AwsConfigError, AwsError, AwsNotFound
-from vpc_verify.commands import agent, check, diagnose, discover, explain, schema, usage, validate
+from vpc_verify.commands import agent, check, diagnose, discover, explain, fleet, schema, usage, validate
 from vpc_verify.commands.exits import EXIT_AWS_UNREAD, EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE
 from vpc_verify.errors import UsageError
 from vpc_verify.topology import TopologyError
 
 # Each command module registers one subcommand: register(subparsers) sets `handler`.
-COMMANDS = (check, validate, discover, diagnose, usage, agent, explain, schema)
+COMMANDS = (check, validate, discover, diagnose, usage, fleet, agent, explain, schema)
+_NAMES = frozenset(m.__name__.rpartition(".")[2] for m in COMMANDS)  # each module registers the command it is named for
 
 DESCRIPTION = """\
 Verify, from inside a VPC, that the services it depends on resolve privately and answer.
@@ -47,6 +48,9 @@ examples:
   vpc-verify discover --vpc-id vpc-0123456789abcdef0 -o topology.yaml   # write the topology from AWS
   vpc-verify diagnose -t topology.yaml sqs           # one endpoint in depth, per AZ, with next steps
   vpc-verify usage -t topology.yaml                  # what the endpoints carried and cost, what to change
+  vpc-verify check                                   # on EC2/Lambda with no file: every endpoint AWS reports
+  vpc-verify check --policy policy.yaml --vpc-id vpc-0123456789abcdef0   # what the fleet policy requires
+  vpc-verify fleet --region us-east-1                # monitoring account: every VPC's last result
   vpc-verify check -t topology.yaml --wait 300 --junit report.xml   # post-deploy smoke test
   vpc-verify agent -t topology.yaml --interval 60 --publish cloudwatch --http 127.0.0.1:9180
   vpc-verify explain TCP_TIMEOUT                     # what a finding code means and how to fix it
@@ -55,8 +59,9 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered, or only `command`'s when it names one (the same
+    parse for that command, without building the other parsers' ninety-odd arguments at every start)."""
     parser = argparse.ArgumentParser(
         prog="vpc-verify",
         description=DESCRIPTION,
@@ -65,15 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
-        command.register(sub)
+    for module in COMMANDS:
+        if command not in _NAMES or module.__name__.rpartition(".")[2] == command:
+            module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run the subcommand and return its exit code; never a traceback for bad input."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words[0] if words else None)
+    args = parser.parse_args(words)
     # What is loaded by now lives as long as the process: out of the cyclic collector's sight, and collections
     # rarer, as a run allocates a few dozen short-lived objects per probe and few cycles.
     gc.freeze()

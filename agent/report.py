@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from vpc_verify.checks.dns import DnsResult
-from vpc_verify.checks.http import HttpResult
-from vpc_verify.checks.signed import SignedResult
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsResult, TlsStatus
 from vpc_verify.findings import Code
@@ -23,6 +21,8 @@ if TYPE_CHECKING:  # only annotations: the probes import this module on the way 
     from vpc_verify.aws.model import PrefixList
     from vpc_verify.aws.whereami import Place
     from vpc_verify.bill import UsageSummary
+    from vpc_verify.checks.http import HttpResult
+    from vpc_verify.checks.signed import SignedResult
     from vpc_verify.evaluate.security_groups import SgVerdict
     from vpc_verify.findings import Finding
 
@@ -366,6 +366,7 @@ class Report:
     run_findings: tuple[Finding, ...] = ()  # findings that concern the run rather than one endpoint
     version: int = REPORT_VERSION
     usage: UsageSummary | None = None  # `check --usage`: what the endpoints carried and cost
+    policy: Mapping[str, Any] | None = None  # `check --policy` (or no topology): how the topology was derived
 
     @property
     def healthy(self) -> bool:
@@ -415,6 +416,8 @@ class Report:
         }
         if self.usage is not None:
             out["usage"] = self.usage.to_dict()
+        if self.policy is not None:
+            out["policy"] = dict(self.policy)
         return out
 
 

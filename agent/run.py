@@ -16,13 +16,14 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import get_logger
-from vpc_verify.observe import pipeline, workers
+from vpc_verify.observe import pipeline, runner, workers
 from vpc_verify.observe.pipeline import Observation, Scope
 from vpc_verify.report import EndpointReport, Origin, Report
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
@@ -88,7 +89,7 @@ def run(topology: Topology, options: RunOptions | None = None) -> Report:
         remote = [workers.fork(topology, s, sh, deadline) for s, sh in zip(shards[1:], share[1:], strict=True)]
         local = replace(topology, endpoints=tuple(topology.endpoints[i] for i in shards[0]))
         options = replace(options, concurrency=share[0].concurrency, dns_rate=share[0].dns_rate)
-    return asyncio.run(_run(topology, local, remote, options, deadline, started_at, t0))
+    return runner.run(_run(topology, local, remote, options, deadline, started_at, t0))
 
 
 def _can_fork(topology: Topology, options: RunOptions) -> bool:
@@ -140,18 +141,23 @@ async def _run(
         first.cancel()
         _in_daemon_thread(options.control_plane.read, topology, reading)
     observations: Sequence[Observation] = await sweeping
+    del sweeping  # the task holds the observations as its result: judging releases them one by one
     if collecting:
         parts = [observations, *await asyncio.gather(*collecting)]
+        del collecting
         by_name = {o.endpoint.name: o for part in parts for o in part}
-        observations = [by_name[e.name] for e in topology.endpoints]
+        del parts
+        observations = [by_name.pop(e.name) for e in topology.endpoints]
     from vpc_verify import judge
 
     run_facts = await _run_facts(topology, reading, max(0.0, deadline - loop.time()), options.partial)
     flows = await _evidence(options.evidence, topology, observations, run_facts.aws, started_at, deadline - loop.time())
+    pending = deque(observations)
+    del observations
     report = Report(
         started_at=started_at,
         duration_ms=0.0,
-        endpoints=_judge(observations, topology, run_facts.aws, flows),
+        endpoints=_judge(pending, topology, run_facts.aws, flows),
         origin=replace(
             options.origin,
             hostname=socket.gethostname(),
@@ -174,9 +180,22 @@ async def _run(
     return report
 
 
+def _answered(observations: Iterable[Observation], most: int = 3) -> tuple[str, ...]:
+    """A few names the resolver answered in this run: a timeout elsewhere is then not the resolver unreachable."""
+    names: list[str] = []
+    for o in observations:
+        names += [r.name for r in o.dns if r.status.value not in ("timeout", "error") and r.name not in names]
+        if len(names) >= most:
+            break
+    return tuple(names[:most])
+
+
 def _judge(
-    observations: Sequence[Observation], topology: Topology, aws: AwsFacts | None, flows: FlowFacts | None = None
+    pending: deque[Observation], topology: Topology, aws: AwsFacts | None, flows: FlowFacts | None = None
 ) -> tuple[EndpointReport, ...]:
+    """The endpoints' reports, in order; each observation is taken out of `pending` as it is judged, so what only
+    the observation held (its dicts, a worker's copy) is freed before the next: the run never holds every
+    observation and every report at once."""
     from vpc_verify import judge
     from vpc_verify.judge.facts import join
     from vpc_verify.judge.rules.run_state import check_error
@@ -184,11 +203,9 @@ def _judge(
     log = get_logger()
     now = dt.datetime.now(dt.UTC)
     reports = []
-    # A few names the resolver answered in this run: a timeout elsewhere is then not the resolver being unreachable.
-    answered = tuple(
-        dict.fromkeys(r.name for o in observations for r in o.dns if r.status.value not in ("timeout", "error"))
-    )[:3]
-    for o in observations:
+    answered = _answered(pending)
+    while pending:
+        o = pending.popleft()
         try:
             report = judge.endpoint(join(o, topology, aws, now, flows, answered=answered))
         except Exception as exc:  # a bug in joining: this endpoint says so, the others stand

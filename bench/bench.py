@@ -81,22 +81,45 @@ def prepare(tmp: Path) -> tuple[str, Path]:
     return str(venv / "bin/python"), floor
 
 
+# The measured process is forked by a small Python in between. Started straight from here (subprocess uses
+# vfork), its ru_maxrss would be at least this process's own peak: at exec the kernel keeps the peak RSS of the
+# address space the child had until then, which was this process's. Forked by a small process, the floor under
+# its figure is that process's few MB.
+_SPAWN = """
+import json, os, sys, time
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+with open(sys.argv[1], "w") as f:
+    json.dump({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "maxrss_mb": usage.ru_maxrss / 1024,
+               "code": os.waitstatus_to_exitcode(status)}, f)
+"""
+
+
 def child_usage(argv: list[str], env: dict[str, str] | None = None, stdin: Path | None = None) -> dict[str, Any]:
     """Run a child to completion: wall time, the user+sys CPU of it and of every process it waited for, the peak
-    RSS of the largest of them (wait4), and its output."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, open(stdin or os.devnull, "rb") as src:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdin=src, stdout=out, stderr=err, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    RSS of the largest of them (wait4, in a small process that forks it: see _SPAWN), and its output."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        open(stdin or os.devnull, "rb") as src,
+        tempfile.NamedTemporaryFile("r", suffix=".json") as usage,
+    ):
+        spawn = [sys.executable, "-I", "-S", "-c", _SPAWN, usage.name, *argv]
+        subprocess.run(spawn, stdin=src, stdout=out, stderr=err, env=env, cwd=ROOT, check=False)
+        figures = json.loads(usage.read() or "{}")
+        if not figures:
+            err.seek(0)
+            sys.exit(f"bench: could not run {argv[0]}: {err.read().decode(errors='replace')[-2000:]}")
         out.seek(0)
         err.seek(0)
-        return {
-            "wall_s": wall,
-            "cpu_s": usage.ru_utime + usage.ru_stime,
-            "maxrss_mb": usage.ru_maxrss / 1024,
-            "code": proc.returncode,
+        return figures | {
             "stdout": out.read().decode(errors="replace"),
             "stderr": err.read().decode(errors="replace"),
         }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import secrets
+import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -205,7 +205,7 @@ async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float, 
     if pace is not None:
         await pace()
     loop = asyncio.get_running_loop()
-    qid = secrets.randbits(16)
+    qid = int.from_bytes(os.urandom(2), "big")  # as secrets.randbits, without importing secrets (hmac, random)
     sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.setblocking(False)
     try:

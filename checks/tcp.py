@@ -9,6 +9,7 @@ import asyncio
 import errno
 import os
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -123,7 +124,8 @@ async def open_socket(spec: TcpSpec) -> tuple[socket.socket | None, TcpResult]:
     ms = (time.perf_counter() - start) * 1000.0
     try:
         local = sock.getsockname()
-        here, port = (str(local[0]), int(local[1])) if local[1] else (None, None)
+        # One string for the agent's own address, not one per probe: a run holds every result until it reports.
+        here, port = (sys.intern(str(local[0])), int(local[1])) if local[1] else (None, None)
     except OSError:
         here, port = None, None
     if status is not TcpStatus.OK:

@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import socket
 import ssl
+import sys
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -390,8 +391,9 @@ def _success(obj: ssl.SSLObject, ms: float) -> TlsResult:
     return TlsResult(
         TlsStatus.OK,
         handshake_ms=ms,
-        version=obj.version() or "",
-        cipher=cipher[0] if cipher else "",
+        # Interned: a handful of values, otherwise a new string per handshake, held until the run reports.
+        version=sys.intern(obj.version() or ""),
+        cipher=sys.intern(cipher[0]) if cipher else "",
         **facts,
     )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from vpc_verify.addresses import in_networks, is_private
-from vpc_verify.checks import dns, http, signed, tcp, tls
+from vpc_verify.checks import dns, tcp, tls
 from vpc_verify.checks.dns import DnsResult, DnsSpec
 from vpc_verify.observe import specs
 from vpc_verify.observe.confirm import confirm_slow
@@ -152,12 +152,14 @@ class Progress:
             ending = Ending.DEADLINE
         else:
             ending = Ending.DONE
+        # The dicts are handed over, not copied: nothing writes to a Progress once it is frozen, and a sweep
+        # holds every endpoint's record at its end.
         return Observation(
             endpoint=self.endpoint,
             dns=tuple(self.dns),
             answers={a: tuple(n) for a, n in self.answers.items()},
-            skipped=dict(self.skipped),
-            probes=dict(self.probes),
+            skipped=self.skipped,
+            probes=self.probes,
             ending=ending,
             phase=self.phase if ending is not Ending.DONE else "done",
             error=self.error,
@@ -313,9 +315,13 @@ async def _probe_address(p: Progress, address: str, limits: Limits) -> None:
     p.probes[address] = probe
     http_spec = specs.http_spec(endpoint, address)
     if probe.completed and http_spec is not None:
+        from vpc_verify.checks import http  # only for endpoints with an HTTP phase: not on the way to the first packet
+
         async with limits.work, asyncio.timeout(endpoint.timeout_s + GUARD_SLACK_S):
             p.probes[address] = AddressProbe(tcp=probe.tcp, tls=probe.tls, http=await http.request(http_spec))
     signed_spec = specs.signed_spec(endpoint, address)
     if probe.completed and signed_spec is not None:  # bounded by the probe itself (signing, then 2 x timeout)
+        from vpc_verify.checks import signed
+
         async with limits.work:
             p.probes[address] = replace(p.probes[address], signed=await signed.call(signed_spec))

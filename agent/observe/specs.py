@@ -3,12 +3,16 @@ and `diagnose`, so every caller asks the same questions (record types, SNI, time
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from vpc_verify.checks.dns import DnsSpec
-from vpc_verify.checks.http import HttpSpec
-from vpc_verify.checks.signed import SignedSpec
 from vpc_verify.checks.tcp import TcpSpec
 from vpc_verify.checks.tls import TlsSpec
 from vpc_verify.topology import Endpoint, Resolver, TlsSettings
+
+if TYPE_CHECKING:  # imported when an endpoint asks for the phase: not on the way to the first packet
+    from vpc_verify.checks.http import HttpSpec
+    from vpc_verify.checks.signed import SignedSpec
 
 
 def dns_spec(endpoint: Endpoint, resolver: Resolver, name: str) -> DnsSpec:
@@ -46,6 +50,8 @@ def http_spec(endpoint: Endpoint, address: str) -> HttpSpec | None:
     """The endpoint's HTTP request on `address`; None when it has no HTTP phase."""
     if endpoint.http is None:
         return None
+    from vpc_verify.checks.http import HttpSpec
+
     tls = endpoint.tls
     return HttpSpec(
         address=address,
@@ -66,6 +72,8 @@ def signed_spec(endpoint: Endpoint, address: str) -> SignedSpec | None:
     authorize = endpoint.authorize
     if authorize is None or not authorize.enabled:
         return None
+    from vpc_verify.checks.signed import SignedSpec
+
     tls = endpoint.tls or TlsSettings()
     return SignedSpec(
         address=address,

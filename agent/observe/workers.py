@@ -19,11 +19,17 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+from vpc_verify.observe import runner
 from vpc_verify.observe.pipeline import Ending, Observation, sweep
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
+
+if TYPE_CHECKING:
+    from vpc_verify.checks.dns import DnsResult
+    from vpc_verify.report import AddressProbe
 
 MIN_SHARD = 100  # endpoints per worker at least: below it a process costs more than it saves
 REPORT_GRACE_S = 5.0  # past the deadline, how long a worker has to send what it saw
@@ -112,17 +118,18 @@ class Worker:
         import pickle
 
         try:
-            observations = pickle.loads(data) if data else None
+            sent = pickle.loads(data) if data else None
         except Exception:  # a truncated stream: the worker died while writing
-            observations = None
-        if not isinstance(observations, tuple):
+            sent = None
+        del data
+        if not isinstance(sent, tuple) or len(sent) != len(self.endpoints):
             lost = WorkerLost(
                 f"the worker process {self.pid} for {len(self.endpoints)} endpoints ended without a report"
             )
             return tuple(
                 Observation(e, (), {}, {}, {}, ending=Ending.ERROR, phase="worker", error=lost) for e in self.endpoints
             )
-        return observations
+        return tuple(_received(e, fields) for e, fields in zip(self.endpoints, sent, strict=True))
 
 
 def fork(topology: Topology, indexes: Sequence[int], share: Share, deadline: float) -> Worker:
@@ -139,8 +146,8 @@ def fork(topology: Topology, indexes: Sequence[int], share: Share, deadline: flo
     try:  # the child: observe, send, leave without running the parent's cleanup
         os.close(read_fd)
         scoped = replace(topology, endpoints=endpoints)
-        observations = asyncio.run(_sweep(scoped, share, deadline))
-        _write_all(write_fd, pickle.dumps(tuple(_portable(o) for o in observations), pickle.HIGHEST_PROTOCOL))
+        observations = runner.run(_sweep(scoped, share, deadline))
+        _write_all(write_fd, pickle.dumps(tuple(_sent(o) for o in observations), pickle.HIGHEST_PROTOCOL))
     except BaseException:  # whatever happened, the parent hears of it as a lost worker
         code = 1
     finally:
@@ -155,17 +162,38 @@ async def _sweep(topology: Topology, share: Share, deadline: float) -> tuple[Obs
     return await sweep(topology, concurrency=share.concurrency, deadline=deadline, scope=scope, dns_rate=share.dns_rate)
 
 
-def _portable(o: Observation) -> Observation:
-    """The observation with an error that survives pickling (a probe's exception type may not)."""
-    import pickle
+# An observation as a worker sends it: its fields but the endpoint, which the parent holds already (sent, each
+# would be a second copy of its Endpoint in the parent, and a tenth of the pickling).
+_Sent = tuple[
+    tuple["DnsResult", ...],
+    Mapping[str, tuple[str, ...]],
+    Mapping[str, str],
+    Mapping[str, "AddressProbe"],
+    Ending,
+    str,
+    BaseException | None,
+    float,
+]
 
-    if o.error is None:
-        return o
-    try:
-        pickle.dumps(o.error)
-    except Exception:
-        return replace(o, error=RuntimeError(f"{type(o.error).__name__}: {o.error}"))
-    return o
+
+def _sent(o: Observation) -> _Sent:
+    """The observation without its endpoint, with an error that survives pickling (a probe's exception type may
+    not)."""
+    error = o.error
+    if error is not None:
+        import pickle
+
+        try:
+            pickle.dumps(error)
+        except Exception:
+            error = RuntimeError(f"{type(error).__name__}: {error}")
+    return (o.dns, o.answers, o.skipped, o.probes, o.ending, o.phase, error, o.ms)
+
+
+def _received(endpoint: Endpoint, fields: _Sent) -> Observation:
+    """The observation a worker sent (`_sent`), for the parent's own `endpoint`."""
+    dns, answers, skipped, probes, ending, phase, error, ms = fields
+    return Observation(endpoint, dns, answers, skipped, probes, ending, phase, error, ms)
 
 
 def _read_all(fd: int) -> bytes:
