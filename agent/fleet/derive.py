@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vpc_verify import service_names
 from vpc_verify.aws import discover
 from vpc_verify.aws.model import VpcEndpoint, VpcState
-from vpc_verify import service_names
 from vpc_verify.aws.names import private_dns_names, regional_dns_name
 from vpc_verify.aws.whereami import Place
 from vpc_verify.fleet.policy import AzRule, Policy, VpcClass, exemptions, service_name, short_name
