@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vpc_verify import service_names
 from vpc_verify.aws import discover
 from vpc_verify.aws.model import VpcEndpoint, VpcState
 from vpc_verify.aws.names import private_dns_names, regional_dns_name
@@ -152,7 +153,9 @@ def _require(
 def _names(state: VpcState, service: str, kind: str) -> tuple[str, ...]:
     private = private_dns_names(state, service)
     if private:
-        return private[:1]
+        # A wildcard (*.dkr.ecr.<r>) cannot be asked: a plain name first, else a label under the wildcard.
+        plain = [n for n in private if not n.startswith("*.")]
+        return (plain[0] if plain else service_names.probe_name(private[0]),)
     derived = default_dns_name(service, state.region)
     if derived:
         return (derived,)

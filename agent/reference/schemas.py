@@ -83,6 +83,31 @@ _HOSTNAME = {"type": "string", "pattern": rf"^((?=.{{1,253}}\.?$){_LABEL}(\.{_LA
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 1024}
 
 
+def _hub() -> Schema:
+    """A hub VPC that holds the endpoints (centralised endpoints)."""
+    return _obj(
+        {
+            "cidrs": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 64,
+                "items": _CIDR,
+                "description": "The hub VPC's CIDR blocks: the endpoint's answers there are right.",
+            },
+            "vpc_id": _nullable(
+                {"type": "string", "pattern": "^vpc-[0-9a-f]{8,17}$"},
+                "The hub VPC's id: read with the agent's credentials for its endpoint and security groups.",
+            ),
+            "role_arn": _nullable(
+                {"type": "string", "pattern": "^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"},
+                "A read-only role in the hub's account to read it with (sts:AssumeRole); needs vpc_id.",
+            ),
+        },
+        ["cidrs"],
+        closed=True,
+    )
+
+
 def _endpoint_properties() -> dict[str, Schema]:
     """The keys of one endpoint (every one but `name` may also be set under `defaults`)."""
     tls = _obj(
@@ -125,9 +150,10 @@ def _endpoint_properties() -> dict[str, Schema]:
             "description": "Unique in the file; the Endpoint dimension of the metrics.",
         },
         "type": {
-            "enum": ["interface", "gateway", "service"],
-            "description": "interface (PrivateLink interface endpoint), gateway (S3/DynamoDB gateway endpoint) or "
-            "service (any other private service).",
+            "enum": ["interface", "gateway", "service", "gatewayloadbalancer"],
+            "description": "interface (PrivateLink interface endpoint), gateway (S3/DynamoDB gateway endpoint), "
+            "service (any other private service: VPC Lattice resource and service-network endpoints too) or "
+            "gatewayloadbalancer (a route target: no names, addresses, TLS or HTTP to probe).",
             "default": "interface",
         },
         "service": _nullable(
@@ -137,7 +163,9 @@ def _endpoint_properties() -> dict[str, Schema]:
         ),
         "dns_names": _nullable(
             {"type": "array", "minItems": 1, "maxItems": 32, "items": _HOSTNAME},
-            "The names to resolve. Default for an AWS service: its private DNS name (<svc>.<region>.amazonaws.com).",
+            "The names to resolve (never a wildcard: a name under it). Default for an AWS service: its private "
+            "DNS name from vpc-verify's catalogue (ecr.dkr: vpc-verify.dkr.ecr.<region>.amazonaws.com); none for a "
+            "service the catalogue does not know, or for execute-api (<api-id>.execute-api.<region>...).",
         ),
         "addresses": _nullable(
             {"type": "array", "maxItems": 256, "items": _IP},
@@ -152,7 +180,18 @@ def _endpoint_properties() -> dict[str, Schema]:
             "AZs (us-east-1a) or zone ids (use1-az1) that must each hold an endpoint network interface "
             "(control plane: ENDPOINT_AZ_MISSING).",
         ),
-        "port": _t("integer", "The port to probe.", minimum=1, maximum=65535, default=443),
+        "port": _t(
+            "integer",
+            "The port to probe (default 443; the catalogue's for a service on another: email-smtp 465).",
+            minimum=1,
+            maximum=65535,
+            default=443,
+        ),
+        "hub": {
+            "description": "The endpoint lives in a hub VPC: true (the file's hub), false (in this VPC) or a hub of "
+            "its own. Default: the file's hub for interface and service endpoints.",
+            "anyOf": [{"type": "boolean"}, {"type": "null"}, _hub()],
+        },
         "timeout_ms": _t(
             "integer", "The timeout of each probe phase (connect, handshake, request).", minimum=1, maximum=60000
         )
@@ -263,6 +302,12 @@ def topology() -> Schema:
                     closed=True,
                 ),
                 "The VPC the agent runs in.",
+            ),
+            "hub": _nullable(
+                _hub(),
+                "A hub VPC holding the interface endpoints, reached over a transit gateway or peering, its private "
+                "hosted zones shared with this VPC: answers in its CIDRs are right and ENDPOINT_MISSING does not "
+                "apply; the route to its CIDRs is checked (HUB_UNROUTED).",
             ),
             "resolver": _nullable(
                 _obj(
@@ -552,7 +597,9 @@ def _address(closed: bool) -> Schema:
             "address": _t("string", "The address."),
             "az": _t(["string", "null"], "Its AZ (from the control plane), when known."),
             "private": _t("boolean", "A private (RFC 1918, RFC 6598, ULA, ...) address."),
-            "in_vpc": _t(["boolean", "null"], "Inside the VPC's CIDRs (null: the CIDRs are unknown)."),
+            "in_vpc": _t(
+                ["boolean", "null"], "Inside the VPC's CIDRs or its declared hub's (null: the CIDRs are unknown)."
+            ),
             "tcp_ms": _t(ms, "Connect time in ms, when the connect succeeded."),
             "tls_ms": _t(ms, "Handshake time in ms, when the handshake completed."),
             "http_status": _t(["integer", "null"], "The HTTP status, when an HTTP phase answered."),
@@ -680,7 +727,7 @@ def _endpoint(closed: bool) -> Schema:
     return _obj(
         {
             "name": _t("string", "The endpoint's name in the topology."),
-            "type": {"enum": ["interface", "gateway", "service"]},
+            "type": {"enum": ["interface", "gateway", "service", "gatewayloadbalancer"]},
             "service": _t(["string", "null"], "The AWS service name."),
             "healthy": _t("boolean", "No error finding."),
             "dns_private": _t("boolean", "Every name answered, only with private addresses of this VPC."),

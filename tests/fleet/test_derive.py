@@ -96,3 +96,16 @@ def test_no_matching_class_checks_what_is_there() -> None:
     assert found.notes == (
         "no class of the policy matches the VPC's tags (environment=dev): its endpoints are checked as is",
     )
+
+
+def test_a_required_service_with_a_wildcard_name_is_checked_under_it() -> None:
+    """ecr.dkr's private DNS name is *.dkr.ecr.<r> (issue 12): the derived topology asks a label under it, which
+    the loader accepts, and kinesis-streams its real name, kinesis.<r>."""
+    policy = (
+        "version: 1\nclasses:\n  - name: prod\n    match: {environment: prod}\n"
+        "    interface: [ecr.dkr, kinesis-streams]\n"
+    )
+    found = derive(loads(policy), _state(), {"environment": "prod"}, Place(az="us-east-1a"))
+    names = {e.name: e.dns_names for e in found.topology.endpoints}
+    assert names["ecr-dkr"] == ("vpc-verify.dkr.ecr.us-east-1.amazonaws.com",)
+    assert names["kinesis-streams"] == ("kinesis.us-east-1.amazonaws.com",)
