@@ -25,13 +25,13 @@ from collections.abc import Sequence
 gc.set_threshold(20_000, 50, 100)
 
 from vpc_verify.aws.errors import AwsConfigError, AwsError, AwsNotFound  # noqa: E402
-from vpc_verify.commands import agent, check, diagnose, discover, explain, schema, usage, validate  # noqa: E402
+from vpc_verify.commands import agent, check, diagnose, discover, explain, fleet, schema, usage, validate  # noqa: E402
 from vpc_verify.commands.exits import EXIT_AWS_UNREAD, EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE  # noqa: E402
 from vpc_verify.errors import UsageError  # noqa: E402
 from vpc_verify.topology import TopologyError  # noqa: E402
 
 # Each command module registers one subcommand: register(subparsers) sets `handler`.
-COMMANDS = (check, validate, discover, diagnose, usage, agent, explain, schema)
+COMMANDS = (check, validate, discover, diagnose, usage, fleet, agent, explain, schema)
 _NAMES = frozenset(m.__name__.rpartition(".")[2] for m in COMMANDS)  # each module registers the command it is named for
 
 DESCRIPTION = """\
@@ -52,6 +52,9 @@ examples:
   vpc-verify discover --vpc-id vpc-0123456789abcdef0 -o topology.yaml   # write the topology from AWS
   vpc-verify diagnose -t topology.yaml sqs           # one endpoint in depth, per AZ, with next steps
   vpc-verify usage -t topology.yaml                  # what the endpoints carried and cost, what to change
+  vpc-verify check                                   # on EC2/Lambda with no file: every endpoint AWS reports
+  vpc-verify check --policy policy.yaml --vpc-id vpc-0123456789abcdef0   # what the fleet policy requires
+  vpc-verify fleet --region us-east-1                # monitoring account: every VPC's last result
   vpc-verify check -t topology.yaml --wait 300 --junit report.xml   # post-deploy smoke test
   vpc-verify agent -t topology.yaml --interval 60 --publish cloudwatch --http 127.0.0.1:9180
   vpc-verify explain TCP_TIMEOUT                     # what a finding code means and how to fix it

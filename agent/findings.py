@@ -32,6 +32,11 @@ class Code(StrEnum):
     DNS_OUTSIDE_VPC = "DNS_OUTSIDE_VPC"
     DNS_UNEXPECTED_ADDRESS = "DNS_UNEXPECTED_ADDRESS"
     DNS_MISSING_ADDRESS = "DNS_MISSING_ADDRESS"
+    DNS_NAME_UNCOVERED = "DNS_NAME_UNCOVERED"
+    DNS_FIREWALL_BLOCKED = "DNS_FIREWALL_BLOCKED"
+    DNS_FORWARDED = "DNS_FORWARDED"
+    DNS_ZONE_SHADOWED = "DNS_ZONE_SHADOWED"
+    DNS_CUSTOM_RESOLVER = "DNS_CUSTOM_RESOLVER"
     TCP_TIMEOUT = "TCP_TIMEOUT"
     TCP_REFUSED = "TCP_REFUSED"
     TCP_UNREACHABLE = "TCP_UNREACHABLE"
@@ -55,6 +60,11 @@ class Code(StrEnum):
     NACL_BLOCKS = "NACL_BLOCKS"
     CONTROL_PLANE_DISAGREES = "CONTROL_PLANE_DISAGREES"
     GATEWAY_ROUTE_MISSING = "GATEWAY_ROUTE_MISSING"
+    HUB_UNROUTED = "HUB_UNROUTED"
+    HUB_ENDPOINT_MISSING = "HUB_ENDPOINT_MISSING"
+    HUB_SECURITY_GROUP_BLOCKS = "HUB_SECURITY_GROUP_BLOCKS"
+    HUB_UNVERIFIED = "HUB_UNVERIFIED"
+    GWLB_ENDPOINT_UNROUTED = "GWLB_ENDPOINT_UNROUTED"
     GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST = "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST"
     ENDPOINT_POLICY_DENIES = "ENDPOINT_POLICY_DENIES"
     IDENTITY_POLICY_DENIES = "IDENTITY_POLICY_DENIES"
@@ -115,6 +125,8 @@ _JOINED_DNS_EVIDENCE = {
     "enableDnsHostnames": "control plane: the VPC's enableDnsHostnames attribute",
     "vpc_endpoint_id": "control plane: the VPC endpoint for the service (null: the VPC has none)",
     "PrivateDnsEnabled": "control plane: the endpoint's PrivateDnsEnabled (absent when there is no endpoint)",
+    "PrivateDnsOnlyForInboundResolverEndpoint": "control plane: true when the service's names answer the gateway "
+    "endpoint inside the VPC by design (S3, DynamoDB)",
 }
 _TCP_EVIDENCE = {
     "port": "the TCP port dialled",
@@ -294,6 +306,76 @@ CATALOGUE: dict[Code, CodeInfo] = {
         "An ENI of the endpoint is not served: check the endpoint's subnets and the topology file.",
         evidence={"answers": "the addresses the names did answer"},
     ),
+    Code.DNS_NAME_UNCOVERED: CodeInfo(
+        W,
+        "a topology name is none of the service's private DNS names (nor an endpoint's own vpce-… name): the "
+        "endpoint's private DNS does not answer it",
+        "List the name the service's clients use (DescribeVpcEndpointServices PrivateDnsName; `vpc-verify discover` "
+        "writes it); under a wildcard (*.dkr.ecr.<region>...) any label will do.",
+        evidence={
+            "name": "the topology's name",
+            "service": "the service",
+            "service_private_dns_names": "the service's private DNS names, wildcards included",
+            "source": "where those come from: DescribeVpcEndpointServices, or vpc-verify's catalogue and its version",
+        },
+    ),
+    Code.DNS_FIREWALL_BLOCKED: CodeInfo(
+        E,
+        "a wrong or missing answer, and a DNS Firewall rule associated with the VPC blocks the name (NODATA, "
+        "NXDOMAIN, or an OVERRIDE CNAME): the first rule whose domain list matches decides",
+        "Allow the name before the blocking rule (an ALLOW rule at a lower priority number, or a rule group "
+        "associated at a lower priority), or take it out of the domain list.",
+        evidence={
+            "name": "the name asked",
+            "firewall_rule_group_id": "the rule group",
+            "association_id": "the group's association with the VPC",
+            "rule_name": "the deciding rule",
+            "rule_priority": "its priority in the group",
+            "action": "BLOCK",
+            "block_response": "NODATA, NXDOMAIN or OVERRIDE",
+            "domain_list_id": "the domain list that matched",
+            "override_domain": "the CNAME an OVERRIDE answers (null otherwise)",
+        },
+    ),
+    Code.DNS_FORWARDED: CodeInfo(
+        E,
+        "a wrong or missing answer, and a Route 53 Resolver FORWARD rule associated with the VPC is the most "
+        "specific match for the name: the VPC resolver sends it to the rule's targets instead of answering from "
+        "the endpoint's private zone",
+        "Add a SYSTEM rule for the service's name (so the VPC resolver answers it) and associate it with the VPC, "
+        "or have the forwarder send the name back to an inbound Resolver endpoint.",
+        evidence={
+            "name": "the name asked",
+            "resolver_rule": "the rule: resolver_rule_id, association_id, domain, rule_type, name, targets",
+            "status": "what the name's DNS phase ended with",
+        },
+    ),
+    Code.DNS_ZONE_SHADOWED: CodeInfo(
+        E,
+        "a wrong or missing answer, and a private hosted zone associated with the VPC covers the name without a "
+        "record for it: the VPC resolver answers from that zone (NXDOMAIN), never from the endpoint's or public DNS",
+        "Add the record to the zone (an alias to the endpoint's regional DNS name), or disassociate the zone from "
+        "the VPC.",
+        evidence={
+            "name": "the name asked",
+            "hosted_zone_id": "the zone",
+            "zone": "its name",
+            "owner": "the account or service that owns it",
+            "status": "what the name's DNS phase ended with",
+        },
+    ),
+    Code.DNS_CUSTOM_RESOLVER: CodeInfo(
+        W,
+        "a wrong or missing answer, and the VPC's DHCP option set gives clients DNS servers other than the VPC "
+        "resolver: workloads ask those, which reach the endpoint's private zone only if they forward to it",
+        "Forward the service's names (or amazonaws.com) from those servers to the VPC resolver (the VPC CIDR's "
+        "base+2, or 169.254.169.253), or use AmazonProvidedDNS in the DHCP options.",
+        evidence={
+            "dhcp_options_id": "the VPC's DHCP option set",
+            "domain_name_servers": "its domain-name-servers",
+            "names": "the endpoint's names that were answered wrongly",
+        },
+    ),
     Code.TCP_TIMEOUT: CodeInfo(
         E,
         "connect timed out (security group / NACL drops)",
@@ -416,6 +498,7 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "PrivateDnsEnabled": "false",
             "names": "the topology's names that need private DNS",
             "service_private_dns_names": "the service's private DNS names",
+            "verification_state": "a partner service's PrivateDnsNameVerificationState, when it is not verified",
         },
     ),
     Code.VPC_DNS_SUPPORT_DISABLED: CodeInfo(
@@ -526,6 +609,60 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "routes": "that table's routes (destination, target, state) (when known)",
             "route_table_ids": "every route table of the VPC (when the agent's subnet is unknown)",
             "subnet_ids": "a Lambda's subnets whose route tables lack the route (any of them may run it)",
+        },
+    ),
+    Code.HUB_UNROUTED: CodeInfo(
+        E,
+        "the endpoint lives in a hub VPC (topology `hub`), and the agent's route table sends the hub's CIDR nowhere "
+        "private (no route, a blackhole, or an internet or NAT gateway); no connect to the hub went through",
+        "Route the hub's CIDR to the transit gateway or peering connection that joins the VPCs: aws ec2 create-route "
+        "--route-table-id <rtb-…> --destination-cidr-block <hub CIDR> --transit-gateway-id <tgw-…>",
+        evidence={
+            "hub_cidr": "the hub VPC's CIDR",
+            "hub_vpc_id": "the hub VPC (null when the topology does not name it)",
+            "route_table_id": "the agent's route table",
+            "route": "the most specific route covering the hub CIDR (destination, target, state; null: none)",
+        },
+    ),
+    Code.HUB_ENDPOINT_MISSING: CodeInfo(
+        E,
+        "the endpoint lives in a hub VPC (topology `hub.vpc_id`), and that VPC has no endpoint for the service",
+        "Create the interface endpoint in the hub VPC (and share its name with the spokes), or correct `hub`.",
+        evidence={
+            "hub_vpc_id": "the hub VPC",
+            "service": "the service",
+            "vpc_endpoints": "the hub's endpoints (id, service, type, state)",
+        },
+    ),
+    Code.HUB_SECURITY_GROUP_BLOCKS: CodeInfo(
+        E,
+        "the hub endpoint's security groups admit no traffic from the agent on the port, and the connects timed out",
+        "Admit the spoke's CIDR (a security group in another VPC cannot be referenced over a transit gateway) on "
+        "the port in the hub endpoint's group: aws ec2 authorize-security-group-ingress --group-id <sg-…> "
+        "--protocol tcp --port <port> --cidr <spoke CIDR>",
+        evidence={
+            "hub_vpc_id": "the hub VPC",
+            "vpc_endpoint_id": "the hub's endpoint",
+            "security_groups": "its groups' verdict for the agent (groups, rules, the source judged)",
+            "timed_out": "the addresses whose connect timed out",
+        },
+    ),
+    Code.HUB_UNVERIFIED: CodeInfo(
+        W,
+        "the hub VPC the topology names could not be read with the agent's credentials (another account's VPC, or "
+        "a denied call): its endpoint and security groups are unverified, not absent",
+        "Read the hub from an account that can (its own agent), or drop `hub.vpc_id` to check the spoke's side only.",
+        evidence={"hub_vpc_id": "the hub VPC", "error": "why it could not be read"},
+    ),
+    Code.GWLB_ENDPOINT_UNROUTED: CodeInfo(
+        W,
+        "a Gateway Load Balancer endpoint (a route target) that no route table of the VPC sends traffic to: "
+        "the appliances behind it see nothing",
+        "Route the traffic to inspect through it: aws ec2 create-route --route-table-id <rtb-…> "
+        "--destination-cidr-block <CIDR> --vpc-endpoint-id <vpce-…>",
+        evidence={
+            "vpc_endpoint_id": "the Gateway Load Balancer endpoint",
+            "route_table_ids": "the VPC's route tables (none routes to it, or only as a blackhole)",
         },
     ),
     Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST: CodeInfo(

@@ -231,16 +231,18 @@ def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, An
         buffer_cap=0,
         emf_fallback=True,
     )
+    derived = _derived(request, env)
     the_plan = plan.build(
-        load_topology(request, env),
+        derived.topology if derived is not None else load_topology(request, env),
         mode="lambda",
         only=request.only,
         aws=env.get("VPC_VERIFY_AWS", "true").lower() != "false",
         deadline_s=deadline,
         sink=config,
         authorize=env.get("VPC_VERIFY_AUTHORIZE", "").lower() == "true",
+        control_plane=derived.control_plane if derived is not None else None,
     )
-    report = the_plan.run()
+    report = derived.annotate(the_plan.run()) if derived is not None else the_plan.run()
     from vpc_verify import publishing  # the judge and the telemetry check: after the run, not before its first packet
     from vpc_verify.publish import sink as sinks
 
@@ -256,12 +258,45 @@ def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, An
     result = summary(publication.report)
     result["published"] = publication.outcome.ok  # False: the report stands, its metrics did not all go out
     result["publish"] = publication.outcome.to_dict()
+    if env.get("VPC_VERIFY_REPORT_S3"):
+        result["report_s3"] = _keep_report(publication.report, env["VPC_VERIFY_REPORT_S3"], context)
     return result
 
 
 def _log() -> Any:
     # Made when there is something to say: structlog is imported at the first log line, after the first probe.
     return get_logger(component="lambda")
+
+
+def _derived(request: Request, env: Mapping[str, str]) -> Any:
+    """With VPC_VERIFY_POLICY (and no event topology), the topology derived from the fleet policy for the VPC the
+    function runs in (its subnets: VPC_VERIFY_SUBNET_IDS; or VPC_VERIFY_VPC_ID); the policy is read again every
+    five minutes by a warm function."""
+    location = env.get("VPC_VERIFY_POLICY")
+    if not location or request.topology is not None:
+        return None
+    from vpc_verify.fleet import resolve
+
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    policy = resolve.cached_policy(location, region=region)
+    return resolve.derived(policy, region=region, env=env)
+
+
+def _keep_report(report: Report, prefix: str, context: Any) -> str | None:
+    """Keep the JSON report at <prefix>/<account>/<region>/<vpc-id>.json for `vpc-verify fleet --reports`; the
+    location, or None when it could not be written (logged: the run's result stands)."""
+    from vpc_verify.fleet import stored
+    from vpc_verify.render import jsonreport
+
+    arn = str(getattr(context, "invoked_function_arn", "") or "")
+    account = arn.split(":")[4] if arn.count(":") >= 5 else None
+    try:
+        return stored.keep(
+            jsonreport.render(report), prefix, account=account, region=report.region, vpc_id=report.vpc_id
+        )
+    except Exception as exc:  # a report not kept must not cost the run's result
+        _log().error("report_not_kept", prefix=prefix, error=f"{type(exc).__name__}: {exc}")
+        return None
 
 
 def _error(kind: str, message: str, *, logged: bool = False) -> dict[str, Any]:

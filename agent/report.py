@@ -366,6 +366,7 @@ class Report:
     run_findings: tuple[Finding, ...] = ()  # findings that concern the run rather than one endpoint
     version: int = REPORT_VERSION
     usage: UsageSummary | None = None  # `check --usage`: what the endpoints carried and cost
+    policy: Mapping[str, Any] | None = None  # `check --policy` (or no topology): how the topology was derived
 
     @property
     def healthy(self) -> bool:
@@ -415,6 +416,8 @@ class Report:
         }
         if self.usage is not None:
             out["usage"] = self.usage.to_dict()
+        if self.policy is not None:
+            out["policy"] = dict(self.policy)
         return out
 
 

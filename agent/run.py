@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -180,6 +180,16 @@ async def _run(
     return report
 
 
+def _answered(observations: Iterable[Observation], most: int = 3) -> tuple[str, ...]:
+    """A few names the resolver answered in this run: a timeout elsewhere is then not the resolver unreachable."""
+    names: list[str] = []
+    for o in observations:
+        names += [r.name for r in o.dns if r.status.value not in ("timeout", "error") and r.name not in names]
+        if len(names) >= most:
+            break
+    return tuple(names[:most])
+
+
 def _judge(
     pending: deque[Observation], topology: Topology, aws: AwsFacts | None, flows: FlowFacts | None = None
 ) -> tuple[EndpointReport, ...]:
@@ -193,10 +203,11 @@ def _judge(
     log = get_logger()
     now = dt.datetime.now(dt.UTC)
     reports = []
+    answered = _answered(pending)
     while pending:
         o = pending.popleft()
         try:
-            report = judge.endpoint(join(o, topology, aws, now, flows))
+            report = judge.endpoint(join(o, topology, aws, now, flows, answered=answered))
         except Exception as exc:  # a bug in joining: this endpoint says so, the others stand
             e = o.endpoint
             finding = check_error(e.name, "joining the planes' facts", exc)
@@ -215,20 +226,22 @@ def _judge(
 
 
 def _scope(topology: Topology, reading: asyncio.Future[AwsFacts] | None) -> Scope:
-    """The VPC's CIDRs for the probe scope: the topology's, else the control plane's once it answers."""
+    """The networks whose answers are probed: the VPC's CIDRs (the topology's, else the control plane's once it
+    answers) and the endpoint's hub's."""
     cidrs = topology.vpc.cidrs
 
     async def known(endpoint: Endpoint) -> Sequence[IPNetwork]:
-        return cidrs
+        return topology.networks(endpoint)
 
     if cidrs or reading is None:
         return known
 
     async def from_aws(endpoint: Endpoint) -> Sequence[IPNetwork]:
         try:
-            return (await asyncio.shield(reading)).state.cidrs
+            cidrs = (await asyncio.shield(reading)).state.cidrs
         except Exception:  # the run reports the control-plane failure once; probe what is private
             return ()
+        return cidrs + (endpoint.hub.cidrs if endpoint.hub is not None and cidrs else ())
 
     return from_aws
 

@@ -18,14 +18,20 @@ from vpc_verify.reference import schemas
 
 @cache
 def _validator(name: str) -> Any:
-    schema = {"report": schemas.report, "diagnosis": schemas.diagnosis, "usage": schemas.usage}[name](strict=True)
+    builders = {
+        "report": schemas.report,
+        "diagnosis": schemas.diagnosis,
+        "usage": schemas.usage,
+        "fleet": schemas.fleet,
+    }
+    schema = builders[name](strict=True)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def check(doc: Any, name: str = "report") -> Any:
-    """Raise AssertionError naming every place `doc` breaks the `name` schema (report | diagnosis | usage);
+    """Raise AssertionError naming every place `doc` breaks the `name` schema (report | diagnosis | usage | fleet);
     return it."""
     errors = sorted(_validator(name).iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:
@@ -52,4 +58,11 @@ def load_usage(text: str | bytes) -> dict[str, Any]:
     """A `usage --format json` document, validated."""
     doc = json.loads(text)
     check(doc, "usage")
+    return doc
+
+
+def load_fleet(text: str | bytes) -> dict[str, Any]:
+    """A `fleet --format json` document, validated."""
+    doc = json.loads(text)
+    check(doc, "fleet")
     return doc

@@ -56,6 +56,23 @@ def client(service: str, region: str | None = None) -> Any:
         return boto3.session.Session().client(service, region_name=region, config=config())
 
 
+def ec2_as_role(role_arn: str, region: str | None = None) -> EC2Client:
+    """An EC2 client with the credentials of `role_arn` (sts:AssumeRole with the agent's own credentials): a
+    read-only role in another account, such as a hub VPC's."""
+    sts = client("sts", region)
+    with calling("sts", "AssumeRole"):
+        got = sts.assume_role(RoleArn=role_arn, RoleSessionName="vpc-verify", DurationSeconds=900)["Credentials"]
+    import boto3
+
+    session = boto3.session.Session(
+        aws_access_key_id=got["AccessKeyId"],
+        aws_secret_access_key=got["SecretAccessKey"],
+        aws_session_token=got["SessionToken"],
+    )
+    with calling("ec2", "client"):
+        return cast("EC2Client", session.client("ec2", region_name=region, config=config()))
+
+
 def ec2(region: str | None = None) -> EC2Client:
     """An EC2 client (every control-plane read is an EC2 Describe*/Get* call)."""
     return cast("EC2Client", client("ec2", region))

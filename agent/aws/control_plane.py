@@ -11,6 +11,7 @@ names) are kept between runs in a StaticCache.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,10 @@ class AwsFacts:
     place: Place
     usage: UsageRead | None = None  # `check --usage`: what the endpoints carried and cost
     usage_error: BaseException | None = None  # reading the usage failed (the rest of the facts stand)
+    # Hub VPCs the topology names (centralised endpoints): vpc id -> its state, or why it could not be read
+    # (another account's VPC, a denied call): then what is there is unverifiable, not absent.
+    hubs: Mapping[str, VpcState] = field(default_factory=dict)
+    hub_errors: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,10 @@ class AwsControlPlane:
     ec2: EC2Client | None = None  # an injected client (tests); made from boto3's chain when None
     usage: UsageOptions | None = None  # also read the endpoints' usage (metrics, capacity, quota)
     lambda_client: Any = None  # an injected Lambda client (tests)
+    # Injected Route 53 Resolver and Route 53 clients (tests). With an injected EC2 client and none of these, the
+    # DNS path (Resolver rules, DNS Firewall, private hosted zones) is not read.
+    resolver_client: Any = None
+    route53_client: Any = None
     cache: StaticCache = field(default_factory=lambda: SHARED)
 
     def read(self, topology: Topology) -> AwsFacts:
@@ -67,11 +76,13 @@ class AwsControlPlane:
             clients.reachable(client)
         services = [e.service for e in topology.endpoints if e.service]
         state = read.read(client, topology.vpc.id, services=services, cache=self.cache)
+        state = self._with_dns_path(client, state, topology)
         place = self.place
         if place is None:
             place = whereami.locate(self.subnet_id, self.az, security_group_ids=self.security_group_ids)
         place = whereami.complete(client, state, place, lambda_client=self.lambda_client)
-        facts = AwsFacts(state=_with_agent_groups(client, state, place), place=place)
+        hubs, hub_errors = _hubs(client, topology, self.cache)
+        facts = AwsFacts(state=_with_agent_groups(client, state, place), place=place, hubs=hubs, hub_errors=hub_errors)
         if self.usage is None:
             return facts
         from vpc_verify.aws.usage import read_usage
@@ -84,6 +95,54 @@ class AwsControlPlane:
         except Exception as exc:  # the usage is extra: its failure is a finding, the comparison stands
             return replace(facts, usage_error=exc)
         return replace(facts, usage=usage)
+
+    def _with_dns_path(self, ec2: EC2Client, state: VpcState, topology: Topology) -> VpcState:
+        """The state with its DNS path, read for the names the topology resolves (an API unreachable from here, or
+        a call denied, leaves its part unread)."""
+        from vpc_verify.aws import clients
+        from vpc_verify.aws.dns_path import read_dns_path
+        from vpc_verify.aws.errors import AwsError
+
+        names = [n for e in topology.endpoints if e.type != "gateway" for n in e.dns_names]
+        if not names:
+            return state
+        resolver, route53 = self.resolver_client, self.route53_client
+        if resolver is None and route53 is None:
+            if self.ec2 is not None:
+                return state
+            region = topology.region or self.region
+            resolver, route53 = clients.client("route53resolver", region), clients.client("route53", region)
+            for api in (resolver, route53):
+                try:
+                    clients.reachable(api)
+                except AwsError:
+                    resolver = None if api is resolver else resolver
+                    route53 = None if api is route53 else route53
+        got = read_dns_path(ec2, resolver, route53, state, names)
+        return replace(state, dns=got.path, unread=(*state.unread, *got.unread))
+
+
+def _hubs(ec2: EC2Client, topology: Topology, cache: StaticCache) -> tuple[dict[str, VpcState], dict[str, str]]:
+    """Each hub VPC the topology names, read with the agent's own credentials, or through the hub's role_arn."""
+    from vpc_verify.aws import clients, read
+    from vpc_verify.aws.errors import AwsError
+
+    states: dict[str, VpcState] = {}
+    errors: dict[str, str] = {}
+    for hub in topology.hubs():
+        if not hub.vpc_id or hub.vpc_id in states or hub.vpc_id in errors:
+            continue
+        services = [e.service for e in topology.endpoints if e.hub == hub and e.service]
+        try:
+            if hub.role_arn:
+                # Another account: its AZ names map to other zones, so nothing cached for this one applies.
+                reader, kept = clients.ec2_as_role(hub.role_arn, str(ec2.meta.region_name)), StaticCache()
+            else:
+                reader, kept = ec2, cache
+            states[hub.vpc_id] = read.read(reader, hub.vpc_id, services=services, cache=kept)
+        except AwsError as exc:  # another account's VPC, or a denied call: unverifiable, and the run goes on
+            errors[hub.vpc_id] = str(exc)
+    return states, errors
 
 
 def _with_agent_groups(ec2: EC2Client, state: VpcState, place: Place) -> VpcState:

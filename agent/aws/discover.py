@@ -11,10 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from vpc_verify import service_names
 from vpc_verify.aws.model import VpcEndpoint, VpcState
-from vpc_verify.aws.names import private_dns_names, regional_dns_name
+from vpc_verify.aws.names import private_dns_names, record_families, regional_dns_name
 
-_KINDS = {"interface": "interface", "gateway": "gateway"}
+# AWS's endpoint type -> the topology's. Resource and ServiceNetwork endpoints (VPC Lattice) are checked as a
+# `service` through their own DNS names; a Gateway Load Balancer endpoint is a route target.
+_KINDS = {
+    "interface": "interface",
+    "gateway": "gateway",
+    "gatewayloadbalancer": "gatewayloadbalancer",
+    "resource": "service",
+    "servicenetwork": "service",
+}
+_FAMILY_TYPES = {frozenset({6}): "ipv6", frozenset({4, 6}): "dualstack"}
 # The first line tells editors (yaml-language-server: VS Code, Neovim, ...) where the schema is: a path relative
 # to the topology file, since nothing outside the user's repository is guaranteed to exist. `discover -o FILE`
 # writes the schema there; `vpc-verify schema topology -o topology.schema.json` does it by hand.
@@ -31,16 +41,25 @@ def topology_document(vpc_state: VpcState) -> dict[str, Any]:
         if kind is None:
             continue
         entry: dict[str, Any] = {"name": _unique_name(vpce, names), "type": kind, "service": vpce.service}
-        entry["dns_names"] = list(_dns_names(vpc_state, vpce))
-        if kind == "interface":
+        if kind == "gatewayloadbalancer":  # a route target: its routes are checked, nothing is resolved
+            endpoints.append(entry)
+            continue
+        dns_names = _dns_names(vpc_state, vpce)[0]
+        entry["dns_names"] = list(dns_names)
+        known = service_names.lookup(vpce.service, vpc_state.region)
+        if known is not None and known.port:
+            entry["port"] = known.port
+        if vpce.type != "gateway":
             enis = vpc_state.endpoint_enis(vpce)
-            entry["addresses"] = [e.address for e in enis if e.address]
             entry["azs"] = sorted({vpc_state.az_id_of(e.az) or e.az for e in enis if e.az})
-            if vpce.ip_address_type in ("dualstack", "ipv6"):
-                entry["ip_address_type"] = vpce.ip_address_type
-                entry["addresses"] = [a for a in entry["addresses"] if vpce.ip_address_type != "ipv6"] + [
-                    a for e in enis for a in e.ipv6
-                ]
+            # The records the names have (DnsRecordIpType) decide what the DNS phase asks and which ENI
+            # addresses answer; a Lattice endpoint answers from its prefixes, so no ENI address is listed.
+            families = frozenset().union(*(record_families(vpce, n) for n in dns_names))
+            if families in _FAMILY_TYPES:
+                entry["ip_address_type"] = _FAMILY_TYPES[families]
+            if not vpce.lattice:
+                v4 = [e.address for e in enis if e.address] if 4 in families else []
+                entry["addresses"] = v4 + ([a for e in enis for a in e.ipv6] if 6 in families else [])
         endpoints.append(entry)
     return {
         "version": 1,
@@ -64,7 +83,29 @@ def render(vpc_state: VpcState, *, now: dt.datetime | None = None) -> str:
         "# Addresses and AZs are what AWS reported; remove `addresses` to accept whatever the ENIs are.\n"
     )
     body = yaml.safe_dump(topology_document(vpc_state), sort_keys=False, default_flow_style=False)
-    return header + _name_zones(body, vpc_state)
+    return header + _notes(_name_zones(body, vpc_state), vpc_state)
+
+
+def _notes(text: str, vpc_state: VpcState) -> str:
+    """Above an endpoint whose name was chosen rather than read (a label under a wildcard, an endpoint's own name),
+    a comment saying so."""
+    notes = {}
+    taken: set[str] = set()
+    for vpce in sorted(vpc_state.endpoints, key=lambda e: (e.service, e.type, e.id)):
+        if vpce.type not in _KINDS:
+            continue
+        name = _unique_name(vpce, taken)
+        note = _dns_names(vpc_state, vpce)[1] if vpce.type != "gatewayloadbalancer" else ""
+        if note:
+            notes[f"- name: {name}"] = note
+    out = []
+    for line in text.splitlines():
+        comment = notes.get(line.strip())
+        if comment:
+            indent = line[: len(line) - len(line.lstrip())]
+            out += [f"{indent}# {part}" for part in comment.split("\n")]
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def _name_zones(text: str, vpc_state: VpcState) -> str:
@@ -84,23 +125,49 @@ def _name_zones(text: str, vpc_state: VpcState) -> str:
     return "\n".join(out) + "\n"
 
 
-def _dns_names(vpc_state: VpcState, vpce: VpcEndpoint) -> tuple[str, ...]:
+def _dns_names(vpc_state: VpcState, vpce: VpcEndpoint) -> tuple[tuple[str, ...], str]:
+    """The names to check and, when they were chosen rather than read, a note saying why (for a comment)."""
     private = private_dns_names(vpc_state, vpce.service)
+    plain = [n for n in private if not n.startswith("*.")]
     if vpce.type == "gateway":
-        return private[:1] or (f"{vpce.service.rsplit('.', 1)[-1]}.{vpc_state.region}.amazonaws.com",)
-    if private:
+        return (plain[0] if plain else f"{vpce.service.rsplit('.', 1)[-1]}.{vpc_state.region}.amazonaws.com",), ""
+    if vpce.private_dns_only_for_inbound_resolver and private:
+        # In the VPC the service's name answers the gateway endpoint by design (its own entry checks it): the
+        # interface endpoint is reached through its own name.
+        own = regional_dns_name(vpc_state, vpce)
+        return (own,), (
+            f"{', '.join(private)} answer the gateway endpoint inside this VPC "
+            f"(PrivateDnsOnlyForInboundResolverEndpoint on {vpce.id}): the interface endpoint is checked through its "
+            "own name"
+        )
+    if plain:
         # The name workloads use, even with private DNS off: then `check` says PRIVATE_DNS_DISABLED rather
         # than the file quietly testing a name nobody uses.
-        return private[:1]
-    return (regional_dns_name(vpc_state, vpce),)  # a service with no private DNS name: its vpce-… name
+        return (plain[0],), ""
+    if private:
+        wildcard = private[0]
+        label = service_names.probe_name(wildcard)
+        known = service_names.lookup(vpce.service, vpc_state.region)
+        if known is not None and not known.default:
+            return (label,), f"{label} is a name under {wildcard}, which answers any label: {known.note}"
+        return (label,), f"{label} is a name under {wildcard}, which answers any label (and its certificate covers)"
+    return (regional_dns_name(vpc_state, vpce),), ""  # a service with no private DNS name: its vpce-… name
 
 
 def _unique_name(vpce: VpcEndpoint, taken: set[str]) -> str:
+    if vpce.lattice or not vpce.service:  # an ARN (…:resourceconfiguration/rcfg-…) or nothing: the endpoint's id
+        base = vpce.service.rsplit("/", 1)[-1] or vpce.id
+        return _first_free(base, vpce, taken)
     parts = vpce.service.split(".")
+    if parts[:3] == ["cn", "com", "amazonaws"]:  # a China region's cn.com.amazonaws.<region>.<svc>
+        parts = parts[1:]
     base = ".".join(parts[3:]) if len(parts) > 3 and parts[:2] == ["com", "amazonaws"] else vpce.service
     if (len(parts) > 2 and parts[2] == "vpce") or not base:
         base = parts[-1]  # a PrivateLink partner service: com.amazonaws.vpce.<region>.vpce-svc-…
-    base = base.replace(".", "-")
+    return _first_free(base.replace(".", "-"), vpce, taken)
+
+
+def _first_free(base: str, vpce: VpcEndpoint, taken: set[str]) -> str:
     name = base
     if name in taken:
         name = f"{base}-{vpce.type}"

@@ -162,6 +162,8 @@ class ServiceInfo:
     private_dns_names: tuple[str, ...]
     base_dns_names: tuple[str, ...]
     azs: tuple[str, ...]
+    # PrivateDnsNameVerificationState: a partner's domain must be `verified` before its private DNS can be enabled
+    verification_state: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,100 @@ class VpcEndpoint:
     private_dns_only_for_inbound_resolver: bool = False  # DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint
     created: str = ""  # CreationTimestamp, ISO-8601
     policy_document: str = ""  # PolicyDocument (JSON text; empty for services without endpoint policies)
+    # Resource and ServiceNetwork (VPC Lattice) endpoints: no ServiceName (`service` holds the ARN), and their
+    # answers come from these prefixes rather than the ENIs' own addresses.
+    resource_configuration_arn: str = ""
+    service_network_arn: str = ""
+    ipv4_prefixes: tuple[str, ...] = ()
+    ipv6_prefixes: tuple[str, ...] = ()
+
+    @property
+    def lattice(self) -> bool:
+        """A Resource or ServiceNetwork endpoint (VPC Lattice)."""
+        return self.type in ("resource", "servicenetwork")
+
+
+@dataclass(frozen=True, slots=True)
+class ResolverRule:
+    """A Route 53 Resolver rule associated with the VPC: queries for `domain` (and below) go where it says."""
+
+    id: str
+    association_id: str
+    domain: str  # lower case, no trailing dot
+    type: str  # FORWARD | SYSTEM | RECURSIVE | DELEGATE
+    name: str = ""
+    targets: tuple[str, ...] = ()  # ip:port of a FORWARD rule's DNS servers
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON evidence."""
+        return {
+            "resolver_rule_id": self.id,
+            "association_id": self.association_id,
+            "domain": self.domain,
+            "rule_type": self.type,
+            "name": self.name,
+            "targets": list(self.targets),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FirewallRule:
+    """One rule of a DNS Firewall rule group associated with the VPC, with what its domain list holds."""
+
+    group_id: str
+    association_id: str
+    association_priority: int  # the group's priority on the VPC (lower first)
+    priority: int  # the rule's priority in its group (lower first)
+    name: str
+    action: str  # ALLOW | BLOCK | ALERT
+    domain_list_id: str
+    domains: tuple[str, ...] | None  # None: the list could not be read (an AWS-managed list)
+    block_response: str = ""  # NODATA | NXDOMAIN | OVERRIDE
+    override_domain: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON evidence."""
+        return {
+            "firewall_rule_group_id": self.group_id,
+            "association_id": self.association_id,
+            "rule_name": self.name,
+            "rule_priority": self.priority,
+            "action": self.action,
+            "block_response": self.block_response,
+            "domain_list_id": self.domain_list_id,
+            "override_domain": self.override_domain or None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HostedZone:
+    """A private hosted zone associated with the VPC, and which of the names asked it holds a record for."""
+
+    id: str
+    name: str  # lower case, no trailing dot
+    owner: str = ""  # the account (or service) that owns it
+    records: tuple[str, ...] | None = None  # names (lower case) with a record among those looked up; None: not read
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON evidence."""
+        return {"hosted_zone_id": self.id, "zone": self.name, "owner": self.owner}
+
+
+@dataclass(frozen=True, slots=True)
+class DnsPath:
+    """What stands between the VPC's clients and the answers: the DHCP option set (which resolver clients use),
+    Resolver rules, DNS Firewall rules and the private hosted zones associated with the VPC."""
+
+    dhcp_options_id: str = ""
+    domain_name_servers: tuple[str, ...] = ()  # from the DHCP options: AmazonProvidedDNS or custom servers
+    rules: tuple[ResolverRule, ...] = ()
+    firewall: tuple[FirewallRule, ...] = ()
+    zones: tuple[HostedZone, ...] = ()
+
+    @property
+    def custom_servers(self) -> tuple[str, ...]:
+        """The DHCP options' name servers that are not the VPC resolver (clients on them bypass it)."""
+        return tuple(s for s in self.domain_name_servers if s != "AmazonProvidedDNS")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +301,8 @@ class VpcState:
     network_acls: tuple[NetworkAcl, ...] = ()
     zones: Mapping[str, str] = field(default_factory=dict)  # AZ name -> AZ id (DescribeAvailabilityZones)
     unread: tuple[str, ...] = ()  # optional reads that were denied ("ec2:DescribeNetworkAcls"): their facts are unknown
+    dns: DnsPath | None = None  # the DNS path (DHCP options, Resolver rules, firewall, zones); None: not read
+    dhcp_options_id: str = ""
 
     def endpoint_enis(self, endpoint: VpcEndpoint) -> tuple[Eni, ...]:
         """The endpoint's ENIs that were found, in the endpoint's order."""

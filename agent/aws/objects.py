@@ -14,12 +14,17 @@ from vpc_verify.topology.sources import decode
 SSM_PREFIX = "ssm:"
 _S3_URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
 _SSM_NAME = re.compile(r"^[A-Za-z0-9_.\-/]{1,2048}$")
+# A parameter shared through AWS RAM (another account's advanced parameter) is read by its full ARN.
+_SSM_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/[A-Za-z0-9_.\-/]{1,2048}$")
 
 
 def read_ssm(name: str, region: str | None = None) -> str:
-    """The value of the SSM parameter `name` (a SecureString is decrypted)."""
-    if not _SSM_NAME.match(name):
-        raise TopologySourceError(f"{SSM_PREFIX}{name[:200]}", "", "an SSM parameter name such as /vpc-verify/topology")
+    """The value of the SSM parameter `name`, or of a parameter shared with this account by its ARN (a
+    SecureString is decrypted)."""
+    if not (_SSM_NAME.match(name) or _SSM_ARN.match(name)):
+        raise TopologySourceError(
+            f"{SSM_PREFIX}{name[:200]}", "", "an SSM parameter name such as /vpc-verify/topology, or a shared one's ARN"
+        )
     with calling("ssm", "GetParameter"):
         answer = clients.ssm(region).get_parameter(Name=name, WithDecryption=True)
     value = str(answer["Parameter"]["Value"])

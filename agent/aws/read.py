@@ -43,11 +43,14 @@ _CHUNK = 100  # ids per Describe call: well under the API's filter-value limits
 def read(ec2: EC2Client, vpc_id: str, *, services: Iterable[str] = (), cache: StaticCache | None = None) -> VpcState:
     """Describe `vpc_id` and everything the comparison needs (also the endpoint services in `services`)."""
     region = str(ec2.meta.region_name)
-    cidrs = vpc_cidrs(ec2, vpc_id)
+    vpc = describe_vpc(ec2, vpc_id)
+    cidrs = _cidrs(vpc)
     vpc_filter = [{"Name": "vpc-id", "Values": [vpc_id]}]
     endpoints = vpc_endpoints(ec2, vpc_id)
     groups = security_groups(ec2, sorted({g for e in endpoints for g in e.group_ids}))
-    service_infos = endpoint_services(ec2, sorted({e.service for e in endpoints} | set(services)), cache=cache)
+    # A Resource or ServiceNetwork endpoint's "service" is an ARN: DescribeVpcEndpointServices knows no such name.
+    wanted = {s for s in {e.service for e in endpoints} | set(services) if s and not s.startswith("arn:")}
+    service_infos = endpoint_services(ec2, sorted(wanted), cache=cache)
     gateway_names = {e.service for e in endpoints if e.type == "gateway"} | {
         s for s in services if s in service_infos and "gateway" in service_infos[s].types
     }
@@ -71,6 +74,7 @@ def read(ec2: EC2Client, vpc_id: str, *, services: Iterable[str] = (), cache: St
         network_acls=acls,
         zones=zones,
         unread=tuple(unread),
+        dhcp_options_id=str(vpc.get("DhcpOptionsId") or ""),
     )
 
 
@@ -86,12 +90,32 @@ def with_groups(ec2: EC2Client, state: VpcState, group_ids: Sequence[str]) -> Vp
     return replace(state, security_groups=groups, prefix_lists={**state.prefix_lists, **more})
 
 
-def vpc_cidrs(ec2: EC2Client, vpc_id: str) -> tuple[IPNetwork, ...]:
-    """The VPC's associated IPv4 and IPv6 CIDR blocks (AwsNotFound when there is no such VPC)."""
+def describe_vpc(ec2: EC2Client, vpc_id: str) -> dict[str, Any]:
+    """DescribeVpcs of one VPC (AwsNotFound when there is no such VPC)."""
     vpcs = list(_pages(ec2, "describe_vpcs", "Vpcs", VpcIds=[vpc_id]))
     if not vpcs:
         raise AwsNotFound("ec2", "DescribeVpcs", "InvalidVpcID.NotFound", f"no VPC {vpc_id} in {ec2.meta.region_name}")
-    vpc = vpcs[0]
+    return vpcs[0]
+
+
+def vpc_cidrs(ec2: EC2Client, vpc_id: str) -> tuple[IPNetwork, ...]:
+    """The VPC's associated IPv4 and IPv6 CIDR blocks (AwsNotFound when there is no such VPC)."""
+    return _cidrs(describe_vpc(ec2, vpc_id))
+
+
+def dhcp_options(ec2: EC2Client, dhcp_options_id: str) -> tuple[str, ...]:
+    """The domain-name-servers of a DHCP option set (AmazonProvidedDNS, or the custom resolvers clients use)."""
+    if not dhcp_options_id or dhcp_options_id == "default":
+        return ("AmazonProvidedDNS",)
+    servers: list[str] = []
+    for options in _pages(ec2, "describe_dhcp_options", "DhcpOptions", DhcpOptionsIds=[dhcp_options_id]):
+        for config in options.get("DhcpConfigurations") or []:
+            if config.get("Key") == "domain-name-servers":
+                servers += [str(v.get("Value")) for v in config.get("Values") or [] if v.get("Value")]
+    return tuple(servers)
+
+
+def _cidrs(vpc: Mapping[str, Any]) -> tuple[IPNetwork, ...]:
     v4 = [
         str(a["CidrBlock"])
         for a in vpc.get("CidrBlockAssociationSet") or []
@@ -304,13 +328,19 @@ def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
         yield list(items[i : i + _CHUNK])
 
 
+def _prefixes(sets: Sequence[Mapping[str, Any]] | None) -> tuple[str, ...]:
+    return tuple(p for s in sets or [] for p in s.get("IpPrefixes") or [] if p)
+
+
 def _endpoint(e: Mapping[str, Any]) -> VpcEndpoint:
     options = e.get("DnsOptions") or {}
     created = e.get("CreationTimestamp")
+    # Resource and ServiceNetwork endpoints (VPC Lattice) have no ServiceName: the ARN they connect to names them.
+    service = e.get("ServiceName") or e.get("ResourceConfigurationArn") or e.get("ServiceNetworkArn") or ""
     return VpcEndpoint(
         id=e["VpcEndpointId"],
         type=str(e.get("VpcEndpointType", "Gateway")).lower(),
-        service=e.get("ServiceName", ""),
+        service=service,
         state=str(e.get("State", "")),
         private_dns_enabled=bool(e.get("PrivateDnsEnabled", False)),
         subnet_ids=tuple(e.get("SubnetIds") or []),
@@ -324,6 +354,10 @@ def _endpoint(e: Mapping[str, Any]) -> VpcEndpoint:
         private_dns_only_for_inbound_resolver=bool(options.get("PrivateDnsOnlyForInboundResolverEndpoint", False)),
         created=created.isoformat() if isinstance(created, dt.datetime) else str(created or ""),
         policy_document=str(e.get("PolicyDocument") or ""),
+        resource_configuration_arn=str(e.get("ResourceConfigurationArn") or ""),
+        service_network_arn=str(e.get("ServiceNetworkArn") or ""),
+        ipv4_prefixes=_prefixes(e.get("Ipv4Prefixes")),
+        ipv6_prefixes=_prefixes(e.get("Ipv6Prefixes")),
     )
 
 
@@ -384,6 +418,9 @@ def _merge_service(previous: ServiceInfo | None, name: str, d: Mapping[str, Any]
             dict.fromkeys((previous.base_dns_names if previous else ()) + tuple(d.get("BaseEndpointDnsNames") or []))
         ),
         azs=tuple(d.get("AvailabilityZones") or []),
+        verification_state=str(
+            d.get("PrivateDnsNameVerificationState") or (previous.verification_state if previous else "")
+        ),
     )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from vpc_verify import locations
 from vpc_verify import plan as plan_mod
@@ -26,6 +27,9 @@ from vpc_verify.run import DEFAULT_CONCURRENCY
 from vpc_verify.topology.model import QUERIES_PER_SECOND_RANGE
 from vpc_verify.wait import DEFAULT_HEALTHY_RUNS
 
+if TYPE_CHECKING:
+    from vpc_verify.fleet.resolve import Derived
+
 
 def register(sub: Any) -> None:
     """Add the `check` subcommand."""
@@ -33,13 +37,21 @@ def register(sub: Any) -> None:
         "check",
         help="check every endpoint of a topology and report (exit 0 healthy, 1 unhealthy)",
         description="Resolve every endpoint's names, classify the answers, probe every address "
-        "(TCP -> TLS -> HTTP) and report findings with evidence and fix hints.",
+        "(TCP -> TLS -> HTTP) and report findings with evidence and fix hints. The endpoints come from a "
+        "topology file (--topology); or from a fleet policy (--policy: what every VPC of a class must have, "
+        "derived against what AWS reports about the VPC); or, with neither, from AWS alone: every endpoint the "
+        "VPC vpc-verify runs in has (the zero-configuration first command on EC2 or in Lambda).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
         "  vpc-verify check -t topology.yaml --subnet-id subnet-0abc --security-group-id sg-0abc\n"
-        "  vpc-verify check -t topology.yaml --wait 300 --junit report.xml   # post-deploy smoke test\n\n" + EXIT_CODES,
+        "  vpc-verify check -t topology.yaml --wait 300 --junit report.xml   # post-deploy smoke test\n"
+        "  vpc-verify check                                   # on EC2 or in Lambda: every endpoint AWS reports\n"
+        "  vpc-verify check --policy policy.yaml --vpc-id vpc-0123456789abcdef0 --region eu-west-1\n"
+        "  vpc-verify check --policy ssm:/org/vpc-verify/policy   # the policy shared with the organization\n\n"
+        + EXIT_CODES,
     )
     add_topology_arguments(p)
+    add_policy_arguments(p)
     p.add_argument(
         "--format",
         choices=("table", "json", "markdown"),
@@ -129,6 +141,24 @@ def add_topology_arguments(p: argparse.ArgumentParser) -> None:
         default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
         help="topology file (default: $VPC_VERIFY_TOPOLOGY)",
     )
+
+
+def add_policy_arguments(p: argparse.ArgumentParser) -> None:
+    """--policy, --vpc-id and --region: a topology derived from a fleet policy, or from AWS alone (check, diagnose)."""
+    p.add_argument(
+        "--policy",
+        default=os.environ.get("VPC_VERIFY_POLICY"),
+        metavar="FILE|ssm:NAME|s3://B/K",
+        help="derive the topology from a fleet policy and what AWS reports about the VPC (docs/guides/fleet.md; "
+        "default: $VPC_VERIFY_POLICY); with neither --topology nor --policy, every endpoint AWS reports is checked",
+    )
+    p.add_argument(
+        "--vpc-id",
+        default=None,
+        help="the VPC to check with --policy or without a topology (default: the VPC vpc-verify runs in: EC2 "
+        "instance metadata, the Lambda function's, an ECS task's, VPC_VERIFY_VPC_ID)",
+    )
+    p.add_argument("--region", default=None, help="AWS region of --vpc-id (default: boto3's chain, e.g. AWS_REGION)")
 
 
 def add_pace_arguments(p: argparse.ArgumentParser) -> None:
@@ -225,7 +255,8 @@ def add_output_arguments(p: argparse.ArgumentParser, *, files: bool = True) -> N
     p.add_argument(
         "--dry-run",
         action="store_true",
-        help="print the datums that would be published, their count and the PutMetricData calls; send nothing",
+        help="print the datums that would be published, their count, the PutMetricData calls, and the billed "
+        "metrics and what they cost a month; send nothing",
     )
     p.add_argument("--junit", default=None, metavar="FILE", help="also write a JUnit XML report to FILE")
     p.add_argument("--output", default=None, metavar="FILE", help="also write the JSON report to FILE")
@@ -263,11 +294,28 @@ def at_least_one(text: str) -> int:
 positive = SECONDS_RANGE.cli_type()  # an argparse type: finite seconds above 0 (nan and inf are refused)
 
 
-def load_topology(args: argparse.Namespace) -> topology_mod.Topology:
-    """The topology named on the command line."""
-    if not args.topology:
-        raise UsageError("no topology: pass --topology FILE or set VPC_VERIFY_TOPOLOGY")
-    return locations.load(args.topology)
+def resolve_topology(args: argparse.Namespace) -> tuple[topology_mod.Topology, Derived | None]:
+    """The topology file, else one derived from --policy (or from AWS alone) for --vpc-id or the agent's VPC."""
+    if args.topology:
+        if args.policy or args.vpc_id:
+            raise UsageError("--topology is a whole topology: leave out --policy and --vpc-id (or --topology)")
+        return locations.load(args.topology), None
+    if args.no_aws:
+        raise UsageError("without --topology the endpoints come from AWS: --no-aws leaves nothing to check")
+    plan_mod.require_boto3("a topology derived from AWS (--policy, or no --topology)", "pass --topology FILE")
+    from vpc_verify.fleet import policy as fleet_policy
+    from vpc_verify.fleet import resolve
+
+    policy = fleet_policy.load(args.policy, region=args.region) if args.policy else None
+    found = resolve.derived(
+        policy,
+        vpc_id=args.vpc_id,
+        region=args.region,
+        subnet_id=args.subnet_id,
+        az=args.az,
+        security_group_ids=security_group_ids(args),
+    )
+    return found.topology, found
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -276,28 +324,34 @@ def handle(args: argparse.Namespace) -> int:
     from vpc_verify.commands.usage import usage_options
 
     only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
-    plan = plan_mod.build(
-        load_topology(args),
-        mode="cli",
-        only=only,
-        aws=not args.no_aws,
-        subnet_id=args.subnet_id,
-        az=args.az,
-        security_group_ids=security_group_ids(args),
-        deadline_s=args.deadline,
-        concurrency=args.concurrency,
-        sink=sink_config(args, buffer_cap=0),
-        usage=usage_options(args) if args.usage else None,
-        evidence=tuple(dict.fromkeys(args.evidence)),
-        dns_rate=args.dns_queries_per_second,
-        workers=args.workers,
-        authorize=args.authorize,
-    )
+
+    def build(topology: topology_mod.Topology, derived: Derived | None) -> Plan:
+        return plan_mod.build(
+            topology,
+            mode="cli",
+            only=only,
+            aws=not args.no_aws,
+            subnet_id=args.subnet_id,
+            az=args.az,
+            security_group_ids=security_group_ids(args),
+            deadline_s=args.deadline,
+            concurrency=args.concurrency,
+            sink=sink_config(args, buffer_cap=0),
+            usage=usage_options(args) if args.usage else None,
+            evidence=tuple(dict.fromkeys(args.evidence)),
+            dns_rate=args.dns_queries_per_second,
+            workers=args.workers,
+            authorize=args.authorize,
+            control_plane=derived.control_plane if derived is not None else None,
+        )
+
+    topology, derived = resolve_topology(args)
+    plan = build(topology, derived)
     converged = True
     if args.wait is not None:
-        report, converged = _wait(plan, args)
+        report, converged = _wait(plan, args, derived, build)
     else:
-        report = plan.run()
+        report = derived.annotate(plan.run()) if derived is not None else plan.run()
     from vpc_verify.commands.outputs import exit_code, print_report, publish_report, write_outputs
 
     side = sys.stderr if args.format != "table" else sys.stdout
@@ -318,14 +372,24 @@ def say_unread(report: Report) -> None:
             print(f"vpc-verify: {f.message}{extra}", file=sys.stderr)
 
 
-def _wait(plan: Plan, args: argparse.Namespace) -> tuple[Report, bool]:
+def _wait(
+    plan: Plan, args: argparse.Namespace, derived: Derived | None, build: Callable[[Any, Derived | None], Plan]
+) -> tuple[Report, bool]:
     from vpc_verify.wait import run_until_healthy
 
     def progress(line: str) -> None:
         print(f"vpc-verify: {line}", file=sys.stderr, flush=True)
 
+    def attempt(deadline: float) -> Report:
+        if derived is None:
+            return plan.with_deadline(deadline).run()
+        # A derived topology is derived again each attempt: the endpoint being waited for may exist now.
+        topology, fresh = resolve_topology(args)
+        assert fresh is not None
+        return fresh.annotate(build(topology, fresh).with_deadline(deadline).run())
+
     result = run_until_healthy(
-        lambda deadline: plan.with_deadline(deadline).run(),
+        attempt,
         args.wait,
         run_deadline_s=args.deadline,
         healthy_runs=args.healthy_runs,

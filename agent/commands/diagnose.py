@@ -8,9 +8,10 @@ from typing import Any
 
 from vpc_verify.commands.check import (
     add_place_arguments,
+    add_policy_arguments,
     add_topology_arguments,
-    load_topology,
     positive,
+    resolve_topology,
     security_group_ids,
 )
 from vpc_verify.commands.exits import EXIT_CODES
@@ -31,6 +32,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("name", metavar="NAME", help="the endpoint's name in the topology")
     add_topology_arguments(p)
+    add_policy_arguments(p)
     p.add_argument("--format", choices=("text", "json"), default="text", help="text for people (default) or json")
     add_place_arguments(p)
     p.add_argument(
@@ -52,12 +54,12 @@ def handle(args: argparse.Namespace) -> int:
     from vpc_verify.render import diagnosis
 
     configure_logs(args.log_level)
-    topo = load_topology(args)
+    topo, _ = resolve_topology(args)  # a file, or derived from --policy or from AWS alone (then read again below)
     try:
         endpoint = topo.endpoint(args.name)
     except KeyError:
         raise UsageError(
-            f"no endpoint {args.name!r} in {args.topology} (it has: {', '.join(e.name for e in topo.endpoints)})"
+            f"no endpoint {args.name!r} in {topo.source} (it has: {', '.join(e.name for e in topo.endpoints)})"
         ) from None
     narrowed = topo.only([args.name])
     control_plane = None

@@ -9,7 +9,7 @@ from typing import Any
 
 from vpc_verify.errors import UsageError
 
-NAMES = ("topology", "report", "diagnosis", "usage")
+NAMES = ("topology", "policy", "report", "diagnosis", "usage", "fleet")
 
 
 def register(sub: Any) -> None:
@@ -18,11 +18,13 @@ def register(sub: Any) -> None:
         "schema",
         help="print the JSON Schema of the topology file, the JSON report or the diagnosis",
         description="Print a JSON Schema (draft 2020-12) of this version of vpc-verify: topology (the topology "
-        "file, for editors and linters; `discover` names it on the file's first line), report (`check --format "
-        "json`), diagnosis (`diagnose --format json`) or usage (`usage --format json`).",
+        "file, for editors and linters; `discover` names it on the file's first line), policy (the fleet policy "
+        "file, `check --policy`), report (`check --format "
+        "json`), diagnosis (`diagnose --format json`) usage (`usage --format json`) or fleet (`fleet --format json`).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  vpc-verify schema topology -o topology.schema.json   # beside your topology files\n"
-        "  vpc-verify schema report > report.schema.json\n\nexit codes: 0 written, 2 usage error",
+        "  vpc-verify schema report > report.schema.json\n"
+        "  vpc-verify schema policy -o policy.schema.json\n\nexit codes: 0 written, 2 usage error",
     )
     p.add_argument("name", choices=NAMES, help="which schema")
     p.add_argument("-o", "--output", default="-", metavar="FILE", help="write it to FILE (default: stdout)")

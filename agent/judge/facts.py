@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from vpc_verify.addresses import in_networks, is_private
 from vpc_verify.aws.control_plane import AwsFacts
 from vpc_verify.aws.model import Eni, PrefixList, RouteTable, VpcEndpoint, VpcState
-from vpc_verify.aws.names import regional_dns_name, zonal_dns_names
+from vpc_verify.aws.names import record_families, regional_dns_name, zonal_dns_names
 from vpc_verify.aws.whereami import Place
-from vpc_verify.evaluate import endpoint_policy, path, routes, security_groups
+from vpc_verify.evaluate import dns_path, endpoint_policy, path, routes, security_groups
 from vpc_verify.evaluate.path import PathVerdict
 from vpc_verify.evaluate.security_groups import AgentSource, SgVerdict
 from vpc_verify.observe.pipeline import Ending, Observation
@@ -39,6 +39,7 @@ AWS_TYPES: dict[str, tuple[str, ...]] = {
     "interface": ("interface",),
     "gateway": ("gateway",),
     "service": ("interface", "gatewayloadbalancer", "resource", "servicenetwork"),
+    "gatewayloadbalancer": ("gatewayloadbalancer",),
 }
 
 
@@ -52,6 +53,11 @@ class AwsSide:
     source: AgentSource
     sg: SgVerdict | None = None  # the endpoint's groups for the endpoint's port (interface endpoints)
     paths: Mapping[str, PathVerdict] = field(default_factory=dict)  # probed address -> its whole path
+    # A hub endpoint: for each of the agent's route tables and each hub CIDR, the route that carries it.
+    hub_routes: tuple[routes.Carried, ...] = ()
+    # Each of the endpoint's names -> what the VPC resolver does with it (empty: the DNS path was not read).
+    dns: Mapping[str, dns_path.NameVerdict] = field(default_factory=dict)
+    hub: HubSide | None = None  # the endpoint lives in a hub VPC the topology names by id
 
     @cached_property
     def enis(self) -> tuple[Eni, ...]:
@@ -136,6 +142,18 @@ class AwsSide:
 
 
 @dataclass(frozen=True, slots=True)
+class HubSide:
+    """What the hub VPC says of an endpoint that lives there: its endpoint and whether its groups admit the
+    agent, or why the hub could not be read."""
+
+    vpc_id: str
+    state: VpcState | None  # None: unread (`error` says why)
+    vpce: VpcEndpoint | None = None
+    sg: SgVerdict | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class EndpointFacts:
     """Everything the rules may read about one endpoint."""
 
@@ -148,6 +166,7 @@ class EndpointFacts:
     now: dt.datetime
     aws: AwsSide | None = None  # None when the control plane was not read
     flows: FlowFacts | None = None  # `check --evidence flowlogs`: the run's flow-log records
+    answered_in_run: tuple[str, ...] = ()  # a few names the resolver answered in this run (any endpoint's)
 
     @property
     def name(self) -> str:
@@ -222,22 +241,32 @@ def join(
     aws: AwsFacts | None,
     now: dt.datetime,
     flows: FlowFacts | None = None,
+    *,
+    answered: tuple[str, ...] = (),
 ) -> EndpointFacts:
-    """The joined facts of one endpoint."""
+    """The joined facts of one endpoint (`answered`: a few names the resolver answered in the run)."""
     endpoint = observation.endpoint
     cidrs = topology.vpc.cidrs or (aws.state.cidrs if aws is not None else ())
+    # A declared hub's answers are the endpoint's own (centralised endpoints): in its CIDRs is "in the VPC".
+    networks = cidrs + (endpoint.hub.cidrs if endpoint.hub is not None and cidrs else ())
     side = _aws_side(endpoint, aws) if aws is not None and endpoint.service else None
     if side is not None:
-        side = replace(side, paths=_paths(side, observation, endpoint.port))
+        side = replace(
+            side,
+            paths=_paths(side, observation, endpoint.port),
+            hub_routes=_hub_routes(side, endpoint),
+            dns=_dns_verdicts(side.state, endpoint),
+            hub=_hub_side(side, endpoint, aws) if aws is not None else None,
+        )
     azs = _eni_addresses(endpoint, side) if side is not None and side.vpce is not None else {}
-    expected = endpoint.addresses or tuple(azs)
+    expected = endpoint.addresses or _recorded(azs, endpoint, side)
     addresses = tuple(
         AddressReport(
             address=address,
             names=names,
             az=azs.get(address),
-            private=is_private(address) or (bool(cidrs) and in_networks(address, cidrs)),
-            in_vpc=in_networks(address, cidrs) if cidrs else None,
+            private=is_private(address) or (bool(networks) and in_networks(address, networks)),
+            in_vpc=in_networks(address, networks) if networks else None,
             expected=(address in expected) if expected else None,
             probe=observation.probes.get(address),
             skip_reason=_skip_reason(observation, address),
@@ -254,6 +283,7 @@ def join(
         now=now,
         aws=side,
         flows=flows,
+        answered_in_run=answered,
     )
 
 
@@ -279,6 +309,37 @@ def _paths(side: AwsSide, observation: Observation, port: int) -> dict[str, Path
     return out
 
 
+def _hub_routes(side: AwsSide, endpoint: Endpoint) -> tuple[routes.Carried, ...]:
+    """How the agent's route tables carry each of the endpoint's hub CIDRs (none without a hub)."""
+    if endpoint.hub is None:
+        return ()
+    return tuple(routes.carrying(t, network) for t in side.agent_tables for network in endpoint.hub.cidrs)
+
+
+def _hub_side(side: AwsSide, endpoint: Endpoint, aws: AwsFacts) -> HubSide | None:
+    """The hub's endpoint for a hub endpoint named by VPC id, and its groups' verdict for the agent's traffic."""
+    hub_id = endpoint.hub.vpc_id if endpoint.hub is not None else None
+    if not hub_id:
+        return None
+    state = aws.hubs.get(hub_id)
+    if state is None:
+        return HubSide(hub_id, None, error=aws.hub_errors.get(hub_id, "not read"))
+    vpce = match(state, endpoint)
+    sg = None
+    if vpce is not None and vpce.type != "gateway":
+        sg = security_groups.inbound(
+            vpce.group_ids, state.security_groups, state.prefix_lists, side.source, endpoint.port
+        )
+    return HubSide(hub_id, state, vpce, sg)
+
+
+def _dns_verdicts(state: VpcState, endpoint: Endpoint) -> dict[str, dns_path.NameVerdict]:
+    """What the VPC resolver does with each of the endpoint's names, when the DNS path was read."""
+    if state.dns is None:
+        return {}
+    return {name: dns_path.evaluate(state.dns, name) for name in endpoint.dns_names}
+
+
 def _eni_addresses(endpoint: Endpoint, side: AwsSide) -> Mapping[str, str | None]:
     """The matched interface endpoint's ENI addresses and their AZs, in the families the DNS phase asks for
     (an IPv4 endpoint's ENI may hold IPv6 addresses too)."""
@@ -291,6 +352,16 @@ def _eni_addresses(endpoint: Endpoint, side: AwsSide) -> Mapping[str, str | None
         for address in eni.ipv6 if endpoint.asks_aaaa else ():
             out[address] = eni.az or None
     return out
+
+
+def _recorded(azs: Mapping[str, str | None], endpoint: Endpoint, side: AwsSide | None) -> tuple[str, ...]:
+    """The ENI addresses the endpoint's names have records for: DnsRecordIpType (not IpAddressType) decides
+    which families' records exist, so a dual-stack endpoint with IPv4 records expects no IPv6 answer."""
+    vpce = side.vpce if side is not None else None
+    if vpce is None:
+        return tuple(azs)
+    families = frozenset().union(*(record_families(vpce, n) for n in endpoint.dns_names)) or frozenset({4, 6})
+    return tuple(a for a in azs if ipaddress.ip_address(a).version in families)
 
 
 def _skip_reason(observation: Observation, address: str) -> str:

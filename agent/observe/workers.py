@@ -155,10 +155,8 @@ def fork(topology: Topology, indexes: Sequence[int], share: Share, deadline: flo
 
 
 async def _sweep(topology: Topology, share: Share, deadline: float) -> tuple[Observation, ...]:
-    cidrs = topology.vpc.cidrs
-
     async def scope(endpoint: Endpoint) -> Sequence[IPNetwork]:
-        return cidrs
+        return topology.networks(endpoint)
 
     # loop.time() is time.monotonic(): the parent's deadline holds here as it is.
     return await sweep(topology, concurrency=share.concurrency, deadline=deadline, scope=scope, dns_rate=share.dns_rate)

@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 SOURCE = "https://aws.amazon.com/privatelink/pricing/"
+# A custom metric (each distinct namespace, name and dimensions) a month, CloudWatch's first tier (the first
+# 10,000 metrics; us-east-1), as https://aws.amazon.com/cloudwatch/pricing/ gives it: what `--dry-run` prices.
+METRIC_MONTH_USD = Decimal("0.30")
+METRIC_TIER_METRICS = 10_000
 AS_OF = "2026-11-26"
 HOURS_PER_MONTH = 730
 BYTES_PER_GB = 2**30

@@ -83,6 +83,31 @@ _HOSTNAME = {"type": "string", "pattern": rf"^((?=.{{1,253}}\.?$){_LABEL}(\.{_LA
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 1024}
 
 
+def _hub() -> Schema:
+    """A hub VPC that holds the endpoints (centralised endpoints)."""
+    return _obj(
+        {
+            "cidrs": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 64,
+                "items": _CIDR,
+                "description": "The hub VPC's CIDR blocks: the endpoint's answers there are right.",
+            },
+            "vpc_id": _nullable(
+                {"type": "string", "pattern": "^vpc-[0-9a-f]{8,17}$"},
+                "The hub VPC's id: read with the agent's credentials for its endpoint and security groups.",
+            ),
+            "role_arn": _nullable(
+                {"type": "string", "pattern": "^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"},
+                "A read-only role in the hub's account to read it with (sts:AssumeRole); needs vpc_id.",
+            ),
+        },
+        ["cidrs"],
+        closed=True,
+    )
+
+
 def _endpoint_properties() -> dict[str, Schema]:
     """The keys of one endpoint (every one but `name` may also be set under `defaults`)."""
     tls = _obj(
@@ -125,9 +150,10 @@ def _endpoint_properties() -> dict[str, Schema]:
             "description": "Unique in the file; the Endpoint dimension of the metrics.",
         },
         "type": {
-            "enum": ["interface", "gateway", "service"],
-            "description": "interface (PrivateLink interface endpoint), gateway (S3/DynamoDB gateway endpoint) or "
-            "service (any other private service).",
+            "enum": ["interface", "gateway", "service", "gatewayloadbalancer"],
+            "description": "interface (PrivateLink interface endpoint), gateway (S3/DynamoDB gateway endpoint), "
+            "service (any other private service: VPC Lattice resource and service-network endpoints too) or "
+            "gatewayloadbalancer (a route target: no names, addresses, TLS or HTTP to probe).",
             "default": "interface",
         },
         "service": _nullable(
@@ -137,7 +163,9 @@ def _endpoint_properties() -> dict[str, Schema]:
         ),
         "dns_names": _nullable(
             {"type": "array", "minItems": 1, "maxItems": 32, "items": _HOSTNAME},
-            "The names to resolve. Default for an AWS service: its private DNS name (<svc>.<region>.amazonaws.com).",
+            "The names to resolve (never a wildcard: a name under it). Default for an AWS service: its private "
+            "DNS name from vpc-verify's catalogue (ecr.dkr: vpc-verify.dkr.ecr.<region>.amazonaws.com); none for a "
+            "service the catalogue does not know, or for execute-api (<api-id>.execute-api.<region>...).",
         ),
         "addresses": _nullable(
             {"type": "array", "maxItems": 256, "items": _IP},
@@ -152,7 +180,18 @@ def _endpoint_properties() -> dict[str, Schema]:
             "AZs (us-east-1a) or zone ids (use1-az1) that must each hold an endpoint network interface "
             "(control plane: ENDPOINT_AZ_MISSING).",
         ),
-        "port": _t("integer", "The port to probe.", minimum=1, maximum=65535, default=443),
+        "port": _t(
+            "integer",
+            "The port to probe (default 443; the catalogue's for a service on another: email-smtp 465).",
+            minimum=1,
+            maximum=65535,
+            default=443,
+        ),
+        "hub": {
+            "description": "The endpoint lives in a hub VPC: true (the file's hub), false (in this VPC) or a hub of "
+            "its own. Default: the file's hub for interface and service endpoints.",
+            "anyOf": [{"type": "boolean"}, {"type": "null"}, _hub()],
+        },
         "timeout_ms": _t(
             "integer", "The timeout of each probe phase (connect, handshake, request).", minimum=1, maximum=60000
         )
@@ -264,6 +303,12 @@ def topology() -> Schema:
                 ),
                 "The VPC the agent runs in.",
             ),
+            "hub": _nullable(
+                _hub(),
+                "A hub VPC holding the interface endpoints, reached over a transit gateway or peering, its private "
+                "hosted zones shared with this VPC: answers in its CIDRs are right and ENDPOINT_MISSING does not "
+                "apply; the route to its CIDRs is checked (HUB_UNROUTED).",
+            ),
             "resolver": _nullable(
                 _obj(
                     {
@@ -328,6 +373,90 @@ def topology() -> Schema:
             },
         ],
         "definitions": {"endpoint": _obj(endpoint_props, ["name"], closed=True, description="One service to check.")},
+    }
+
+
+# --------------------------------------------------------------------------------------------------- policy
+
+
+def policy() -> Schema:
+    """The schema of a fleet policy file (version 1), as vpc_verify.fleet.policy reads it."""
+    topo = topology()
+    service = {
+        "type": "string",
+        "pattern": "^([a-z0-9][a-z0-9.-]{0,99}|com\\.amazonaws\\.[a-z0-9.-]{3,200})$",
+        "description": "A service: its short name (sqs, ecr.api: com.amazonaws.<the VPC's region>.<name>) or a full "
+        "service name.",
+    }
+    services = {"type": "array", "maxItems": 256, "uniqueItems": True, "items": service}
+    gateway = {
+        "type": "array",
+        "maxItems": 256,
+        "uniqueItems": True,
+        "items": {**service, "pattern": "^(s3|dynamodb|com\\.amazonaws\\.[a-z0-9-]+\\.(s3|dynamodb))$"},
+    }
+    zones = {"type": "integer", "minimum": 0, "maximum": 16}
+    klass = _obj(
+        {
+            "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", "description": "Unique."},
+            "match": _nullable(
+                {
+                    "type": "object",
+                    "maxProperties": 16,
+                    "additionalProperties": {"type": ["string", "number"]},
+                },
+                'VPC tags that must all be there with these values ("*": any value). None: every VPC.',
+            ),
+            "interface": _nullable(services, "Interface endpoints every VPC of the class must have."),
+            "gateway": _nullable(gateway, "Gateway endpoints (s3, dynamodb) every VPC of the class must have."),
+            "private_dns": _nullable(
+                {"type": "boolean"}, "Interface endpoints must have private DNS on (default true)."
+            ),
+            "azs": _nullable(
+                {
+                    "anyOf": [
+                        zones,
+                        {"const": "agent"},
+                        _obj(
+                            {
+                                "min": _nullable(zones, "At least this many AZ ids."),
+                                "agent": _nullable({"type": "boolean"}, "The agent's own AZ."),
+                            },
+                            closed=True,
+                        ),
+                    ]
+                },
+                "The AZs each required interface endpoint must cover, by AZ id: a number, agent, or both.",
+            ),
+        },
+        ["name"],
+        closed=True,
+        description="What every VPC whose tags match must have; the first matching class applies.",
+    )
+    return {
+        "$schema": DRAFT_07,
+        "title": "vpc-verify fleet policy (version 1)",
+        "description": "What every VPC of a class must have: `vpc-verify check --policy FILE`. Reference: "
+        "docs/guides/fleet.md. The loader is the authority (`vpc-verify check --policy FILE` exits 2 naming the "
+        "key path of what it refuses).",
+        "type": "object",
+        "required": ["version"],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"const": 1, "description": "The format version: 1."},
+            "exemption_tag": _nullable(
+                {"type": "string", "minLength": 1, "maxLength": 128},
+                "The VPC tag listing the services a VPC need not have (comma- or space-separated). Default "
+                "vpc-verify:exempt.",
+            ),
+            "resolver": topo["properties"]["resolver"],
+            "defaults": topo["properties"]["defaults"],
+            "classes": _nullable(
+                {"type": "array", "maxItems": 64, "items": klass},
+                "The classes of VPCs, first match wins. None: every endpoint AWS reports is checked as it is.",
+            ),
+        },
+        "definitions": topo["definitions"],
     }
 
 
@@ -468,7 +597,9 @@ def _address(closed: bool) -> Schema:
             "address": _t("string", "The address."),
             "az": _t(["string", "null"], "Its AZ (from the control plane), when known."),
             "private": _t("boolean", "A private (RFC 1918, RFC 6598, ULA, ...) address."),
-            "in_vpc": _t(["boolean", "null"], "Inside the VPC's CIDRs (null: the CIDRs are unknown)."),
+            "in_vpc": _t(
+                ["boolean", "null"], "Inside the VPC's CIDRs or its declared hub's (null: the CIDRs are unknown)."
+            ),
             "tcp_ms": _t(ms, "Connect time in ms, when the connect succeeded."),
             "tls_ms": _t(ms, "Handshake time in ms, when the handshake completed."),
             "http_status": _t(["integer", "null"], "The HTTP status, when an HTTP phase answered."),
@@ -596,7 +727,7 @@ def _endpoint(closed: bool) -> Schema:
     return _obj(
         {
             "name": _t("string", "The endpoint's name in the topology."),
-            "type": {"enum": ["interface", "gateway", "service"]},
+            "type": {"enum": ["interface", "gateway", "service", "gatewayloadbalancer"]},
             "service": _t(["string", "null"], "The AWS service name."),
             "healthy": _t("boolean", "No error finding."),
             "dns_private": _t("boolean", "Every name answered, only with private addresses of this VPC."),
@@ -828,6 +959,35 @@ def _defs(catalogue: Mapping[Code, CodeInfo], closed: bool) -> Schema:
     }
 
 
+def _derivation(strict: bool) -> Schema:
+    """The report's `policy`: how a topology was derived from a fleet policy (or from AWS alone)."""
+    required = _obj(
+        {
+            "service": _t("string", "The AWS service name."),
+            "type": {"enum": ["interface", "gateway"]},
+            "endpoint": _t("string", "Its name in the derived topology (and in `endpoints`)."),
+            "present": _t("boolean", "The VPC has an endpoint for it (ENDPOINT_MISSING when not)."),
+            "azs": _strings("The AZ ids it must cover (ENDPOINT_AZ_MISSING for each it does not)."),
+        },
+        ["service", "type", "endpoint", "present", "azs"],
+        closed=strict,
+    )
+    return _obj(
+        {
+            "source": _t("string", "The policy's location, or <every endpoint AWS reports> without one."),
+            "class": _t(["object", "null"], "The class of the policy that applied (its keys as in the policy)."),
+            "vpc_tags": {"type": "object", "additionalProperties": {"type": "string"}, "description": "The VPC's."},
+            "exempt": _strings("The services the VPC's exemption tag names."),
+            "required": {"type": "array", "items": required, "description": "What the class requires."},
+            "notes": _strings("What the derivation could not do as asked, in words."),
+            "topology": _t("object", "The derived topology, a topology document (docs/topology.md)."),
+        },
+        ["source", "class", "vpc_tags", "exempt", "required", "notes", "topology"],
+        closed=strict,
+        description="`check --policy` (or no topology): how the topology was derived. Absent with --topology.",
+    )
+
+
 def report(catalogue: Mapping[Code, CodeInfo] = CATALOGUE, *, strict: bool = False) -> Schema:
     """The schema of `vpc-verify check --format json` (and --output, the agent's /report and state file)."""
     body = _obj(
@@ -847,6 +1007,7 @@ def report(catalogue: Mapping[Code, CodeInfo] = CATALOGUE, *, strict: bool = Fal
             },
             "loop": _loop(strict),
             "usage": {"$ref": "#/$defs/usage"},
+            "policy": _derivation(strict),
         },
         ["version", "healthy", "started_at", "duration_ms", "region", "vpc_id", "agent", "endpoints", "findings"],
         closed=strict,
@@ -941,4 +1102,80 @@ def usage(catalogue: Mapping[Code, CodeInfo] = CATALOGUE, *, strict: bool = Fals
     }
 
 
-SCHEMAS = {"topology": topology, "report": report, "diagnosis": diagnosis, "usage": usage}
+STATUS_NAMES = ("unhealthy", "silent", "healthy")
+
+
+def fleet(*, strict: bool = False) -> Schema:
+    """The schema of `vpc-verify fleet --format json`."""
+    missing = _obj(
+        {
+            "endpoint": _t("string", "Its name in the VPC's derived topology."),
+            "service": _t("string", "The AWS service name."),
+            "type": _t("string", "interface or gateway."),
+            "command": _t("string", "The AWS CLI command that creates it."),
+        },
+        ["endpoint", "service", "type", "command"],
+        closed=strict,
+    )
+    vpc = _obj(
+        {
+            "account": _t(["string", "null"], "The account (from OwningAccounts, or the report's location)."),
+            "region": _t(["string", "null"], "The Region."),
+            "vpc_id": _t("string", "The VPC."),
+            "status": {"enum": ["unhealthy", "silent", "healthy"], "description": "silent: nothing in the window."},
+            "last_seen": _t("string", "When its latest run started (ISO 8601, UTC).", format="date-time"),
+            "endpoints": _t(["integer", "null"], "How many endpoints its run checked (from a report)."),
+            "endpoints_unhealthy": _t(["integer", "null"], "How many were unhealthy."),
+            "unhealthy_endpoints": _strings("Their names."),
+            "codes": _strings("The error finding codes of its latest report."),
+            "missing": {"type": "array", "items": missing, "description": "Required endpoints it lacks."},
+            "policy_class": _t(["string", "null"], "The fleet policy's class that applied."),
+            "sources": _strings("Where its result came from: metrics, and the report's location."),
+        },
+        [
+            "account",
+            "region",
+            "vpc_id",
+            "status",
+            "last_seen",
+            "endpoints",
+            "endpoints_unhealthy",
+            "unhealthy_endpoints",
+            "codes",
+            "missing",
+            "policy_class",
+            "sources",
+        ],
+        closed=strict,
+    )
+    counts = _obj({k: {"type": "integer"} for k in STATUS_NAMES}, list(STATUS_NAMES), closed=strict)
+    body = _obj(
+        {
+            "version": {"const": 1, "description": "The format version."},
+            "generated_at": _t("string", "When the fleet report was made.", format="date-time"),
+            "stale_after_s": _t("number", "A VPC with nothing newer is silent (--stale)."),
+            "healthy": _t("boolean", "At least one VPC seen, and every VPC healthy."),
+            "counts": counts,
+            "sources": _strings("What was read."),
+            "notes": _strings("What could not be read (a broken report is skipped, never the end)."),
+            "vpcs": {"type": "array", "items": vpc, "description": "Unhealthy first, then silent, then healthy."},
+        },
+        ["version", "generated_at", "stale_after_s", "healthy", "counts", "sources", "notes", "vpcs"],
+        closed=strict,
+    )
+    return {
+        "$schema": DRAFT,
+        "title": "vpc-verify fleet report (version 1)",
+        "description": "Every VPC's last result: `vpc-verify fleet --format json`. Reference: docs/guides/fleet.md.",
+        **body,
+    }
+
+
+SCHEMAS = {
+    "topology": topology,
+    "policy": policy,
+    "report": report,
+    "diagnosis": diagnosis,
+    "usage": usage,
+    "fleet": fleet,
+}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from vpc_verify.findings import Finding
 from vpc_verify.report import AddressReport, EndpointReport, Report
 
@@ -20,12 +23,27 @@ def render(report: Report, *, color: bool = False) -> str:
         f"{len(report.endpoints) - unhealthy} healthy, {unhealthy} unhealthy, "
         f"{report.duration_ms / 1000:.2f} s  {verdict}"
     )
+    if report.policy is not None:
+        lines.append("  " + _policy_line(report.policy))
     for finding in report.run_findings:
         lines.extend(_finding_lines(finding, paint, indent="  "))
     for endpoint in report.endpoints:
         lines.append("")
         lines.extend(_endpoint_lines(endpoint, paint))
     return "\n".join(lines) + "\n"
+
+
+def _policy_line(policy: Mapping[str, Any]) -> str:
+    """How the topology was derived: the policy and class, what the class requires and the VPC lacks."""
+    klass = policy.get("class")
+    required = policy.get("required") or []
+    missing = [r["endpoint"] for r in required if not r.get("present")]
+    text = f"topology derived from {policy.get('source')}"
+    text += f", class {klass['name']}" if klass else ""
+    text += f": {len(required)} required, {len(missing)} missing" + (f" ({', '.join(missing)})" if missing else "")
+    if policy.get("exempt"):
+        text += f", exempt by tag: {', '.join(policy['exempt'])}"
+    return text
 
 
 def _endpoint_lines(e: EndpointReport, paint: _Paint) -> list[str]:

@@ -8,20 +8,22 @@ and meaning, for the reference documentation.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from vpc_verify import service_names
 from vpc_verify.checks.calls import Call
 from vpc_verify.ranges import NumberRange
 from vpc_verify.topology.errors import TopologyError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-EndpointType = Literal["interface", "gateway", "service"]
+EndpointType = Literal["interface", "gateway", "service", "gatewayloadbalancer"]
 IpAddressType = Literal["ipv4", "dualstack", "ipv6"]
-ENDPOINT_TYPES: tuple[EndpointType, ...] = ("interface", "gateway", "service")
+ENDPOINT_TYPES: tuple[EndpointType, ...] = ("interface", "gateway", "service", "gatewayloadbalancer")
+# A Gateway Load Balancer endpoint is a route target: it has no name to resolve and nothing answers TLS on it.
+ROUTE_TARGET_TYPES: tuple[EndpointType, ...] = ("gatewayloadbalancer",)
 IP_ADDRESS_TYPES: tuple[IpAddressType, ...] = ("ipv4", "dualstack", "ipv6")
 HTTP_METHODS = ("GET", "HEAD", "OPTIONS")  # vpc-verify never changes anything
 
@@ -71,8 +73,23 @@ SETTINGS: Mapping[str, Setting] = {
         "DNS packets a second at most (A and AAAA count as two): the VPC resolver drops above 1024 per interface",
         QUERIES_PER_SECOND_RANGE,
     ),
+    "hub": Setting(
+        None,
+        "a hub VPC holding the interface endpoints (centralised endpoints): its cidrs, vpc_id and a role_arn to "
+        "read it with in another account; every interface and service endpoint uses it unless it says `hub: false`",
+    ),
     "endpoints[].type": Setting(DEFAULT_TYPE, f"one of {', '.join(ENDPOINT_TYPES)}"),
-    "endpoints[].port": Setting(DEFAULT_PORT, "the TCP port probed", PORT_RANGE),
+    "endpoints[].dns_names": Setting(
+        None,
+        "the names to resolve; default for an AWS service: its private DNS name from vpc-verify's catalogue "
+        "(a wildcard's under the label vpc-verify); a service the catalogue does not know has no default",
+    ),
+    "endpoints[].port": Setting(
+        DEFAULT_PORT, "the TCP port probed (default 443; the catalogue's for a service on another: email-smtp 465)"
+    ),
+    "endpoints[].hub": Setting(
+        None, "true (the file's hub), false (the endpoint is this VPC's), or a hub of its own {cidrs, vpc_id, role_arn}"
+    ),
     "endpoints[].timeout_ms": Setting(DEFAULT_TIMEOUT_MS, "per-phase probe timeout", TIMEOUT_MS_RANGE),
     "endpoints[].latency_budget_ms": Setting(
         DEFAULT_LATENCY_BUDGET_MS, "connect+TLS time above which LATENCY_OVER_BUDGET is said", LATENCY_BUDGET_MS_RANGE
@@ -91,13 +108,6 @@ SETTINGS: Mapping[str, Setting] = {
     ),
     "endpoints[].authorize.params": Setting({}, "the call's parameters (names as in the API, scalar values)"),
     "endpoints[].authorize.action": Setting(None, "the IAM action the call needs; default <service>:<Operation>"),
-}
-
-_AWS_SERVICE = re.compile(r"^com\.amazonaws\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.(?P<svc>[a-z0-9.-]+)$")
-# AWS services whose private DNS name is not `<svc>.<region>.amazonaws.com`.
-_DNS_NAME_EXCEPTIONS = {
-    "ecr.api": "api.ecr.{region}.amazonaws.com",
-    "ecr.dkr": "dkr.ecr.{region}.amazonaws.com",
 }
 
 
@@ -131,6 +141,19 @@ class Authorize:
 
 
 @dataclass(frozen=True, slots=True)
+class Hub:
+    """A hub VPC that holds the endpoints a spoke uses (centralised endpoints, reached over a Transit Gateway or
+    peering, their names answered by private hosted zones shared with the spoke or a Route 53 Profile): answers in
+    its CIDRs are right, and the spoke needs a route to them. With `vpc_id` the hub is read for its endpoint and
+    that endpoint's security groups: with the agent's own credentials, or those of `role_arn` (a read-only role
+    in the hub's account)."""
+
+    cidrs: tuple[IPNetwork, ...]
+    vpc_id: str | None = None
+    role_arn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     """One service the VPC depends on, with every default already applied."""
 
@@ -147,6 +170,12 @@ class Endpoint:
     http: HttpSettings | None = None
     ip_address_type: IpAddressType = "ipv4"
     authorize: Authorize | None = None  # None: no call is known for the service (or no region to sign for)
+    hub: Hub | None = None  # the endpoint lives in a hub VPC (None: in this VPC)
+
+    @property
+    def route_target(self) -> bool:
+        """A Gateway Load Balancer endpoint: routes send traffic through it; there is no name or TLS to probe."""
+        return self.type in ROUTE_TARGET_TYPES
 
     @property
     def signs(self) -> bool:
@@ -168,7 +197,7 @@ class Endpoint:
         """The name sent as SNI and checked against the certificate."""
         if self.tls is not None and self.tls.server_name:
             return self.tls.server_name
-        return self.dns_names[0]
+        return self.dns_names[0] if self.dns_names else ""  # a route target has no name
 
     @property
     def timeout_s(self) -> float:
@@ -205,6 +234,16 @@ class Topology:
     endpoints: tuple[Endpoint, ...]
     source: str = "<memory>"
     allow_empty: bool = DEFAULT_ALLOW_EMPTY
+    hub: Hub | None = None  # the file's hub, which its interface and service endpoints use unless they opt out
+
+    def hubs(self) -> tuple[Hub, ...]:
+        """Every hub the endpoints use, once each."""
+        return tuple(dict.fromkeys(e.hub for e in self.endpoints if e.hub is not None))
+
+    def networks(self, endpoint: Endpoint) -> tuple[IPNetwork, ...]:
+        """Where the endpoint's answers are its own: the VPC's CIDRs, and its hub's (empty while the VPC's are
+        unknown: then only private or public can be said)."""
+        return self.vpc.cidrs + (endpoint.hub.cidrs if endpoint.hub is not None and self.vpc.cidrs else ())
 
     def endpoint(self, name: str) -> Endpoint:
         """The endpoint called `name` (KeyError when absent)."""
@@ -237,10 +276,7 @@ class Topology:
 
 
 def default_dns_name(service: str, region: str | None) -> str | None:
-    """The private DNS name of an AWS service name (`com.amazonaws.<region>.<svc>`), or None if unknown."""
-    match = _AWS_SERVICE.match(service)
-    if not match or match["svc"].startswith("vpce-svc-"):
-        return None
-    svc, svc_region = match["svc"], match["region"]
-    template = _DNS_NAME_EXCEPTIONS.get(svc, "{svc}.{region}.amazonaws.com")
-    return template.format(svc=svc, region=svc_region or region)
+    """The name a topology endpoint of an AWS service checks by default (vpc_verify.service_names: the service's
+    private DNS name, a wildcard's under a label), or None when there is none (unknown, or execute-api)."""
+    names = service_names.lookup(service, region)
+    return names.default_name() if names is not None else None

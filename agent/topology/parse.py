@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from vpc_verify import service_names
 from vpc_verify.checks import calls
 from vpc_verify.checks.calls import Call, Param
 from vpc_verify.ranges import NumberRange, OutOfRange
@@ -52,6 +53,7 @@ from vpc_verify.topology.model import (
     Endpoint,
     EndpointType,
     HttpSettings,
+    Hub,
     IPAddress,
     IpAddressType,
     IPNetwork,
@@ -59,7 +61,6 @@ from vpc_verify.topology.model import (
     TlsSettings,
     Topology,
     Vpc,
-    default_dns_name,
 )
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -382,6 +383,12 @@ class _Reader:
         what = "a DNS name (at most 253 characters, labels of 1-63 letters, digits or hyphens)"
         if not isinstance(value, str) or not value or len(value) > MAX_STRING:
             raise self.fail(path, what, value)
+        if value.startswith("*."):
+            # A wildcard is what a private zone holds, not a name anyone asks: the record answers any label.
+            under = service_names.probe_name(value.rstrip("."))
+            raise self.fail(
+                path, f"a name that can be asked, not a wildcard: list one under it, such as {under}", value
+            )
         name = value.rstrip(".")
         if not name.isascii():
             try:
@@ -452,7 +459,9 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{label}" if path else label
 
 
-_TOP_KEYS = ("version", "region", "vpc", "resolver", "defaults", "endpoints", "allow_empty")
+_TOP_KEYS = ("version", "region", "vpc", "hub", "resolver", "defaults", "endpoints", "allow_empty")
+_HUB_KEYS = ("cidrs", "vpc_id", "role_arn")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 _ENDPOINT_KEYS = (
     "name",
     "type",
@@ -467,6 +476,7 @@ _ENDPOINT_KEYS = (
     "http",
     "ip_address_type",
     "authorize",
+    "hub",
 )
 _DEFAULT_KEYS = tuple(k for k in _ENDPOINT_KEYS if k != "name")
 _TLS_KEYS = ("verify", "ca_bundle", "server_name")
@@ -497,6 +507,7 @@ def parse(document: object, *, source: str = "<memory>", base_dir: Path | None =
     region = _parse_region(r, top.get("region"))
     vpc = _parse_vpc(r, top.get("vpc"))
     resolver = _parse_resolver(r, top.get("resolver"))
+    hub = _parse_hub(r, top["hub"], "hub") if top.get("hub") is not None else None
     defaults = r.mapping(top["defaults"], "defaults", _DEFAULT_KEYS) if top.get("defaults") is not None else {}
 
     if "endpoints" not in top:
@@ -512,7 +523,7 @@ def parse(document: object, *, source: str = "<memory>", base_dir: Path | None =
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_endpoints):
         path = f"endpoints[{index}]"
-        endpoint = _EndpointFields(r, raw, path, defaults, region).endpoint()
+        endpoint = _EndpointFields(r, raw, path, defaults, region, hub).endpoint()
         if endpoint.name in seen:
             raise r.fail(f"{path}.name", f"a unique name (endpoints[{seen[endpoint.name]}] has it too)", endpoint.name)
         seen[endpoint.name] = index
@@ -525,6 +536,7 @@ def parse(document: object, *, source: str = "<memory>", base_dir: Path | None =
         endpoints=tuple(endpoints),
         source=source,
         allow_empty=allow_empty,
+        hub=hub,
     )
 
 
@@ -544,9 +556,13 @@ def _parse_vpc(r: _Reader, raw: object) -> Vpc:
         if m.get("id") is not None
         else None
     )
+    return Vpc(id=vpc_id, cidrs=_parse_cidrs(r, m.get("cidrs"), "vpc.cidrs"))
+
+
+def _parse_cidrs(r: _Reader, raw: object, where: str) -> tuple[IPNetwork, ...]:
     cidrs: list[IPNetwork] = []
-    for i, value in enumerate(r.list(m.get("cidrs") or [], "vpc.cidrs", 64)):
-        path = f"vpc.cidrs[{i}]"
+    for i, value in enumerate(r.list(raw or [], where, 64)):
+        path = f"{where}[{i}]"
         if not isinstance(value, str):
             raise r.fail(path, "a CIDR such as 10.0.0.0/16", value)
         try:
@@ -555,9 +571,31 @@ def _parse_vpc(r: _Reader, raw: object) -> Vpc:
             raise r.fail(path, f"a CIDR such as 10.0.0.0/16 ({exc})", value) from None
         for j, other in enumerate(cidrs):
             if network.version == other.version and network.overlaps(other):
-                raise r.fail(path, f"a CIDR that does not overlap vpc.cidrs[{j}] ({other})", value)
+                raise r.fail(path, f"a CIDR that does not overlap {where}[{j}] ({other})", value)
         cidrs.append(network)
-    return Vpc(id=vpc_id, cidrs=tuple(cidrs))
+    return tuple(cidrs)
+
+
+def _parse_hub(r: _Reader, raw: object, where: str) -> Hub:
+    m = r.mapping(raw, where, _HUB_KEYS)
+    if not m.get("cidrs"):
+        raise r.fail(
+            f"{where}.cidrs", "the hub VPC's CIDRs, such as [10.1.0.0/16] (its answers are right)", has_got=False
+        )
+    vpc_id = None
+    if m.get("vpc_id") is not None:
+        vpc_id = r.string(m["vpc_id"], f"{where}.vpc_id", _VPC_ID, "a VPC id such as vpc-0123456789abcdef0")
+    role = None
+    if m.get("role_arn") is not None:
+        if vpc_id is None:
+            raise r.fail(f"{where}.vpc_id", "the hub VPC's id, for role_arn to read it with", has_got=False)
+        role = r.string(
+            m["role_arn"],
+            f"{where}.role_arn",
+            _ROLE_ARN,
+            "an IAM role ARN such as arn:aws:iam::123456789012:role/hub-read",
+        )
+    return Hub(cidrs=_parse_cidrs(r, m["cidrs"], f"{where}.cidrs"), vpc_id=vpc_id, role_arn=role)
 
 
 def _parse_resolver(r: _Reader, raw: object) -> Resolver:
@@ -585,12 +623,15 @@ def _parse_resolver(r: _Reader, raw: object) -> Resolver:
 class _EndpointFields:
     """One endpoint's raw mapping merged with `defaults`, read field by field with the right key path."""
 
-    def __init__(self, r: _Reader, raw: object, path: str, defaults: Mapping[str, Any], region: str | None) -> None:
+    def __init__(
+        self, r: _Reader, raw: object, path: str, defaults: Mapping[str, Any], region: str | None, hub: Hub | None
+    ) -> None:
         self.r = r
         self.m = r.mapping(raw, path, _ENDPOINT_KEYS)
         self.path = path
         self.defaults = defaults
         self.region = region
+        self.file_hub = hub
 
     def value(self, key: str) -> Any:
         """The endpoint's value for `key`, else the default's, else _UNSET; tls/http mappings merge key by key."""
@@ -609,22 +650,60 @@ class _EndpointFields:
     def endpoint(self) -> Endpoint:
         kind = self.kind()
         service = self.service(kind)
+        if kind == "gatewayloadbalancer":
+            return self.route_target(kind, service)
         addresses = self.addresses()
+        known = service_names.lookup(service, self.region)
         return Endpoint(
             name=self.name(),
             type=kind,
             service=service,
-            dns_names=self.dns_names(service),
+            dns_names=self.dns_names(service, known),
             addresses=addresses,
             azs=self.azs(),
-            port=self.integer("port", DEFAULT_PORT, PORT_RANGE),
+            port=self.integer("port", (known.port if known else None) or DEFAULT_PORT, PORT_RANGE),
             timeout_ms=self.integer("timeout_ms", DEFAULT_TIMEOUT_MS, TIMEOUT_MS_RANGE),
             latency_budget_ms=self.number("latency_budget_ms", DEFAULT_LATENCY_BUDGET_MS, LATENCY_BUDGET_MS_RANGE),
             tls=_parse_tls(self.r, self.value("tls"), self.where("tls"), kind, "tls" in self.m),
             http=_parse_http(self.r, self.value("http"), self.where("http")),
             ip_address_type=self.ip_address_type(addresses),
             authorize=self.authorize(service),
+            hub=self.hub(kind),
         )
+
+    def route_target(self, kind: EndpointType, service: str | None) -> Endpoint:
+        """A Gateway Load Balancer endpoint: a route target, checked through the routes that use it; it has no
+        names, addresses or TLS to probe, so the endpoint's own keys for them are refused."""
+        for key in ("dns_names", "addresses", "tls", "http", "authorize", "hub"):
+            if key in self.m:
+                raise self.r.fail(
+                    f"{self.path}.{key}",
+                    "no such key on a gatewayloadbalancer endpoint (a route target: vpc-verify checks the routes "
+                    "through it, not a name or a handshake)",
+                    has_got=False,
+                )
+        return Endpoint(name=self.name(), type=kind, service=service, dns_names=(), tls=None)
+
+    def hub(self, kind: EndpointType) -> Hub | None:
+        """The hub the endpoint lives in: its own `hub` mapping, the file's (`hub: true`, or by default for
+        interface and service endpoints), or none (`hub: false`)."""
+        raw = self.value("hub")
+        where = self.where("hub")
+        if raw is _UNSET or raw is None:
+            return self.file_hub if kind in ("interface", "service") else None
+        if raw is False:
+            return None
+        if kind == "gateway":
+            raise self.r.fail(
+                where, "no hub on a gateway endpoint (it is the route table's of the VPC that uses it)", raw
+            )
+        if raw is True:
+            if self.file_hub is None:
+                raise self.r.fail(where, "a top-level `hub: {cidrs, vpc_id}` for `hub: true` to use", has_got=False)
+            return self.file_hub
+        if isinstance(raw, bool):
+            raise self.r.fail(where, "true, false or a hub {cidrs, vpc_id, role_arn}", raw)
+        return _parse_hub(self.r, raw, where)
 
     def name(self) -> str:
         if "name" not in self.m:
@@ -656,13 +735,12 @@ class _EndpointFields:
             has_got=False,
         )
 
-    def dns_names(self, service: str | None) -> tuple[str, ...]:
+    def dns_names(self, service: str | None, known: service_names.ServiceNames | None) -> tuple[str, ...]:
         raw = self.value("dns_names")
         if raw is _UNSET or raw is None:
-            derived = default_dns_name(service, self.region) if service else None
+            derived = known.default_name() if known is not None else None
             if derived is None:
-                why = f" (none can be derived from service {service!r})" if service else ""
-                raise self.r.fail(f"{self.path}.dns_names", f"a list of DNS names{why}", has_got=False)
+                raise self.r.fail(f"{self.path}.dns_names", _why_no_default(service, known), has_got=False)
             return (derived,)
         where = self.where("dns_names")
         items = self.r.list(raw, where, 32)
@@ -730,6 +808,22 @@ class _EndpointFields:
                 raise self.r.fail(where, why, has_got=False)
             return None
         return Authorize(call=call, region=region, enabled=enabled, explicit=explicit)
+
+
+def _why_no_default(service: str | None, known: service_names.ServiceNames | None) -> str:
+    """What a topology endpoint without dns_names must give instead, and why none is derived."""
+    if service is None:
+        return "a list of DNS names"
+    if known is None:
+        return f"a list of DNS names (none can be derived from service {service!r})"
+    if not known.known:
+        version = service_names.catalogue().version
+        return (
+            f"a list of DNS names: {service} is not in vpc-verify's catalogue of service names ({version}), and a "
+            "guess would check a name nobody uses; list the service's private DNS name (DescribeVpcEndpointServices "
+            "PrivateDnsName), or let `vpc-verify discover` write it"
+        )
+    return f"a list of DNS names: {known.note or f'{service} has no default name'}"
 
 
 def _parse_call(r: _Reader, raw: object, path: str) -> Call:

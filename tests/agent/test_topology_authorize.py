@@ -36,7 +36,12 @@ def test_the_file_turns_it_on_or_off_and_the_flag_respects_off() -> None:
 
 
 def test_defaults_apply_where_a_call_is_known() -> None:
-    topology = load(SQS, BILLING, {"name": "x", "service": "com.amazonaws.eu-west-1.foo"}, defaults={"authorize": True})
+    topology = load(
+        SQS,
+        BILLING,
+        {"name": "x", "service": "com.amazonaws.eu-west-1.foo", "dns_names": ["foo.example"]},
+        defaults={"authorize": True},
+    )
     assert [e.signs for e in topology.endpoints] == [True, False, False]
 
 
@@ -59,7 +64,7 @@ def test_another_call_with_parameters_and_action() -> None:
         ({**SQS, "authorize": {"call": "sqs:ListQueues", "params": {"n-1": 1}}}, "authorize.params.n-1", "parameter"),
         ({**SQS, "authorize": {"call": "sqs:ListQueues", "action": "x"}}, "authorize.action", "an IAM action"),
         (
-            {"name": "x", "service": "com.amazonaws.eu-west-1.foo", "authorize": True},
+            {"name": "x", "service": "com.amazonaws.eu-west-1.foo", "dns_names": ["foo.example"], "authorize": True},
             "endpoints[0].authorize",
             "none is known for com.amazonaws.eu-west-1.foo",
         ),

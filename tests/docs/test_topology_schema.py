@@ -39,6 +39,19 @@ def doc(*endpoints: dict[str, Any], **top: Any) -> dict[str, Any]:
 
 GOOD: dict[str, Any] = {
     "minimal": doc(SQS),
+    "a hub for the file, one endpoint out of it": doc(
+        SQS,
+        {"name": "kms", "service": "com.amazonaws.us-east-1.kms", "hub": False},
+        {"name": "logs", "service": "com.amazonaws.us-east-1.logs", "hub": {"cidrs": ["10.3.0.0/16"]}},
+        hub={"cidrs": ["10.2.0.0/16"], "vpc_id": "vpc-0123456789abcdef1"},
+    ),
+    "a gateway load balancer endpoint": doc(
+        {
+            "name": "glb",
+            "type": "gatewayloadbalancer",
+            "service": "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0",
+        }
+    ),
     "empty, allowed": doc(allow_empty=True),
     "one interface endpoint": doc(SQS),
     "everything": doc(
@@ -110,6 +123,9 @@ GOOD: dict[str, Any] = {
 }
 
 BAD: dict[str, Any] = {
+    "a hub without cidrs": doc(SQS, hub={"vpc_id": "vpc-0123456789abcdef1"}),
+    "a hub with an unknown key": doc(SQS, hub={"cidrs": ["10.2.0.0/16"], "role_arn": "x"}),
+    "a wildcard name": doc({**SQS, "dns_names": ["*.sqs.us-east-1.amazonaws.com"]}),
     "not a mapping": [1, 2],
     "no endpoint, not allowed": doc(),
     "no version": {"endpoints": []},
@@ -167,7 +183,13 @@ LOADER_ONLY: dict[str, Any] = {
     "host bits set": doc(SQS, vpc={"cidrs": ["10.0.0.1/16"]}),
     "no name derivable from service": doc({"name": "x", "service": "my.partner.service"}),
     "service by default, no names": doc({"name": "x"}, defaults={"type": "service"}),
-    "authorize where no call is known": doc({"name": "x", "service": "com.amazonaws.us-east-1.foo", "authorize": True}),
+    "authorize where no call is known": doc(
+        {"name": "x", "service": "com.amazonaws.us-east-1.foo", "dns_names": ["foo.example"], "authorize": True}
+    ),
+    "a service the catalogue does not know, without names": doc(
+        {"name": "x", "service": "com.amazonaws.us-east-1.foo"}
+    ),
+    "execute-api without its API's name": doc({"name": "x", "service": "com.amazonaws.us-east-1.execute-api"}),
 }
 
 
@@ -225,7 +247,9 @@ def test_schema_defaults_are_the_loaders() -> None:
 
 def _yaml_blocks(path: Path) -> list[str]:
     text = path.read_text(encoding="utf-8")
-    return [b for b in re.findall(r"```ya?ml\n(.*?)```", text, flags=re.S) if re.search(r"^version: 1$", b, re.M)]
+    blocks = re.findall(r"```ya?ml\n(.*?)```", text, flags=re.S)
+    # A fleet policy (docs/guides/fleet.md, `classes:`) is checked by tests/fleet/test_docs.py.
+    return [b for b in blocks if re.search(r"^version: 1$", b, re.M) and not re.search(r"^classes:", b, re.M)]
 
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]

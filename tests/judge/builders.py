@@ -58,7 +58,7 @@ def dns(*answers: str, status: DnsStatus = DnsStatus.OK, name: str = NAME, rcode
         status=status,
         rcode=rcode,
         answers=answers,
-        cname_chain=(f"vpce-1.sqs.{REGION}.vpce.amazonaws.com",),
+        cname_chain=(f"vpce-1.sqs.{REGION}.vpce.amazonaws.com",) if status is DnsStatus.OK else (),
         ms=1.0,
     )
 

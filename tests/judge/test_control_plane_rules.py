@@ -26,6 +26,7 @@ from tests.judge.builders import (
     vpce,
 )
 from vpc_verify import judge
+from vpc_verify.aws.model import ServiceInfo
 from vpc_verify.aws.whereami import Place
 from vpc_verify.checks.tcp import TcpStatus
 from vpc_verify.findings import Code, Finding, Severity
@@ -75,6 +76,21 @@ def test_private_dns_off_is_an_error_and_explains_a_public_answer() -> None:
     public = only(out.findings, Code.DNS_PUBLIC_ADDRESS)
     assert "private DNS is off on vpce-0aaa" in public.message
     assert public.hint.endswith("--vpc-endpoint-id vpce-0aaa --private-dns-enabled")
+
+
+def test_private_dns_off_on_a_partner_service_says_to_verify_its_domain_first() -> None:
+    """Issue 12, item 7: PrivateDnsNameVerificationState is read; an unverified name cannot be enabled yet."""
+    partner = "com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0"
+    named = replace(EP, service=partner, dns_names=("api.partner.example.com",))
+    vpc = state(endpoints=[vpce(private_dns=False, service=partner)])
+    info = ServiceInfo(partner, ("interface",), ("api.partner.example.com",), (), (), "pendingVerification")
+    o = observation(named, [dns(*BOTH, name=named.dns_names[0])], [probe(a) for a in BOTH])
+    f = only(report(facts(o, aws=aws(replace(vpc, services={partner: info})))).findings, Code.PRIVATE_DNS_DISABLED)
+    assert f.evidence["verification_state"] == "pendingVerification"
+    assert "verify the domain" in f.hint and "start-vpc-endpoint-service-private-dns-verification" in f.hint
+    verified = replace(info, verification_state="verified")
+    f = only(report(facts(o, aws=aws(replace(vpc, services={partner: verified})))).findings, Code.PRIVATE_DNS_DISABLED)
+    assert "verification_state" not in f.evidence and "verify the domain" not in f.hint
 
 
 def test_private_dns_off_is_fine_when_the_topology_uses_vpce_names() -> None:

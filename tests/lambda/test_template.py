@@ -60,6 +60,8 @@ def code_calls() -> set[str]:
             calls.add(f"ec2:{_camel(method)}")
         for method in re.findall(r"\bec2\.(describe_\w+)\(", text):
             calls.add(f"ec2:{_camel(method)}")
+        for service, operation in re.findall(r'calling\("(route53resolver|route53|sts)", "(\w+)"\)', text):
+            calls.add(f"{service}:{operation}")
         if ".get_function_configuration(" in text:
             calls.add("lambda:GetFunctionConfiguration")
         if ".put_metric_data(" in text:
@@ -70,6 +72,8 @@ def code_calls() -> set[str]:
                 calls.add("kms:Decrypt")
         if '"s3"' in text and ".get_object(" in text:
             calls.add("s3:GetObject")
+        if '"s3"' in text and ".put_object(" in text:  # the fleet's reports (VPC_VERIFY_REPORT_S3)
+            calls.add("s3:PutObject")
     return calls
 
 
@@ -146,6 +150,18 @@ def test_no_reserved_concurrency_by_default() -> None:
     reserved = template["Resources"]["Function"]["Properties"]["ReservedConcurrentExecutions"]
     params = _defaults(template)
     assert _resolve(reserved, params, template) is None
+
+
+def test_the_fleet_policy_and_the_reports_are_told_and_granted_exactly() -> None:
+    template = _template()
+    env = template["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
+    params = {**_defaults(template), "PolicyLocation": "s3://org/policy.yaml", "ReportsS3Url": "s3://org/reports"}
+    assert _resolve(env["VPC_VERIFY_POLICY"], params, template) == "s3://org/policy.yaml"
+    assert _resolve(env["VPC_VERIFY_REPORT_S3"], params, template) == "s3://org/reports"
+    assert _resolve(env["VPC_VERIFY_POLICY"], _defaults(template), template) is None
+    granted = policy_actions()
+    assert granted["ReadPolicy"] == {"ssm:GetParameter"} and granted["ReadPolicyS3"] == {"s3:GetObject"}
+    assert granted["KeepReports"] == {"s3:PutObject"}  # under <prefix>/<its account>/<its Region>/ only
 
 
 def test_the_function_is_told_its_topology_source_and_whether_to_read_aws() -> None:

@@ -67,6 +67,7 @@ def test_dry_run_shows_datums_count_and_calls(tmp_path: Path) -> None:
     with dead_url() as url:
         proc = _check(tmp_path, {"AWS_ENDPOINT_URL": url}, "--dry-run", "--publish", "cloudwatch")
     assert "dry run: namespace VpcVerify: 8 datums in 1 PutMetricData call(s)" in proc.stdout
+    assert "billed: 8 custom metrics, about $2.40 a month at $0.30 each" in proc.stdout  # issue 16
     assert "Healthy" in proc.stdout and "Endpoint=billing" in proc.stdout
     proc = _check(tmp_path, {}, "--dry-run", "--format", "json")
     load_report(proc.stdout)  # stdout stays one JSON report; the dry run goes to stderr

@@ -89,7 +89,7 @@ FAULTS: dict[str, frozenset[str]] = {
     "http_status": frozenset({"HTTP_UNEXPECTED_STATUS"}),
     "slow_headers": frozenset({"HTTP_FAILED"}),
     "late": frozenset({"TCP_REFUSED"}),  # until slow_ms has passed: an endpoint still being created
-    # What a correct tool reports today for the resolver's side of issue 12 (it will add codes naming the culprit):
+    # The box alone (no control plane); with the DNS path seeded in the emulator, check adds the culprit's code:
     "firewall_nodata": frozenset({"DNS_NO_ANSWER"}),  # DNS Firewall BLOCK, BlockResponse NODATA
     "firewall_nxdomain": frozenset({"DNS_NXDOMAIN"}),  # DNS Firewall BLOCK, BlockResponse NXDOMAIN
     "firewall_override": frozenset({"DNS_PUBLIC_ADDRESS"}),  # BLOCK/OVERRIDE: CNAME to a walled garden (public)

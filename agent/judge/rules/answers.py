@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from vpc_verify.aws.names import regional_dns_name
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge import hints
 from vpc_verify.judge.facts import AwsSide, EndpointFacts
@@ -72,6 +73,17 @@ def _why_public(facts: EndpointFacts, side: AwsSide) -> tuple[str, dict[str, Any
             hints.create_endpoint(side, endpoint),
         )
     more |= {"vpc_endpoint_id": vpce.id, "PrivateDnsEnabled": vpce.private_dns_enabled}
+    if vpce.private_dns_enabled and vpce.private_dns_only_for_inbound_resolver:
+        # S3 and DynamoDB: inside the VPC the service's names answer the gateway endpoint (its public prefix
+        # list) by design; only queries from an inbound Resolver endpoint get the interface endpoint's ENIs.
+        own = regional_dns_name(state, vpce)
+        return (
+            f": by design, {vpce.id} has PrivateDnsOnlyForInboundResolverEndpoint, so inside {vpc} the service's "
+            "names answer the gateway endpoint's prefix list; the interface endpoint is reached by its own names",
+            more | {"PrivateDnsOnlyForInboundResolverEndpoint": True},
+            f"Check {', '.join(endpoint.dns_names)} as `type: gateway`, and the interface endpoint through its own "
+            f"name, {own} (`vpc-verify discover` writes both).",
+        )
     if not vpce.private_dns_enabled:
         return (
             f": private DNS is off on {vpce.id}",

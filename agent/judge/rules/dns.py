@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from vpc_verify.checks.dns import DnsStatus
+from vpc_verify.checks.dns import DnsResult, DnsStatus
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge.facts import EndpointFacts
 from vpc_verify.judge.rule import endpoint_rule
@@ -49,7 +49,13 @@ def unresolved(facts: EndpointFacts) -> Iterator[Finding]:
             "ms": round(result.ms, 3),
             "error": result.error,
         }
-        hint = None
+        if result.cname_chain and result.status in (DnsStatus.NXDOMAIN, DnsStatus.NODATA):
+            # A dangling CNAME: the culprit is the name at the end of the chain (an endpoint's vpce-… name that
+            # no longer exists), not the service name the client asked.
+            end = result.cname_chain[-1]
+            what = "does not exist (NXDOMAIN)" if result.status is DnsStatus.NXDOMAIN else "has no A/AAAA record"
+            message = f"{result.name} is a CNAME to {end}, which {what}"
+        hint = _hint(facts, result)
         age = facts.aws.created_s_ago(facts.now) if facts.aws is not None else None
         if age is not None and result.status in (DnsStatus.NXDOMAIN, DnsStatus.NODATA):
             vpce_id = facts.aws.vpce.id if facts.aws is not None and facts.aws.vpce is not None else "the endpoint"
@@ -57,3 +63,32 @@ def unresolved(facts: EndpointFacts) -> Iterator[Finding]:
             evidence["created_s_ago"] = round(age)
             hint = "Wait a few minutes and check again (`vpc-verify check --wait 300`)."
         yield Finding.make(CODES[result.status], facts.name, message, evidence=evidence, hint=hint)
+
+
+def _hint(facts: EndpointFacts, result: DnsResult) -> str | None:
+    """A fix more precise than the code's, when the facts point at one (None: the catalogue's)."""
+    endpoint, side = facts.endpoint, facts.aws
+    vpce = side.vpce if side is not None else None
+    record = (vpce.dns_record_ip_type or vpce.ip_address_type) if vpce is not None else ""
+    if result.status is DnsStatus.NODATA and not endpoint.asks_aaaa and record == "ipv6":
+        return (
+            f"{vpce.id if vpce else 'The endpoint'} has only AAAA records (DnsRecordIpType ipv6) and this check asks "
+            f"for A: set `ip_address_type: ipv6` on endpoint {endpoint.name} (or dualstack records on the endpoint)."
+        )
+    if result.cname_chain and result.status in (DnsStatus.NXDOMAIN, DnsStatus.NODATA):
+        return (
+            f"{result.cname_chain[-1]} is gone: the zone's record points at a deleted or replaced endpoint; point "
+            f"{result.cname_chain[0] if len(result.cname_chain) > 1 else result.name} at the current endpoint's "
+            "regional DNS name."
+        )
+    if result.status is DnsStatus.TIMEOUT:
+        mine = [r.name for r in facts.observation.dns if r.status not in (DnsStatus.TIMEOUT, DnsStatus.ERROR)]
+        answered = list(dict.fromkeys([*mine, *facts.answered_in_run]))[:3]
+        if answered:
+            return (
+                f"The same resolver answered {', '.join(answered)} in this run: it is reachable, and what is silent "
+                f"is whoever it asks for {result.name} (a Resolver FORWARD rule's target, a custom forwarder). "
+                "Timeouts in bursts are the VPC resolver's limit of 1024 packets a second per network interface: "
+                "lower resolver.queries_per_second."
+            )
+    return None

@@ -13,12 +13,12 @@ from vpc_verify.judge.rule import endpoint_rule
 
 @endpoint_rule(Code.ENDPOINT_MISSING)
 def missing(facts: EndpointFacts) -> Iterator[Finding]:
-    """The VPC has no endpoint for the service."""
+    """The VPC has no endpoint for the service (and the topology does not say it lives in a hub VPC)."""
     side = facts.aws
-    if side is None or side.vpce is not None:
+    if side is None or side.vpce is not None or facts.endpoint.hub is not None:
         return
     endpoint, vpc = facts.endpoint, side.state.vpc_id
-    kind = "gateway" if endpoint.type == "gateway" else "interface"
+    kind = endpoint.type if endpoint.type in ("gateway", "gatewayloadbalancer") else "interface"
     others = [e for e in side.state.endpoints if e.service == endpoint.service]
     message = f"{vpc} has no {kind} endpoint for {endpoint.service}"
     if others:
@@ -79,18 +79,25 @@ def private_dns(facts: EndpointFacts) -> Iterator[Finding]:
     used = [n for n in facts.endpoint.dns_names if n in private_names or not is_vpce_name(n)]
     if not private_names or not used:
         return
-    yield Finding.make(
-        Code.PRIVATE_DNS_DISABLED,
-        facts.name,
-        f"{vpce.id} has private DNS off, so {', '.join(used)} resolves to the public service, not the endpoint",
-        evidence={
-            "vpc_endpoint_id": vpce.id,
-            "PrivateDnsEnabled": False,
-            "names": used,
-            "service_private_dns_names": sorted(private_names),
-        },
-        hint=hints.enable_private_dns(vpce.id),
-    )
+    evidence = {
+        "vpc_endpoint_id": vpce.id,
+        "PrivateDnsEnabled": False,
+        "names": used,
+        "service_private_dns_names": sorted(private_names),
+    }
+    message = f"{vpce.id} has private DNS off, so {', '.join(used)} resolves to the public service, not the endpoint"
+    hint = hints.enable_private_dns(vpce.id)
+    info = side.state.services.get(vpce.service)
+    state = info.verification_state if info is not None else ""
+    if state and state.lower() != "verified":
+        # A partner's private DNS name can be enabled only once the provider has verified its domain.
+        evidence["verification_state"] = state
+        message += f"; the service's private DNS name is not verified ({state})"
+        hint = (
+            f"The service provider must verify the domain of {', '.join(sorted(private_names))} first (a TXT record; "
+            f"aws ec2 start-vpc-endpoint-service-private-dns-verification --service-id <vpce-svc-…>), then: {hint}"
+        )
+    yield Finding.make(Code.PRIVATE_DNS_DISABLED, facts.name, message, evidence=evidence, hint=hint)
 
 
 @endpoint_rule(Code.ENDPOINT_AZ_MISSING)

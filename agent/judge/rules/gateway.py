@@ -99,3 +99,24 @@ def prefix_list(facts: EndpointFacts) -> Iterator[Finding]:
             hint=f"The name does not resolve into {pl.id} ({pl.name}): check the resolver (a custom zone or "
             f"forwarder) and that the name is the service's in {side.state.region}.",
         )
+
+
+@endpoint_rule(Code.GWLB_ENDPOINT_UNROUTED)
+def load_balancer_routes(facts: EndpointFacts) -> Iterator[Finding]:
+    """A Gateway Load Balancer endpoint is a route target: nothing is resolved or probed through it, and what can
+    be checked is that some route table sends traffic to it."""
+    side = facts.aws
+    vpce = side.vpce if side is not None else None
+    if side is None or vpce is None or vpce.type != "gatewayloadbalancer":
+        return
+    if any(r.target == vpce.id and r.state.lower() != "blackhole" for t in side.state.route_tables for r in t.routes):
+        return
+    tables = [t.id for t in side.state.route_tables]
+    yield Finding.make(
+        Code.GWLB_ENDPOINT_UNROUTED,
+        facts.name,
+        f"no route table of {side.state.vpc_id} sends traffic to Gateway Load Balancer endpoint {vpce.id}",
+        evidence={"vpc_endpoint_id": vpce.id, "route_table_ids": tables},
+        hint=f"Route the traffic to inspect through it: aws ec2 create-route --route-table-id <rtb-…> "
+        f"--destination-cidr-block <CIDR> --vpc-endpoint-id {vpce.id}",
+    )

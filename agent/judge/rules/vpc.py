@@ -102,11 +102,14 @@ def partial_read(facts: RunFacts) -> Iterator[Finding]:
         return
     actions = list(facts.aws.state.unread)
     vpc = facts.aws.state.vpc_id
+    hint = f"Grant the agent's role {', '.join(a.split(' ')[0] for a in actions)} (read-only)."
+    if any("unreachable" in a for a in actions):
+        hint += " An API unreachable from here needs a route to it (an interface endpoint, a NAT gateway)."
     yield Finding.make(
         Code.AWS_READ_PARTIAL,
         RUN,
         f"the agent may not call {', '.join(actions)}: what they tell about {vpc} (network ACLs, the agent's own "
-        "groups, AZ names) is not judged",
+        "groups, AZ names, the DNS path) is not judged",
         evidence={"vpc_id": vpc, "actions": actions},
-        hint=f"Grant the agent's role {', '.join(a.split(' ')[0] for a in actions)} (read-only).",
+        hint=hint,
     )
