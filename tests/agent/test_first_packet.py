@@ -24,7 +24,8 @@ AFTER_THE_FIRST_PACKET = (
     "vpc_verify.judge",
     "vpc_verify.checks.http",
     "structlog",
-    "json",
+    "importlib.resources",
+    "zipfile",
     "difflib",
     "boto3",
 )
