@@ -42,7 +42,7 @@ CLI = (
     RECORDER
     + """
 import runpy
-sys.argv = ["vpc-verify", "check", "-t", sys.argv[1], "--format", "json", "--log-level", "error"]
+sys.argv = ["vpc-verify", "check", "-t", sys.argv[1], "--log-level", "error"]
 runpy.run_module("vpc_verify", run_name="__main__")
 """
 )
