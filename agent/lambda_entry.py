@@ -12,7 +12,12 @@ Environment:
   VPC_VERIFY_ALLOW_EVENT_TOPOLOGY    "true" lets the event carry a whole topology (arbitrary targets)
   VPC_VERIFY_PUBLISH                 cloudwatch | emf (default) | none
   VPC_VERIFY_NAMESPACE               CloudWatch namespace (default VpcVerify)
-  VPC_VERIFY_PER_ADDRESS_METRICS     "true" adds per-address latency metrics
+  VPC_VERIFY_METRICS                 budget (default) | full: which values are billed custom metrics. budget:
+                                     Healthy per endpoint, RunHealthy, EndpointsUnhealthy, Heartbeat per run;
+                                     the latencies and details stay as properties of the EMF lines (Logs
+                                     Insights, no metric cost). full: every metric of docs/metrics.md. An
+                                     unknown value is budget (a typo must not multiply the bill)
+  VPC_VERIFY_PER_ADDRESS_METRICS     "true" adds per-address latency metrics (billed, whatever the set)
   VPC_VERIFY_AWS                     "false" skips the control-plane comparison (no EC2 API route: the
                                      run says so once, AWS_API_UNREACHABLE, a warning)
   VPC_VERIFY_SUBNET_IDS              the function's subnets, VPC_VERIFY_SECURITY_GROUP_IDS its groups (the
@@ -39,7 +44,7 @@ from vpc_verify.logs import clear_context as clear_log_context
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.logs import get_logger
 from vpc_verify.publish import sink as sinks
-from vpc_verify.publish.metrics import DEFAULT_NAMESPACE
+from vpc_verify.publish.metrics import DEFAULT_METRIC_SET, DEFAULT_NAMESPACE, METRIC_SETS, MetricSet
 from vpc_verify.publish.sink import SINK_NAMES, SinkConfig, SinkName
 from vpc_verify.report import Report
 from vpc_verify.topology import TopologySourceError
@@ -220,6 +225,15 @@ def handle(event: object, context: Any = None, environ: Mapping[str, str] | None
         clear_log_context()
 
 
+def metric_set(env: Mapping[str, str]) -> MetricSet:
+    """VPC_VERIFY_METRICS: `full` or `budget`; anything else is the budget (a typo must not multiply the bill)."""
+    value = (env.get("VPC_VERIFY_METRICS") or DEFAULT_METRIC_SET).strip().lower()
+    if value not in METRIC_SETS:
+        _log().warning("metrics_set_unknown", value=value[:64], used=DEFAULT_METRIC_SET)
+        return DEFAULT_METRIC_SET
+    return value
+
+
 def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, Any]:
     request = parse_event(event, env)
     deadline, publish_budget = budgets(context, env)
@@ -232,6 +246,7 @@ def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, An
         per_address=env.get("VPC_VERIFY_PER_ADDRESS_METRICS", "").lower() == "true",
         buffer_cap=0,
         emf_fallback=True,
+        metrics=metric_set(env),
     )
     derived = _derived(request, env)
     the_plan = plan.build(

@@ -4,19 +4,24 @@ The CLI, the EC2 agent loop and the Lambda all publish through `publish`: the re
 (metrics.from_report), the sink sends them. A sink never raises: its Outcome says what happened. The
 CloudWatch sink can fall back to EMF lines for what PutMetricData could not take (the Lambda), since
 CloudWatch Logs turns those lines into the same metrics.
+
+The metric set (`budget`, the default, or `full`; publish/metrics.py) decides which datums are billed metrics.
+PutMetricData sends only those; an EMF line carries the others as properties. The CloudWatch sink with a
+fallback (the Lambda) also writes every value as a properties-only line (no `_aws`: no metric, a few hundred
+bytes of log), so the dashboard's Logs Insights widgets find the latencies whatever the mode and the set.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, TextIO
 
 from vpc_verify.logs import get_logger
 from vpc_verify.publish import emf
 from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP, CloudWatchPublisher, PublishResult
-from vpc_verify.publish.metrics import DEFAULT_NAMESPACE, Datum, from_report
+from vpc_verify.publish.metrics import DEFAULT_METRIC_SET, DEFAULT_NAMESPACE, Datum, MetricSet, billed, from_report
 from vpc_verify.report import Report
 
 SinkName = Literal["none", "emf", "cloudwatch"]
@@ -32,6 +37,7 @@ class SinkConfig:
     per_address: bool = False
     buffer_cap: int = DEFAULT_BUFFER_CAP  # datums kept while CloudWatch is unreachable (the EC2 agent)
     emf_fallback: bool = False  # what PutMetricData cannot take goes out as EMF lines (the Lambda)
+    metrics: MetricSet = DEFAULT_METRIC_SET  # which datums are billed metrics (docs/metrics.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +94,7 @@ class EmfSink:
     def send(self, datums: Sequence[Datum], *, vpc_id: str | None, budget_s: float | None) -> Outcome:
         """Write the lines."""
         n = emf.emit(emf.render(datums, self.namespace), self.stream)
-        return Outcome(mode="emf", datums=len(datums), ok=True, emf_lines=n)
+        return Outcome(mode="emf", datums=len(billed(datums)), ok=True, emf_lines=n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +105,21 @@ class CloudWatchSink:
     fallback: EmfSink | None = None
 
     def send(self, datums: Sequence[Datum], *, vpc_id: str | None, budget_s: float | None) -> Outcome:
-        """Send; hand what could not be sent to the fallback, if any."""
-        result = self.publisher.publish(datums, budget_s=budget_s, vpc_id=vpc_id)
+        """Send the billed datums; hand what could not be sent to the fallback, if any, and every value to it as
+        properties only."""
+        metrics = billed(datums)
+        result = self.publisher.publish(metrics, budget_s=budget_s, vpc_id=vpc_id)
         lines = 0
         if self.fallback is not None and result.unsent:
             lines = self.fallback.send(result.unsent, vpc_id=vpc_id, budget_s=None).emf_lines
             get_logger(publisher="cloudwatch").warning(
                 "metrics_fallback_emf", datums=len(result.unsent), lines=lines, reason=result.error
             )
+        if self.fallback is not None and datums:
+            self.fallback.send([replace(d, billed=False) for d in datums], vpc_id=vpc_id, budget_s=None)
         return Outcome(
             mode="cloudwatch",
-            datums=len(datums),
+            datums=len(metrics),
             ok=result.ok,
             result=result,
             emf_lines=lines,
@@ -135,10 +145,17 @@ def make(config: SinkConfig, *, region: str | None = None, stream: TextIO | None
     return SINKS[config.name](config, region, stream or sys.stdout)
 
 
-def publish(report: Report, sink: Sink, *, per_address: bool = False, budget_s: float | None = None) -> Outcome:
-    """Publish `report`'s metrics through `sink`; never raises (a failure is in the outcome)."""
+def publish(
+    report: Report,
+    sink: Sink,
+    *,
+    per_address: bool = False,
+    budget_s: float | None = None,
+    metrics: MetricSet = DEFAULT_METRIC_SET,
+) -> Outcome:
+    """Publish `report`'s metrics (the `metrics` set) through `sink`; never raises (a failure is in the outcome)."""
     try:
-        datums = from_report(report, per_address=per_address)
+        datums = from_report(report, per_address=per_address, metrics=metrics)
         return sink.send(datums, vpc_id=report.vpc_id, budget_s=budget_s)
     except Exception as exc:
         get_logger().error("metrics_publish_error", error=f"{type(exc).__name__}: {exc}")
