@@ -345,3 +345,11 @@ def test_alarms_and_metric_widgets_read_only_the_budget_set_and_the_rest_comes_f
     assert "${LogGroup}" in resources["Dashboard"]["Properties"]["DashboardBody"]["Sub"][0]
     monitoring = (TEMPLATE.parent / "monitoring.yaml").read_text()
     assert set(re.findall(r"SELECT \w+\((\w+)\)", monitoring)) <= BUDGET_METRICS
+
+
+def test_the_start_jitter_is_a_bounded_parameter_off_by_default() -> None:
+    template = _template()
+    param = template["Parameters"]["JitterSeconds"]
+    assert (param["Default"], param["MinValue"], param["MaxValue"]) == (0, 0, 30)  # 30 of the 60-second timeout
+    env = template["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
+    assert env["VPC_VERIFY_JITTER_SECONDS"] == {"Ref": "JitterSeconds"}
