@@ -118,3 +118,21 @@ def test_dry_run_counts_and_prices_the_chosen_set(metrics: Any, count: int, usd:
         assert "DnsPrivate, Reachable, DnsLatency, ConnectLatency, TlsLatency, Findings, RunDuration" in text
     else:
         assert "not billed" not in text
+
+
+@pytest.mark.parametrize(("argv", "expected"), [((), "budget"), (("--metrics", "full"), "full")])
+def test_the_agent_and_check_take_the_set_from_the_command_line(
+    tmp_path: Any, argv: tuple[str, ...], expected: str
+) -> None:
+    from vpc_verify.cli import build_parser
+    from vpc_verify.commands.agent import config_from_args
+    from vpc_verify.commands.check import sink_config
+
+    topo = tmp_path / "t.yaml"
+    topo.write_text("version: 1\nregion: us-east-1\nendpoints:\n  - {name: a, type: service, dns_names: [a.example]}\n")
+    agent_args = build_parser().parse_args(["agent", "-t", str(topo), "--no-aws", *argv])
+    assert config_from_args(agent_args).metrics == expected
+    check_args = build_parser().parse_args(["check", "-t", str(topo), *argv])
+    assert sink_config(check_args).metrics == expected
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["check", "-t", str(topo), "--metrics", "some"])
