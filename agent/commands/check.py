@@ -258,7 +258,7 @@ def add_output_arguments(p: argparse.ArgumentParser, *, files: bool = True) -> N
         default=DEFAULT_METRIC_SET,
         help="which values become billed CloudWatch metrics. budget (default): Healthy per endpoint and RunHealthy, "
         "EndpointsUnhealthy, Heartbeat per run (20 endpoints: 23 metrics, about $6.90 a month); the latencies and "
-        "details stay as EMF properties, queried with Logs Insights at no metric cost. full: all eight per endpoint "
+        "details stay as EMF properties, queried with Logs Insights at no metric cost. full: up to eight per endpoint "
         "and four per run (20 endpoints without http: 144 metrics, about $43.20 a month). Each metric is $0.30 a month "
         "(us-east-1, first tier) however often the checks run; --dry-run prints the count and the cost",
     )
