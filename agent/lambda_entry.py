@@ -12,33 +12,53 @@ Environment:
   VPC_VERIFY_ALLOW_EVENT_TOPOLOGY    "true" lets the event carry a whole topology (arbitrary targets)
   VPC_VERIFY_PUBLISH                 cloudwatch | emf (default) | none
   VPC_VERIFY_NAMESPACE               CloudWatch namespace (default VpcVerify)
-  VPC_VERIFY_PER_ADDRESS_METRICS     "true" adds per-address latency metrics
+  VPC_VERIFY_METRICS                 budget (default) | full: which values are billed custom metrics. budget:
+                                     Healthy per endpoint, RunHealthy, EndpointsUnhealthy, Heartbeat per run;
+                                     the latencies and details stay as properties of the EMF lines (Logs
+                                     Insights, no metric cost). full: every metric of docs/metrics.md. An
+                                     unknown value is budget (a typo must not multiply the bill)
+  VPC_VERIFY_PER_ADDRESS_METRICS     "true" adds per-address latency metrics (billed, whatever the set)
   VPC_VERIFY_AWS                     "false" skips the control-plane comparison (no EC2 API route: the
                                      run says so once, AWS_API_UNREACHABLE, a warning)
   VPC_VERIFY_SUBNET_IDS              the function's subnets, VPC_VERIFY_SECURITY_GROUP_IDS its groups (the
                                      template sets both; else lambda:GetFunctionConfiguration tells them)
   VPC_VERIFY_AUTHORIZE               "true" makes the signed call through every endpoint that has one (--authorize)
   VPC_VERIFY_MARGIN_MS               time kept back from the deadline for publishing and returning (3000)
+  VPC_VERIFY_JITTER_SECONDS          a scheduled run (the event `{}` or a Scheduled Event) first waits a random
+                                     time up to this many seconds, and never more than half the time left, so
+                                     VPCs on the same schedule do not call the EC2 API at once (default 0: none;
+                                     the wait is billed as the function's duration). An invalid value is 0,
+                                     with a warning
 """
 
 from __future__ import annotations
 
 import os
+import random as random_mod
 import re
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from vpc_verify import locations, plan
+from vpc_verify import jitter, locations, plan
 from vpc_verify import topology as topology_mod
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import bind_context as bind_log_context
 from vpc_verify.logs import clear_context as clear_log_context
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.logs import get_logger
-from vpc_verify.publish.config import DEFAULT_NAMESPACE, SINK_NAMES, SinkConfig, SinkName
+from vpc_verify.publish.config import (
+    DEFAULT_METRIC_SET,
+    DEFAULT_NAMESPACE,
+    METRIC_SETS,
+    SINK_NAMES,
+    MetricSet,
+    SinkConfig,
+    SinkName,
+)
 from vpc_verify.report import Report
 from vpc_verify.topology import TopologySourceError
 
@@ -156,10 +176,7 @@ def load_topology(request: Request, environ: Mapping[str, str]) -> topology_mod.
 
 def budgets(context: Any, environ: Mapping[str, str]) -> tuple[float, float]:
     """(run deadline, publish budget) in seconds from the time this invocation has left."""
-    remaining = NO_CONTEXT_REMAINING_S
-    getter = getattr(context, "get_remaining_time_in_millis", None)
-    if callable(getter):
-        remaining = max(0.0, float(getter()) / 1000.0)
+    remaining = _remaining_s(context)
     try:
         margin = float(environ.get("VPC_VERIFY_MARGIN_MS", "")) / 1000.0
     except ValueError:
@@ -189,8 +206,16 @@ def summary(report: Report) -> dict[str, Any]:
     }
 
 
-def handle(event: object, context: Any = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """One invocation; returns the summary or a structured error, never raises."""
+def handle(
+    event: object,
+    context: Any = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    random: Callable[[], float] = random_mod.random,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """One invocation; returns the summary or a structured error, never raises. `random` and `sleep` are the
+    start jitter's (VPC_VERIFY_JITTER_SECONDS)."""
     env = os.environ if environ is None else environ
     clear_log_context()
     configure_logs(env.get("VPC_VERIFY_LOG_LEVEL", "info"), json=True)
@@ -198,7 +223,7 @@ def handle(event: object, context: Any = None, environ: Mapping[str, str] | None
     if request_id:
         bind_log_context(request_id=str(request_id))
     try:
-        return _invoke(event, context, env)
+        return _invoke(event, context, env, random, sleep)
     except TopologySourceError as exc:
         return _error("TopologySourceError", str(exc))
     except topology_mod.TopologyError as exc:
@@ -218,9 +243,41 @@ def handle(event: object, context: Any = None, environ: Mapping[str, str] | None
         clear_log_context()
 
 
-def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, Any]:
+def metric_set(env: Mapping[str, str]) -> MetricSet:
+    """VPC_VERIFY_METRICS: `full` or `budget`; anything else is the budget (a typo must not multiply the bill)."""
+    value = (env.get("VPC_VERIFY_METRICS") or DEFAULT_METRIC_SET).strip().lower()
+    if value not in METRIC_SETS:
+        _log().warning("metrics_set_unknown", value=value[:64], used=DEFAULT_METRIC_SET)
+        return DEFAULT_METRIC_SET
+    return value
+
+
+def start_delay(request: Request, context: Any, env: Mapping[str, str], random: Callable[[], float]) -> float:
+    """The scheduled run's random start delay in seconds (0 for an invocation that asks for something)."""
+    if request != Request():
+        return 0.0  # a person or a pipeline asked for this run: start now
+    try:
+        bound = jitter.bound_s(env.get("VPC_VERIFY_JITTER_SECONDS"))
+    except jitter.JitterError as exc:
+        _log().warning("jitter_invalid", error=str(exc), used=0)
+        return 0.0
+    return jitter.delay_s(bound, _remaining_s(context), random)
+
+
+def _remaining_s(context: Any) -> float:
+    getter = getattr(context, "get_remaining_time_in_millis", None)
+    return max(0.0, float(getter()) / 1000.0) if callable(getter) else NO_CONTEXT_REMAINING_S
+
+
+def _invoke(
+    event: object, context: Any, env: Mapping[str, str], random: Callable[[], float], sleep: Callable[[float], None]
+) -> dict[str, Any]:
     request = parse_event(event, env)
-    deadline, publish_budget = budgets(context, env)
+    delay = start_delay(request, context, env, random)
+    if delay > 0:
+        _log().info("start_jitter", delay_s=round(delay, 3))
+        sleep(delay)
+    deadline, publish_budget = budgets(context, env)  # after the delay: the run has what is left
     mode = request.publish or env.get("VPC_VERIFY_PUBLISH") or "emf"
     if mode not in SINK_NAMES:
         mode = "emf"  # a misconfigured variable must not cost the metrics
@@ -230,6 +287,7 @@ def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, An
         per_address=env.get("VPC_VERIFY_PER_ADDRESS_METRICS", "").lower() == "true",
         buffer_cap=0,
         emf_fallback=True,
+        metrics=metric_set(env),
     )
     derived = _derived(request, env)
     the_plan = plan.build(

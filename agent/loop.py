@@ -31,7 +31,14 @@ from vpc_verify.checks import trust
 from vpc_verify.logs import get_logger
 from vpc_verify.publish import sink as sinks
 from vpc_verify.publish.cloudwatch import CloudWatchPublisher
-from vpc_verify.publish.config import DEFAULT_BUFFER_CAP, DEFAULT_NAMESPACE, SinkConfig, SinkName
+from vpc_verify.publish.config import (
+    DEFAULT_BUFFER_CAP,
+    DEFAULT_METRIC_SET,
+    DEFAULT_NAMESPACE,
+    MetricSet,
+    SinkConfig,
+    SinkName,
+)
 from vpc_verify.publish.files import write_atomic
 from vpc_verify.publish.sink import Outcome
 from vpc_verify.report import Report
@@ -65,6 +72,7 @@ class LoopConfig:
     namespace: str = DEFAULT_NAMESPACE
     per_address: bool = False
     buffer_cap: int = DEFAULT_BUFFER_CAP
+    metrics: MetricSet = DEFAULT_METRIC_SET  # which datums are billed metrics (docs/metrics.md)
     max_runs: int | None = None  # tests and soaks; None = until stopped
     aws: bool = True
     run_guard_s: float = 5.0  # past the run's own deadline, the loop gives up on it
@@ -209,7 +217,7 @@ class AgentLoop:
             aws=cfg.aws,
             deadline_s=cfg.deadline_s,
             concurrency=cfg.concurrency,
-            sink=SinkConfig(cfg.publish, cfg.namespace, cfg.per_address, cfg.buffer_cap),
+            sink=SinkConfig(cfg.publish, cfg.namespace, cfg.per_address, cfg.buffer_cap, metrics=cfg.metrics),
             authorize=cfg.authorize,
         )
         report = await self._run_fn(the_plan.topology, the_plan.options)

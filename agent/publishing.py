@@ -79,7 +79,7 @@ def publish(
 ) -> Publication:
     """Check the telemetry path, publish `report`'s metrics through `sink`, and judge both; never raises."""
     paths = observe_paths(config, report.region, mode, resolver, cidrs)
-    outcome = sinks.publish(report, sink, per_address=config.per_address, budget_s=budget_s)
+    outcome = sinks.publish(report, sink, per_address=config.per_address, budget_s=budget_s, metrics=config.metrics)
     published = None
     if config.name != "none":
         result = outcome.result

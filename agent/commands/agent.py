@@ -245,6 +245,7 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
         publish=args.publish,
         namespace=args.namespace,
         per_address=args.per_address_metrics,
+        metrics=args.metrics,
         buffer_cap=max(0, args.buffer),
         max_runs=args.max_runs,
         aws=not args.no_aws,

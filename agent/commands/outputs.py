@@ -68,7 +68,8 @@ def write_outputs(report: Report, config: SinkConfig, args: argparse.Namespace, 
     if getattr(args, "summary", None):
         _append(args.summary, markdown.render(report), "Markdown summary")
     if args.dry_run:
-        side.write(dry_run.render(from_report(report, per_address=config.per_address), config.namespace))
+        datums = from_report(report, per_address=config.per_address, metrics=config.metrics)
+        side.write(dry_run.render(datums, config.namespace, metrics=config.metrics))
         side.flush()
 
 

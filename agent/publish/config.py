@@ -1,4 +1,5 @@
-"""How a shell asks for its metrics to be published: the sink's name, the namespace and the buffer's bound.
+"""How a shell asks for its metrics to be published: the sink's name, the namespace, the buffer's bound
+and the metric set.
 
 Built before a run, so kept apart from the sinks, the CloudWatch client and the datums (`sink`, `cloudwatch`,
 `metrics`), which are imported when a report is published: not on the way to the first packet.
@@ -11,6 +12,10 @@ from typing import Literal
 
 DEFAULT_NAMESPACE = "VpcVerify"
 DEFAULT_BUFFER_CAP = 10_000  # datums kept while CloudWatch is unreachable (the EC2 agent)
+
+MetricSet = Literal["budget", "full"]
+METRIC_SETS: tuple[MetricSet, ...] = ("budget", "full")
+DEFAULT_METRIC_SET: MetricSet = "budget"  # which datums are billed metrics (docs/metrics.md)
 
 SinkName = Literal["none", "emf", "cloudwatch"]
 SINK_NAMES: tuple[SinkName, ...] = ("cloudwatch", "emf", "none")
@@ -25,3 +30,4 @@ class SinkConfig:
     per_address: bool = False
     buffer_cap: int = DEFAULT_BUFFER_CAP  # datums kept while CloudWatch is unreachable (the EC2 agent)
     emf_fallback: bool = False  # what PutMetricData cannot take goes out as EMF lines (the Lambda)
+    metrics: MetricSet = DEFAULT_METRIC_SET  # which datums are billed metrics (docs/metrics.md)

@@ -2,7 +2,10 @@
 
 `render` is pure: datums in, JSON lines out. EMF puts dimension values at the root of each object, so one
 object carries one dimension set (one endpoint, or the run); an object holds at most 100 metrics, as the
-format requires. `emit` writes the lines to a stream (stdout in Lambda, whence CloudWatch Logs extracts them).
+format requires. A datum that is not billed (the budget metric set's latencies and details) is a property of
+its object, not declared in `_aws.CloudWatchMetrics`: Logs Insights can query it, CloudWatch makes no metric of
+it. An object with no billed datum has no `_aws` at all, a plain JSON log line. `emit` writes the lines to a
+stream (stdout in Lambda, whence CloudWatch Logs extracts them).
 """
 
 from __future__ import annotations
@@ -42,18 +45,15 @@ def _chunks(members: Sequence[Datum]) -> list[list[Datum]]:
 
 
 def _object(namespace: str, dims: Dimensions, ts_ms: int, chunk: Sequence[Datum]) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "_aws": {
+    obj: dict[str, Any] = {}
+    declared = [{"Name": d.name, "Unit": d.unit} for d in chunk if d.billed]
+    if declared:
+        obj["_aws"] = {
             "Timestamp": ts_ms,
             "CloudWatchMetrics": [
-                {
-                    "Namespace": namespace,
-                    "Dimensions": [[k for k, _ in dims]],
-                    "Metrics": [{"Name": d.name, "Unit": d.unit} for d in chunk],
-                }
+                {"Namespace": namespace, "Dimensions": [[k for k, _ in dims]], "Metrics": declared},
             ],
-        },
-    }
+        }
     obj.update(dict(dims))
     for d in chunk:
         obj[d.name] = d.value

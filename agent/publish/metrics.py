@@ -10,14 +10,21 @@ dimension set is a billed custom metric, which is why the per-address ones are o
 An endpoint's latency is the slowest of its addresses (the worst a client may see, and what a latency
 alarm should watch); a latency with no measurement (a failed phase, no HTTP phase) is not published, so a
 missing datum never reads as a fast zero.
+
+Two metric sets. `full` bills every metric above. `budget` (the default) bills only what an alarm or the fleet
+report reads: Healthy per endpoint, RunHealthy, EndpointsUnhealthy and Heartbeat per run; the other values are
+still computed, as datums with `billed=False`, which the EMF lines carry as properties (searchable with Logs
+Insights, no metric cost) and PutMetricData does not send. The opt-in per-address metrics are billed in either
+set: asking for them is asking for their cost.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from vpc_verify.publish.config import DEFAULT_METRIC_SET, MetricSet
 from vpc_verify.report import EndpointReport, Report
 
 COUNT, MILLISECONDS, NONE = "Count", "Milliseconds", "None"
@@ -33,6 +40,11 @@ ENDPOINT_METRICS = (
     "Findings",
 )
 RUN_METRICS = ("RunHealthy", "EndpointsUnhealthy", "RunDuration", "Heartbeat")
+# What each set bills, per endpoint and per run; the rest of ENDPOINT_METRICS and RUN_METRICS become properties.
+BILLED: dict[MetricSet, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "budget": (("Healthy",), ("RunHealthy", "EndpointsUnhealthy", "Heartbeat")),
+    "full": (ENDPOINT_METRICS, RUN_METRICS),
+}
 DROPPED_METRIC = "MetricsDropped"
 
 Dimensions = tuple[tuple[str, str], ...]
@@ -47,6 +59,7 @@ class Datum:
     unit: str
     dimensions: Dimensions
     timestamp: dt.datetime
+    billed: bool = True  # False: an EMF property only (no metric, no cost); PutMetricData leaves it out
 
     def to_dict(self) -> dict[str, object]:
         """JSON form (for --dry-run and logs)."""
@@ -59,8 +72,30 @@ class Datum:
         }
 
 
-def from_report(report: Report, *, per_address: bool = False) -> list[Datum]:
-    """Every datum of docs/metrics.md for one run, endpoints first in topology order, then the run's."""
+def from_report(report: Report, *, per_address: bool = False, metrics: MetricSet = DEFAULT_METRIC_SET) -> list[Datum]:
+    """Every datum of docs/metrics.md for one run, endpoints first in topology order, then the run's; those
+    outside the `metrics` set are marked `billed=False`."""
+    endpoint_billed, run_billed = BILLED[metrics]
+    return [
+        d if d.name in (run_billed if _is_run(d) else endpoint_billed) or _is_address(d) else replace(d, billed=False)
+        for d in _all(report, per_address=per_address)
+    ]
+
+
+def billed(datums: Sequence[Datum]) -> list[Datum]:
+    """The datums that are metrics (what PutMetricData sends and what CloudWatch bills)."""
+    return [d for d in datums if d.billed]
+
+
+def _is_run(d: Datum) -> bool:
+    return not any(k == "Endpoint" for k, _ in d.dimensions)
+
+
+def _is_address(d: Datum) -> bool:
+    return any(k == "Address" for k, _ in d.dimensions)
+
+
+def _all(report: Report, *, per_address: bool) -> list[Datum]:
     ts = report.started_at
     vpc: Dimensions = (("VpcId", report.vpc_id),) if report.vpc_id else ()
     out: list[Datum] = []

@@ -4,17 +4,22 @@ The CLI, the EC2 agent loop and the Lambda all publish through `publish`: the re
 (metrics.from_report), the sink sends them. A sink never raises: its Outcome says what happened. The
 CloudWatch sink can fall back to EMF lines for what PutMetricData could not take (the Lambda), since
 CloudWatch Logs turns those lines into the same metrics.
+
+The metric set (`budget`, the default, or `full`; publish/metrics.py) decides which datums are billed metrics.
+PutMetricData sends only those; an EMF line carries the others as properties. The CloudWatch sink with a
+fallback (the Lambda) also writes every value as a properties-only line (no `_aws`: no metric, a few hundred
+bytes of log), so the dashboard's Logs Insights widgets find the latencies whatever the mode and the set.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from vpc_verify.logs import get_logger
-from vpc_verify.publish.config import DEFAULT_NAMESPACE, SinkConfig, SinkName
+from vpc_verify.publish.config import DEFAULT_METRIC_SET, DEFAULT_NAMESPACE, MetricSet, SinkConfig, SinkName
 from vpc_verify.report import Report
 
 if TYPE_CHECKING:  # the CloudWatch client, EMF and the datums are imported when a report is published
@@ -76,9 +81,10 @@ class EmfSink:
     def send(self, datums: Sequence[Datum], *, vpc_id: str | None, budget_s: float | None) -> Outcome:
         """Write the lines."""
         from vpc_verify.publish import emf
+        from vpc_verify.publish.metrics import billed
 
         n = emf.emit(emf.render(datums, self.namespace), self.stream)
-        return Outcome(mode="emf", datums=len(datums), ok=True, emf_lines=n)
+        return Outcome(mode="emf", datums=len(billed(datums)), ok=True, emf_lines=n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,17 +95,23 @@ class CloudWatchSink:
     fallback: EmfSink | None = None
 
     def send(self, datums: Sequence[Datum], *, vpc_id: str | None, budget_s: float | None) -> Outcome:
-        """Send; hand what could not be sent to the fallback, if any."""
-        result = self.publisher.publish(datums, budget_s=budget_s, vpc_id=vpc_id)
+        """Send the billed datums; hand what could not be sent to the fallback, if any, and every value to it as
+        properties only."""
+        from vpc_verify.publish.metrics import billed
+
+        metrics = billed(datums)
+        result = self.publisher.publish(metrics, budget_s=budget_s, vpc_id=vpc_id)
         lines = 0
         if self.fallback is not None and result.unsent:
             lines = self.fallback.send(result.unsent, vpc_id=vpc_id, budget_s=None).emf_lines
             get_logger(publisher="cloudwatch").warning(
                 "metrics_fallback_emf", datums=len(result.unsent), lines=lines, reason=result.error
             )
+        if self.fallback is not None and datums:
+            self.fallback.send([replace(d, billed=False) for d in datums], vpc_id=vpc_id, budget_s=None)
         return Outcome(
             mode="cloudwatch",
-            datums=len(datums),
+            datums=len(metrics),
             ok=result.ok,
             result=result,
             emf_lines=lines,
@@ -127,12 +139,19 @@ def make(config: SinkConfig, *, region: str | None = None, stream: TextIO | None
     return SINKS[config.name](config, region, stream or sys.stdout)
 
 
-def publish(report: Report, sink: Sink, *, per_address: bool = False, budget_s: float | None = None) -> Outcome:
-    """Publish `report`'s metrics through `sink`; never raises (a failure is in the outcome)."""
+def publish(
+    report: Report,
+    sink: Sink,
+    *,
+    per_address: bool = False,
+    budget_s: float | None = None,
+    metrics: MetricSet = DEFAULT_METRIC_SET,
+) -> Outcome:
+    """Publish `report`'s metrics (the `metrics` set) through `sink`; never raises (a failure is in the outcome)."""
     from vpc_verify.publish.metrics import from_report
 
     try:
-        datums = from_report(report, per_address=per_address)
+        datums = from_report(report, per_address=per_address, metrics=metrics)
         return sink.send(datums, vpc_id=report.vpc_id, budget_s=budget_s)
     except Exception as exc:
         get_logger().error("metrics_publish_error", error=f"{type(exc).__name__}: {exc}")

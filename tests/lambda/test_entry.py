@@ -139,3 +139,37 @@ def test_cloudwatch_failure_falls_back_to_emf(env: dict[str, str], monkeypatch: 
 def test_any_event_validates_or_is_rejected_cleanly(event: Any) -> None:
     with contextlib.suppress(InvalidEvent):
         parse_event(event, {})
+
+
+@pytest.mark.parametrize(
+    ("value", "declared"),
+    [
+        (None, {"Healthy", "RunHealthy", "EndpointsUnhealthy", "Heartbeat"}),
+        ("budget", {"Healthy", "RunHealthy", "EndpointsUnhealthy", "Heartbeat"}),
+        ("bogus", {"Healthy", "RunHealthy", "EndpointsUnhealthy", "Heartbeat"}),  # a typo must not raise the bill
+        (
+            "FULL",
+            {
+                "Healthy",
+                "DnsPrivate",
+                "Reachable",
+                "Findings",
+                "RunHealthy",
+                "EndpointsUnhealthy",
+                "RunDuration",
+                "Heartbeat",
+            },
+        ),
+    ],
+)
+def test_the_metric_set_from_vpc_verify_metrics(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, value: str | None, declared: set[str]
+) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr(lambda_entry.sys, "stdout", out)
+    extra = {"VPC_VERIFY_METRICS": value} if value is not None else {}
+    result = handle({}, Ctx(), {**env, "VPC_VERIFY_PUBLISH": "emf", **extra})
+    assert result["ok"], result
+    objs = [json.loads(x) for x in out.getvalue().splitlines() if x.startswith('{"_aws"')]
+    assert {m["Name"] for o in objs for m in o["_aws"]["CloudWatchMetrics"][0]["Metrics"]} == declared
+    assert all("Reachable" in o for o in objs if "Endpoint" in o)  # a property when not a metric

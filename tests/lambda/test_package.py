@@ -129,6 +129,7 @@ def _invoke(python: str, package: Path, env: dict[str, str], event: dict[str, An
         "result": result[0] if result else None,
         "stderr": proc.stderr[-2000:],
         "emf": [json.loads(x) for x in lines if x.startswith('{"_aws"')],
+        "properties": [json.loads(x) for x in lines if x.startswith('{"Endpoint"')],
     }
 
 
@@ -163,7 +164,9 @@ def test_the_unpacked_zip_runs_in_a_clean_venv(
         "LAMBDA_TASK_ROOT": str(package),
     }
     out = {
-        "cloudwatch": _invoke(clean_python, package, {**env, "VPC_VERIFY_PUBLISH": "cloudwatch"}, {}),
+        "cloudwatch": _invoke(
+            clean_python, package, {**env, "VPC_VERIFY_PUBLISH": "cloudwatch", "VPC_VERIFY_METRICS": "full"}, {}
+        ),
         "fallback": _invoke(
             clean_python,
             package,
@@ -206,7 +209,8 @@ def test_the_unpacked_zip_runs_in_a_clean_venv(
     fb = out["fallback"]["result"]
     assert fb["ok"] and fb["healthy"] and fb["publish"]["fallback"] and not fb["publish"]["ok"]
     emf_names = {m["Name"] for o in out["fallback"]["emf"] for m in o["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
-    assert {"Healthy", "RunHealthy", "TlsLatency"} <= emf_names
+    assert emf_names == {"Healthy", "RunHealthy", "EndpointsUnhealthy", "Heartbeat"}  # the budget set, the default
+    assert [o["TlsLatency"] > 0 for o in out["fallback"]["properties"] if o["Endpoint"] == "billing"] == [True]
 
     assert out["emf"]["result"]["publish"]["mode"] == "emf" and out["emf"]["emf"]
 

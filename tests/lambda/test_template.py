@@ -5,6 +5,7 @@ the README's example and for a VPC with secondary, IPv6 CIDRs and other ports), 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import shlex
 from pathlib import Path
@@ -303,3 +304,52 @@ def test_secondary_and_ipv6_cidrs_and_the_topologys_ports_are_let_out() -> None:
     assert lets_out(rules, "10.0.1.10", 9000) == "blocks"  # a port the topology does not use
     without = function_egress({**_readme_parameters(), "GatewayPrefixListIds": ""})
     assert lets_out(without, "52.217.3.4", 443) == "blocks"
+
+
+# -------------------------------------------------------------- the metric set (issue 16, a metric budget)
+
+BUDGET_METRICS = {"Healthy", "RunHealthy", "EndpointsUnhealthy", "Heartbeat"}
+
+
+def _dashboard_widgets() -> list[dict[str, Any]]:
+    body = _template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Sub"][0]
+    text = re.sub(r"\$\{[A-Za-z:.]+\}", lambda m: "60" if m.group(0) == "${Period}" else "X", body)
+    return json.loads(text)["widgets"]  # type: ignore[no-any-return]
+
+
+def test_the_metric_set_is_a_parameter_defaulting_to_budget() -> None:
+    template = _template()
+    param = template["Parameters"]["Metrics"]
+    assert param["Default"] == "budget" and set(param["AllowedValues"]) == {"budget", "full"}
+    env = template["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
+    assert env["VPC_VERIFY_METRICS"] == {"Ref": "Metrics"}
+
+
+def test_alarms_and_metric_widgets_read_only_the_budget_set_and_the_rest_comes_from_logs_insights() -> None:
+    """The default set must leave no alarm, dashboard widget or fleet view without data."""
+    template = _template()
+    resources = template["Resources"]
+    per_endpoint = resources["Fn::ForEach::EndpointAlarms"][2]["EndpointHealthyAlarm&{EndpointName}"]
+    alarmed = {resources[a]["Properties"]["MetricName"] for a in ("RunHealthyAlarm", "HeartbeatAlarm")}
+    assert alarmed | {per_endpoint["Properties"]["MetricName"]} <= BUDGET_METRICS
+    widgets = _dashboard_widgets()
+    metric_text = json.dumps([w for w in widgets if w["type"] == "metric"]).replace('\\"', '"')
+    searched = set(re.findall(r'MetricName="(\w+)"', metric_text))
+    named = searched | set(re.findall(r'"X", "(\w+)", "VpcId"', metric_text))
+    assert searched == {"Healthy"} and named == {"Healthy", "RunHealthy", "EndpointsUnhealthy"}
+    assert named and named <= BUDGET_METRICS, named
+    logs = [w["properties"] for w in widgets if w["type"] == "log"]
+    queried = {f for w in logs for f in re.findall(r"ispresent\((\w+)\)", w["query"])} - {"Endpoint"}
+    assert queried == {"RunDuration", "Reachable", "ConnectLatency", "TlsLatency", "DnsLatency"}
+    assert all(w["query"].startswith("SOURCE 'X' |") and w["view"] == "timeSeries" for w in logs)
+    assert "${LogGroup}" in resources["Dashboard"]["Properties"]["DashboardBody"]["Sub"][0]
+    monitoring = (TEMPLATE.parent / "monitoring.yaml").read_text()
+    assert set(re.findall(r"SELECT \w+\((\w+)\)", monitoring)) <= BUDGET_METRICS
+
+
+def test_the_start_jitter_is_a_bounded_parameter_off_by_default() -> None:
+    template = _template()
+    param = template["Parameters"]["JitterSeconds"]
+    assert (param["Default"], param["MinValue"], param["MaxValue"]) == (0, 0, 30)  # 30 of the 60-second timeout
+    env = template["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
+    assert env["VPC_VERIFY_JITTER_SECONDS"] == {"Ref": "JitterSeconds"}

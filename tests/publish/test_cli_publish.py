@@ -28,7 +28,7 @@ def _check(tmp_path: Path, env: dict[str, str], *extra: str) -> subprocess.Compl
 
 
 def test_publish_cloudwatch_reaches_the_emulator(aws: Emulator, tmp_path: Path) -> None:
-    proc = _check(tmp_path, aws.env(), "--publish", "cloudwatch", "--namespace", "Cli")
+    proc = _check(tmp_path, aws.env(), "--publish", "cloudwatch", "--namespace", "Cli", "--metrics", "full")
     assert proc.returncode == 1, proc.stderr
     import boto3
 
@@ -41,7 +41,23 @@ def test_publish_cloudwatch_reaches_the_emulator(aws: Emulator, tmp_path: Path) 
         "RunHealthy",
         "EndpointsUnhealthy",
         "RunDuration",
+        "Heartbeat",
     } <= names
+
+
+def test_the_budget_default_publishes_only_the_budget_set(aws: Emulator, tmp_path: Path) -> None:
+    proc = _check(tmp_path, aws.env(), "--publish", "cloudwatch", "--namespace", "Budget")
+    assert proc.returncode == 1, proc.stderr
+    import boto3
+
+    listed = boto3.client("cloudwatch").list_metrics(Namespace="Budget")["Metrics"]
+    metrics = {(m["MetricName"], tuple(sorted(d["Name"] for d in m["Dimensions"]))) for m in listed}
+    assert metrics == {
+        ("Healthy", ("Endpoint",)),
+        ("RunHealthy", ()),
+        ("EndpointsUnhealthy", ()),
+        ("Heartbeat", ()),
+    }
 
 
 def test_publish_failure_keeps_the_result_and_exit_code(tmp_path: Path) -> None:
@@ -66,9 +82,14 @@ def test_publish_failure_keeps_the_result_and_exit_code(tmp_path: Path) -> None:
 def test_dry_run_shows_datums_count_and_calls(tmp_path: Path) -> None:
     with dead_url() as url:
         proc = _check(tmp_path, {"AWS_ENDPOINT_URL": url}, "--dry-run", "--publish", "cloudwatch")
-    assert "dry run: namespace VpcVerify: 8 datums in 1 PutMetricData call(s)" in proc.stdout
-    assert "billed: 8 custom metrics, about $2.40 a month at $0.30 each" in proc.stdout  # issue 16
+    assert "dry run: namespace VpcVerify, --metrics budget: 4 datums in 1 PutMetricData call(s)" in proc.stdout
+    assert "billed: 4 custom metrics, about $1.20 a month at $0.30 each" in proc.stdout  # issue 16
+    assert "not billed: 4 values kept as EMF properties" in proc.stdout  # DnsPrivate, Reachable, Findings, RunDuration
     assert "Healthy" in proc.stdout and "Endpoint=billing" in proc.stdout
+    with dead_url() as url:
+        proc = _check(tmp_path, {"AWS_ENDPOINT_URL": url}, "--dry-run", "--metrics", "full")
+    assert "dry run: namespace VpcVerify, --metrics full: 8 datums in 1 PutMetricData call(s)" in proc.stdout
+    assert "billed: 8 custom metrics, about $2.40 a month at $0.30 each" in proc.stdout
     proc = _check(tmp_path, {}, "--dry-run", "--format", "json")
     load_report(proc.stdout)  # stdout stays one JSON report; the dry run goes to stderr
     assert "dry run" in proc.stderr

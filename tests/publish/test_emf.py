@@ -12,7 +12,7 @@ from vpc_verify.publish.metrics import Datum, from_report
 
 
 def test_one_object_per_dimension_set_with_the_values_at_the_root() -> None:
-    lines = emf.render(from_report(synthetic_report()), "VpcVerify")
+    lines = emf.render(from_report(synthetic_report(), metrics="full"), "VpcVerify")
     objs = [json.loads(line) for line in lines]
     assert len(objs) == 3  # sqs, kms, the run
     sqs = objs[0]

@@ -38,7 +38,11 @@ def test_cloudwatch_falls_back_to_emf_for_what_it_could_not_send() -> None:
     out = io.StringIO()
     publisher = CloudWatchPublisher("Test", client=Dead(), buffer_cap=0, sleep=lambda s: None)
     outcome = sinks.publish(synthetic_report(), CloudWatchSink(publisher, EmfSink("Test", out)))
-    assert not outcome.ok and outcome.fallback and outcome.emf_lines == len(out.getvalue().splitlines()) > 0
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert not outcome.ok and outcome.fallback and outcome.emf_lines == sum(1 for o in lines if "_aws" in o) > 0
+    # The fallback carries what PutMetricData should have sent: the budget set, declared as metrics.
+    declared = {m["Name"] for o in lines if "_aws" in o for m in o["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert declared == {"Healthy", "RunHealthy", "EndpointsUnhealthy", "Heartbeat"}
     assert "dead endpoint" in (outcome.error or "")
 
 
