@@ -132,14 +132,18 @@ def unexpected_address(facts: EndpointFacts) -> Iterator[Finding]:
     """An answer inside the VPC that is not one of the endpoint's expected ENI addresses."""
     if facts.endpoint.type == "gateway":
         return
+    prefixes = [str(p) for p in facts.expected_prefixes]
     for a in facts.addresses:
         if a.private and a.in_vpc is not False and a.expected is False:
+            what = "one of the endpoint's expected ENI addresses"
+            if prefixes:  # a Lattice endpoint's answers come from its prefixes
+                what = f"within the endpoint's IP prefixes ({', '.join(prefixes)})"
             yield Finding.make(
                 Code.DNS_UNEXPECTED_ADDRESS,
                 facts.name,
-                f"{', '.join(a.names)} answered {a.address}, which is not one of the endpoint's expected ENI addresses",
+                f"{', '.join(a.names)} answered {a.address}, which is not {what}",
                 address=a.address,
-                evidence={**_evidence(facts, a), "expected": sorted(facts.expected)},
+                evidence={**_evidence(facts, a), "expected": sorted(facts.expected) + prefixes},
             )
 
 
