@@ -22,7 +22,8 @@ def own_names(facts: EndpointFacts) -> Iterator[Finding]:
     """Per regional or zonal name the DNS phase asked and per family it asked: the family's records are missing,
     present where DnsRecordIpType creates none, or hold another zone's ENI."""
     side = facts.aws
-    if side is None or side.vpce is None or side.vpce.type != "interface":
+    resolved = [r for r in facts.observation.dns if r.status is DnsStatus.OK]
+    if side is None or side.vpce is None or side.vpce.type != "interface" or not resolved:
         return
     vpce, endpoint = side.vpce, facts.endpoint
     zones: dict[str, str | None] = {regional_dns_name(side.state, vpce): None}
@@ -30,9 +31,9 @@ def own_names(facts: EndpointFacts) -> Iterator[Finding]:
     asked = {f for f, on in ((4, endpoint.asks_a), (6, endpoint.asks_aaaa)) if on}
     record = vpce.dns_record_ip_type or vpce.ip_address_type or "ipv4"
     everywhere = {a for e in side.enis for a in (e.address, *e.ipv6) if a}
-    for result in facts.observation.dns:
+    for result in resolved:
         name = result.name.lower().rstrip(".")
-        if result.status is not DnsStatus.OK or name not in zones:
+        if name not in zones:
             continue
         az = zones[name]
         enis = [e for e in side.enis if az is None or e.az == az]
