@@ -85,6 +85,14 @@ class AwsSide:
         """The id of the agent's AZ (ids name the same zone in every account; names do not)."""
         return self.place.az_id or self.state.az_id_of(self.place.az)
 
+    @cached_property
+    def own_names(self) -> Mapping[str, str | None]:
+        """An interface endpoint's own names: its regional name (-> None) and each zonal name (-> its AZ)."""
+        if self.vpce is None or self.vpce.type != "interface":
+            return {}
+        names: dict[str, str | None] = {regional_dns_name(self.state, self.vpce): None}
+        return names | {name: az for az, name in zonal_dns_names(self.state, self.vpce).items()}
+
     def zone(self, az: str | None) -> str:
         """'az-local' when `az` is the agent's zone, 'cross-az' when another, 'unknown' otherwise (AZ ids)."""
         mine, theirs = self.agent_az_id, self.state.az_id_of(az)

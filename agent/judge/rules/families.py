@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from vpc_verify.aws.names import record_families, regional_dns_name, zonal_dns_names
+from vpc_verify.aws.names import record_families
 from vpc_verify.checks.dns import DnsStatus
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge.facts import EndpointFacts
@@ -25,9 +25,7 @@ def own_names(facts: EndpointFacts) -> Iterator[Finding]:
     resolved = [r for r in facts.observation.dns if r.status is DnsStatus.OK]
     if side is None or side.vpce is None or side.vpce.type != "interface" or not resolved:
         return
-    vpce, endpoint = side.vpce, facts.endpoint
-    zones: dict[str, str | None] = {regional_dns_name(side.state, vpce): None}
-    zones |= {name: az for az, name in zonal_dns_names(side.state, vpce).items()}
+    vpce, endpoint, zones = side.vpce, facts.endpoint, side.own_names
     asked = {f for f, on in ((4, endpoint.asks_a), (6, endpoint.asks_aaaa)) if on}
     record = vpce.dns_record_ip_type or vpce.ip_address_type or "ipv4"
     everywhere = {a for e in side.enis for a in (e.address, *e.ipv6) if a}
