@@ -20,11 +20,15 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from vpc_verify.aws.errors import AwsConfigError, AwsError, AwsNotFound
-from vpc_verify.commands import agent, check, diagnose, discover, explain, fleet, schema, usage, validate
-from vpc_verify.commands.exits import EXIT_AWS_UNREAD, EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE
-from vpc_verify.errors import UsageError
-from vpc_verify.topology import TopologyError
+# Collections rarer from the start: the imports below allocate tens of thousands of objects that live as long as
+# the process (main freezes them), and a run a few dozen short-lived ones per probe with few cycles.
+gc.set_threshold(20_000, 50, 100)
+
+from vpc_verify.aws.errors import AwsConfigError, AwsError, AwsNotFound  # noqa: E402
+from vpc_verify.commands import agent, check, diagnose, discover, explain, fleet, schema, usage, validate  # noqa: E402
+from vpc_verify.commands.exits import EXIT_AWS_UNREAD, EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE  # noqa: E402
+from vpc_verify.errors import UsageError  # noqa: E402
+from vpc_verify.topology import TopologyError  # noqa: E402
 
 # Each command module registers one subcommand: register(subparsers) sets `handler`.
 COMMANDS = (check, validate, discover, diagnose, usage, fleet, agent, explain, schema)
@@ -81,10 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(words[0] if words else None)
     args = parser.parse_args(words)
-    # What is loaded by now lives as long as the process: out of the cyclic collector's sight, and collections
-    # rarer, as a run allocates a few dozen short-lived objects per probe and few cycles.
+    # What is loaded by now lives as long as the process: out of the cyclic collector's sight.
     gc.freeze()
-    gc.set_threshold(20_000, 50, 100)
     try:
         return int(args.handler(args))
     except (TopologyError, UsageError) as exc:

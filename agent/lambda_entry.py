@@ -38,9 +38,7 @@ from vpc_verify.logs import bind_context as bind_log_context
 from vpc_verify.logs import clear_context as clear_log_context
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.logs import get_logger
-from vpc_verify.publish import sink as sinks
-from vpc_verify.publish.metrics import DEFAULT_NAMESPACE
-from vpc_verify.publish.sink import SINK_NAMES, SinkConfig, SinkName
+from vpc_verify.publish.config import DEFAULT_NAMESPACE, SINK_NAMES, SinkConfig, SinkName
 from vpc_verify.report import Report
 from vpc_verify.topology import TopologySourceError
 
@@ -246,6 +244,7 @@ def _invoke(event: object, context: Any, env: Mapping[str, str]) -> dict[str, An
     )
     report = derived.annotate(the_plan.run()) if derived is not None else the_plan.run()
     from vpc_verify import publishing  # the judge and the telemetry check: after the run, not before its first packet
+    from vpc_verify.publish import sink as sinks
 
     publication = publishing.publish(
         report,

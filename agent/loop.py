@@ -30,10 +30,10 @@ from vpc_verify import topology as topology_mod
 from vpc_verify.checks import trust
 from vpc_verify.logs import get_logger
 from vpc_verify.publish import sink as sinks
-from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP, CloudWatchPublisher
+from vpc_verify.publish.cloudwatch import CloudWatchPublisher
+from vpc_verify.publish.config import DEFAULT_BUFFER_CAP, DEFAULT_NAMESPACE, SinkConfig, SinkName
 from vpc_verify.publish.files import write_atomic
-from vpc_verify.publish.metrics import DEFAULT_NAMESPACE
-from vpc_verify.publish.sink import Outcome, SinkConfig, SinkName
+from vpc_verify.publish.sink import Outcome
 from vpc_verify.report import Report
 from vpc_verify.run import DEFAULT_CONCURRENCY, RunOptions, run_async
 

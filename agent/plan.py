@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from vpc_verify.errors import UsageError
 from vpc_verify.observe.workers import auto_workers
-from vpc_verify.publish.sink import SinkConfig
+from vpc_verify.publish.config import SinkConfig
 from vpc_verify.report import Mode, Origin, Report
 from vpc_verify.run import DEFAULT_CONCURRENCY, ControlPlane, RunOptions, run, run_async
 from vpc_verify.topology import Topology

@@ -20,7 +20,8 @@ from vpc_verify.logs import get_logger
 from vpc_verify.observe import telemetry
 from vpc_verify.observe.telemetry import Target, TelemetryPath
 from vpc_verify.publish import sink as sinks
-from vpc_verify.publish.sink import Outcome, Sink, SinkConfig
+from vpc_verify.publish.config import SinkConfig
+from vpc_verify.publish.sink import Outcome, Sink
 from vpc_verify.report import Mode, Report
 from vpc_verify.topology import IPNetwork, Resolver
 

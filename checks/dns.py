@@ -204,25 +204,17 @@ async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float, 
         return _Failure(DnsStatus.ERROR, f"nameserver {where!r} is not an IP address")
     if pace is not None:
         await pace()
-    loop = asyncio.get_running_loop()
     qid = int.from_bytes(os.urandom(2), "big")  # as secrets.randbits, without importing secrets (hmac, random)
     sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.setblocking(False)
     try:
-        async with asyncio.timeout(timeout_s):
-            sock.connect((where, port))
-            await loop.sock_sendall(sock, dnswire.query(name, rdtype, qid))
-            while True:
-                wire = await loop.sock_recv(sock, _RECV)
-                try:
-                    answer = dnswire.parse(wire, qid, name, rdtype)
-                except WireError as exc:
-                    return _Failure(
-                        DnsStatus.ERROR,
-                        f"malformed response from {where}:{port}: {exc} ({dnswire.why_malformed(wire)})",
-                    )
-                if answer is not None:
-                    break
+        outcome = await _exchange(
+            sock,
+            (where, port),
+            dnswire.query(name, rdtype, qid),
+            timeout_s,
+            lambda wire: _accept(wire, qid, name, rdtype, f"{where}:{port}"),
+        )
     except TimeoutError:
         return _Failure(DnsStatus.TIMEOUT, f"no response from {where}:{port} within {timeout_s * 1000:.0f} ms")
     except ConnectionRefusedError:
@@ -235,11 +227,72 @@ async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float, 
         return _Failure(DnsStatus.TIMEOUT, f"the question could not reach {where}:{port}: {exc.strerror or exc}")
     finally:
         sock.close()
-    if answer.truncated:
+    if isinstance(outcome, Answer) and outcome.truncated:
         if pace is not None:
             await pace()
         return await _ask_tcp(name, rdtype, where, port, timeout_s)
-    return answer
+    return outcome
+
+
+def _accept(wire: bytes, qid: int, name: str, rdtype: int, where: str) -> Answer | _Failure | None:
+    """The answer to the question in `wire`, a failure when it is malformed, None for a late or stray packet."""
+    try:
+        return dnswire.parse(wire, qid, name, rdtype)
+    except WireError as exc:
+        return _Failure(DnsStatus.ERROR, f"malformed response from {where}: {exc} ({dnswire.why_malformed(wire)})")
+
+
+async def _exchange(
+    sock: socket.socket,
+    address: tuple[str, int],
+    query: bytes,
+    timeout_s: float,
+    accept: Callable[[bytes], Answer | _Failure | None],
+) -> Answer | _Failure:
+    """Send `query` from the UDP socket to `address`, then return the first datagram `accept` takes; TimeoutError
+    past `timeout_s`, OSError as the socket reports it (ICMP port unreachable: ConnectionRefusedError).
+
+    Datagrams are taken by the socket's reader callback under one timer for the deadline: no task, no future per
+    receive and no context manager per question.
+    """
+    loop = asyncio.get_running_loop()
+    fd = sock.fileno()
+    done: asyncio.Future[Answer | _Failure] = loop.create_future()
+
+    def readable() -> None:
+        if done.done():
+            return
+        try:
+            wire = sock.recv(_RECV)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            done.set_exception(exc)
+            return
+        try:
+            taken = accept(wire)
+        except Exception as exc:  # a bug in the reader fails the question, as it would if awaited
+            done.set_exception(exc)
+            return
+        if taken is not None:
+            done.set_result(taken)
+
+    def expired() -> None:
+        if not done.done():
+            done.set_exception(TimeoutError())
+
+    timer = loop.call_at(loop.time() + timeout_s, expired)
+    try:
+        sock.connect(address)
+        try:
+            sock.send(query)
+        except BlockingIOError:  # the socket's send buffer is full: wait until it takes the question
+            await asyncio.wait_for(loop.sock_sendall(sock, query), max(0.0, timer.when() - loop.time()))
+        loop.add_reader(fd, readable)
+        return await done
+    finally:
+        timer.cancel()
+        loop.remove_reader(fd)
 
 
 async def _ask_tcp(name: str, rdtype: int, where: str, port: int, timeout_s: float) -> Answer | _Failure:

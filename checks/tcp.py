@@ -71,8 +71,11 @@ async def connect(spec: TcpSpec) -> TcpResult:
     return result
 
 
-async def _connect(loop: asyncio.AbstractEventLoop, sock: socket.socket, address: tuple[str, int]) -> None:
-    """loop.sock_connect for an address that is already an IP: no resolution step, one writer callback."""
+async def _connect(
+    loop: asyncio.AbstractEventLoop, sock: socket.socket, address: tuple[str, int], timeout_s: float
+) -> None:
+    """loop.sock_connect for an address that is already an IP: no resolution step, one writer callback, and
+    a timer for the deadline (TimeoutError) where asyncio.timeout would cost a context manager per connect."""
     err = sock.connect_ex(address)
     if err in (errno.EINPROGRESS, errno.EAGAIN, errno.EALREADY):
         done: asyncio.Future[None] = loop.create_future()
@@ -82,10 +85,16 @@ async def _connect(loop: asyncio.AbstractEventLoop, sock: socket.socket, address
             if not done.done():
                 done.set_result(None)
 
+        def expired() -> None:
+            if not done.done():
+                done.set_exception(TimeoutError())
+
         loop.add_writer(fd, writable)
+        timer = loop.call_at(loop.time() + timeout_s, expired)
         try:
             await done
         finally:
+            timer.cancel()
             loop.remove_writer(fd)
         err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     if err:
@@ -104,8 +113,7 @@ async def open_socket(spec: TcpSpec) -> tuple[socket.socket | None, TcpResult]:
     loop = asyncio.get_running_loop()
     status, error = TcpStatus.OK, ""
     try:
-        async with asyncio.timeout(spec.timeout_s):
-            await _connect(loop, sock, (spec.address, spec.port))
+        await _connect(loop, sock, (spec.address, spec.port), spec.timeout_s)
     except TimeoutError:
         status, error = TcpStatus.TIMEOUT, f"no answer to SYN within {spec.timeout_s * 1000:.0f} ms"
     except ConnectionRefusedError:

@@ -230,12 +230,17 @@ async def _handshake_on(
         except (OSError, ssl.SSLError) as exc:
             finish(exc)
 
+    def expired() -> None:
+        finish(TimeoutError())
+
     loop.add_reader(fd, readable)
+    # A timer rather than asyncio.timeout: the deadline is one more callback, not a context manager per handshake.
+    timer = loop.call_at(loop.time() + timeout_s, expired)
     try:
-        async with asyncio.timeout(timeout_s):
-            step()
-            await done
+        step()
+        await done
     finally:
+        timer.cancel()
         loop.remove_reader(fd)
         loop.remove_writer(fd)
     return obj

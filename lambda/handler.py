@@ -7,9 +7,14 @@ handler.gate_handler      a direct invocation that waits until healthy, e.g. Ter
                           (vpc_verify.shells.gate)
 """
 
+import gc
 from typing import Any
 
-from vpc_verify.lambda_entry import handle
+# Collections rarer from the start: the imports below allocate tens of thousands of objects that live as long as
+# the container, and a run a few dozen short-lived ones per probe with few cycles.
+gc.set_threshold(20_000, 50, 100)
+
+from vpc_verify.lambda_entry import handle  # noqa: E402
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from vpc_verify.commands.check import add_authorize_argument, add_output_arguments, positive
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
-from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP
+from vpc_verify.publish.config import DEFAULT_BUFFER_CAP
 from vpc_verify.ranges import BUFFER_RANGE, CONCURRENCY_RANGE, JITTER_SECONDS_RANGE
 from vpc_verify.run import DEFAULT_CONCURRENCY
 

@@ -20,9 +20,7 @@ from vpc_verify.commands.exits import EXIT_CODES, EXIT_UNHEALTHY
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.plan import DEFAULT_DEADLINE_S, Plan
-from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP
-from vpc_verify.publish.metrics import DEFAULT_NAMESPACE
-from vpc_verify.publish.sink import SINK_NAMES, SinkConfig
+from vpc_verify.publish.config import DEFAULT_BUFFER_CAP, DEFAULT_NAMESPACE, SINK_NAMES, SinkConfig
 from vpc_verify.ranges import CONCURRENCY_RANGE, SECONDS_RANGE
 from vpc_verify.report import CONTROL_PLANE_UNREAD, Report
 from vpc_verify.run import DEFAULT_CONCURRENCY

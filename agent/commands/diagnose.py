@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -85,6 +84,8 @@ def handle(args: argparse.Namespace) -> int:
     report = the_plan.run()
     found = diagnose.gather(narrowed, endpoint, report.endpoint(args.name), report.run_findings, report.origin)
     if args.format == "json":
+        import json  # not on the way to the first packet of every command (the CLI imports each command's module)
+
         sys.stdout.write(json.dumps(found.to_dict(), indent=2, default=str) + "\n")
     else:
         sys.stdout.write(diagnosis.render(found))

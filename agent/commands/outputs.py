@@ -14,9 +14,9 @@ from typing import TextIO
 from vpc_verify import publishing
 from vpc_verify.logs import get_logger
 from vpc_verify.publish import sink as sinks
+from vpc_verify.publish.config import SinkConfig
 from vpc_verify.publish.files import write_atomic
 from vpc_verify.publish.metrics import from_report
-from vpc_verify.publish.sink import SinkConfig
 from vpc_verify.render import dry_run, jsonreport, junit, markdown, table
 from vpc_verify.report import Report
 from vpc_verify.topology import Topology

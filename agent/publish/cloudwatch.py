@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from vpc_verify.logs import get_logger
-from vpc_verify.publish.metrics import DEFAULT_NAMESPACE, Datum, dropped_datum
+from vpc_verify.publish.config import DEFAULT_BUFFER_CAP, DEFAULT_NAMESPACE
+from vpc_verify.publish.metrics import Datum, dropped_datum
 
 MAX_DATUMS_PER_CALL = 1000
 MAX_BYTES_PER_CALL = 1_000_000
 _CALL_OVERHEAD_BYTES = 4096  # headers, Action/Version/Namespace and signing, with room to spare
 CONNECT_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 5.0
-DEFAULT_BUFFER_CAP = 10_000
 
 _THROTTLING = frozenset(
     {

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 
 from vpc_verify.report import EndpointReport, Report
 
-DEFAULT_NAMESPACE = "VpcVerify"
-
 COUNT, MILLISECONDS, NONE = "Count", "Milliseconds", "None"
 
 ENDPOINT_METRICS = (

@@ -11,27 +11,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from vpc_verify.logs import get_logger
-from vpc_verify.publish import emf
-from vpc_verify.publish.cloudwatch import DEFAULT_BUFFER_CAP, CloudWatchPublisher, PublishResult
-from vpc_verify.publish.metrics import DEFAULT_NAMESPACE, Datum, from_report
+from vpc_verify.publish.config import DEFAULT_NAMESPACE, SinkConfig, SinkName
 from vpc_verify.report import Report
 
-SinkName = Literal["none", "emf", "cloudwatch"]
-SINK_NAMES: tuple[SinkName, ...] = ("cloudwatch", "emf", "none")
-
-
-@dataclass(frozen=True, slots=True)
-class SinkConfig:
-    """How a shell asked for its metrics to be published."""
-
-    name: SinkName = "none"
-    namespace: str = DEFAULT_NAMESPACE
-    per_address: bool = False
-    buffer_cap: int = DEFAULT_BUFFER_CAP  # datums kept while CloudWatch is unreachable (the EC2 agent)
-    emf_fallback: bool = False  # what PutMetricData cannot take goes out as EMF lines (the Lambda)
+if TYPE_CHECKING:  # the CloudWatch client, EMF and the datums are imported when a report is published
+    from vpc_verify.publish.cloudwatch import CloudWatchPublisher, PublishResult
+    from vpc_verify.publish.metrics import Datum
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +75,8 @@ class EmfSink:
 
     def send(self, datums: Sequence[Datum], *, vpc_id: str | None, budget_s: float | None) -> Outcome:
         """Write the lines."""
+        from vpc_verify.publish import emf
+
         n = emf.emit(emf.render(datums, self.namespace), self.stream)
         return Outcome(mode="emf", datums=len(datums), ok=True, emf_lines=n)
 
@@ -119,6 +109,8 @@ class CloudWatchSink:
 
 
 def _cloudwatch(config: SinkConfig, region: str | None, stream: TextIO) -> Sink:
+    from vpc_verify.publish.cloudwatch import CloudWatchPublisher
+
     publisher = CloudWatchPublisher(config.namespace, region=region, buffer_cap=config.buffer_cap)
     return CloudWatchSink(publisher, EmfSink(config.namespace, stream) if config.emf_fallback else None)
 
@@ -137,6 +129,8 @@ def make(config: SinkConfig, *, region: str | None = None, stream: TextIO | None
 
 def publish(report: Report, sink: Sink, *, per_address: bool = False, budget_s: float | None = None) -> Outcome:
     """Publish `report`'s metrics through `sink`; never raises (a failure is in the outcome)."""
+    from vpc_verify.publish.metrics import from_report
+
     try:
         datums = from_report(report, per_address=per_address)
         return sink.send(datums, vpc_id=report.vpc_id, budget_s=budget_s)

@@ -28,7 +28,7 @@ from vpc_verify import topology as topology_mod
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.logs import get_logger
-from vpc_verify.publish.sink import SinkConfig
+from vpc_verify.publish.config import SinkConfig
 from vpc_verify.render import verdict
 from vpc_verify.report import Report
 from vpc_verify.shells.spec import S3_URL, GateSpec, GateSpecError, parse_spec

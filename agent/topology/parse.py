@@ -14,7 +14,6 @@ CIDR, a duplicate name or an unreadable trust store is a `TopologyError` naming 
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import os
 import re
@@ -332,6 +331,8 @@ class _Reader:
             if not isinstance(key, str):
                 raise self.fail(_join(path, str(key)), "string keys", key)
             if key not in allowed:
+                import difflib  # only for a key the file got wrong: not on the way to the first packet
+
                 close = difflib.get_close_matches(key[:64], allowed, n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 raise self.fail(

@@ -108,15 +108,17 @@ def test_context_is_cleared_per_invocation(env: dict[str, str]) -> None:
 
 
 def test_cloudwatch_failure_falls_back_to_emf(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from vpc_verify.publish import sink
+    from vpc_verify.publish import cloudwatch
 
     class Broken:
         def put_metric_data(self, **kwargs: Any) -> None:
             raise ConnectionRefusedError("dead endpoint")
 
-    real = sink.CloudWatchPublisher
+    real = cloudwatch.CloudWatchPublisher
     monkeypatch.setattr(
-        sink, "CloudWatchPublisher", lambda ns, **kw: real(ns, client=Broken(), buffer_cap=0, sleep=lambda s: None)
+        cloudwatch,
+        "CloudWatchPublisher",
+        lambda ns, **kw: real(ns, client=Broken(), buffer_cap=0, sleep=lambda s: None),
     )
     out = io.StringIO()
     monkeypatch.setattr(lambda_entry.sys, "stdout", out)

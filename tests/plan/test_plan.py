@@ -12,7 +12,7 @@ from tests.judge.builders import topology
 from vpc_verify import plan
 from vpc_verify.aws.control_plane import AwsControlPlane
 from vpc_verify.errors import UsageError
-from vpc_verify.publish.sink import SinkConfig
+from vpc_verify.publish.config import SinkConfig
 from vpc_verify.topology import TopologyError, parse
 
 

@@ -24,8 +24,8 @@ from vpc_verify.judge.facts import Published, PublishFacts
 from vpc_verify.observe import telemetry
 from vpc_verify.observe.telemetry import Target, TelemetryPath
 from vpc_verify.publish import sink as sinks
+from vpc_verify.publish.config import SinkConfig
 from vpc_verify.publish.metrics import from_report
-from vpc_verify.publish.sink import SinkConfig
 from vpc_verify.topology import Resolver
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,8 @@ from typing import Any
 from tests.publish.helpers import synthetic_report
 from vpc_verify.publish import sink as sinks
 from vpc_verify.publish.cloudwatch import CloudWatchPublisher
-from vpc_verify.publish.sink import CloudWatchSink, EmfSink, NullSink, SinkConfig
+from vpc_verify.publish.config import SINK_NAMES, SinkConfig
+from vpc_verify.publish.sink import CloudWatchSink, EmfSink, NullSink
 
 
 def test_the_registry_makes_each_kind() -> None:
@@ -18,7 +19,7 @@ def test_the_registry_makes_each_kind() -> None:
     assert isinstance(sinks.make(SinkConfig("emf")), EmfSink)
     cw = sinks.make(SinkConfig("cloudwatch", emf_fallback=True, buffer_cap=7))
     assert isinstance(cw, CloudWatchSink) and cw.fallback is not None and cw.publisher.buffer.cap == 7
-    assert set(sinks.SINKS) == set(sinks.SINK_NAMES)
+    assert set(sinks.SINKS) == set(SINK_NAMES)
 
 
 def test_emf_lines_carry_every_datum() -> None:
