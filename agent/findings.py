@@ -33,6 +33,7 @@ class Code(StrEnum):
     DNS_UNEXPECTED_ADDRESS = "DNS_UNEXPECTED_ADDRESS"
     DNS_MISSING_ADDRESS = "DNS_MISSING_ADDRESS"
     DNS_NAME_UNCOVERED = "DNS_NAME_UNCOVERED"
+    DNS_RECORD_FAMILY = "DNS_RECORD_FAMILY"
     DNS_FIREWALL_BLOCKED = "DNS_FIREWALL_BLOCKED"
     DNS_FORWARDED = "DNS_FORWARDED"
     DNS_ZONE_SHADOWED = "DNS_ZONE_SHADOWED"
@@ -298,7 +299,10 @@ CATALOGUE: dict[Code, CodeInfo] = {
         "an answer is not one of the expected ENI addresses",
         "The name resolves to an address that is not the endpoint's ENI: look for an overriding private "
         "hosted zone or a stale topology file (re-run `vpc-verify discover`).",
-        evidence={**_ANSWER_EVIDENCE, "expected": "the expected ENI addresses"},
+        evidence={
+            **_ANSWER_EVIDENCE,
+            "expected": "the expected ENI addresses (a Resource or ServiceNetwork endpoint's: its IP prefixes)",
+        },
     ),
     Code.DNS_MISSING_ADDRESS: CodeInfo(
         W,
@@ -316,7 +320,25 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "name": "the topology's name",
             "service": "the service",
             "service_private_dns_names": "the service's private DNS names, wildcards included",
-            "source": "where those come from: DescribeVpcEndpointServices, or vpc-verify's catalogue and its version",
+            "source": "where those come from: DescribeVpcEndpointServices, vpc-verify's catalogue and its version, "
+            "or a Lattice endpoint's DescribeVpcEndpoints DnsEntries",
+        },
+    ),
+    Code.DNS_RECORD_FAMILY: CodeInfo(
+        E,
+        "one of the endpoint's own names (regional or zonal vpce-… name) lacks the records of an address family its "
+        "DnsRecordIpType creates, answers a family it creates none of, or answers another zone's ENI",
+        "Clients of that family (or zone) get no answer or the wrong ENI: look for a private hosted zone or a "
+        "Resolver rule answering the endpoint's own names, or set the endpoint's DnsRecordIpType "
+        "(`aws ec2 modify-vpc-endpoint --dns-options DnsRecordIpType=dualstack`).",
+        evidence={
+            "name": "the endpoint's own name asked",
+            "family": "the address family judged: IPv4 (A records) or IPv6 (AAAA records)",
+            "record_type": "A or AAAA",
+            "az": "the zone of a zonal name (null for the regional name)",
+            "answers": "the name's answers of that family",
+            "expected": "the ENI addresses of that family (in the name's zone) the records should hold",
+            "DnsRecordIpType": "control plane: the endpoint's DnsRecordIpType (else its IpAddressType)",
         },
     ),
     Code.DNS_FIREWALL_BLOCKED: CodeInfo(

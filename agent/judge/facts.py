@@ -85,6 +85,14 @@ class AwsSide:
         """The id of the agent's AZ (ids name the same zone in every account; names do not)."""
         return self.place.az_id or self.state.az_id_of(self.place.az)
 
+    @cached_property
+    def own_names(self) -> Mapping[str, str | None]:
+        """An interface endpoint's own names: its regional name (-> None) and each zonal name (-> its AZ)."""
+        if self.vpce is None or self.vpce.type != "interface":
+            return {}
+        names: dict[str, str | None] = {regional_dns_name(self.state, self.vpce): None}
+        return names | {name: az for az, name in zonal_dns_names(self.state, self.vpce).items()}
+
     def zone(self, az: str | None) -> str:
         """'az-local' when `az` is the agent's zone, 'cross-az' when another, 'unknown' otherwise (AZ ids)."""
         mine, theirs = self.agent_az_id, self.state.az_id_of(az)
@@ -167,6 +175,8 @@ class EndpointFacts:
     aws: AwsSide | None = None  # None when the control plane was not read
     flows: FlowFacts | None = None  # `check --evidence flowlogs`: the run's flow-log records
     answered_in_run: tuple[str, ...] = ()  # a few names the resolver answered in this run (any endpoint's)
+    # A Lattice endpoint's IP prefixes (DescribeVpcEndpoints Ipv4Prefixes/Ipv6Prefixes): its answers lie in them.
+    expected_prefixes: tuple[IPNetwork, ...] = ()
 
     @property
     def name(self) -> str:
@@ -259,7 +269,9 @@ def join(
             hub=_hub_side(side, endpoint, aws) if aws is not None else None,
         )
     azs = _eni_addresses(endpoint, side) if side is not None and side.vpce is not None else {}
-    expected = endpoint.addresses or _recorded(azs, endpoint, side)
+    prefixes = _lattice_prefixes(side) if not endpoint.addresses else ()
+    # A Lattice endpoint answers from its prefixes, not its ENIs' own addresses: those are not missing answers.
+    expected = endpoint.addresses or (() if prefixes else _recorded(azs, endpoint, side))
     addresses = tuple(
         AddressReport(
             address=address,
@@ -267,7 +279,7 @@ def join(
             az=azs.get(address),
             private=is_private(address) or (bool(networks) and in_networks(address, networks)),
             in_vpc=in_networks(address, networks) if networks else None,
-            expected=(address in expected) if expected else None,
+            expected=(address in expected or in_networks(address, prefixes)) if expected or prefixes else None,
             probe=observation.probes.get(address),
             skip_reason=_skip_reason(observation, address),
         )
@@ -278,6 +290,7 @@ def join(
         observation=observation,
         addresses=addresses,
         expected=expected,
+        expected_prefixes=prefixes,
         cidrs=cidrs,
         resolver_timeout_ms=topology.resolver.timeout_ms,
         now=now,
@@ -352,6 +365,20 @@ def _eni_addresses(endpoint: Endpoint, side: AwsSide) -> Mapping[str, str | None
         for address in eni.ipv6 if endpoint.asks_aaaa else ():
             out[address] = eni.az or None
     return out
+
+
+def _lattice_prefixes(side: AwsSide | None) -> tuple[IPNetwork, ...]:
+    """The IP prefixes a Resource or ServiceNetwork endpoint (VPC Lattice) answers from, as AWS reports them."""
+    vpce = side.vpce if side is not None else None
+    if vpce is None or not vpce.lattice:
+        return ()
+    out = []
+    for prefix in (*vpce.ipv4_prefixes, *vpce.ipv6_prefixes):
+        try:
+            out.append(ipaddress.ip_network(prefix, strict=False))
+        except ValueError:
+            continue
+    return tuple(out)
 
 
 def _recorded(azs: Mapping[str, str | None], endpoint: Endpoint, side: AwsSide | None) -> tuple[str, ...]:

@@ -60,6 +60,18 @@ def test_a_guessed_name_is_a_warning_offline_from_the_catalogue() -> None:
     assert f"kinesis.{REGION}.amazonaws.com" in f.hint
 
 
+def test_documented_dual_stack_and_fips_names_are_covered_offline() -> None:
+    """Issue 12, item 1: AWS Batch documents batch.<r>.api.aws (dual-stack) beside batch.<r>.amazonaws.com, and
+    batch-fips.<r>.api.aws for its FIPS endpoint; the catalogue lists them, so neither is DNS_NAME_UNCOVERED."""
+    batch, fips = f"com.amazonaws.{REGION}.batch", f"com.amazonaws.{REGION}.batch-fips"
+    assert (
+        judge_names(endpoint(batch, f"batch.{REGION}.api.aws", f"batch.{REGION}.amazonaws.com"), with_aws=False) == []
+    )
+    assert judge_names(endpoint(fips, f"batch-fips.{REGION}.api.aws"), with_aws=False) == []
+    # The form AWS says is not supported stays a warning.
+    assert judge_names(endpoint(fips, f"fips.batch.{REGION}.amazonaws.com"), with_aws=False) == ["DNS_NAME_UNCOVERED"]
+
+
 def test_the_apex_of_a_wildcard_is_not_covered_by_it() -> None:
     assert judge_names(endpoint(DKR, f"dkr.ecr.{REGION}.amazonaws.com"), with_aws=False) == ["DNS_NAME_UNCOVERED"]
 

@@ -2,7 +2,8 @@
 
 A public answer is DNS_PUBLIC_ADDRESS (not also outside-VPC or unexpected); a private answer outside the VPC
 is DNS_OUTSIDE_VPC (not also unexpected); an answer inside the VPC that is not an expected ENI is
-DNS_UNEXPECTED_ADDRESS. "Public" means outside every private range and outside the VPC's CIDRs: an IPv6
+DNS_UNEXPECTED_ADDRESS (but an ENI's address under the endpoint's own vpce-… names, unexpected only for its
+family, is DNS_RECORD_FAMILY's). "Public" means outside every private range and outside the VPC's CIDRs: an IPv6
 global unicast ENI inside the VPC's /56 is the VPC's own. DNS_MISSING_ADDRESS is only said when the names
 are served from the expected zone (no public or foreign answer): when the wrong zone answers, the missing
 ENIs are its consequence, not a second fault. A gateway service resolves to its public prefix list by
@@ -132,15 +133,30 @@ def unexpected_address(facts: EndpointFacts) -> Iterator[Finding]:
     """An answer inside the VPC that is not one of the endpoint's expected ENI addresses."""
     if facts.endpoint.type == "gateway":
         return
+    prefixes = [str(p) for p in facts.expected_prefixes]
     for a in facts.addresses:
         if a.private and a.in_vpc is not False and a.expected is False:
+            if _own_eni_under_own_names(facts, a):
+                continue  # an ENI's address its records lack the family of: DNS_RECORD_FAMILY names the family
+            what = "one of the endpoint's expected ENI addresses"
+            if prefixes:  # a Lattice endpoint's answers come from its prefixes
+                what = f"within the endpoint's IP prefixes ({', '.join(prefixes)})"
             yield Finding.make(
                 Code.DNS_UNEXPECTED_ADDRESS,
                 facts.name,
-                f"{', '.join(a.names)} answered {a.address}, which is not one of the endpoint's expected ENI addresses",
+                f"{', '.join(a.names)} answered {a.address}, which is not {what}",
                 address=a.address,
-                evidence={**_evidence(facts, a), "expected": sorted(facts.expected)},
+                evidence={**_evidence(facts, a), "expected": sorted(facts.expected) + prefixes},
             )
+
+
+def _own_eni_under_own_names(facts: EndpointFacts, a: AddressReport) -> bool:
+    """An ENI's own address answered only by the endpoint's own names, when the expected addresses are AWS's: it
+    is unexpected only for its family, which the per-family rule (vpc_verify.judge.rules.families) says."""
+    side = facts.aws
+    if side is None or facts.endpoint.addresses or side.eni_of(a.address) is None or not a.names:
+        return False
+    return all(n.lower().rstrip(".") in side.own_names for n in a.names)
 
 
 @endpoint_rule(Code.DNS_MISSING_ADDRESS)

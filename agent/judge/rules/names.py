@@ -16,6 +16,10 @@ from vpc_verify.judge.rule import endpoint_rule
 def _service_names(facts: EndpointFacts) -> tuple[tuple[str, ...], str]:
     """The service's private DNS names and where they come from (empty: nothing to judge against)."""
     service = facts.endpoint.service or ""
+    vpce = facts.aws.vpce if facts.aws is not None else None
+    if vpce is not None and vpce.lattice and vpce.dns_entries:
+        # A Resource or ServiceNetwork endpoint (VPC Lattice) has no service names: its DNS entries are its names.
+        return tuple(n.lower().rstrip(".") for n in vpce.dns_entries), "DescribeVpcEndpoints DnsEntries"
     if facts.aws is not None:
         return private_dns_names(facts.aws.state, service), names_source(facts.aws.state, service)
     known = service_names.lookup(service)
