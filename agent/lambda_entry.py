@@ -9,6 +9,10 @@ Environment:
   VPC_VERIFY_TOPOLOGY_SSM            an SSM parameter name holding the topology (YAML or JSON)
   VPC_VERIFY_TOPOLOGY_S3             s3://bucket/key of the topology
   VPC_VERIFY_TOPOLOGY_FILE           a file (default topology.yaml beside handler.py)
+  VPC_VERIFY_POLICY                  a fleet policy (a file, ssm:NAME or ssm:ARN, s3://bucket/key):
+                                     the topology is derived from it for the function's VPC (docs/guides/fleet.md)
+  VPC_VERIFY_REPORT_S3               s3://bucket/prefix: each report kept at <prefix>/<account>/<region>/<vpc>.json
+                                     for `vpc-verify fleet --reports`
   VPC_VERIFY_ALLOW_EVENT_TOPOLOGY    "true" lets the event carry a whole topology (arbitrary targets)
   VPC_VERIFY_PUBLISH                 cloudwatch | emf (default) | none
   VPC_VERIFY_NAMESPACE               CloudWatch namespace (default VpcVerify)
