@@ -85,7 +85,7 @@ def hammer(port: int, seconds: float, workers: int) -> dict[str, Any]:
 
 def flood(port: int, count: int, until: float, renew: bool = True) -> dict[str, int]:
     """Hold `count` connections (a partial request head each), renewing those the agent closes when `renew`."""
-    from tests.shells.helpers import burst
+    from tests.shells.helpers import burst, still_open
 
     held: list[socket.socket] = []
     opened = 0
@@ -94,19 +94,7 @@ def flood(port: int, count: int, until: float, renew: bool = True) -> dict[str, 
         if want > 0:
             held.extend(burst(port, want, b"GET /report HTTP/1.1\r\nHost: 127.0.0.1\r\n"))
             opened += want
-        alive = []
-        for s in held:
-            try:
-                if s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
-                    s.close()
-                    continue
-            except BlockingIOError:
-                pass
-            except OSError:
-                s.close()
-                continue
-            alive.append(s)
-        held = alive
+        held = still_open(held)
         time.sleep(0.1)
     for s in held:
         s.close()

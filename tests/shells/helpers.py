@@ -252,6 +252,23 @@ def burst(port: int, count: int, first: bytes) -> list[socket.socket]:
     return socks
 
 
+def still_open(held: list[socket.socket]) -> list[socket.socket]:
+    """The held connections the agent has not closed; those it closed (evicted) are closed here too."""
+    alive = []
+    for s in held:
+        try:
+            if s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                s.close()  # the agent evicted it
+                continue
+        except BlockingIOError:
+            pass
+        except OSError:
+            s.close()
+            continue
+        alive.append(s)
+    return alive
+
+
 def listen_overflows() -> int:
     """TcpExt ListenOverflows of this namespace."""
     rows = [line.split() for line in Path("/proc/net/netstat").read_text().splitlines() if line.startswith("TcpExt:")]

@@ -22,7 +22,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.shells.helpers import burst, listen_overflows, open_fds, rss_kb, start_agent, topology_file
+from tests.shells.helpers import (
+    burst,
+    listen_overflows,
+    open_fds,
+    rss_kb,
+    start_agent,
+    still_open,
+    topology_file,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -112,19 +120,7 @@ def test_fd_exhaustion_stops_no_check_and_writes_a_few_lines(tmp_path: Path) -> 
                 want = 1300 - len(held)
                 if want > 0:
                     held.extend(burst(a.port, want, b"GET /report HTTP/1.1\r\n"))
-                alive = []
-                for s in held:
-                    try:
-                        if s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
-                            s.close()  # the agent evicted it
-                            continue
-                    except BlockingIOError:
-                        pass
-                    except OSError:
-                        s.close()
-                        continue
-                    alive.append(s)
-                held = alive
+                held = still_open(held)
                 time.sleep(0.2)
             during = a.health()
         finally:
