@@ -8,18 +8,22 @@ than MAX_SHARE of the time left, so a run that was delayed still has the larger 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
+from vpc_verify.ranges import NumberRange, OutOfRange
+
 MAX_SHARE = 0.5  # of the time the invocation has left
-MAX_JITTER_S = 900.0  # Lambda's longest timeout: no meaningful bound is larger
+BOUND_RANGE = NumberRange(0, 900)  # seconds; Lambda's longest timeout: no meaningful bound is larger
 
 
 class JitterError(ValueError):
-    """A configured bound that is not a number of seconds in [0, 900]."""
+    """A configured bound that is not a number of seconds in BOUND_RANGE."""
 
     def __init__(self, value: str) -> None:
-        super().__init__(f"VPC_VERIFY_JITTER_SECONDS: expected a number of seconds from 0 to 900, got {value[:40]!r}")
+        super().__init__(
+            "VPC_VERIFY_JITTER_SECONDS: expected a number of seconds from "
+            f"{BOUND_RANGE.low:g} to {BOUND_RANGE.high:g}, got {value[:40]!r}"
+        )
         self.value = value
 
 
@@ -28,12 +32,9 @@ def bound_s(value: str | None) -> float:
     if value is None or not value.strip():
         return 0.0
     try:
-        seconds = float(value)
-    except ValueError:
+        return float(BOUND_RANGE.parse(value))
+    except OutOfRange:
         raise JitterError(value) from None
-    if not math.isfinite(seconds) or not 0.0 <= seconds <= MAX_JITTER_S:
-        raise JitterError(value)
-    return seconds
 
 
 def delay_s(bound: float, remaining_s: float, random: Callable[[], float]) -> float:
