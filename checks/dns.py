@@ -19,7 +19,7 @@ from typing import Any
 
 from vpc_verify.checks import dnswire
 from vpc_verify.checks.dnswire import AAAA, CNAME, Answer, WireError
-from vpc_verify.checks.tcp import address_family
+from vpc_verify.checks.tcp import address_family, nonblocking_socket
 
 _MAX_CHAIN = 16
 _RECV = 65535
@@ -215,8 +215,7 @@ async def _ask(name: str, rdtype: int, where: str, port: int, timeout_s: float, 
     if pace is not None:
         await pace()
     qid = int.from_bytes(os.urandom(2), "big")  # as secrets.randbits, without importing secrets (hmac, random)
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    sock.setblocking(False)
+    sock = nonblocking_socket(family, socket.SOCK_DGRAM)
     try:
         outcome = await _exchange(
             sock,

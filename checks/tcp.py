@@ -62,6 +62,18 @@ _UNREACHABLE = frozenset(
 )
 
 
+_NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)
+
+
+def nonblocking_socket(family: socket.AddressFamily, kind: socket.SocketKind) -> socket.socket:
+    """A non-blocking socket, made so by the socket call itself where the system can (Linux: two fcntl calls
+    fewer per probe)."""
+    sock = socket.socket(family, kind | _NONBLOCK)
+    if not _NONBLOCK:
+        sock.setblocking(False)
+    return sock
+
+
 def address_family(address: str) -> socket.AddressFamily:
     """AF_INET or AF_INET6 for an IP address; ValueError when it is not one (inet_pton: a tenth of the cost of
     parsing it with ipaddress, once per probe)."""
@@ -118,8 +130,7 @@ async def open_socket(spec: TcpSpec) -> tuple[socket.socket | None, TcpResult]:
         family = address_family(spec.address)
     except ValueError:
         return None, not_an_address(spec.address, spec.port)
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setblocking(False)
+    sock = nonblocking_socket(family, socket.SOCK_STREAM)
     loop = asyncio.get_running_loop()
     status, error = TcpStatus.OK, ""
     try:

@@ -224,8 +224,7 @@ class Dial:
         except ValueError:
             self._end(tcp.not_an_address(self._address, self._port), None)
             return
-        sock = self._sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
+        sock = self._sock = tcp.nonblocking_socket(family, socket.SOCK_STREAM)
         self._fd = sock.fileno()
         err = sock.connect_ex((self._address, self._port))
         if err in (errno.EINPROGRESS, errno.EAGAIN, errno.EALREADY):
