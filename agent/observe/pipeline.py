@@ -66,7 +66,7 @@ class Observation:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """The two concurrency bounds of a sweep."""
+    """The two concurrency bounds of a sweep, and how its probe sockets are watched."""
 
     work: Bound
     connect: Bound
