@@ -2,9 +2,10 @@
 
 Registering a socket with asyncio's loop costs a handle, a selector key and two epoll calls (add, remove) for
 each phase that waits; a probe waits twice (the connect, then the server's handshake). Here a phase costs one
-epoll call (register, then modify), closing the socket removes it from the set (no call), and one loop
-callback serves every socket that became ready in a pass. Where there is no epoll (not Linux), the loop's own
-add_reader/add_writer serve, with the same interface.
+epoll call (register, then modify), forgetting the socket one more, and one loop callback serves every socket
+that became ready in a pass. (A socket is unregistered even when it is about to be closed: a process forked
+meanwhile may hold its file open, and the set would report that file's events under a number reused since.)
+Where there is no epoll (not Linux), the loop's own add_reader/add_writer serve, with the same interface.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ class Readiness:
         `forget` of `fd`."""
         raise NotImplementedError
 
-    def forget(self, fd: int, closing: bool = True) -> None:
-        """Stop watching `fd`; `closing`: the caller closes it at once (which removes it from an epoll set)."""
+    def forget(self, fd: int) -> None:
+        """Stop watching `fd` (before it is closed)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -61,13 +62,12 @@ class Epoll(Readiness):
             self._epoll.register(fd, mask)
         self._handlers[fd] = handler
 
-    def forget(self, fd: int, closing: bool = True) -> None:
+    def forget(self, fd: int) -> None:
         if self._handlers.pop(fd, None) is None:
             return
         if self._dispatching:
             self._forgotten.add(fd)
-        if not closing:
-            self._epoll.unregister(fd)
+        self._epoll.unregister(fd)
 
     def _poll(self) -> None:
         ready = self._epoll.poll(0)
@@ -107,7 +107,7 @@ class LoopReadiness(Readiness):
             self._loop.remove_writer(fd)
         self._watched[fd] = events
 
-    def forget(self, fd: int, closing: bool = True) -> None:
+    def forget(self, fd: int) -> None:
         before = self._watched.pop(fd, 0)
         if before & READ:
             self._loop.remove_reader(fd)

@@ -286,7 +286,7 @@ class Dial:
         if self._sock is not None and self._obj is None and self._watching:
             # Connected, waiting for its turn to handshake: nothing to watch meanwhile.
             self._watching = 0
-            self._io.forget(self._fd, closing=False)
+            self._io.forget(self._fd)
 
     def _connect_ended(self, err: int) -> None:
         assert self._sock is not None

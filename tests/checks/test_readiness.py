@@ -35,7 +35,7 @@ async def test_epoll_reports_writable_then_readable_and_forgets_on_close() -> No
         await _next_event(events)
         assert events[0] & readiness.READ
         io.forget(ours.fileno())
-        ours.close()  # out of the epoll set with it
+        ours.close()
         before = len(events)  # level-triggered: unread data was reported on every pass until now
         await asyncio.sleep(0.02)
         assert len(events) == before  # forgotten and closed: nothing more, though its data was never read
@@ -56,7 +56,7 @@ async def test_a_socket_forgotten_during_a_pass_gets_none_of_its_events() -> Non
         def on_a(events: int) -> None:
             seen.append("a")
             a.recv(16)
-            io.forget(b.fileno(), closing=False)  # as a handler that ends another probe in the same pass
+            io.forget(b.fileno())  # as a handler that ends another probe in the same pass
 
         io.watch(a.fileno(), readiness.READ, on_a)
         io.watch(b.fileno(), readiness.READ, lambda events: seen.append("b"))
