@@ -13,7 +13,7 @@ from typing import Any
 
 from vpc_verify import service_names
 from vpc_verify.aws.model import VpcEndpoint, VpcState
-from vpc_verify.aws.names import private_dns_names, record_families, regional_dns_name
+from vpc_verify.aws.names import private_dns_names, record_families, regional_dns_name, zonal_dns_names
 
 # AWS's endpoint type -> the topology's. Resource and ServiceNetwork endpoints (VPC Lattice) are checked as a
 # `service` through their own DNS names; a Gateway Load Balancer endpoint is a route target.
@@ -126,7 +126,28 @@ def _name_zones(text: str, vpc_state: VpcState) -> str:
 
 
 def _dns_names(vpc_state: VpcState, vpce: VpcEndpoint) -> tuple[tuple[str, ...], str]:
-    """The names to check and, when they were chosen rather than read, a note saying why (for a comment)."""
+    """The names to check and, when they were chosen rather than read, a note saying why (for a comment): the name
+    clients use, then, for an interface endpoint whose records hold IPv6 addresses, its own regional and zonal
+    names, which `check` judges per address family (DNS_RECORD_FAMILY: a zone's record without its AAAA)."""
+    names, note = _client_names(vpc_state, vpce)
+    if vpce.type != "interface":
+        return names, note
+    own = [regional_dns_name(vpc_state, vpce), *zonal_dns_names(vpc_state, vpce).values()]
+    families = record_families(vpce, own[0])
+    # Only where every name has the same records (dualstack or ipv6, not service-defined's A-only private names):
+    # the DNS phase asks each name the same families. An IPv4 endpoint's own names add questions, not verdicts.
+    if 6 not in families or any(record_families(vpce, n) != families for n in names):
+        return names, note
+    added = [n for n in own if n not in names]
+    if not added:
+        return names, note
+    record = vpce.dns_record_ip_type or vpce.ip_address_type
+    why = f"{vpce.id}'s own regional and zonal names are checked for their DnsRecordIpType {record} records"
+    return (*names, *added), "\n".join(filter(None, (note, why)))
+
+
+def _client_names(vpc_state: VpcState, vpce: VpcEndpoint) -> tuple[tuple[str, ...], str]:
+    """The name clients use and, when it was chosen rather than read, why."""
     private = private_dns_names(vpc_state, vpce.service)
     plain = [n for n in private if not n.startswith("*.")]
     if vpce.type == "gateway":

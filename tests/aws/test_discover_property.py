@@ -190,6 +190,36 @@ def test_record_types_decide_what_is_asked_and_which_addresses_answer() -> None:
         assert entry.get("ip_address_type") == kind and entry["addresses"] == addresses, record
 
 
+def test_a_dual_stack_endpoints_own_regional_and_zonal_names_are_written_for_the_per_family_check() -> None:
+    """Issue 12, item 3: DNS_RECORD_FAMILY judges the names the DNS phase asked, which are the topology's; written
+    failing first (discover wrote only the name clients use, so no zonal name was ever judged). An IPv4 endpoint's
+    own names are not written: they would add questions, not verdicts."""
+    base = state()
+    regional = f"vpce-0aaa-abcd1234.sqs.{REGION}.vpce.amazonaws.com"
+    zonal = {az: f"vpce-0aaa-abcd1234-{REGION}{az}.sqs.{REGION}.vpce.amazonaws.com" for az in "ab"}
+    enis = {
+        f"eni-{az}": Eni(f"eni-{az}", f"10.1.{i}.10", f"{REGION}{az}", "subnet-a", ipv6=(f"2001:db8:1:{i}::a",))
+        for i, az in enumerate("ab", start=1)
+    }
+    sqs = vpce(
+        f"com.amazonaws.{REGION}.sqs",
+        eni_ids=tuple(enis),
+        dns_entries=(regional, *zonal.values(), f"sqs.{REGION}.amazonaws.com"),
+    )
+    for record, ip_type, written in (
+        ("dualstack", "dualstack", [f"sqs.{REGION}.amazonaws.com", regional, *zonal.values()]),
+        ("ipv6", "ipv6", [f"sqs.{REGION}.amazonaws.com", regional, *zonal.values()]),
+        ("ipv4", "dualstack", [f"sqs.{REGION}.amazonaws.com"]),
+        ("service-defined", "dualstack", [f"sqs.{REGION}.amazonaws.com"]),  # A-only private name: not the same asks
+    ):
+        one = replace(sqs, ip_address_type=ip_type, dns_record_ip_type=record)
+        text = discover.render(replace(base, endpoints=(one,), enis=enis))
+        (entry,) = yaml.safe_load(text)["endpoints"]
+        assert entry["dns_names"] == written, record
+        assert ("own regional and zonal names are checked" in text) == (len(written) > 1), text
+        loads(text)
+
+
 def test_gateway_load_balancer_and_lattice_endpoints_are_discovered() -> None:
     gwlb = vpce(f"com.amazonaws.vpce.{REGION}.vpce-svc-0123456789abcdef0", type="gatewayloadbalancer", eni_ids=())
     arn = f"arn:aws:vpc-lattice:{REGION}:123456789012:resourceconfiguration/rcfg-0123456789abcdef0"

@@ -323,3 +323,54 @@ def test_a_spoke_whose_hub_lost_an_endpoint_says_so_from_the_hubs_own_state(
     assert findings(report) == {"sqs": ["HUB_ENDPOINT_MISSING"]}, json.dumps(findings(report))
     (sqs,) = [e for e in report["endpoints"] if e["name"] == "sqs"]
     assert sqs["findings"][0]["evidence"]["hub_vpc_id"] == facts.hub.vpc_id and code == 1
+
+
+def test_a_zonal_name_without_one_familys_records_is_named_per_family_after_discover(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 3: sts and ssm are dual-stack endpoints (IpAddressType and DnsRecordIpType dualstack), logs is
+    IPv6-only (ipv6: ENIs without an IPv4 address, AAAA records only), sqs and kms are IPv4, as the emulator holds
+    them. The box's DNS answers every name as AWS does but two zonal names: sts's in us-east-1b has its A record and
+    no AAAA (a hand-written record), ssm's in us-east-1a its AAAA and no A. `discover` then `check` says
+    DNS_RECORD_FAMILY for exactly those names and families, and nothing for the healthy endpoints.
+
+    Written failing first: `discover` wrote only the name clients use, the private name answered both families,
+    and no zonal name was ever asked, so the report was empty."""
+    ec2 = clients("ec2")["ec2"]
+    facts = aws_seed.add_ipv6(ec2, aws_seed.seed(ec2), services=("sts", "ssm"), ipv6_only=("logs",))
+    sts, ssm, logs = (facts.interfaces[n] for n in ("sts", "ssm", "logs"))
+    require(
+        (sts.ip_address_type, ssm.ip_address_type, logs.ip_address_type) == ("dualstack", "dualstack", "ipv6")
+        and not logs.addresses
+        and len(logs.ipv6_addresses) == 2,
+        f"the emulator holds the families: {sts}, {ssm}, {logs}",
+    )
+    spec = box_spec(facts)
+    broken = {sts.zonal_names["us-east-1b"]: 4, ssm.zonal_names["us-east-1a"]: 6}  # name -> the family it keeps
+    for name, kept in broken.items():
+        spec["records"][name] = [a for a in spec["records"][name] if (":" in a) == (kept == 6)]
+        require(len(spec["records"][name]) == 1, f"{name} keeps one address: {spec['records'][name]}")
+    box = testbed_factory(spec)
+    topology = discovered(env, facts.vpc_id, box, tmp_path)
+    written = {e["name"]: e["dns_names"] for e in yaml.safe_load(topology.read_text())["endpoints"]}
+    assert set(sts.zonal_names.values()) <= set(written["sts"]), written
+    code, report = check(env, topology, facts.agent_subnet_id)
+    require(probes_ok(report), "every ENI answered TCP and TLS")
+    assert findings(report) == {"sts": ["DNS_RECORD_FAMILY"], "ssm": ["DNS_RECORD_FAMILY"]}, json.dumps(
+        findings(report)
+    )
+    evidence = {
+        e["name"]: f["evidence"] for e in report["endpoints"] for f in e["findings"] if f["code"] == "DNS_RECORD_FAMILY"
+    }
+    assert (evidence["sts"]["name"], evidence["sts"]["family"], evidence["sts"]["az"]) == (
+        sts.zonal_names["us-east-1b"],
+        "IPv6",
+        "us-east-1b",
+    )
+    assert evidence["sts"]["expected"] == [a for a, az in sts.ipv6_addresses.items() if az == "us-east-1b"]
+    assert (evidence["ssm"]["name"], evidence["ssm"]["family"], evidence["ssm"]["az"]) == (
+        ssm.zonal_names["us-east-1a"],
+        "IPv4",
+        "us-east-1a",
+    )
+    assert code == 1

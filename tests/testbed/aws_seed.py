@@ -321,9 +321,16 @@ def _admit(ec2: Any, group_id: str, cidrs: tuple[str, ...], port: int = 443) -> 
 
 
 def add_ipv6(
-    ec2: Any, facts: SeedFacts, services: tuple[str, ...] = ("sts",), *, ipv6_cidr: str | None = None
+    ec2: Any,
+    facts: SeedFacts,
+    services: tuple[str, ...] = ("sts",),
+    *,
+    ipv6_cidr: str | None = None,
+    ipv6_only: tuple[str, ...] = (),
 ) -> SeedFacts:
-    """An IPv6 /56 for the VPC (Amazon-provided, or `ipv6_cidr`), a /64 per subnet, and dual-stack endpoints."""
+    """An IPv6 /56 for the VPC (Amazon-provided, or `ipv6_cidr`), a /64 per subnet, dual-stack endpoints for
+    `services`, and IPv6-only endpoints (IpAddressType and DnsRecordIpType ipv6: ENIs without an IPv4 address,
+    AAAA records only) for `ipv6_only`."""
     if ipv6_cidr:
         ec2.associate_vpc_cidr_block(VpcId=facts.vpc_id, Ipv6CidrBlock=ipv6_cidr)
     else:
@@ -343,6 +350,15 @@ def add_ipv6(
         facts.vpce_security_group_id,
         ip_address_type="dualstack",
     )
+    if ipv6_only:
+        made |= create_interface_endpoints(
+            ec2,
+            facts.vpc_id,
+            ipv6_only,
+            list(facts.subnets.values()),
+            facts.vpce_security_group_id,
+            ip_address_type="ipv6",
+        )
     return replace(facts, ipv6_cidrs=(*facts.ipv6_cidrs, block), interfaces={**facts.interfaces, **made})
 
 
