@@ -64,6 +64,7 @@ class Code(StrEnum):
     HUB_UNROUTED = "HUB_UNROUTED"
     HUB_ENDPOINT_MISSING = "HUB_ENDPOINT_MISSING"
     HUB_SECURITY_GROUP_BLOCKS = "HUB_SECURITY_GROUP_BLOCKS"
+    HUB_NACL_BLOCKS = "HUB_NACL_BLOCKS"
     HUB_UNVERIFIED = "HUB_UNVERIFIED"
     GWLB_ENDPOINT_UNROUTED = "GWLB_ENDPOINT_UNROUTED"
     GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST = "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST"
@@ -667,6 +668,29 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "vpc_endpoint_id": "the hub's endpoint",
             "security_groups": "its groups' verdict for the agent (groups, rules, the source judged)",
             "timed_out": "the addresses whose connect timed out",
+        },
+    ),
+    Code.HUB_NACL_BLOCKS: CodeInfo(
+        E,
+        "the endpoint lives in a hub VPC, and a network ACL on the way denies the connection or its return traffic "
+        "(the spoke agent subnet's, out to the hub and back in; the hub ENI subnet's, in from the spoke and back "
+        "out), and a connect timed out",
+        "Add an allow entry numbered below the blocking one (or fix the deny) in the network ACL it names; the hub's "
+        "ACL must admit the spoke's CIDR on the port and let the return traffic out to the ephemeral ports.",
+        {
+            "hub_vpc_id": "the hub VPC",
+            "vpc": "spoke (the agent's subnet) | hub (the hub endpoint ENI's subnet)",
+            "network_acl_id": "the ACL",
+            "subnet_id": "the subnet it applies to",
+            "direction": "inbound | outbound",
+            "leg": "request (to the port) | return (to the agent's ephemeral ports)",
+            "peer": "the other end of the traffic judged",
+            "ports": "the destination ports of the traffic judged",
+            "verdict": "blocks",
+            "rule": "the deciding entry with its rule_number (null: no entry admits it and the final * entry denies "
+            "it)",
+            "timed_out": "the addresses whose connect timed out",
+            "vpc_endpoint_id": "the hub's endpoint (null when the hub was not read)",
         },
     ),
     Code.HUB_UNVERIFIED: CodeInfo(

@@ -374,3 +374,31 @@ def test_a_zonal_name_without_one_familys_records_is_named_per_family_after_disc
         "us-east-1a",
     )
     assert code == 1
+
+
+def test_a_hub_network_acl_that_drops_the_spoke_is_named_by_its_id_and_rule(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 4: the hub's endpoint subnets get a network ACL whose inbound rule 90 denies tcp/443 from the
+    spoke's CIDR; the hub endpoint's group admits the spoke, the route is there, and the box drops sqs's packets
+    (the ACL's effect). The spoke's report names the hub's ACL and its rule beside the timeouts; kms, whose packets
+    go through, says nothing (the packets win over the ACL as read).
+
+    Written failing first: the hub's ACLs were not evaluated, so the report said TCP_TIMEOUT alone."""
+    c = clients("ec2", "route53")
+    facts = aws_seed.seed_hub_and_spoke(c["ec2"], c["route53"])
+    acl = aws_seed.deny_in_network_acl(c["ec2"], facts.hub, aws_seed.VPC_CIDR)
+    spec = hub_box(facts)
+    for endpoint in spec["endpoints"]:
+        if endpoint["name"] == "sqs":
+            endpoint["fault"] = "drop"
+    box = testbed_factory(spec)
+    code, report = check(env, spoke_topology(box, facts, tmp_path, declare_hub=True), facts.spoke.agent_subnet_id)
+    got = findings(report)
+    assert code == 1 and "kms" not in got, got
+    assert set(got["sqs"]) == {"TCP_TIMEOUT", "HUB_NACL_BLOCKS"}, got
+    blocks = [f["evidence"] for e in report["endpoints"] for f in e["findings"] if f["code"] == "HUB_NACL_BLOCKS"]
+    assert {b["subnet_id"] for b in blocks} == set(facts.hub.subnets.values())
+    for b in blocks:
+        assert (b["network_acl_id"], b["rule"]["rule_number"], b["direction"], b["vpc"]) == (acl, 90, "inbound", "hub")
+        assert b["hub_vpc_id"] == facts.hub.vpc_id and b["vpc_endpoint_id"] == facts.hub.interfaces["sqs"].vpce_id

@@ -11,6 +11,7 @@ Real-VPC shapes, each added to a seeded VPC (issues 11 and 12):
 * `add_secondary_cidr`: a secondary non-RFC1918 CIDR (100.64.0.0/16 by default) with subnets and endpoints in it.
 * `restrict_agent_egress`: the agent's group loses its allow-all egress and gets what a locked-down VPC gives:
   443 to every VPC CIDR, 443 to the S3 prefix list, DNS to the VPC.
+* `deny_in_network_acl`: one ACL on every subnet denying a port from one CIDR (a spoke's) by a numbered rule.
 * `add_network_acls`: numbered NACL entries (rule-number order, stateless: ephemeral return ports 1024-65535,
   as the VPC user guide's NACL examples) on the agent's subnet and on the endpoints' other subnet, each with a deny
   rule numbered below its allows.
@@ -476,6 +477,19 @@ def add_network_acls(ec2: Any, facts: SeedFacts, *, port: int = 443) -> SeedFact
             _associate_acl(ec2, facts.vpc_id, acl, subnet_id)
         acls[role] = acl
     return replace(facts, network_acls={**facts.network_acls, **acls})
+
+
+def deny_in_network_acl(ec2: Any, facts: SeedFacts, cidr: str, *, port: int = 443, rule: int = 90) -> str:
+    """A network ACL on every subnet of the VPC (a hub's endpoint subnets) that denies `port` in from `cidr` (a
+    spoke's) with inbound rule `rule`, and allows the rest both ways (rule 100), as a team blocking one peer does.
+    Returns its id."""
+    acl = ec2.create_network_acl(VpcId=facts.vpc_id)["NetworkAcl"]["NetworkAclId"]
+    _nacl_entry(ec2, acl, rule, egress=False, cidr=cidr, ports=(port, port), action="deny")
+    for egress in (False, True):
+        _nacl_entry(ec2, acl, 100, egress=egress, cidr="0.0.0.0/0", ports=(0, 65535))
+    for subnet_id in facts.subnets.values():
+        _associate_acl(ec2, facts.vpc_id, acl, subnet_id)
+    return str(acl)
 
 
 def _zip() -> bytes:

@@ -50,6 +50,7 @@ ENDPOINT_RULES: tuple[EndpointRule, ...] = (
     hub.unrouted,
     hub.hub_endpoint,
     hub.hub_groups,
+    hub.hub_network_acls,
     hub.hub_unread,
     endpoint.availability,
     gateway.route,
