@@ -402,3 +402,48 @@ def test_a_hub_network_acl_that_drops_the_spoke_is_named_by_its_id_and_rule(
     for b in blocks:
         assert (b["network_acl_id"], b["rule"]["rule_number"], b["direction"], b["vpc"]) == (acl, 90, "inbound", "hub")
         assert b["hub_vpc_id"] == facts.hub.vpc_id and b["vpc_endpoint_id"] == facts.hub.interfaces["sqs"].vpce_id
+
+
+def test_a_partner_services_unverified_private_dns_name_says_to_verify_the_domain(
+    env: dict[str, str], aws: emulator.Emulator, testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 7: a PrivateLink partner service (an endpoint service in front of a Network Load Balancer) whose
+    private DNS name, api.partner.example.com, its provider has not verified (PrivateDnsNameVerificationState
+    pendingVerification): the VPC's endpoint to it has private DNS off (AWS refuses it on), so the name answers the
+    partner's public address. `discover` then `check` says PRIVATE_DNS_DISABLED with the state and a fix that starts
+    with verifying the domain; once the provider has verified it, the fix is to enable private DNS.
+
+    Written failing first: the emulator's DescribeVpcEndpointServices had no PrivateDnsNameVerificationState (and
+    allowed private DNS on an unverified name), so the state was never in the report."""
+    c = clients("ec2", "elbv2")
+    facts, service_id = aws_seed.add_partner_service(c, aws_seed.seed(c["ec2"], services=()))
+    partner = facts.interfaces["partner"]
+    with pytest.raises(c["ec2"].exceptions.ClientError, match="has not verified the private DNS name"):
+        c["ec2"].create_vpc_endpoint(
+            VpcId=facts.vpc_id,
+            ServiceName=partner.service,
+            VpcEndpointType="Interface",
+            SubnetIds=list(facts.subnets.values()),
+            PrivateDnsEnabled=True,
+        )
+    box = testbed_factory(box_spec(facts, {"partner": "public_address"}))
+    topology = discovered(env, facts.vpc_id, box, tmp_path)
+    written = {e["name"]: e for e in yaml.safe_load(topology.read_text())["endpoints"]}
+    require(written[service_id]["dns_names"] == [partner.dns_name], f"discover names the partner: {written}")
+
+    def private_dns_disabled() -> dict[str, Any]:
+        code, report = check(env, topology, facts.agent_subnet_id)
+        got = findings(report)
+        assert code == 1 and set(got) == {service_id}, got
+        assert set(got[service_id]) == {"DNS_PUBLIC_ADDRESS", "PRIVATE_DNS_DISABLED"}, got
+        (endpoint,) = [e for e in report["endpoints"] if e["name"] == service_id]
+        (finding,) = [f for f in endpoint["findings"] if f["code"] == "PRIVATE_DNS_DISABLED"]
+        return dict(finding)
+
+    pending = private_dns_disabled()
+    assert pending["evidence"]["verification_state"] == "pendingVerification"
+    assert pending["hint"].startswith(f"The service provider must verify the domain of {partner.dns_name} first")
+    aws.set_service_verification(service_id, "verified")
+    verified = private_dns_disabled()
+    assert "verification_state" not in verified["evidence"] and "verify the domain" not in verified["hint"]
+    assert partner.vpce_id in verified["hint"]

@@ -18,6 +18,8 @@ Real-VPC shapes, each added to a seeded VPC (issues 11 and 12):
 * `add_lambda`: a function with VpcConfig (the agent's subnet(s) and group) and its Hyperplane ENIs (one per
   subnet, the function's groups, AWS's description "AWS Lambda VPC ENI-<function>-..."). GetFunctionConfiguration
   returns the VpcConfig; the emulator needs an IAM role, which is made too.
+* `add_partner_service`: a PrivateLink partner service whose private DNS name is not verified yet, and an interface
+  endpoint to it with private DNS off.
 * `seed_hub_and_spoke`: interface endpoints in a hub VPC (private DNS off, as centralised designs do), a spoke VPC
   without any, a Transit Gateway (or a peering connection) with the spoke's route to the hub CIDR, and one private
   hosted zone per service (an alias to the hub endpoint's regional name) associated with both VPCs.
@@ -547,6 +549,48 @@ def add_lambda(
         eni_ids=tuple(eni_ids),
     )
     return replace(facts, function=function)
+
+
+# ------------------------------------------------------------------------------------------- partner services
+
+
+def add_partner_service(
+    clients: dict[str, Any], facts: SeedFacts, private_dns_name: str = "api.partner.example.com", name: str = "partner"
+) -> tuple[SeedFacts, str]:
+    """A PrivateLink partner service (an endpoint service in front of a Network Load Balancer, with a private DNS
+    name its provider has not verified yet: pendingVerification) and this VPC's interface endpoint to it, private DNS
+    off (AWS refuses it on until the name is verified). clients: ec2, elbv2. Returns the facts and the service id."""
+    ec2, elbv2 = clients["ec2"], clients["elbv2"]
+    nlb = elbv2.create_load_balancer(
+        Name=f"{name}-nlb", Subnets=list(facts.subnets.values()), Type="network", Scheme="internal"
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    config = ec2.create_vpc_endpoint_service_configuration(
+        NetworkLoadBalancerArns=[nlb], PrivateDnsName=private_dns_name, AcceptanceRequired=False
+    )["ServiceConfiguration"]
+    e = ec2.create_vpc_endpoint(
+        VpcId=facts.vpc_id,
+        ServiceName=config["ServiceName"],
+        VpcEndpointType="Interface",
+        SubnetIds=list(facts.subnets.values()),
+        SecurityGroupIds=[facts.vpce_security_group_id],
+        PrivateDnsEnabled=False,
+    )["VpcEndpoint"]
+    enis = ec2.describe_network_interfaces(NetworkInterfaceIds=e["NetworkInterfaceIds"])["NetworkInterfaces"]
+    regional, zonal = endpoint_names(e, sorted({n["AvailabilityZone"] for n in enis}))
+    partner = InterfaceFacts(
+        name=name,
+        vpce_id=e["VpcEndpointId"],
+        service=config["ServiceName"],
+        dns_name=private_dns_name,
+        regional_name=regional,
+        zonal_names=zonal,
+        addresses={n["PrivateIpAddress"]: n["AvailabilityZone"] for n in enis},
+        eni_ids=tuple(e["NetworkInterfaceIds"]),
+        security_group_id=facts.vpce_security_group_id,
+        private_dns=False,
+        subnet_ids=tuple(facts.subnets.values()),
+    )
+    return replace(facts, interfaces={**facts.interfaces, name: partner}), str(config["ServiceId"])
 
 
 # ------------------------------------------------------------------------------------------- hub and spoke

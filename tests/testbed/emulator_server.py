@@ -8,6 +8,8 @@ Test-only route (never part of any AWS API; only this server has it), JSON in an
   GET  /_vpcbox/                 {"patches": [...]}: the patches in force
   POST /_vpcbox/vpc-endpoint     {"VpcEndpointId", "Region"?, "State"?, "LastError"?: {"Code", "Message"},
                                   "CreatedSecondsAgo"?, "PrivateDnsEnabled"?} -> {"VpcEndpointId", "State"}
+  POST /_vpcbox/endpoint-service {"ServiceId", "Region"?, "State": pendingVerification | verified | failed}
+                                 -> {"ServiceId", "PrivateDnsNameVerificationState"}
 Errors are {"Error": {"Code", "Message"}} with status 400.
 """
 
@@ -29,6 +31,7 @@ PATCHES = (
     "vpc-endpoint-dns-options",
     "endpoint-services",
     "dns-firewall",
+    "endpoint-service-verification",
 )
 
 StartResponse = Callable[..., Any]
@@ -52,17 +55,25 @@ class Hooks:
             return self.app(environ, start_response)
         if path == HOOK_PREFIX:
             return _json(start_response, "200 OK", {"patches": list(PATCHES)})
-        if path == HOOK_PREFIX + "vpc-endpoint" and environ.get("REQUEST_METHOD") == "POST":
+        routes = {"vpc-endpoint": self._endpoint, "endpoint-service": self._service}
+        route = routes.get(path[len(HOOK_PREFIX) :])
+        if route is not None and environ.get("REQUEST_METHOD") == "POST":
             size = int(environ.get("CONTENT_LENGTH") or 0)
             try:
                 body = json.loads(environ["wsgi.input"].read(size) or b"{}")
-                return _json(start_response, "200 OK", self._endpoint(body))
+                return _json(start_response, "200 OK", route(body))
             except emulator_vpce.PatchError as exc:
                 return _json(start_response, "400 Bad Request", {"Error": {"Code": exc.code, "Message": exc.message}})
             except (ValueError, KeyError, TypeError) as exc:
                 error = {"Code": "InvalidRequest", "Message": f"bad request body: {exc}"}
                 return _json(start_response, "400 Bad Request", {"Error": error})
         return _json(start_response, "404 Not Found", {"Error": {"Code": "NotFound", "Message": path}})
+
+    def _service(self, body: dict[str, Any]) -> dict[str, Any]:
+        from moto.ec2.models import ec2_backends
+
+        backend = ec2_backends[emulator_vpce.ACCOUNT][str(body.get("Region") or "us-east-1")]
+        return emulator_vpce.set_verification(backend, str(body["ServiceId"]), str(body["State"]))
 
     def _endpoint(self, body: dict[str, Any]) -> dict[str, Any]:
         from moto.ec2.models import ec2_backends
