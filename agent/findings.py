@@ -67,6 +67,8 @@ class Code(StrEnum):
     HUB_NACL_BLOCKS = "HUB_NACL_BLOCKS"
     HUB_UNVERIFIED = "HUB_UNVERIFIED"
     GWLB_ENDPOINT_UNROUTED = "GWLB_ENDPOINT_UNROUTED"
+    LATTICE_PORT_NOT_SHARED = "LATTICE_PORT_NOT_SHARED"
+    LATTICE_PORT_UNVERIFIED = "LATTICE_PORT_UNVERIFIED"
     GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST = "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST"
     ENDPOINT_POLICY_DENIES = "ENDPOINT_POLICY_DENIES"
     IDENTITY_POLICY_DENIES = "IDENTITY_POLICY_DENIES"
@@ -709,6 +711,36 @@ CATALOGUE: dict[Code, CodeInfo] = {
         evidence={
             "vpc_endpoint_id": "the Gateway Load Balancer endpoint",
             "route_table_ids": "the VPC's route tables (none routes to it, or only as a blackhole)",
+        },
+    ),
+    Code.LATTICE_PORT_NOT_SHARED: CodeInfo(
+        E,
+        "a Resource endpoint (VPC Lattice) is checked on a port its resource configuration does not share "
+        "(GetResourceConfiguration portRanges), and no connect on it went through",
+        "Probe a port the configuration shares (`port:` in the topology; `vpc-verify discover` writes one), or add "
+        "the port to the configuration: aws vpc-lattice update-resource-configuration --resource-configuration-"
+        "identifier <rcfg-…> --port-ranges <ranges>",
+        evidence={
+            "vpc_endpoint_id": "the Resource endpoint",
+            "resource_configuration_arn": "its resource configuration",
+            "port": "the port probed",
+            "port_ranges": "the TCP port ranges the configuration shares",
+        },
+    ),
+    Code.LATTICE_PORT_UNVERIFIED: CodeInfo(
+        W,
+        "a Resource or ServiceNetwork endpoint (VPC Lattice) whose ports vpc-verify cannot know (a service network's "
+        "are its services' and resources'; a resource configuration that could not be read), and no connect on the "
+        "port probed went through: the port may be the wrong one rather than the endpoint broken",
+        "Set `port:` to the port clients use (a resource configuration's portRanges, a service's listener), or let "
+        "the agent read the configuration (vpc-lattice:GetResourceConfiguration).",
+        evidence={
+            "vpc_endpoint_id": "the endpoint",
+            "type": "resource | servicenetwork",
+            "port": "the port probed",
+            "resource_configuration_arn": "a Resource endpoint's configuration (null for a ServiceNetwork endpoint)",
+            "service_network_arn": "a ServiceNetwork endpoint's service network (null for a Resource endpoint)",
+            "why": "why the ports are unknown",
         },
     ),
     Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST: CodeInfo(

@@ -58,6 +58,9 @@ class AwsControlPlane:
     # DNS path (Resolver rules, DNS Firewall, private hosted zones) is not read.
     resolver_client: Any = None
     route53_client: Any = None
+    # An injected VPC Lattice client (tests); with an injected EC2 client and none, Resource endpoints'
+    # configurations are recorded as unread (their ports unknown).
+    lattice_client: Any = None
     cache: StaticCache = field(default_factory=lambda: SHARED)
 
     def read(self, topology: Topology) -> AwsFacts:
@@ -77,6 +80,7 @@ class AwsControlPlane:
         services = [e.service for e in topology.endpoints if e.service]
         state = read.read(client, topology.vpc.id, services=services, cache=self.cache)
         state = self._with_dns_path(client, state, topology)
+        state = self._with_lattice(state, topology)
         place = self.place
         if place is None:
             place = whereami.locate(self.subnet_id, self.az, security_group_ids=self.security_group_ids)
@@ -95,6 +99,24 @@ class AwsControlPlane:
         except Exception as exc:  # the usage is extra: its failure is a finding, the comparison stands
             return replace(facts, usage_error=exc)
         return replace(facts, usage=usage)
+
+    def _with_lattice(self, state: VpcState, topology: Topology) -> VpcState:
+        """The state with its Resource endpoints' resource configurations (their port ranges), when it has any."""
+        from vpc_verify.aws import clients, lattice
+        from vpc_verify.aws.errors import AwsError
+
+        if not lattice.resource_configuration_arns(state):
+            return state
+        api = self.lattice_client
+        if api is None:
+            if self.ec2 is not None:
+                return lattice.with_resource_configurations(None, state, why_not="no VPC Lattice client was given")
+            api = clients.client("vpc-lattice", topology.region or self.region)
+            try:
+                clients.reachable(api)
+            except AwsError as exc:
+                return lattice.with_resource_configurations(None, state, why_not=str(exc))
+        return lattice.with_resource_configurations(api, state)
 
     def _with_dns_path(self, ec2: EC2Client, state: VpcState, topology: Topology) -> VpcState:
         """The state with its DNS path, read for the names the topology resolves (an API unreachable from here, or

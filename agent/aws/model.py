@@ -200,6 +200,31 @@ class VpcEndpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class ResourceConfiguration:
+    """A VPC Lattice resource configuration a Resource endpoint connects to (vpc-lattice GetResourceConfiguration):
+    the TCP port ranges consumers may use, which decide the port worth probing."""
+
+    arn: str
+    id: str = ""
+    name: str = ""
+    port_ranges: tuple[tuple[int, int], ...] = ()  # inclusive; empty: none given
+    protocol: str = ""
+    custom_domain_name: str = ""
+
+    def covers(self, port: int) -> bool:
+        """Whether `port` is in one of the ranges."""
+        return any(low <= port <= high for low, high in self.port_ranges)
+
+    def first_port(self) -> int | None:
+        """The lowest port consumers may use (None when no range is given)."""
+        return min((low for low, _ in self.port_ranges), default=None)
+
+    def ports(self) -> list[str]:
+        """The ranges as the API writes them: "443", "22-30"."""
+        return [str(low) if low == high else f"{low}-{high}" for low, high in self.port_ranges]
+
+
+@dataclass(frozen=True, slots=True)
 class ResolverRule:
     """A Route 53 Resolver rule associated with the VPC: queries for `domain` (and below) go where it says."""
 
@@ -303,6 +328,10 @@ class VpcState:
     unread: tuple[str, ...] = ()  # optional reads that were denied ("ec2:DescribeNetworkAcls"): their facts are unknown
     dns: DnsPath | None = None  # the DNS path (DHCP options, Resolver rules, firewall, zones); None: not read
     dhcp_options_id: str = ""
+    # The resource configurations of the VPC's Resource endpoints, by ARN, and why one could not be read (denied,
+    # another account's, the VPC Lattice API unreachable): then the port it shares is unknown, not wrong.
+    resource_configurations: Mapping[str, ResourceConfiguration] = field(default_factory=dict)
+    resource_configuration_errors: Mapping[str, str] = field(default_factory=dict)
 
     def endpoint_enis(self, endpoint: VpcEndpoint) -> tuple[Eni, ...]:
         """The endpoint's ENIs that were found, in the endpoint's order."""

@@ -35,13 +35,17 @@ def register(sub: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Describe the VPC and write the topology file."""
-    from vpc_verify.aws import clients, discover, read
+    from vpc_verify.aws import clients, discover, lattice, read
     from vpc_verify.errors import UsageError
     from vpc_verify.topology import loads
 
     if not _VPC_ID.match(args.vpc_id):
         raise UsageError(f"--vpc-id: expected a VPC id such as vpc-0123456789abcdef0, got {args.vpc_id!r}")
-    vpc_state = read.read(clients.ec2(args.region), args.vpc_id)
+    ec2 = clients.ec2(args.region)
+    vpc_state = read.read(ec2, args.vpc_id)
+    if lattice.resource_configuration_arns(vpc_state):  # a Resource endpoint's ports are its configuration's
+        api = clients.client("vpc-lattice", str(ec2.meta.region_name))
+        vpc_state = lattice.with_resource_configurations(api, vpc_state)
     text = discover.render(vpc_state)
     loads(text, source="<discovered>")  # what we write must load: a bug here must not reach a file
     if args.output == "-":

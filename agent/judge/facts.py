@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from vpc_verify.addresses import in_networks, is_private
 from vpc_verify.aws.control_plane import AwsFacts
-from vpc_verify.aws.model import Eni, PrefixList, RouteTable, VpcEndpoint, VpcState
+from vpc_verify.aws.model import Eni, PrefixList, ResourceConfiguration, RouteTable, VpcEndpoint, VpcState
 from vpc_verify.aws.names import record_families, regional_dns_name, zonal_dns_names
 from vpc_verify.aws.whereami import Place
 from vpc_verify.evaluate import dns_path, endpoint_policy, path, routes, security_groups
@@ -64,6 +64,13 @@ class AwsSide:
     def enis(self) -> tuple[Eni, ...]:
         """The endpoint's network interfaces."""
         return self.state.endpoint_enis(self.vpce) if self.vpce is not None else ()
+
+    @cached_property
+    def resource_configuration(self) -> ResourceConfiguration | None:
+        """A Resource endpoint's resource configuration (its port ranges), when it was read."""
+        if self.vpce is None or not self.vpce.resource_configuration_arn:
+            return None
+        return self.state.resource_configurations.get(self.vpce.resource_configuration_arn)
 
     @cached_property
     def prefix_list(self) -> PrefixList | None:

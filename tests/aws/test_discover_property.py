@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from tests.judge.builders import state
 from vpc_verify import service_names
 from vpc_verify.aws import discover
-from vpc_verify.aws.model import Eni, ServiceInfo, VpcEndpoint, VpcState
+from vpc_verify.aws.lattice import port_ranges
+from vpc_verify.aws.model import Eni, ResourceConfiguration, ServiceInfo, VpcEndpoint, VpcState
 from vpc_verify.topology import loads
 
 REGION = "eu-west-1"
@@ -240,3 +241,24 @@ def test_gateway_load_balancer_and_lattice_endpoints_are_discovered() -> None:
     lattice = out["rcfg-0123456789abcdef0"]
     assert lattice["type"] == "service" and lattice["service"] == arn and "addresses" not in lattice
     assert lattice["dns_names"] == [f"vpce-0rrr-abcd1234.rcfg-0123456789abcdef0.{REGION}.vpce.amazonaws.com"]
+
+
+def test_a_resource_endpoint_is_written_with_its_dns_entry_and_a_port_its_configuration_shares() -> None:
+    """Issue 12, item 7: the port is the resource configuration's (443 when shared, else its lowest), read from
+    GetResourceConfiguration; unknown ports are said in a comment (and by `check`: LATTICE_PORT_UNVERIFIED)."""
+    arn = f"arn:aws:vpc-lattice:{REGION}:123456789012:resourceconfiguration/rcfg-0123456789abcdef0"
+    name = f"vpce-0rrr-snra-0abc.rcfg-0123456789abcdef0.4232ccc.vpc-lattice-rsc.{REGION}.on.aws"
+    resource = vpce(arn, id="vpce-0rrr", type="resource", resource_configuration_arn=arn, dns_entries=(name,))
+    sn_arn = f"arn:aws:vpc-lattice:{REGION}:123456789012:servicenetwork/sn-0123456789abcdef0"
+    sn = vpce(sn_arn, id="vpce-0sss", type="servicenetwork", service_network_arn=sn_arn, dns_entries=())
+    for ranges, port in ((("8443", "9000-9010"), 8443), (("1-65535",), None), ((), None)):
+        config = ResourceConfiguration(arn, "rcfg-0123456789abcdef0", port_ranges=port_ranges(ranges))
+        vpc = replace(state(endpoints=(resource, sn)), resource_configurations={arn: config})
+        text = discover.render(vpc)
+        (written,) = [e for e in yaml.safe_load(text)["endpoints"] if e["service"] == arn]
+        assert written["dns_names"] == [name] and written.get("port") == port, (ranges, written)
+        assert ("shares TCP ports" in text) == bool(ranges), text
+        assert "whose ports are its services' and resources': set `port`" in text
+        loads(text)
+    unread = replace(state(endpoints=(resource,)), resource_configuration_errors={arn: "AccessDenied"})
+    assert "could not be read (AccessDenied): set `port`" in discover.render(unread)

@@ -447,3 +447,49 @@ def test_a_partner_services_unverified_private_dns_name_says_to_verify_the_domai
     verified = private_dns_disabled()
     assert "verification_state" not in verified["evidence"] and "verify the domain" not in verified["hint"]
     assert partner.vpce_id in verified["hint"]
+
+
+def test_lattice_endpoints_are_discovered_and_checked_on_the_ports_they_share(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 7: a Resource endpoint whose resource configuration shares TCP 8443 only (vpc-lattice
+    GetResourceConfiguration portRanges), and a ServiceNetwork endpoint (its names answer from its /28 prefixes;
+    its ports are its services' and resources'), both as the patched emulator describes them. The box serves the
+    resource on 8443 and nothing on the service network's 443. `discover` writes the resource's DNS entry and port
+    8443 and `check` finds it healthy; the service network's port is LATTICE_PORT_UNVERIFIED beside TCP_REFUSED. A
+    topology probing the resource on 443 gets LATTICE_PORT_NOT_SHARED, naming the ranges.
+
+    Written failing first: `discover` wrote a made-up `vpce-….vpce.amazonaws.com` name (the DNS entries end in
+    on.aws) and no port, and the configuration's ports were never read."""
+    c = clients("ec2", "vpc-lattice")
+    facts = aws_seed.seed(c["ec2"], services=())
+    lattice = aws_seed.add_lattice(c, facts, port_ranges=("8443",))
+    resource, network = (next(e for e in lattice.values() if e.kind == k) for k in ("resource", "servicenetwork"))
+    require(len(network.prefixes) == 2 and not resource.prefixes, f"the emulator's shapes: {lattice}")
+    spec = box_spec(facts)
+    spec["endpoints"] += aws_seed.lattice_box_endpoints(lattice, {"servicenetwork": "closed"})
+    box = testbed_factory(spec)
+    topology = discovered(env, facts.vpc_id, box, tmp_path)
+    doc = yaml.safe_load(topology.read_text())
+    written = {e["name"]: e for e in doc["endpoints"]}
+    assert written[resource.name]["dns_names"] == [resource.dns_name] and written[resource.name]["port"] == 8443
+    assert written[network.name]["dns_names"] == [network.dns_name] and "port" not in written[network.name]
+    assert "set `port` to the one your clients use" in (tmp_path / "discovered.yaml").read_text()  # its comment
+
+    code, report = check(env, topology, facts.agent_subnet_id)
+    assert findings(report) == {network.name: ["TCP_REFUSED", "TCP_REFUSED", "LATTICE_PORT_UNVERIFIED"]}, json.dumps(
+        findings(report)
+    )
+    (unverified,) = [f for e in report["endpoints"] for f in e["findings"] if f["code"] == "LATTICE_PORT_UNVERIFIED"]
+    assert unverified["evidence"]["service_network_arn"] == network.arn and unverified["severity"] == "warning"
+    (ok,) = [e for e in report["endpoints"] if e["name"] == resource.name]
+    assert {a["address"] for a in ok["addresses"] if a.get("tcp_ms") is not None} == set(resource.answers)
+
+    written[resource.name]["port"] = 443
+    topology.write_text(yaml.safe_dump(doc, sort_keys=False))
+    code, report = check(env, topology, facts.agent_subnet_id)
+    got = findings(report)
+    assert set(got[resource.name]) == {"TCP_REFUSED", "LATTICE_PORT_NOT_SHARED"}, got
+    (not_shared,) = [f for e in report["endpoints"] for f in e["findings"] if f["code"] == "LATTICE_PORT_NOT_SHARED"]
+    assert not_shared["evidence"]["port_ranges"] == ["8443"] and not_shared["evidence"]["port"] == 443
+    assert code == 1

@@ -20,6 +20,9 @@ Real-VPC shapes, each added to a seeded VPC (issues 11 and 12):
   returns the VpcConfig; the emulator needs an IAM role, which is made too.
 * `add_partner_service`: a PrivateLink partner service whose private DNS name is not verified yet, and an interface
   endpoint to it with private DNS off.
+* `add_lattice`: a VPC Lattice resource configuration (its TCP port ranges) and a service network, and the VPC's
+  Resource and ServiceNetwork endpoints to them (tests/testbed/emulator_lattice.py adds what moto lacks);
+  `lattice_box_endpoints` serves them in the box.
 * `seed_hub_and_spoke`: interface endpoints in a hub VPC (private DNS off, as centralised designs do), a spoke VPC
   without any, a Transit Gateway (or a peering connection) with the spoke's route to the hub CIDR, and one private
   hosted zone per service (an alias to the hub endpoint's regional name) associated with both VPCs.
@@ -591,6 +594,109 @@ def add_partner_service(
         subnet_ids=tuple(facts.subnets.values()),
     )
     return replace(facts, interfaces={**facts.interfaces, name: partner}), str(config["ServiceId"])
+
+
+# ----------------------------------------------------------------------------------------------- VPC Lattice
+
+
+@dataclass(frozen=True, slots=True)
+class LatticeEndpointFacts:
+    """A seeded Resource or ServiceNetwork endpoint (VPC Lattice)."""
+
+    name: str  # the name `discover` gives it: the configuration's or the service network's id
+    kind: str  # resource | servicenetwork
+    vpce_id: str
+    arn: str  # its resource configuration or service network
+    dns_name: str  # its DNS entry
+    eni_addresses: tuple[str, ...]
+    prefixes: tuple[str, ...]  # its Ipv4Prefixes (a ServiceNetwork endpoint's /28 per subnet)
+    port_ranges: tuple[str, ...] = ()  # a Resource endpoint's configuration's
+
+    @property
+    def answers(self) -> list[str]:
+        """What its name answers: an address in each prefix, else the interfaces' own addresses."""
+        if self.prefixes:
+            return [str(ipaddress.ip_network(p).network_address + 5) for p in self.prefixes]
+        return list(self.eni_addresses)
+
+
+def add_lattice(
+    clients: dict[str, Any], facts: SeedFacts, *, port_ranges: tuple[str, ...] = ("8443",)
+) -> dict[str, LatticeEndpointFacts]:
+    """A VPC Lattice resource configuration sharing `port_ranges` (TCP) and this VPC's Resource endpoint to it, a
+    service network and this VPC's ServiceNetwork endpoint to it, both in every subnet with a group admitting the
+    VPC on 443 and on the shared ports. clients: ec2, vpc-lattice."""
+    ec2, lattice = clients["ec2"], clients["vpc-lattice"]
+    group = ec2.create_security_group(GroupName="lattice", Description="lattice endpoints", VpcId=facts.vpc_id)[
+        "GroupId"
+    ]
+    for ports in ("443", *port_ranges):
+        low, _, high = ports.partition("-")
+        ec2.authorize_security_group_ingress(
+            GroupId=group,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": int(low),
+                    "ToPort": int(high or low),
+                    "IpRanges": [{"CidrIp": c} for c in facts.cidrs],
+                }
+            ],
+        )
+    config = lattice.create_resource_configuration(
+        name="orders-db",
+        type="SINGLE",
+        portRanges=list(port_ranges),
+        protocol="TCP",
+        resourceConfigurationDefinition={"ipResource": {"ipAddress": "10.9.0.5"}},
+    )
+    network = lattice.create_service_network(name="shared-services")
+    out: dict[str, LatticeEndpointFacts] = {}
+    for kind, arn, argument in (
+        ("resource", config["arn"], {"ResourceConfigurationArn": config["arn"]}),
+        ("servicenetwork", network["arn"], {"ServiceNetworkArn": network["arn"]}),
+    ):
+        e = ec2.create_vpc_endpoint(
+            VpcId=facts.vpc_id,
+            VpcEndpointType="Resource" if kind == "resource" else "ServiceNetwork",
+            SubnetIds=list(facts.subnets.values()),
+            SecurityGroupIds=[group],
+            **argument,
+        )["VpcEndpoint"]
+        enis = ec2.describe_network_interfaces(NetworkInterfaceIds=e["NetworkInterfaceIds"])["NetworkInterfaces"]
+        name = arn.rsplit("/", 1)[-1]
+        out[name] = LatticeEndpointFacts(
+            name=name,
+            kind=kind,
+            vpce_id=e["VpcEndpointId"],
+            arn=arn,
+            dns_name=e["DnsEntries"][0]["DnsName"],
+            eni_addresses=tuple(n["PrivateIpAddress"] for n in enis),
+            prefixes=tuple(p for s in e.get("Ipv4Prefixes") or [] for p in s.get("IpPrefixes") or []),
+            port_ranges=tuple(port_ranges) if kind == "resource" else (),
+        )
+    return out
+
+
+def lattice_box_endpoints(
+    lattice: dict[str, LatticeEndpointFacts], faults: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The box's endpoints for seeded Lattice endpoints: each DNS entry answering as AWS does, a TLS server on the
+    port the endpoint shares (a Resource endpoint's lowest, else 443)."""
+    out = []
+    for e in lattice.values():
+        port = int(e.port_ranges[0].split("-")[0]) if e.port_ranges else 443
+        out.append(
+            {
+                "name": e.name,
+                "type": "service",
+                "dns_name": e.dns_name,
+                "addresses": e.answers,
+                "port": port,
+                "fault": (faults or {}).get(e.kind, "none"),
+            }
+        )
+    return out
 
 
 # ------------------------------------------------------------------------------------------- hub and spoke

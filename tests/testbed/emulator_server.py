@@ -2,7 +2,8 @@
 
 `python -m tests.testbed.emulator_server -H 127.0.0.1 -p PORT` applies the patches of emulator_vpce (VPC endpoints
 and ENI addresses as AWS shapes them), emulator_lambda (a function's VpcConfig names its VPC) and emulator_firewall
-(Route 53 Resolver DNS Firewall, which moto lacks), then serves moto's usual application.
+(Route 53 Resolver DNS Firewall, which moto lacks) and emulator_lattice (VPC Lattice resource configurations, Resource
+and ServiceNetwork endpoints), then serves moto's usual application.
 
 Test-only route (never part of any AWS API; only this server has it), JSON in and out:
   GET  /_vpcbox/                 {"patches": [...]}: the patches in force
@@ -22,7 +23,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tests.testbed import emulator_firewall, emulator_lambda, emulator_vpce
+from tests.testbed import emulator_firewall, emulator_lambda, emulator_lattice, emulator_vpce
 
 HOOK_PREFIX = "/_vpcbox/"
 PATCHES = (
@@ -32,6 +33,7 @@ PATCHES = (
     "endpoint-services",
     "dns-firewall",
     "endpoint-service-verification",
+    "lattice-endpoints",
 )
 
 StartResponse = Callable[..., Any]
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     emulator_vpce.apply()
     emulator_lambda.apply()
     emulator_firewall.apply()
+    emulator_lattice.apply()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # type: ignore[attr-defined]

@@ -282,6 +282,30 @@ def realize_interface_endpoint(
     endpoint.dns_options = options
 
 
+_SHAPED_PARAMS = (
+    "VpcEndpointType",
+    "IpAddressType",
+    "DnsOptions",
+    "ResourceConfigurationArn",
+    "ServiceNetworkArn",
+    "SubnetIds",
+)
+
+
+def _shape(backend: Any, endpoint: Any, region: str, params: dict[str, Any]) -> None:
+    """Give a newly created endpoint AWS's shape by its type: interface here, Resource and ServiceNetwork (VPC
+    Lattice) in tests/testbed/emulator_lattice.py; raises PatchError where AWS refuses the request."""
+    kind = str(params.get("VpcEndpointType") or "").lower()
+    if kind in ("resource", "servicenetwork"):
+        from tests.testbed import emulator_lattice
+
+        arn = str(params.get("ResourceConfigurationArn") or params.get("ServiceNetworkArn") or "")
+        emulator_lattice.realize_endpoint(backend, endpoint, region, kind, arn, list(params.get("SubnetIds") or []))
+    elif str(endpoint.vpc_endpoint_type).lower() == "interface":
+        ip_address_type = params.get("IpAddressType") or "ipv4"
+        realize_interface_endpoint(backend, endpoint, region, ip_address_type, params.get("DnsOptions"))
+
+
 def set_state(
     backend: Any,
     vpce_id: str,
@@ -328,6 +352,9 @@ def apply() -> None:
     VPCEndPoint.ip_address_type = "ipv4"
     VPCEndPoint.dns_options = None
     VPCEndPoint.last_error = None
+    VPCEndPoint.resource_configuration_arn = None
+    VPCEndPoint.service_network_arn = None
+    VPCEndPoint.ipv4_prefixes = None
 
     original_collect: Callable[[str, str], list[dict[str, Any]]] = VPCBackend._collect_default_endpoint_services
 
@@ -345,8 +372,6 @@ def apply() -> None:
     original_create = VPCs.create_vpc_endpoint
 
     def create_vpc_endpoint(self: Any) -> Any:
-        ip_address_type = self._get_param("IpAddressType") or "ipv4"
-        dns_options = self._get_param("DnsOptions")
         refused = partner_refusal(
             self.ec2_backend,
             str(self._get_param("ServiceName") or ""),
@@ -354,16 +379,16 @@ def apply() -> None:
         )
         if refused is not None:
             raise EC2ClientError(refused.code, refused.message)
+        params = {k: self._get_param(k) for k in _SHAPED_PARAMS}
         result = original_create(self)
         endpoint = result.result["VpcEndpoint"]
-        if str(endpoint.vpc_endpoint_type).lower() == "interface":
-            try:
-                realize_interface_endpoint(self.ec2_backend, endpoint, self.region, ip_address_type, dns_options)
-            except PatchError as exc:  # refused as AWS refuses it: nothing is left behind
-                self.ec2_backend.vpc_end_points.pop(endpoint.id, None)
-                for eni_id in endpoint.network_interface_ids:
-                    self.ec2_backend.delete_network_interface(eni_id)
-                raise EC2ClientError(exc.code, exc.message) from None
+        try:
+            _shape(self.ec2_backend, endpoint, self.region, params)
+        except PatchError as exc:  # refused as AWS refuses it: nothing is left behind
+            self.ec2_backend.vpc_end_points.pop(endpoint.id, None)
+            for eni_id in endpoint.network_interface_ids:
+                self.ec2_backend.delete_network_interface(eni_id)
+            raise EC2ClientError(exc.code, exc.message) from None
         return result
 
     VPCs.create_vpc_endpoint = create_vpc_endpoint  # type: ignore[method-assign]
