@@ -37,6 +37,7 @@ class Code(StrEnum):
     DNS_FIREWALL_BLOCKED = "DNS_FIREWALL_BLOCKED"
     DNS_FORWARDED = "DNS_FORWARDED"
     DNS_ZONE_SHADOWED = "DNS_ZONE_SHADOWED"
+    DNS_PROFILE_UNVERIFIED = "DNS_PROFILE_UNVERIFIED"
     DNS_CUSTOM_RESOLVER = "DNS_CUSTOM_RESOLVER"
     TCP_TIMEOUT = "TCP_TIMEOUT"
     TCP_REFUSED = "TCP_REFUSED"
@@ -386,7 +387,25 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "hosted_zone_id": "the zone",
             "zone": "its name",
             "owner": "the account or service that owns it",
+            "profile_id": "the Route 53 Profile that shares the zone with the VPC (null: associated with the VPC)",
             "status": "what the name's DNS phase ended with",
+        },
+    ),
+    Code.DNS_PROFILE_UNVERIFIED: CodeInfo(
+        W,
+        "the VPC's Route 53 Profile shares private hosted zones (or other DNS resources) that could not be read (a "
+        "Profile shared from another account): the answers they give the VPC are unverifiable, not absent",
+        "Let the agent read the Profile's zones (route53:GetHostedZone and route53:ListResourceRecordSets where they "
+        "live), or check from the Profile owner's account.",
+        evidence={
+            "vpc_id": "the VPC",
+            "profile_id": "the Profile",
+            "profile_association_id": "its association with the VPC",
+            "profile_name": "its association's name",
+            "owner": "the account that owns the association",
+            "resources": "the ARNs of what it shares (null: they could not be listed)",
+            "unreadable_hosted_zones": "the zones whose name or records could not be read",
+            "error": "why its resources could not be listed (null when they were)",
         },
     ),
     Code.DNS_CUSTOM_RESOLVER: CodeInfo(

@@ -284,10 +284,49 @@ class HostedZone:
     name: str  # lower case, no trailing dot
     owner: str = ""  # the account (or service) that owns it
     records: tuple[str, ...] | None = None  # names (lower case) with a record among those looked up; None: not read
+    profile_id: str = ""  # the Route 53 Profile that shares it with the VPC ("": associated with the VPC itself)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON evidence."""
-        return {"hosted_zone_id": self.id, "zone": self.name, "owner": self.owner}
+        return {
+            "hosted_zone_id": self.id,
+            "zone": self.name,
+            "owner": self.owner,
+            "profile_id": self.profile_id or None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The Route 53 Profile associated with the VPC (at most one): the private hosted zones, Resolver rules, DNS
+    Firewall rule groups and interface endpoints it shares with the VPC, by ARN. What could not be read is said, so
+    that it is unverifiable rather than absent: `error` (its resources could not be listed), `unreadable` (a zone
+    whose name or records could not be read: another account's)."""
+
+    id: str
+    association_id: str = ""
+    name: str = ""
+    owner: str = ""
+    status: str = ""
+    resources: tuple[tuple[str, str], ...] | None = None  # (resource type, ARN); None: not listed (`error`)
+    error: str = ""
+    unreadable: tuple[str, ...] = ()  # hosted zone ids whose name or records could not be read
+
+    def hosted_zone_ids(self) -> tuple[str, ...]:
+        """The ids of the private hosted zones it shares (ARNs `arn:aws:route53:::hostedzone/<id>`)."""
+        return tuple(arn.rsplit("/", 1)[-1] for _, arn in self.resources or () if ":hostedzone/" in arn)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON evidence."""
+        return {
+            "profile_id": self.id,
+            "profile_association_id": self.association_id,
+            "profile_name": self.name,
+            "owner": self.owner,
+            "resources": None if self.resources is None else [arn for _, arn in self.resources],
+            "unreadable_hosted_zones": list(self.unreadable),
+            "error": self.error or None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +338,8 @@ class DnsPath:
     domain_name_servers: tuple[str, ...] = ()  # from the DHCP options: AmazonProvidedDNS or custom servers
     rules: tuple[ResolverRule, ...] = ()
     firewall: tuple[FirewallRule, ...] = ()
-    zones: tuple[HostedZone, ...] = ()
+    zones: tuple[HostedZone, ...] = ()  # the VPC's own, then those its Route 53 Profile shares
+    profile: Profile | None = None  # the Route 53 Profile associated with the VPC, when there is one and it was read
 
     @property
     def custom_servers(self) -> tuple[str, ...]:

@@ -493,3 +493,28 @@ def test_lattice_endpoints_are_discovered_and_checked_on_the_ports_they_share(
     (not_shared,) = [f for e in report["endpoints"] for f in e["findings"] if f["code"] == "LATTICE_PORT_NOT_SHARED"]
     assert not_shared["evidence"]["port_ranges"] == ["8443"] and not_shared["evidence"]["port"] == 443
     assert code == 1
+
+
+def test_a_spoke_whose_hub_zones_come_through_a_route_53_profile_is_healthy_and_a_foreign_zone_unverifiable(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 4: the hub's private hosted zones reach the spoke through a Route 53 Profile associated with
+    the spoke (not through zone associations, which ListHostedZonesByVPC would show). The Profile also holds a zone
+    of another account, which this one cannot read. The spoke's check is healthy, and says that Profile zone is
+    unverifiable (DNS_PROFILE_UNVERIFIED, a warning naming the Profile and the zone), not absent.
+
+    Written failing first: Route 53 Profiles were not read, so nothing was said of the unreadable zone."""
+    c = clients("ec2", "route53", "route53profiles")
+    foreign = "Z0FOREIGN000000000001"
+    facts = aws_seed.seed_hub_and_spoke(c["ec2"], c["route53"], profiles=c["route53profiles"], foreign_zones=(foreign,))
+    box = testbed_factory(hub_box(facts))
+    code, report = check(env, spoke_topology(box, facts, tmp_path, declare_hub=True), facts.spoke.agent_subnet_id)
+    require(probes_ok(report), "every hub ENI answered from the spoke")
+    assert findings(report) == {"*": ["DNS_PROFILE_UNVERIFIED"]}, json.dumps(findings(report))
+    (finding,) = report["findings"]
+    assert finding["severity"] == "warning" and finding["evidence"]["profile_id"] == facts.profile_id
+    assert finding["evidence"]["unreadable_hosted_zones"] == [foreign]
+    assert {f"arn:aws:route53:::hostedzone/{z}" for z in facts.hosted_zones.values()} < set(
+        finding["evidence"]["resources"]
+    )
+    assert code == 0

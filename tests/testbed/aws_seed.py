@@ -25,7 +25,8 @@ Real-VPC shapes, each added to a seeded VPC (issues 11 and 12):
   `lattice_box_endpoints` serves them in the box.
 * `seed_hub_and_spoke`: interface endpoints in a hub VPC (private DNS off, as centralised designs do), a spoke VPC
   without any, a Transit Gateway (or a peering connection) with the spoke's route to the hub CIDR, and one private
-  hosted zone per service (an alias to the hub endpoint's regional name) associated with both VPCs.
+  hosted zone per service (an alias to the hub endpoint's regional name) associated with both VPCs, or shared with
+  the spoke through a Route 53 Profile (tests/testbed/emulator_profiles.py answers that API).
 * `add_dns_path`: a DHCP option set with custom domain-name-servers; a Route 53 Resolver outbound endpoint and a
   FORWARD rule for a domain (most specific name wins: Route 53 developer guide) associated with the VPC; a private
   hosted zone shadowing a service name without its record (NXDOMAIN: "Considerations when working with a private
@@ -711,13 +712,22 @@ class HubSpokeFacts:
     via: str  # tgw | peering
     connection_id: str  # the transit gateway or the peering connection
     hosted_zones: dict[str, str]  # service name (e.g. sqs) -> private hosted zone id
+    profile_id: str = ""  # the Route 53 Profile sharing the zones with the spoke ("": associated with it directly)
 
 
 def seed_hub_and_spoke(
-    ec2: Any, route53: Any, *, via: str = "tgw", services: tuple[str, ...] = INTERFACE_SERVICES
+    ec2: Any,
+    route53: Any,
+    *,
+    via: str = "tgw",
+    services: tuple[str, ...] = INTERFACE_SERVICES,
+    profiles: Any = None,
+    foreign_zones: tuple[str, ...] = (),
 ) -> HubSpokeFacts:
     """The centralised design: endpoints in a hub (private DNS off), a spoke with its route to the hub's CIDR, and a
-    private hosted zone per service (alias to the hub endpoint's regional name) shared with the spoke."""
+    private hosted zone per service (alias to the hub endpoint's regional name) shared with the spoke: associated
+    with it, or, given a Route 53 Profiles client `profiles`, through a Profile associated with the spoke (which
+    also holds `foreign_zones`, zone ids of another account's that this account cannot read)."""
     spoke = seed(ec2, services=(), gateway=True)
     hub = seed(
         ec2, services=services, cidr=HUB_CIDR, subnets=HUB_SUBNETS, private_dns=False, gateway=False, admit=(VPC_CIDR,)
@@ -751,7 +761,8 @@ def seed_hub_and_spoke(
             HostedZoneConfig={"Comment": f"centralised {name} endpoint", "PrivateZone": True},
             VPC={"VPCRegion": REGION, "VPCId": hub.vpc_id},
         )["HostedZone"]["Id"].split("/")[-1]
-        route53.associate_vpc_with_hosted_zone(HostedZoneId=zone, VPC={"VPCRegion": REGION, "VPCId": spoke.vpc_id})
+        if profiles is None:
+            route53.associate_vpc_with_hosted_zone(HostedZoneId=zone, VPC={"VPCRegion": REGION, "VPCId": spoke.vpc_id})
         route53.change_resource_record_sets(
             HostedZoneId=zone,
             ChangeBatch={
@@ -772,7 +783,17 @@ def seed_hub_and_spoke(
             },
         )
         zones[name] = zone
-    return HubSpokeFacts(hub=hub, spoke=spoke, via=via, connection_id=connection, hosted_zones=zones)
+    profile_id = ""
+    if profiles is not None:
+        profile_id = profiles.create_profile(Name="hub-endpoints")["Profile"]["Id"]
+        for name, zone in [*zones.items(), *((f"foreign-{i}", z) for i, z in enumerate(foreign_zones))]:
+            profiles.associate_resource_to_profile(
+                ProfileId=profile_id, ResourceArn=f"arn:aws:route53:::hostedzone/{zone}", Name=f"zone-{name}"
+            )
+        profiles.associate_profile(ProfileId=profile_id, ResourceId=spoke.vpc_id, Name="spoke")
+    return HubSpokeFacts(
+        hub=hub, spoke=spoke, via=via, connection_id=connection, hosted_zones=zones, profile_id=profile_id
+    )
 
 
 # ----------------------------------------------------------------------------------------------- DNS path

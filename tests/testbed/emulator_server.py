@@ -1,9 +1,10 @@
 """The emulator's child process: moto's server with the testbed's patches and one test-only route.
 
 `python -m tests.testbed.emulator_server -H 127.0.0.1 -p PORT` applies the patches of emulator_vpce (VPC endpoints
-and ENI addresses as AWS shapes them), emulator_lambda (a function's VpcConfig names its VPC) and emulator_firewall
+and ENI addresses as AWS shapes them), emulator_lambda (a function's VpcConfig names its VPC), emulator_firewall
 (Route 53 Resolver DNS Firewall, which moto lacks) and emulator_lattice (VPC Lattice resource configurations, Resource
-and ServiceNetwork endpoints), then serves moto's usual application.
+and ServiceNetwork endpoints), answers Route 53 Profiles itself (emulator_profiles: moto has no such service), then
+serves moto's usual application.
 
 Test-only route (never part of any AWS API; only this server has it), JSON in and out:
   GET  /_vpcbox/                 {"patches": [...]}: the patches in force
@@ -23,7 +24,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tests.testbed import emulator_firewall, emulator_lambda, emulator_lattice, emulator_vpce
+from tests.testbed import emulator_firewall, emulator_lambda, emulator_lattice, emulator_profiles, emulator_vpce
 
 HOOK_PREFIX = "/_vpcbox/"
 PATCHES = (
@@ -34,6 +35,7 @@ PATCHES = (
     "dns-firewall",
     "endpoint-service-verification",
     "lattice-endpoints",
+    "route53profiles",
 )
 
 StartResponse = Callable[..., Any]
@@ -53,6 +55,10 @@ class Hooks:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
+        if emulator_profiles.wanted(environ):  # a service moto lacks, answered here
+            return emulator_profiles.handle(environ, start_response)
+        if path == "/moto-api/reset":
+            emulator_profiles.reset()
         if not path.startswith(HOOK_PREFIX):
             return self.app(environ, start_response)
         if path == HOOK_PREFIX:

@@ -82,6 +82,7 @@ USAGE_RULES: tuple[RunRule, ...] = (
 RUN_RULES: tuple[RunRule, ...] = (
     vpc.control_plane_unread,
     vpc.partial_read,
+    vpc.profile_unverified,
     vpc.dns_attributes,
     vpc.unexpected_endpoints,
     *USAGE_RULES,
