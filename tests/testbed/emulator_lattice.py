@@ -61,11 +61,12 @@ def create_resource_configuration(self: Any) -> str:
         "status": "ACTIVE",
         "portRanges": list(self._get_param("portRanges") or ["1-65535"]),
         "protocol": self._get_param("protocol") or "TCP",
-        "resourceConfigurationDefinition": self._get_param("resourceConfigurationDefinition") or {},
         "resourceGatewayId": self._get_param("resourceGatewayIdentifier"),
         "allowAssociationToShareableServiceNetwork": bool(self._get_param("allowAssociationToShareableServiceNetwork")),
         "createdAt": dt.datetime.now(dt.UTC).isoformat(),
     }
+    if self._get_param("resourceConfigurationDefinition"):  # a union: absent, or exactly one member
+        item["resourceConfigurationDefinition"] = self._get_param("resourceConfigurationDefinition")
     if self._get_param("customDomainName"):
         item["customDomainName"] = self._get_param("customDomainName")
     _store(backend)[ident] = item
