@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from vpc_verify.aws.errors import AwsError, calling
+from vpc_verify.aws.errors import AwsAccessDenied, AwsError, calling
 from vpc_verify.aws.model import ResourceConfiguration, VpcState
 
 
@@ -47,16 +47,19 @@ def parse(answer: Mapping[str, Any], arn: str) -> ResourceConfiguration:
     )
 
 
-def read(client: Any, arns: Iterable[str]) -> tuple[dict[str, ResourceConfiguration], dict[str, str]]:
+ACTION = "vpc-lattice:GetResourceConfiguration"
+
+
+def read(client: Any, arns: Iterable[str]) -> tuple[dict[str, ResourceConfiguration], dict[str, AwsError]]:
     """Each resource configuration by ARN, and for each that could not be read, why."""
     found: dict[str, ResourceConfiguration] = {}
-    errors: dict[str, str] = {}
+    errors: dict[str, AwsError] = {}
     for arn in arns:
         try:
             with calling("vpc-lattice", "GetResourceConfiguration"):
                 answer = client.get_resource_configuration(resourceConfigurationIdentifier=arn)
         except AwsError as exc:  # one configuration's failure leaves the others (and the run) standing
-            errors[arn] = str(exc)
+            errors[arn] = exc
             continue
         found[arn] = parse(answer, arn)
     return found, errors
@@ -71,4 +74,11 @@ def with_resource_configurations(client: Any | None, state: VpcState, *, why_not
         reason = why_not or "the VPC Lattice API was not read"
         return replace(state, resource_configuration_errors=dict.fromkeys(arns, reason))
     found, errors = read(client, arns)
-    return replace(state, resource_configurations=found, resource_configuration_errors=errors)
+    # A denied read is an optional read the role lacks (AWS_READ_PARTIAL says so); others are said per endpoint.
+    denied = (ACTION,) if any(isinstance(e, AwsAccessDenied) for e in errors.values()) else ()
+    return replace(
+        state,
+        resource_configurations=found,
+        resource_configuration_errors={arn: str(e) for arn, e in errors.items()},
+        unread=(*state.unread, *denied),
+    )

@@ -46,6 +46,7 @@ def test_each_configuration_is_read_and_a_denied_one_says_why() -> None:
     assert config.port_ranges == ((5432, 5432), (8000, 8010)) and config.covers(8005) and not config.covers(443)
     assert set(got.resource_configuration_errors) == {DENIED}
     assert "AccessDenied" in got.resource_configuration_errors[DENIED]
+    assert got.unread == ("vpc-lattice:GetResourceConfiguration",)  # a denied optional read: AWS_READ_PARTIAL
 
 
 def test_without_a_client_every_configuration_is_unread_with_the_reason() -> None:
