@@ -112,11 +112,13 @@ class AwsControlPlane:
         if api is None:
             if self.ec2 is not None:
                 return lattice.with_resource_configurations(None, state, why_not="no VPC Lattice client was given")
-            api = clients.client("vpc-lattice", topology.region or self.region)
             try:
+                api = clients.client("vpc-lattice", topology.region or self.region)
                 clients.reachable(api)
             except AwsError as exc:
                 return lattice.with_resource_configurations(None, state, why_not=str(exc))
+            except Exception as exc:  # an older botocore without the service (UnknownServiceError)
+                return lattice.with_resource_configurations(None, state, why_not=f"{type(exc).__name__}: {exc}")
         return lattice.with_resource_configurations(api, state)
 
     def _with_dns_path(self, ec2: EC2Client, state: VpcState, topology: Topology) -> VpcState:

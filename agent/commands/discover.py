@@ -44,8 +44,12 @@ def handle(args: argparse.Namespace) -> int:
     ec2 = clients.ec2(args.region)
     vpc_state = read.read(ec2, args.vpc_id)
     if lattice.resource_configuration_arns(vpc_state):  # a Resource endpoint's ports are its configuration's
-        api = clients.client("vpc-lattice", str(ec2.meta.region_name))
-        vpc_state = lattice.with_resource_configurations(api, vpc_state)
+        try:
+            api = clients.client("vpc-lattice", str(ec2.meta.region_name))
+        except Exception as exc:  # no client (an older botocore): the ports are unknown, which the file says
+            vpc_state = lattice.with_resource_configurations(None, vpc_state, why_not=f"{type(exc).__name__}: {exc}")
+        else:
+            vpc_state = lattice.with_resource_configurations(api, vpc_state)
     text = discover.render(vpc_state)
     loads(text, source="<discovered>")  # what we write must load: a bug here must not reach a file
     if args.output == "-":

@@ -55,3 +55,31 @@ def test_without_a_client_every_configuration_is_unread_with_the_reason() -> Non
     assert got.resource_configuration_errors == dict.fromkeys([ARN, DENIED], "the VPC Lattice API is unreachable")
     plain = state()
     assert lattice.with_resource_configurations(None, plain) is plain  # no Resource endpoint: nothing to read
+
+
+def test_the_control_plane_reads_a_resource_endpoints_ports_from_the_emulator(ec2: Any) -> None:
+    """With its VPC Lattice client, the run's control plane reads the configuration's port ranges; with an injected
+    EC2 client alone, nothing is made behind the test's back and the ports are unknown, with why."""
+    from tests.testbed import aws_seed
+    from vpc_verify.aws import clients
+    from vpc_verify.aws.control_plane import AwsControlPlane
+    from vpc_verify.aws.whereami import Place
+    from vpc_verify.topology import parse
+
+    api = clients.client("vpc-lattice", "us-east-1")
+    facts = aws_seed.seed(ec2, services=())
+    (resource,) = [e for e in aws_seed.add_lattice({"ec2": ec2, "vpc-lattice": api}, facts).values() if e.port_ranges]
+    topo = parse(
+        {
+            "version": 1,
+            "region": "us-east-1",
+            "vpc": {"id": facts.vpc_id},
+            "endpoints": [{"name": "db", "type": "service", "service": resource.arn, "dns_names": [resource.dns_name]}],
+        }
+    )
+    state = AwsControlPlane(ec2=ec2, place=Place(source="test"), lattice_client=api).read(topo).state
+    assert state.resource_configurations[resource.arn].ports() == ["8443"]
+    assert state.resource_configuration_errors == {} and state.unread == ()
+    alone = AwsControlPlane(ec2=ec2, place=Place(source="test")).read(topo).state
+    assert alone.resource_configurations == {}
+    assert alone.resource_configuration_errors == {resource.arn: "no VPC Lattice client was given"}
