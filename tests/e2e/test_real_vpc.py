@@ -518,3 +518,38 @@ def test_a_spoke_whose_hub_zones_come_through_a_route_53_profile_is_healthy_and_
         finding["evidence"]["resources"]
     )
     assert code == 0
+
+
+def test_the_spoke_agent_subnets_network_acl_that_drops_the_way_to_the_hub_is_named(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 4, the spoke's side: the agent's subnet gets a network ACL whose outbound rule 80 denies tcp/443
+    to the hub's CIDR; the box drops the packets (the ACL's effect). Both hub endpoints name that ACL and rule.
+
+    Written failing first: with no endpoint of its own in the spoke, no network ACL on the way was judged."""
+    c = clients("ec2", "route53")
+    facts = aws_seed.seed_hub_and_spoke(c["ec2"], c["route53"])
+    acl = aws_seed.deny_in_network_acl(
+        c["ec2"], facts.spoke, aws_seed.HUB_CIDR, rule=80, egress=True, subnet_ids=(facts.spoke.agent_subnet_id,)
+    )
+    spec = hub_box(facts)
+    for endpoint in spec["endpoints"]:
+        if endpoint.get("type") != "gateway":
+            endpoint["fault"] = "drop"
+    box = testbed_factory(spec)
+    code, report = check(env, spoke_topology(box, facts, tmp_path, declare_hub=True), facts.spoke.agent_subnet_id)
+    got = findings(report)
+    assert code == 1 and set(got) == set(facts.hub.interfaces), got
+    for name in facts.hub.interfaces:
+        assert set(got[name]) == {"TCP_TIMEOUT", "HUB_NACL_BLOCKS"}, got
+    blocks = [f["evidence"] for e in report["endpoints"] for f in e["findings"] if f["code"] == "HUB_NACL_BLOCKS"]
+    assert len(blocks) == len(facts.hub.interfaces)
+    for b in blocks:
+        assert (b["network_acl_id"], b["rule"]["rule_number"], b["direction"], b["leg"], b["vpc"]) == (
+            acl,
+            80,
+            "outbound",
+            "request",
+            "spoke",
+        )
+        assert b["subnet_id"] == facts.spoke.agent_subnet_id

@@ -485,15 +485,24 @@ def add_network_acls(ec2: Any, facts: SeedFacts, *, port: int = 443) -> SeedFact
     return replace(facts, network_acls={**facts.network_acls, **acls})
 
 
-def deny_in_network_acl(ec2: Any, facts: SeedFacts, cidr: str, *, port: int = 443, rule: int = 90) -> str:
-    """A network ACL on every subnet of the VPC (a hub's endpoint subnets) that denies `port` in from `cidr` (a
-    spoke's) with inbound rule `rule`, and allows the rest both ways (rule 100), as a team blocking one peer does.
-    Returns its id."""
+def deny_in_network_acl(
+    ec2: Any,
+    facts: SeedFacts,
+    cidr: str,
+    *,
+    port: int = 443,
+    rule: int = 90,
+    egress: bool = False,
+    subnet_ids: tuple[str, ...] | None = None,
+) -> str:
+    """A network ACL on the VPC's subnets (all, or `subnet_ids`) that denies `port` from `cidr` (inbound; with
+    `egress`, to `cidr` outbound) by rule `rule`, and allows the rest both ways (rule 100), as a team blocking one
+    peer does. Returns its id."""
     acl = ec2.create_network_acl(VpcId=facts.vpc_id)["NetworkAcl"]["NetworkAclId"]
-    _nacl_entry(ec2, acl, rule, egress=False, cidr=cidr, ports=(port, port), action="deny")
-    for egress in (False, True):
-        _nacl_entry(ec2, acl, 100, egress=egress, cidr="0.0.0.0/0", ports=(0, 65535))
-    for subnet_id in facts.subnets.values():
+    _nacl_entry(ec2, acl, rule, egress=egress, cidr=cidr, ports=(port, port), action="deny")
+    for way in (False, True):
+        _nacl_entry(ec2, acl, 100, egress=way, cidr="0.0.0.0/0", ports=(0, 65535))
+    for subnet_id in subnet_ids or tuple(facts.subnets.values()):
         _associate_acl(ec2, facts.vpc_id, acl, subnet_id)
     return str(acl)
 
