@@ -62,6 +62,7 @@ from vpc_verify.topology.model import (
     Topology,
     Vpc,
 )
+from vpc_verify.topology.yaml_module import yaml_module
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32  # a topology needs 5 (top, endpoints, an endpoint, http, status)
@@ -97,7 +98,7 @@ def loads(text: str, *, source: str = "<string>", base_dir: Path | None = None) 
 
 def load_yaml(text: str, source: str) -> object:
     """The YAML document in `text` as plain Python data, within the bounds above; TopologyError otherwise."""
-    import yaml
+    yaml = yaml_module()
 
     loader = (getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader)(text)
     try:
@@ -147,11 +148,9 @@ class _Composer:
     """
 
     def __init__(self, loader: Any, source: str) -> None:
-        import yaml
-
         self.loader = loader
         self.source = source
-        self.yaml = yaml
+        self.yaml = yaml_module()
         self.anchors: dict[str, Any] = {}
         self.stack: list[_Frame] = []
         self.nodes = 0
