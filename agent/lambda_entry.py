@@ -45,7 +45,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from vpc_verify import jitter, locations, plan
 from vpc_verify import topology as topology_mod
@@ -63,8 +63,10 @@ from vpc_verify.publish.config import (
     SinkConfig,
     SinkName,
 )
-from vpc_verify.report import Report
 from vpc_verify.topology import TopologySourceError
+
+if TYPE_CHECKING:  # the report's model is built after the sweep: not on the way to the first packet
+    from vpc_verify.report import Report
 
 EVENT_KEYS = ("only", "topology", "publish")
 MAX_ONLY = 1000

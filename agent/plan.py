@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING
 
 from vpc_verify.errors import UsageError
 from vpc_verify.observe.workers import auto_workers
+from vpc_verify.origin import Mode, Origin
 from vpc_verify.publish.config import SinkConfig
-from vpc_verify.report import Mode, Origin, Report
 from vpc_verify.run import DEFAULT_CONCURRENCY, ControlPlane, RunOptions, run, run_async
 from vpc_verify.topology import Topology
 from vpc_verify.topology.model import QUERIES_PER_SECOND_RANGE
 
 if TYPE_CHECKING:
     from vpc_verify.aws.whereami import Place
+    from vpc_verify.report import Report
 
 if TYPE_CHECKING:
     from vpc_verify.aws.usage import UsageOptions

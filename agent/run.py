@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import os
 import socket
 import threading
@@ -25,14 +24,17 @@ from vpc_verify.errors import UsageError
 from vpc_verify.logs import get_logger
 from vpc_verify.observe import pipeline, runner, workers
 from vpc_verify.observe.pipeline import Observation, Scope
-from vpc_verify.report import EndpointReport, Origin, Report
+from vpc_verify.origin import Origin
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
-if TYPE_CHECKING:  # the judge is imported after the sweep: it is not on the way to the first packet
+if TYPE_CHECKING:  # the judge and the report's model are imported after the sweep: not on the way to the first packet
+    import datetime as dt
+
     from vpc_verify.aws.control_plane import AwsFacts
     from vpc_verify.aws.flowlogs import FlowFacts
     from vpc_verify.bill import UsageSummary
     from vpc_verify.judge.facts import RunFacts
+    from vpc_verify.report import EndpointReport, Report
 
 DEFAULT_CONCURRENCY = 100
 DEFAULT_DEADLINE_S = 60.0
@@ -78,7 +80,7 @@ def run(topology: Topology, options: RunOptions | None = None) -> Report:
     (vpc_verify.observe.workers), forked here before the event loop and the control-plane thread exist.
     """
     options = options or RunOptions()
-    started_at = dt.datetime.now(dt.UTC)
+    started_ns = time.time_ns()
     t0 = time.perf_counter()
     deadline = time.monotonic() + options.deadline_s  # the event loop's clock
     local, remote = topology, []
@@ -89,7 +91,7 @@ def run(topology: Topology, options: RunOptions | None = None) -> Report:
         remote = [workers.fork(topology, s, sh, deadline) for s, sh in zip(shards[1:], share[1:], strict=True)]
         local = replace(topology, endpoints=tuple(topology.endpoints[i] for i in shards[0]))
         options = replace(options, concurrency=share[0].concurrency, dns_rate=share[0].dns_rate)
-    return runner.run(_run(topology, local, remote, options, deadline, started_at, t0))
+    return runner.run(_run(topology, local, remote, options, deadline, started_ns, t0))
 
 
 def _can_fork(topology: Topology, options: RunOptions) -> bool:
@@ -102,10 +104,10 @@ def _can_fork(topology: Topology, options: RunOptions) -> bool:
 async def run_async(topology: Topology, options: RunOptions | None = None) -> Report:
     """Run every check of `topology` concurrently under the options' bounds and deadline, in this process."""
     options = options or RunOptions()
-    started_at = dt.datetime.now(dt.UTC)
+    started_ns = time.time_ns()
     t0 = time.perf_counter()
     deadline = asyncio.get_running_loop().time() + options.deadline_s
-    return await _run(topology, topology, [], options, deadline, started_at, t0)
+    return await _run(topology, topology, [], options, deadline, started_ns, t0)
 
 
 async def _run(
@@ -114,7 +116,7 @@ async def _run(
     remote: Sequence[workers.Worker],
     options: RunOptions,
     deadline: float,
-    started_at: dt.datetime,
+    started_ns: int,
     t0: float,
 ) -> Report:
     loop = asyncio.get_running_loop()
@@ -149,7 +151,9 @@ async def _run(
         del parts
         observations = [by_name.pop(e.name) for e in topology.endpoints]
     from vpc_verify import judge
+    from vpc_verify.report import Report
 
+    started_at = _utc(started_ns)
     run_facts = await _run_facts(topology, reading, max(0.0, deadline - loop.time()), options.partial)
     flows = await _evidence(options.evidence, topology, observations, run_facts.aws, started_at, deadline - loop.time())
     pending = deque(observations)
@@ -199,9 +203,10 @@ def _judge(
     from vpc_verify import judge
     from vpc_verify.judge.facts import join
     from vpc_verify.judge.rules.run_state import check_error
+    from vpc_verify.report import EndpointReport
 
     log = get_logger()
-    now = dt.datetime.now(dt.UTC)
+    now = _utc(time.time_ns())
     reports = []
     answered = _answered(pending)
     while pending:
@@ -294,7 +299,7 @@ async def _evidence(
     reading = _in_daemon_thread(
         lambda t: evidence.read(t, observations, aws, started_at), topology, loop.create_future()
     )
-    now = dt.datetime.now(dt.UTC)
+    now = _utc(time.time_ns())
     try:
         return await asyncio.wait_for(reading, timeout=max(0.0, timeout))
     except TimeoutError:
@@ -330,3 +335,12 @@ def _in_daemon_thread(
 
     threading.Thread(target=target, name="vpc-verify-control-plane", daemon=True).start()
     return future
+
+
+def _utc(ns: int) -> dt.datetime:
+    """`datetime.now(UTC)` at `ns` (time.time_ns()): the same value, to the microsecond. The run keeps its start as a
+    number until the sweep is over: datetime is not on the way to the first packet."""
+    import datetime as dt
+
+    seconds, rest = divmod(ns, 1_000_000_000)
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(microsecond=rest // 1000)
