@@ -13,6 +13,7 @@ bytes it had sent.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import socket
 import ssl
@@ -422,8 +423,6 @@ def _cert_facts(obj: ssl.SSLObject) -> dict[str, Any]:
 @functools.lru_cache(maxsize=1024)
 def _iso_time(openssl_time: str) -> str:
     """ "Jun  1 12:00:00 2027 GMT" as ISO-8601 UTC (cached: strptime is a tenth of a handshake's Python cost)."""
-    import datetime as dt  # here, once per certificate: not on the way to the first packet
-
     return dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(openssl_time), dt.UTC).isoformat()
 
 
