@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -25,14 +26,13 @@ from collections.abc import Sequence
 gc.set_threshold(20_000, 50, 100)
 
 from vpc_verify.aws.errors import AwsConfigError, AwsError, AwsNotFound  # noqa: E402
-from vpc_verify.commands import agent, check, diagnose, discover, explain, fleet, schema, usage, validate  # noqa: E402
 from vpc_verify.commands.exits import EXIT_AWS_UNREAD, EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE  # noqa: E402
 from vpc_verify.errors import UsageError  # noqa: E402
 from vpc_verify.topology import TopologyError  # noqa: E402
 
-# Each command module registers one subcommand: register(subparsers) sets `handler`.
-COMMANDS = (check, validate, discover, diagnose, usage, fleet, agent, explain, schema)
-_NAMES = frozenset(m.__name__.rpartition(".")[2] for m in COMMANDS)  # each module registers the command it is named for
+# Each command's module (vpc_verify.commands.<name>) registers it: register(subparsers) sets `handler`. A module is
+# imported when its parser is built: a run of one command does not import the others (nor what they import).
+COMMANDS = ("check", "validate", "discover", "diagnose", "usage", "fleet", "agent", "explain", "schema")
 
 DESCRIPTION = """\
 Verify, from inside a VPC, that the services it depends on resolve privately and answer.
@@ -74,9 +74,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS:
-        if command not in _NAMES or module.__name__.rpartition(".")[2] == command:
-            module.register(sub)
+    for name in COMMANDS:
+        if command not in COMMANDS or name == command:
+            importlib.import_module(f"vpc_verify.commands.{name}").register(sub)
     return parser
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import socket
 import threading
@@ -28,8 +29,6 @@ from vpc_verify.origin import Origin
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
 if TYPE_CHECKING:  # the judge and the report's model are imported after the sweep: not on the way to the first packet
-    import datetime as dt
-
     from vpc_verify.aws.control_plane import AwsFacts
     from vpc_verify.aws.flowlogs import FlowFacts
     from vpc_verify.bill import UsageSummary
@@ -80,7 +79,7 @@ def run(topology: Topology, options: RunOptions | None = None) -> Report:
     (vpc_verify.observe.workers), forked here before the event loop and the control-plane thread exist.
     """
     options = options or RunOptions()
-    started_ns = time.time_ns()
+    started_at = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     deadline = time.monotonic() + options.deadline_s  # the event loop's clock
     local, remote = topology, []
@@ -91,7 +90,7 @@ def run(topology: Topology, options: RunOptions | None = None) -> Report:
         remote = [workers.fork(topology, s, sh, deadline) for s, sh in zip(shards[1:], share[1:], strict=True)]
         local = replace(topology, endpoints=tuple(topology.endpoints[i] for i in shards[0]))
         options = replace(options, concurrency=share[0].concurrency, dns_rate=share[0].dns_rate)
-    return runner.run(_run(topology, local, remote, options, deadline, started_ns, t0))
+    return runner.run(_run(topology, local, remote, options, deadline, started_at, t0))
 
 
 def _can_fork(topology: Topology, options: RunOptions) -> bool:
@@ -104,10 +103,10 @@ def _can_fork(topology: Topology, options: RunOptions) -> bool:
 async def run_async(topology: Topology, options: RunOptions | None = None) -> Report:
     """Run every check of `topology` concurrently under the options' bounds and deadline, in this process."""
     options = options or RunOptions()
-    started_ns = time.time_ns()
+    started_at = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     deadline = asyncio.get_running_loop().time() + options.deadline_s
-    return await _run(topology, topology, [], options, deadline, started_ns, t0)
+    return await _run(topology, topology, [], options, deadline, started_at, t0)
 
 
 async def _run(
@@ -116,7 +115,7 @@ async def _run(
     remote: Sequence[workers.Worker],
     options: RunOptions,
     deadline: float,
-    started_ns: int,
+    started_at: dt.datetime,
     t0: float,
 ) -> Report:
     loop = asyncio.get_running_loop()
@@ -153,7 +152,6 @@ async def _run(
     from vpc_verify import judge
     from vpc_verify.report import Report
 
-    started_at = _utc(started_ns)
     run_facts = await _run_facts(topology, reading, max(0.0, deadline - loop.time()), options.partial)
     flows = await _evidence(options.evidence, topology, observations, run_facts.aws, started_at, deadline - loop.time())
     pending = deque(observations)
@@ -206,7 +204,7 @@ def _judge(
     from vpc_verify.report import EndpointReport
 
     log = get_logger()
-    now = _utc(time.time_ns())
+    now = dt.datetime.now(dt.UTC)
     reports = []
     answered = _answered(pending)
     while pending:
@@ -299,7 +297,7 @@ async def _evidence(
     reading = _in_daemon_thread(
         lambda t: evidence.read(t, observations, aws, started_at), topology, loop.create_future()
     )
-    now = _utc(time.time_ns())
+    now = dt.datetime.now(dt.UTC)
     try:
         return await asyncio.wait_for(reading, timeout=max(0.0, timeout))
     except TimeoutError:
@@ -335,12 +333,3 @@ def _in_daemon_thread(
 
     threading.Thread(target=target, name="vpc-verify-control-plane", daemon=True).start()
     return future
-
-
-def _utc(ns: int) -> dt.datetime:
-    """`datetime.now(UTC)` at `ns` (time.time_ns()): the same value, to the microsecond. The run keeps its start as a
-    number until the sweep is over: datetime is not on the way to the first packet."""
-    import datetime as dt
-
-    seconds, rest = divmod(ns, 1_000_000_000)
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(microsecond=rest // 1000)
