@@ -21,8 +21,6 @@ _LOCK = threading.Lock()
 class _LazyPattern:
     """A compiled pattern in waiting: compiled by `re` at the first attribute asked of it (match, search...)."""
 
-    __slots__ = ("_args", "_pattern")
-
     def __init__(self, *args: Any) -> None:
         self._args = args
         self._pattern: re.Pattern[str] | None = None
@@ -30,7 +28,9 @@ class _LazyPattern:
     def __getattr__(self, name: str) -> Any:
         if self._pattern is None:
             self._pattern = _COMPILE(*self._args)
-        return getattr(self._pattern, name)
+        value = getattr(self._pattern, name)
+        setattr(self, name, value)  # found without this call from now on (resolving a scalar asks `match` often)
+        return value
 
 
 _COMPILE = re.compile
