@@ -19,7 +19,6 @@ import os
 import re
 import ssl
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from vpc_verify import service_names
@@ -89,7 +88,7 @@ _TEXT_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"})
 # --------------------------------------------------------------------------------------------------- loading
 
 
-def loads(text: str, *, source: str = "<string>", base_dir: Path | None = None) -> Topology:
+def loads(text: str, *, source: str = "<string>", base_dir: str | os.PathLike[str] | None = None) -> Topology:
     """Validate a topology given as YAML/JSON text (relative ca_bundle paths resolve against `base_dir`)."""
     if len(text) > MAX_FILE_BYTES:
         raise TopologyError(source, "", f"at most {MAX_FILE_BYTES} characters", f"{len(text)} characters")
@@ -314,7 +313,7 @@ class _Composer:
 class _Reader:
     """Walks parsed YAML with a key path, so every error names where it is."""
 
-    def __init__(self, source: str, base_dir: Path | None = None) -> None:
+    def __init__(self, source: str, base_dir: str | os.PathLike[str] | None = None) -> None:
         self.source = source
         self.base_dir = base_dir
         self._trust_stores: dict[str, str] = {}  # path -> "" when loadable, else what is wrong
@@ -406,7 +405,9 @@ class _Reader:
         what = "a path to a PEM file of CA certificates"
         text = self.string(value, path, what=what)
         if self.base_dir is not None and not os.path.isabs(text):
-            text = str(self.base_dir / text)
+            from pathlib import Path  # only for a relative path: pathlib is not on the way to the first packet
+
+            text = str(Path(self.base_dir) / text)
         elif not os.path.isabs(text):
             return text
         if text not in self._trust_stores:
@@ -487,7 +488,7 @@ MAX_PARAMS = 16
 _UNSET: Any = object()
 
 
-def parse(document: object, *, source: str = "<memory>", base_dir: Path | None = None) -> Topology:
+def parse(document: object, *, source: str = "<memory>", base_dir: str | os.PathLike[str] | None = None) -> Topology:
     """Validate an already-parsed document (e.g. from a Lambda event) into a Topology.
 
     With `base_dir`, a relative `tls.ca_bundle` resolves against it; every ca_bundle that can be located must
