@@ -22,14 +22,22 @@ import os
 import sys
 from collections.abc import Sequence
 
-# Collections rarer from the start: the imports below allocate tens of thousands of objects that live as long as
-# the process (main freezes them), and a run a few dozen short-lived ones per probe with few cycles.
+# No collection while the program imports what it runs: those tens of thousands of objects live as long as the
+# process and a collection among them (~3 ms) finds nothing to free; they are frozen out of the collector's sight
+# (here, and in main once the command's modules are in). Collections rarer from then on: a run makes a few dozen
+# short-lived objects per probe, with few cycles.
+_COLLECTING = gc.isenabled()
+gc.disable()
 gc.set_threshold(20_000, 50, 100)
 
 from vpc_verify.aws.errors import AwsConfigError, AwsError, AwsNotFound  # noqa: E402
 from vpc_verify.commands.exits import EXIT_AWS_UNREAD, EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE  # noqa: E402
 from vpc_verify.errors import UsageError  # noqa: E402
 from vpc_verify.topology import TopologyError  # noqa: E402
+
+gc.freeze()  # a program (or a test) that only imports this module finds the collector as it left it
+if _COLLECTING:
+    gc.enable()
 
 # Each command's module (vpc_verify.commands.<name>) registers it: register(subparsers) sets `handler`. A module is
 # imported when its parser is built: a run of one command does not import the others (nor what they import).
@@ -108,10 +116,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run the subcommand and return its exit code; never a traceback for bad input."""
     words = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(words[0] if words else None)
-    args = parser.parse_args(words)
-    # What is loaded by now lives as long as the process: out of the cyclic collector's sight.
-    gc.freeze()
+    collecting = gc.isenabled()
+    gc.disable()  # the command's modules are imported now (see the top of this module)
+    try:
+        parser = build_parser(words[0] if words else None)
+        args = parser.parse_args(words)
+    finally:
+        # What is loaded by now lives as long as the process: out of the cyclic collector's sight.
+        gc.freeze()
+        if collecting:
+            gc.enable()
     try:
         return int(args.handler(args))
     except (TopologyError, UsageError) as exc:
