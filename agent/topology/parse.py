@@ -243,6 +243,8 @@ class _Composer:
             value = text  # no implicit type (bool, int, float, null, timestamp) starts with this character
         elif text.isdigit() and len(text) < 16 and (text[0] != "0" or text == "0"):
             value = int(text)  # a plain decimal (YAML 1.1 reads a leading 0 as octal: that takes the long way)
+        elif text.count(".") > 1:
+            value = text  # an address, a CIDR, a name: no implicit type (a float, a timestamp) has two dots
         else:
             tag = self.loader.resolve(self.yaml.ScalarNode, text, event.implicit)
             # A topology holds no dates: a date-like plain scalar stays text (the costliest conversion saved).
