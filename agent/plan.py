@@ -136,7 +136,7 @@ class AwsControlPlaneOnRead:
     the run reads it: the run reads it in a thread after its first DNS question, so that module and AWS's model
     (tens of frozen records) are imported there, not on the way to the first packet."""
 
-    __slots__ = ("_arguments",)
+    __slots__ = ("az", "place", "region", "security_group_ids", "subnet_id", "usage")
 
     def __init__(
         self,
@@ -148,20 +148,25 @@ class AwsControlPlaneOnRead:
         security_group_ids: tuple[str, ...],
         usage: UsageOptions | None,
     ) -> None:
-        self._arguments = {
-            "region": region,
-            "place": place,
-            "subnet_id": subnet_id,
-            "az": az,
-            "security_group_ids": security_group_ids,
-            "usage": usage,
-        }
+        self.region = region
+        self.place = place
+        self.subnet_id = subnet_id
+        self.az = az
+        self.security_group_ids = security_group_ids
+        self.usage = usage
 
     def made(self) -> AwsControlPlane:
         """The control plane these arguments make."""
         from vpc_verify.aws.control_plane import AwsControlPlane
 
-        return AwsControlPlane(**self._arguments)
+        return AwsControlPlane(
+            region=self.region,
+            place=self.place,
+            subnet_id=self.subnet_id,
+            az=self.az,
+            security_group_ids=self.security_group_ids,
+            usage=self.usage,
+        )
 
     def read(self, topology: Topology) -> AwsFacts:
         """Read everything the comparison needs (AwsControlPlane.read)."""

@@ -48,7 +48,7 @@ def yaml_module() -> ModuleType:
     """The `yaml` module (imported on the first call, its patterns compiled when first used)."""
     if "yaml" not in sys.modules:
         with _LOCK:
-            re.compile = _compile_lazily  # type: ignore[assignment]
+            re.compile = _compile_lazily
             try:
                 import yaml
             finally:
