@@ -36,6 +36,7 @@ AFTER_THE_FIRST_PACKET = (
     "pathlib",  # only for a relative ca_bundle or an unusual Lambda topology path
     "shutil",  # argparse's, for the terminal's width: vpc_verify.cli.Parser gives it
     "random",  # the Lambda's start jitter
+    "vpc_verify.redact",  # the log lines' processor, with structlog
 )
 # The Lambda handler parses no command line.
 NOT_IN_LAMBDA = ("argparse", "gettext")
