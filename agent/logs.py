@@ -95,8 +95,56 @@ class _Stderr:
 
 def get_logger(**bindings: Any) -> Any:
     """The project's logger, with `bindings` attached."""
+    if "structlog" not in sys.modules and "configure" in _pending:
+        return _Deferred(bindings)
+    return _logger(bindings)
+
+
+def _logger(bindings: dict[str, Any]) -> Any:
     import structlog
 
     if _pending:
         _apply()
     return structlog.get_logger(_LOGGER_NAME).bind(**bindings)
+
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+_LEVELS |= {"warn": logging.WARNING, "exception": logging.ERROR, "critical": logging.CRITICAL}
+
+
+class _Deferred:
+    """The logger before structlog is imported: a line below the configured level is dropped here, as structlog's
+    filtering logger would drop it, without importing structlog (12 ms after the sweep for the per-endpoint lines
+    `--log-level error` drops); the first line the level admits imports it and is logged by it."""
+
+    __slots__ = ("_bindings", "_real")
+
+    def __init__(self, bindings: dict[str, Any]) -> None:
+        self._bindings = bindings
+        self._real: Any = None
+
+    def bind(self, **values: Any) -> Any:
+        """This logger with `values` bound too."""
+        if self._real is not None or "structlog" in sys.modules or "configure" not in _pending:
+            return self._materialize().bind(**values)
+        return _Deferred(self._bindings | values)
+
+    def _materialize(self) -> Any:
+        if self._real is None:
+            self._real = _logger(self._bindings)
+        return self._real
+
+    def _admits(self, method: str) -> bool:
+        if self._real is not None or "structlog" in sys.modules or "configure" not in _pending:
+            return True
+        level = _pending["configure"][0]
+        return _LEVELS[method] >= logging.getLevelNamesMapping().get((level or "info").upper(), logging.INFO)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _LEVELS and not self._admits(name):
+            return _drop
+        return getattr(self._materialize(), name)
+
+
+def _drop(*args: Any, **kw: Any) -> None:
+    return None

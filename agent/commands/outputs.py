@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from vpc_verify import publishing
 from vpc_verify.logs import get_logger
-from vpc_verify.publish import sink as sinks
-from vpc_verify.publish.config import SinkConfig
-from vpc_verify.publish.files import write_atomic
-from vpc_verify.publish.metrics import from_report
-from vpc_verify.render import dry_run, jsonreport, junit, markdown, table
-from vpc_verify.report import Report
-from vpc_verify.topology import Topology
+
+if TYPE_CHECKING:
+    from vpc_verify import publishing
+    from vpc_verify.publish.config import SinkConfig
+    from vpc_verify.report import Report
+    from vpc_verify.topology import Topology
+# Each renderer, the publishing code and the file writer are imported by the output that uses them: a run prints
+# one format and most publish nothing (every renderer and the sinks were 12 ms after the sweep).
 
 EXIT_PUBLISH_FAILED = 4  # the checks ran and the report stands, healthy, but its metrics were not published
 
@@ -28,10 +28,16 @@ def print_report(report: Report, form: str, *, pretty: bool = False) -> None:
     """The report on stdout: JSON for machines (compact unless on a terminal or `pretty`), Markdown for a CI
     summary, the table for people (coloured on a terminal)."""
     if form == "json":
+        from vpc_verify.render import jsonreport
+
         jsonreport.write(report, sys.stdout, pretty=pretty or sys.stdout.isatty())
     elif form == "markdown":
+        from vpc_verify.render import markdown
+
         sys.stdout.write(markdown.render(report))
     else:
+        from vpc_verify.render import table
+
         sys.stdout.write(table.render(report, color=sys.stdout.isatty()))
 
 
@@ -42,6 +48,9 @@ def publish_report(
     failure is said on stderr. `side` takes EMF lines."""
     if args.dry_run or config.name == "none":
         return None
+    from vpc_verify import publishing
+    from vpc_verify.publish import sink as sinks
+
     publication = publishing.publish(
         report,
         sinks.make(config, region=report.region, stream=side),
@@ -62,12 +71,21 @@ def publish_report(
 def write_outputs(report: Report, config: SinkConfig, args: argparse.Namespace, *, side: TextIO) -> None:
     """Write --output/--junit files and print --dry-run; `side` takes the dry-run text."""
     if args.output:
+        from vpc_verify.render import jsonreport
+
         _write(args.output, jsonreport.render(report, pretty=getattr(args, "pretty", False)), "JSON report")
     if args.junit:
+        from vpc_verify.render import junit
+
         _write(args.junit, junit.render(report), "JUnit report")
     if getattr(args, "summary", None):
+        from vpc_verify.render import markdown
+
         _append(args.summary, markdown.render(report), "Markdown summary")
     if args.dry_run:
+        from vpc_verify.publish.metrics import from_report
+        from vpc_verify.render import dry_run
+
         datums = from_report(report, per_address=config.per_address, metrics=config.metrics)
         side.write(dry_run.render(datums, config.namespace, metrics=config.metrics))
         side.flush()
@@ -82,6 +100,8 @@ def exit_code(report: Report, publication: publishing.Publication | None) -> int
 
 
 def _write(path: str, text: str, what: str) -> None:
+    from vpc_verify.publish.files import write_atomic
+
     try:
         write_atomic(path, text)
     except OSError as exc:

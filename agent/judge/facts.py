@@ -14,21 +14,22 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from vpc_verify.addresses import in_networks, is_private
-from vpc_verify.aws.control_plane import AwsFacts
-from vpc_verify.aws.model import Eni, PrefixList, ResourceConfiguration, RouteTable, VpcEndpoint, VpcState
-from vpc_verify.aws.names import record_families, regional_dns_name, zonal_dns_names
-from vpc_verify.aws.whereami import Place
-from vpc_verify.evaluate import dns_path, endpoint_policy, path, routes, security_groups
-from vpc_verify.evaluate.nacl import NaclVerdict
-from vpc_verify.evaluate.path import PathVerdict
-from vpc_verify.evaluate.security_groups import AgentSource, SgVerdict
 from vpc_verify.observe.pipeline import Ending, Observation
 from vpc_verify.observe.telemetry import TelemetryPath
 from vpc_verify.report import AddressReport, AwsEndpointFacts, EniFacts
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
 if TYPE_CHECKING:
+    # AWS's model and the evaluators are imported where a run with a control plane uses them (a run with
+    # --no-aws, or one whose control plane was not read, never loads them: 15-20 ms after the sweep).
+    from vpc_verify.aws.control_plane import AwsFacts
     from vpc_verify.aws.flowlogs import FlowFacts
+    from vpc_verify.aws.model import Eni, PrefixList, ResourceConfiguration, RouteTable, VpcEndpoint, VpcState
+    from vpc_verify.aws.whereami import Place
+    from vpc_verify.evaluate import dns_path, routes
+    from vpc_verify.evaluate.nacl import NaclVerdict
+    from vpc_verify.evaluate.path import PathVerdict
+    from vpc_verify.evaluate.security_groups import AgentSource, SgVerdict
 
 RUN = "*"  # the endpoint field of findings about the run or the VPC as a whole
 # How long after its creation an endpoint's private DNS may still be propagating (AWS: a few minutes).
@@ -80,11 +81,15 @@ class AwsSide:
     @cached_property
     def agent_table(self) -> RouteTable | None:
         """The route table of the agent's subnet, when the subnet is known."""
+        from vpc_verify.evaluate import routes
+
         return routes.table_of(self.state, self.place.subnet_id)
 
     @cached_property
     def agent_tables(self) -> tuple[RouteTable, ...]:
         """The route tables of every subnet the agent may be in (one, or a Lambda's several)."""
+        from vpc_verify.evaluate import routes
+
         tables = (routes.table_of(self.state, s) for s in self.place.candidate_subnets())
         return tuple({t.id: t for t in tables if t is not None}.values())
 
@@ -96,6 +101,8 @@ class AwsSide:
     @cached_property
     def own_names(self) -> Mapping[str, str | None]:
         """An interface endpoint's own names: its regional name (-> None) and each zonal name (-> its AZ)."""
+        from vpc_verify.aws.names import regional_dns_name, zonal_dns_names
+
         if self.vpce is None or self.vpce.type != "interface":
             return {}
         names: dict[str, str | None] = {regional_dns_name(self.state, self.vpce): None}
@@ -128,6 +135,9 @@ class AwsSide:
 
     def to_report(self) -> AwsEndpointFacts:
         """The report's typed view of these facts."""
+        from vpc_verify.aws.names import regional_dns_name, zonal_dns_names
+        from vpc_verify.evaluate import endpoint_policy
+
         vpce = self.vpce
         if vpce is None:
             return AwsEndpointFacts(vpc_id=self.state.vpc_id)
@@ -312,6 +322,8 @@ def join(
 
 
 def _aws_side(endpoint: Endpoint, aws: AwsFacts) -> AwsSide:
+    from vpc_verify.evaluate import security_groups
+
     state, place = aws.state, aws.place
     vpce = match(state, endpoint)
     source = security_groups.agent_source(state, place, 6 if endpoint.ip_address_type == "ipv6" else 4)
@@ -323,6 +335,8 @@ def _aws_side(endpoint: Endpoint, aws: AwsFacts) -> AwsSide:
 
 def _paths(side: AwsSide, observation: Observation, port: int) -> dict[str, PathVerdict]:
     """The whole path to every probed address, each judged in its own address family."""
+    from vpc_verify.evaluate import path
+
     out = {}
     for address in observation.probes:
         try:
@@ -335,6 +349,8 @@ def _paths(side: AwsSide, observation: Observation, port: int) -> dict[str, Path
 
 def _hub_routes(side: AwsSide, endpoint: Endpoint) -> tuple[routes.Carried, ...]:
     """How the agent's route tables carry each of the endpoint's hub CIDRs (none without a hub)."""
+    from vpc_verify.evaluate import routes
+
     if endpoint.hub is None:
         return ()
     return tuple(routes.carrying(t, network) for t in side.agent_tables for network in endpoint.hub.cidrs)
@@ -343,6 +359,8 @@ def _hub_routes(side: AwsSide, endpoint: Endpoint) -> tuple[routes.Carried, ...]
 def _hub_side(side: AwsSide, endpoint: Endpoint, aws: AwsFacts, probed: tuple[str, ...] = ()) -> HubSide | None:
     """The hub's endpoint for a hub endpoint named by VPC id, and its groups' and its ENIs' network ACLs' verdicts
     for the agent's traffic to each probed address."""
+    from vpc_verify.evaluate import path, security_groups
+
     hub_id = endpoint.hub.vpc_id if endpoint.hub is not None else None
     if not hub_id:
         return None
@@ -369,6 +387,8 @@ def _hub_side(side: AwsSide, endpoint: Endpoint, aws: AwsFacts, probed: tuple[st
 
 def _dns_verdicts(state: VpcState, endpoint: Endpoint) -> dict[str, dns_path.NameVerdict]:
     """What the VPC resolver does with each of the endpoint's names, when the DNS path was read."""
+    from vpc_verify.evaluate import dns_path
+
     if state.dns is None:
         return {}
     return {name: dns_path.evaluate(state.dns, name) for name in endpoint.dns_names}
@@ -408,6 +428,8 @@ def _recorded(azs: Mapping[str, str | None], endpoint: Endpoint, side: AwsSide |
     vpce = side.vpce if side is not None else None
     if vpce is None:
         return tuple(azs)
+    from vpc_verify.aws.names import record_families
+
     families = frozenset().union(*(record_families(vpce, n) for n in endpoint.dns_names)) or frozenset({4, 6})
     return tuple(a for a in azs if ipaddress.ip_address(a).version in families)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from vpc_verify.aws.names import regional_dns_name
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge import hints
 from vpc_verify.judge.facts import AwsSide, EndpointFacts
@@ -77,6 +76,8 @@ def _why_public(facts: EndpointFacts, side: AwsSide) -> tuple[str, dict[str, Any
     if vpce.private_dns_enabled and vpce.private_dns_only_for_inbound_resolver:
         # S3 and DynamoDB: inside the VPC the service's names answer the gateway endpoint (its public prefix
         # list) by design; only queries from an inbound Resolver endpoint get the interface endpoint's ENIs.
+        from vpc_verify.aws.names import regional_dns_name  # AWS's model: only for a run with a control plane
+
         own = regional_dns_name(state, vpce)
         return (
             f": by design, {vpce.id} has PrivateDnsOnlyForInboundResolverEndpoint, so inside {vpc} the service's "

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from vpc_verify.evaluate import routes
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge import hints
 from vpc_verify.judge.facts import EndpointFacts
@@ -21,6 +20,8 @@ def route(facts: EndpointFacts) -> Iterator[Finding]:
     vpce = side.vpce if side is not None else None
     if side is None or vpce is None or vpce.type != "gateway":
         return
+    from vpc_verify.evaluate import routes  # AWS's model: only for a run with a control plane
+
     pl, table = side.prefix_list, side.agent_table
     destination = pl.id if pl else vpce.service
     evidence = {

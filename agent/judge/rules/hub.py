@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vpc_verify.addresses import in_networks
 from vpc_verify.checks.tcp import TcpStatus
-from vpc_verify.evaluate.nacl import NaclVerdict
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge import hints
 from vpc_verify.judge.facts import EndpointFacts
 from vpc_verify.judge.rule import endpoint_rule
+
+if TYPE_CHECKING:
+    from vpc_verify.evaluate.nacl import NaclVerdict  # the network ACLs' evaluator only for a run with AWS
 
 
 @endpoint_rule(Code.HUB_UNROUTED)

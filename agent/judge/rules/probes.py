@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vpc_verify import redact
 from vpc_verify.checks.http import HttpStatus
 from vpc_verify.checks.tcp import TcpResult, TcpStatus
 from vpc_verify.checks.tls import TlsStatus
-from vpc_verify.evaluate import routes
-from vpc_verify.evaluate.path import PathVerdict
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge import hints
 from vpc_verify.judge.facts import AwsSide, EndpointFacts
 from vpc_verify.judge.rule import endpoint_rule
 from vpc_verify.report import AddressReport
+
+if TYPE_CHECKING:
+    from vpc_verify.evaluate.path import PathVerdict
 
 EXPIRY_WARNING = dt.timedelta(days=14)
 
@@ -176,6 +177,8 @@ def _gateway_timeout(
     vpce, pl, table = side.vpce, side.prefix_list, side.agent_table
     if vpce is None:
         return None
+    from vpc_verify.evaluate import routes  # AWS's model: only for a run with a control plane
+
     target = pl.id if pl is not None else vpce.service
     routed = routes.routes_via(table, vpce, pl) if table is not None else None
     path = side.paths.get(address)

@@ -6,12 +6,15 @@ public, outside the VPC, or not the endpoint's): the packets win, and a path tha
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from vpc_verify.checks.dns import DnsResult, DnsStatus
-from vpc_verify.evaluate.dns_path import NameVerdict
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge.facts import EndpointFacts
 from vpc_verify.judge.rule import endpoint_rule
+
+if TYPE_CHECKING:
+    from vpc_verify.evaluate.dns_path import NameVerdict
 
 
 def _wrong(facts: EndpointFacts, result: DnsResult) -> bool:

@@ -10,15 +10,17 @@ warning with both views. Every verdict is in the address family of its probe.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vpc_verify.checks.tcp import TcpStatus
-from vpc_verify.evaluate.nacl import NaclVerdict
-from vpc_verify.evaluate.path import PathVerdict
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge import hints
 from vpc_verify.judge.facts import AwsSide, EndpointFacts
 from vpc_verify.judge.rule import endpoint_rule
+
+if TYPE_CHECKING:
+    from vpc_verify.evaluate.nacl import NaclVerdict
+    from vpc_verify.evaluate.path import PathVerdict
 
 
 def _paths(facts: EndpointFacts, status: TcpStatus | None) -> list[PathVerdict]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from vpc_verify.aws.model import VpcEndpoint
 from vpc_verify.findings import Code, Finding
 from vpc_verify.judge.facts import RUN, RunFacts
 from vpc_verify.judge.rule import run_rule
 
 if TYPE_CHECKING:
+    from vpc_verify.aws.model import VpcEndpoint
     from vpc_verify.judge.usage import UsageFacts
 
 
