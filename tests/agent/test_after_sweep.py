@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.schemas import load_report
+
 RUNNER = """
 import atexit, runpy, sys
 atexit.register(lambda: print("MODULES " + " ".join(sorted(sys.modules)), file=sys.stderr))
@@ -64,7 +66,7 @@ def test_a_run_without_aws_at_log_level_error_imports_no_aws_model_no_other_rend
     tmp_path: Path,
 ) -> None:
     done, loaded = _run(tmp_path, "--log-level", "error")
-    report = json.loads(done.stdout)
+    report = load_report(done.stdout)
     assert [e["name"] for e in report["endpoints"]] == ["sts"]
     assert report["endpoints"][0]["findings"]  # judged: the resolver did not answer
     assert "vpc_verify.judge" in loaded and "vpc_verify.render.jsonreport" in loaded
