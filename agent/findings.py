@@ -37,6 +37,7 @@ class Code(StrEnum):
     DNS_FIREWALL_BLOCKED = "DNS_FIREWALL_BLOCKED"
     DNS_FORWARDED = "DNS_FORWARDED"
     DNS_ZONE_SHADOWED = "DNS_ZONE_SHADOWED"
+    DNS_PROFILE_UNVERIFIED = "DNS_PROFILE_UNVERIFIED"
     DNS_CUSTOM_RESOLVER = "DNS_CUSTOM_RESOLVER"
     TCP_TIMEOUT = "TCP_TIMEOUT"
     TCP_REFUSED = "TCP_REFUSED"
@@ -64,8 +65,11 @@ class Code(StrEnum):
     HUB_UNROUTED = "HUB_UNROUTED"
     HUB_ENDPOINT_MISSING = "HUB_ENDPOINT_MISSING"
     HUB_SECURITY_GROUP_BLOCKS = "HUB_SECURITY_GROUP_BLOCKS"
+    HUB_NACL_BLOCKS = "HUB_NACL_BLOCKS"
     HUB_UNVERIFIED = "HUB_UNVERIFIED"
     GWLB_ENDPOINT_UNROUTED = "GWLB_ENDPOINT_UNROUTED"
+    LATTICE_PORT_NOT_SHARED = "LATTICE_PORT_NOT_SHARED"
+    LATTICE_PORT_UNVERIFIED = "LATTICE_PORT_UNVERIFIED"
     GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST = "GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST"
     ENDPOINT_POLICY_DENIES = "ENDPOINT_POLICY_DENIES"
     IDENTITY_POLICY_DENIES = "IDENTITY_POLICY_DENIES"
@@ -383,7 +387,25 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "hosted_zone_id": "the zone",
             "zone": "its name",
             "owner": "the account or service that owns it",
+            "profile_id": "the Route 53 Profile that shares the zone with the VPC (null: associated with the VPC)",
             "status": "what the name's DNS phase ended with",
+        },
+    ),
+    Code.DNS_PROFILE_UNVERIFIED: CodeInfo(
+        W,
+        "the VPC's Route 53 Profile shares private hosted zones (or other DNS resources) that could not be read (a "
+        "Profile shared from another account): the answers they give the VPC are unverifiable, not absent",
+        "Let the agent read the Profile's zones (route53:GetHostedZone and route53:ListResourceRecordSets where they "
+        "live), or check from the Profile owner's account.",
+        evidence={
+            "vpc_id": "the VPC",
+            "profile_id": "the Profile",
+            "profile_association_id": "its association with the VPC",
+            "profile_name": "its association's name",
+            "owner": "the account that owns the association",
+            "resources": "the ARNs of what it shares (null: they could not be listed)",
+            "unreadable_hosted_zones": "the zones whose name or records could not be read",
+            "error": "why its resources could not be listed (null when they were)",
         },
     ),
     Code.DNS_CUSTOM_RESOLVER: CodeInfo(
@@ -669,6 +691,29 @@ CATALOGUE: dict[Code, CodeInfo] = {
             "timed_out": "the addresses whose connect timed out",
         },
     ),
+    Code.HUB_NACL_BLOCKS: CodeInfo(
+        E,
+        "the endpoint lives in a hub VPC, and a network ACL on the way denies the connection or its return traffic "
+        "(the spoke agent subnet's, out to the hub and back in; the hub ENI subnet's, in from the spoke and back "
+        "out), and a connect timed out",
+        "Add an allow entry numbered below the blocking one (or fix the deny) in the network ACL it names; the hub's "
+        "ACL must admit the spoke's CIDR on the port and let the return traffic out to the ephemeral ports.",
+        {
+            "hub_vpc_id": "the hub VPC",
+            "vpc": "spoke (the agent's subnet) | hub (the hub endpoint ENI's subnet)",
+            "network_acl_id": "the ACL",
+            "subnet_id": "the subnet it applies to",
+            "direction": "inbound | outbound",
+            "leg": "request (to the port) | return (to the agent's ephemeral ports)",
+            "peer": "the other end of the traffic judged",
+            "ports": "the destination ports of the traffic judged",
+            "verdict": "blocks",
+            "rule": "the deciding entry with its rule_number (null: no entry admits it and the final * entry denies "
+            "it)",
+            "timed_out": "the addresses whose connect timed out",
+            "vpc_endpoint_id": "the hub's endpoint (null when the hub was not read)",
+        },
+    ),
     Code.HUB_UNVERIFIED: CodeInfo(
         W,
         "the hub VPC the topology names could not be read with the agent's credentials (another account's VPC, or "
@@ -685,6 +730,36 @@ CATALOGUE: dict[Code, CodeInfo] = {
         evidence={
             "vpc_endpoint_id": "the Gateway Load Balancer endpoint",
             "route_table_ids": "the VPC's route tables (none routes to it, or only as a blackhole)",
+        },
+    ),
+    Code.LATTICE_PORT_NOT_SHARED: CodeInfo(
+        E,
+        "a Resource endpoint (VPC Lattice) is checked on a port its resource configuration does not share "
+        "(GetResourceConfiguration portRanges), and no connect on it went through",
+        "Probe a port the configuration shares (`port:` in the topology; `vpc-verify discover` writes one), or add "
+        "the port to the configuration: aws vpc-lattice update-resource-configuration --resource-configuration-"
+        "identifier <rcfg-…> --port-ranges <ranges>",
+        evidence={
+            "vpc_endpoint_id": "the Resource endpoint",
+            "resource_configuration_arn": "its resource configuration",
+            "port": "the port probed",
+            "port_ranges": "the TCP port ranges the configuration shares",
+        },
+    ),
+    Code.LATTICE_PORT_UNVERIFIED: CodeInfo(
+        W,
+        "a Resource or ServiceNetwork endpoint (VPC Lattice) whose ports vpc-verify cannot know (a service network's "
+        "are its services' and resources'; a resource configuration that could not be read), and no connect on the "
+        "port probed went through: the port may be the wrong one rather than the endpoint broken",
+        "Set `port:` to the port clients use (a resource configuration's portRanges, a service's listener), or let "
+        "the agent read the configuration (vpc-lattice:GetResourceConfiguration).",
+        evidence={
+            "vpc_endpoint_id": "the endpoint",
+            "type": "resource | servicenetwork",
+            "port": "the port probed",
+            "resource_configuration_arn": "a Resource endpoint's configuration (null for a ServiceNetwork endpoint)",
+            "service_network_arn": "a ServiceNetwork endpoint's service network (null for a Resource endpoint)",
+            "why": "why the ports are unknown",
         },
     ),
     Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST: CodeInfo(

@@ -58,6 +58,10 @@ class AwsControlPlane:
     # DNS path (Resolver rules, DNS Firewall, private hosted zones) is not read.
     resolver_client: Any = None
     route53_client: Any = None
+    profiles_client: Any = None  # Route 53 Profiles; with injected clients and none of this one, not read
+    # An injected VPC Lattice client (tests); with an injected EC2 client and none, Resource endpoints'
+    # configurations are recorded as unread (their ports unknown).
+    lattice_client: Any = None
     cache: StaticCache = field(default_factory=lambda: SHARED)
 
     def read(self, topology: Topology) -> AwsFacts:
@@ -77,6 +81,7 @@ class AwsControlPlane:
         services = [e.service for e in topology.endpoints if e.service]
         state = read.read(client, topology.vpc.id, services=services, cache=self.cache)
         state = self._with_dns_path(client, state, topology)
+        state = self._with_lattice(state, topology)
         place = self.place
         if place is None:
             place = whereami.locate(self.subnet_id, self.az, security_group_ids=self.security_group_ids)
@@ -96,29 +101,53 @@ class AwsControlPlane:
             return replace(facts, usage_error=exc)
         return replace(facts, usage=usage)
 
+    def _with_lattice(self, state: VpcState, topology: Topology) -> VpcState:
+        """The state with its Resource endpoints' resource configurations (their port ranges), when it has any."""
+        from vpc_verify.aws import clients, lattice
+        from vpc_verify.aws.errors import AwsError
+
+        if not lattice.resource_configuration_arns(state):
+            return state
+        api = self.lattice_client
+        if api is None:
+            if self.ec2 is not None:
+                return lattice.with_resource_configurations(None, state, why_not="no VPC Lattice client was given")
+            try:
+                api = clients.client("vpc-lattice", topology.region or self.region)
+                clients.reachable(api)
+            except AwsError as exc:
+                return lattice.with_resource_configurations(None, state, why_not=str(exc))
+            except Exception as exc:  # an older botocore without the service (UnknownServiceError)
+                return lattice.with_resource_configurations(None, state, why_not=f"{type(exc).__name__}: {exc}")
+        return lattice.with_resource_configurations(api, state)
+
     def _with_dns_path(self, ec2: EC2Client, state: VpcState, topology: Topology) -> VpcState:
         """The state with its DNS path, read for the names the topology resolves (an API unreachable from here, or
         a call denied, leaves its part unread)."""
         from vpc_verify.aws import clients
-        from vpc_verify.aws.dns_path import read_dns_path
+        from vpc_verify.aws.dns_path import NOT_ASKED, read_dns_path
         from vpc_verify.aws.errors import AwsError
 
         names = [n for e in topology.endpoints if e.type != "gateway" for n in e.dns_names]
         if not names:
             return state
         resolver, route53 = self.resolver_client, self.route53_client
+        profiles = self.profiles_client if self.profiles_client is not None else NOT_ASKED
         if resolver is None and route53 is None:
             if self.ec2 is not None:
                 return state
             region = topology.region or self.region
-            resolver, route53 = clients.client("route53resolver", region), clients.client("route53", region)
-            for api in (resolver, route53):
+            apis: dict[str, Any] = {}
+            for name in ("route53resolver", "route53", "route53profiles"):
                 try:
-                    clients.reachable(api)
+                    apis[name] = clients.client(name, region)
+                    clients.reachable(apis[name])
                 except AwsError:
-                    resolver = None if api is resolver else resolver
-                    route53 = None if api is route53 else route53
-        got = read_dns_path(ec2, resolver, route53, state, names)
+                    apis[name] = None
+                except Exception:  # an older botocore without the service (UnknownServiceError): as unreachable
+                    apis[name] = None
+            resolver, route53, profiles = apis["route53resolver"], apis["route53"], apis["route53profiles"]
+        got = read_dns_path(ec2, resolver, route53, state, names, profiles)
         return replace(state, dns=got.path, unread=(*state.unread, *got.unread))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from vpc_verify import service_names
 from vpc_verify.aws.model import VpcEndpoint, VpcState
-from vpc_verify.aws.names import private_dns_names, record_families, regional_dns_name
+from vpc_verify.aws.names import private_dns_names, record_families, regional_dns_name, zonal_dns_names
 
 # AWS's endpoint type -> the topology's. Resource and ServiceNetwork endpoints (VPC Lattice) are checked as a
 # `service` through their own DNS names; a Gateway Load Balancer endpoint is a route target.
@@ -49,6 +49,9 @@ def topology_document(vpc_state: VpcState) -> dict[str, Any]:
         known = service_names.lookup(vpce.service, vpc_state.region)
         if known is not None and known.port:
             entry["port"] = known.port
+        port = _lattice_port(vpc_state, vpce)
+        if port is not None and port != 443:
+            entry["port"] = port
         if vpce.type != "gateway":
             enis = vpc_state.endpoint_enis(vpce)
             entry["azs"] = sorted({vpc_state.az_id_of(e.az) or e.az for e in enis if e.az})
@@ -96,6 +99,7 @@ def _notes(text: str, vpc_state: VpcState) -> str:
             continue
         name = _unique_name(vpce, taken)
         note = _dns_names(vpc_state, vpce)[1] if vpce.type != "gatewayloadbalancer" else ""
+        note = "\n".join(filter(None, (note, _port_note(vpc_state, vpce))))
         if note:
             notes[f"- name: {name}"] = note
     out = []
@@ -126,7 +130,31 @@ def _name_zones(text: str, vpc_state: VpcState) -> str:
 
 
 def _dns_names(vpc_state: VpcState, vpce: VpcEndpoint) -> tuple[tuple[str, ...], str]:
-    """The names to check and, when they were chosen rather than read, a note saying why (for a comment)."""
+    """The names to check and, when they were chosen rather than read, a note saying why (for a comment): the name
+    clients use, then, for an interface endpoint whose records hold IPv6 addresses, its own regional and zonal
+    names, which `check` judges per address family (DNS_RECORD_FAMILY: a zone's record without its AAAA)."""
+    names, note = _client_names(vpc_state, vpce)
+    if vpce.type != "interface":
+        return names, note
+    own = [regional_dns_name(vpc_state, vpce), *zonal_dns_names(vpc_state, vpce).values()]
+    families = record_families(vpce, own[0])
+    # Only where every name has the same records (dualstack or ipv6, not service-defined's A-only private names):
+    # the DNS phase asks each name the same families. An IPv4 endpoint's own names add questions, not verdicts.
+    if 6 not in families or any(record_families(vpce, n) != families for n in names):
+        return names, note
+    added = [n for n in own if n not in names]
+    if not added:
+        return names, note
+    record = vpce.dns_record_ip_type or vpce.ip_address_type
+    why = f"{vpce.id}'s own regional and zonal names are checked for their DnsRecordIpType {record} records"
+    return (*names, *added), "\n".join(filter(None, (note, why)))
+
+
+def _client_names(vpc_state: VpcState, vpce: VpcEndpoint) -> tuple[tuple[str, ...], str]:
+    """The name clients use and, when it was chosen rather than read, why."""
+    plain_entries = [n.lower().rstrip(".") for n in vpce.dns_entries if not n.startswith("*.")]
+    if vpce.lattice and plain_entries:  # a Resource or ServiceNetwork endpoint: its DNS entries are its names
+        return (plain_entries[0],), ""
     private = private_dns_names(vpc_state, vpce.service)
     plain = [n for n in private if not n.startswith("*.")]
     if vpce.type == "gateway":
@@ -152,6 +180,31 @@ def _dns_names(vpc_state: VpcState, vpce: VpcEndpoint) -> tuple[tuple[str, ...],
             return (label,), f"{label} is a name under {wildcard}, which answers any label: {known.note}"
         return (label,), f"{label} is a name under {wildcard}, which answers any label (and its certificate covers)"
     return (regional_dns_name(vpc_state, vpce),), ""  # a service with no private DNS name: its vpce-… name
+
+
+def _lattice_port(vpc_state: VpcState, vpce: VpcEndpoint) -> int | None:
+    """The port to probe on a Resource endpoint: 443 when its configuration shares it, else the lowest port it
+    shares; None when that is not known (a ServiceNetwork endpoint, a configuration that could not be read)."""
+    config = vpc_state.resource_configurations.get(vpce.resource_configuration_arn)
+    if vpce.type != "resource" or config is None or not config.port_ranges:
+        return None
+    return 443 if config.covers(443) else config.first_port()
+
+
+def _port_note(vpc_state: VpcState, vpce: VpcEndpoint) -> str:
+    """For a Lattice endpoint, where its port came from, or that it is not known (then `check` says so)."""
+    if vpce.type == "servicenetwork":
+        return (
+            f"{vpce.id} connects to service network {vpce.service.rsplit('/', 1)[-1]}, whose ports are its services' "
+            "and resources': set `port` to the one your clients use"
+        )
+    if vpce.type != "resource":
+        return ""
+    config = vpc_state.resource_configurations.get(vpce.resource_configuration_arn)
+    if config is None or not config.port_ranges:
+        why = vpc_state.resource_configuration_errors.get(vpce.resource_configuration_arn, "no port ranges given")
+        return f"the ports of {vpce.resource_configuration_arn} could not be read ({why}): set `port`"
+    return f"{config.id} shares TCP ports {', '.join(config.ports())}"
 
 
 def _unique_name(vpce: VpcEndpoint, taken: set[str]) -> str:

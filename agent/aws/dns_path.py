@@ -1,6 +1,10 @@
 """Reading what stands between a VPC's clients and the answers: the DHCP option set (which resolver clients use),
-the Route 53 Resolver rules associated with the VPC, its DNS Firewall rule groups (and their domain lists), and
-the private hosted zones associated with it (and, for the names the topology checks, whether they hold a record).
+the Route 53 Resolver rules associated with the VPC, its DNS Firewall rule groups (and their domain lists), the
+private hosted zones associated with it (and, for the names the topology checks, whether they hold a record), and
+the Route 53 Profile associated with it, whose private hosted zones apply to the VPC as its own do (ListHostedZonesByVPC
+does not list them: Route 53 Profiles API, ListProfileAssociations and ListProfileResourceAssociations). A Profile
+shared from another account lists its resources, but its zones may not be readable here: they are unverifiable, not
+absent.
 
 Read-only and optional: a call the role may not make, or an API the region lacks, leaves its part unread (noted
 in `unread`, so the verdicts that need it are unknown, never false). Domain lists and record sets are read up to
@@ -10,17 +14,18 @@ a bound; beyond it (or for an AWS-managed list, which cannot be listed) they cou
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from vpc_verify.aws import read
 from vpc_verify.aws.errors import AwsError, calling
-from vpc_verify.aws.model import DnsPath, FirewallRule, HostedZone, ResolverRule, VpcState
+from vpc_verify.aws.model import DnsPath, FirewallRule, HostedZone, Profile, ResolverRule, VpcState
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
 MAX_PAGES = 20  # of a domain list or a zone's record sets: a bound on one run's calls
+NOT_ASKED: Any = object()  # read_dns_path's `profiles` when the Route 53 Profiles API is not to be read at all
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +36,17 @@ class DnsPathRead:
     unread: tuple[str, ...] = ()
 
 
-def read_dns_path(ec2: EC2Client, resolver: Any, route53: Any, state: VpcState, names: Iterable[str]) -> DnsPathRead:
+def read_dns_path(
+    ec2: EC2Client,
+    resolver: Any,
+    route53: Any,
+    state: VpcState,
+    names: Iterable[str],
+    profiles: Any = NOT_ASKED,
+) -> DnsPathRead:
     """The VPC's DNS path, with records looked up for `names` (the names the topology checks). A client that is
-    None (its API is unreachable from here) leaves its parts unread."""
+    None (its API is unreachable from here) leaves its parts unread; `profiles` NOT_ASKED leaves the Route 53
+    Profile out."""
     wanted = sorted({n.lower().rstrip(".") for n in names})
     unread: list[str] = []
 
@@ -51,12 +64,20 @@ def read_dns_path(ec2: EC2Client, resolver: Any, route53: Any, state: VpcState, 
     rules = part("route53resolver:ListResolverRuleAssociations", resolver_rules, resolver, state.vpc_id)
     firewall = part("route53resolver:ListFirewallRuleGroupAssociations", firewall_rules, resolver, state.vpc_id)
     zones = part("route53:ListHostedZonesByVPC", hosted_zones, route53, state.vpc_id, state.region, wanted)
+    shared: tuple[Profile | None, tuple[HostedZone, ...]] | None = None
+    if profiles is not NOT_ASKED:
+        shared = part("route53profiles:ListProfileAssociations", profile, profiles, route53, state.vpc_id, wanted)
+    own = tuple(zones or ())
+    mine = {z.id for z in own}
     path = DnsPath(
         dhcp_options_id=state.dhcp_options_id,
         domain_name_servers=servers or (),
         rules=rules or (),
         firewall=firewall or (),
-        zones=zones or (),
+        # The VPC's own zones first: of two zones of one name the evaluator takes the first (the VPC's own; a
+        # Profile's zone of the same name as a zone of the VPC's is not verified against a live account).
+        zones=own + tuple(z for z in (shared[1] if shared else ()) if z.id not in mine),
+        profile=shared[0] if shared else None,
     )
     return DnsPathRead(path, tuple(unread))
 
@@ -163,6 +184,69 @@ def hosted_zones(route53: Any, vpc_id: str, region: str, names: Iterable[str]) -
             )
         )
     return tuple(out)
+
+
+def profile(
+    profiles: Any, route53: Any, vpc_id: str, names: Iterable[str]
+) -> tuple[Profile | None, tuple[HostedZone, ...]]:
+    """The Route 53 Profile associated with the VPC (None: none is) and the private hosted zones it shares, each with
+    the records it holds for `names` like the VPC's own zones. Its resources or a zone that cannot be read (another
+    account's) are recorded on the Profile (`error`, `unreadable`), never raised; a route53 client that is None reads
+    no zone."""
+    names = tuple(names)
+    with calling("route53profiles", "ListProfileAssociations"):
+        associations = list(_paged(profiles, "list_profile_associations", "ProfileAssociations", ResourceId=vpc_id))
+    live = [a for a in associations if str(a.get("Status", "COMPLETE")).upper() not in ("DELETING", "DELETED")]
+    if not live:
+        return None, ()
+    a = live[0]  # a VPC has at most one Profile
+    found = Profile(
+        id=str(a.get("ProfileId", "")),
+        association_id=str(a.get("Id", "")),
+        name=str(a.get("Name", "")),
+        owner=str(a.get("OwnerId", "")),
+        status=str(a.get("Status", "")),
+    )
+    try:
+        with calling("route53profiles", "ListProfileResourceAssociations"):
+            listed = list(
+                _paged(
+                    profiles, "list_profile_resource_associations", "ProfileResourceAssociations", ProfileId=found.id
+                )
+            )
+    except AwsError as exc:
+        return replace(found, error=str(exc)), ()
+    resources = tuple(
+        (str(r.get("ResourceType", "")), str(r.get("ResourceArn", "")))
+        for r in listed
+        if str(r.get("Status", "COMPLETE")).upper() not in ("DELETING", "DELETED", "FAILED")
+    )
+    found = replace(found, resources=resources)
+    zones, unreadable = [], []
+    for zone_id in found.hosted_zone_ids():
+        zone = _shared_zone(route53, zone_id, names, found.id)
+        if zone is None or zone.records is None:
+            unreadable.append(zone_id)
+        if zone is not None:
+            zones.append(zone)
+    return replace(found, unreadable=tuple(unreadable)), tuple(zones)
+
+
+def _shared_zone(route53: Any, zone_id: str, names: tuple[str, ...], profile_id: str) -> HostedZone | None:
+    """A Profile's private hosted zone with the records it holds for `names` (None: its name could not be read)."""
+    if route53 is None:
+        return None
+    try:
+        with calling("route53", "GetHostedZone"):
+            answer = route53.get_hosted_zone(Id=zone_id)
+    except AwsError:
+        return None
+    name = str((answer.get("HostedZone") or {}).get("Name", "")).lower().rstrip(".")
+    if not name:
+        return None
+    below = [n for n in names if n == name or n.endswith("." + name)]
+    records = _records(route53, zone_id, below) if below else ()
+    return HostedZone(id=zone_id, name=name, owner="", records=records, profile_id=profile_id)
 
 
 def _zone_summaries(route53: Any, vpc_id: str, region: str) -> Iterator[dict[str, Any]]:

@@ -200,6 +200,31 @@ class VpcEndpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class ResourceConfiguration:
+    """A VPC Lattice resource configuration a Resource endpoint connects to (vpc-lattice GetResourceConfiguration):
+    the TCP port ranges consumers may use, which decide the port worth probing."""
+
+    arn: str
+    id: str = ""
+    name: str = ""
+    port_ranges: tuple[tuple[int, int], ...] = ()  # inclusive; empty: none given
+    protocol: str = ""
+    custom_domain_name: str = ""
+
+    def covers(self, port: int) -> bool:
+        """Whether `port` is in one of the ranges."""
+        return any(low <= port <= high for low, high in self.port_ranges)
+
+    def first_port(self) -> int | None:
+        """The lowest port consumers may use (None when no range is given)."""
+        return min((low for low, _ in self.port_ranges), default=None)
+
+    def ports(self) -> list[str]:
+        """The ranges as the API writes them: "443", "22-30"."""
+        return [str(low) if low == high else f"{low}-{high}" for low, high in self.port_ranges]
+
+
+@dataclass(frozen=True, slots=True)
 class ResolverRule:
     """A Route 53 Resolver rule associated with the VPC: queries for `domain` (and below) go where it says."""
 
@@ -259,10 +284,49 @@ class HostedZone:
     name: str  # lower case, no trailing dot
     owner: str = ""  # the account (or service) that owns it
     records: tuple[str, ...] | None = None  # names (lower case) with a record among those looked up; None: not read
+    profile_id: str = ""  # the Route 53 Profile that shares it with the VPC ("": associated with the VPC itself)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON evidence."""
-        return {"hosted_zone_id": self.id, "zone": self.name, "owner": self.owner}
+        return {
+            "hosted_zone_id": self.id,
+            "zone": self.name,
+            "owner": self.owner,
+            "profile_id": self.profile_id or None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The Route 53 Profile associated with the VPC (at most one): the private hosted zones, Resolver rules, DNS
+    Firewall rule groups and interface endpoints it shares with the VPC, by ARN. What could not be read is said, so
+    that it is unverifiable rather than absent: `error` (its resources could not be listed), `unreadable` (a zone
+    whose name or records could not be read: another account's)."""
+
+    id: str
+    association_id: str = ""
+    name: str = ""
+    owner: str = ""
+    status: str = ""
+    resources: tuple[tuple[str, str], ...] | None = None  # (resource type, ARN); None: not listed (`error`)
+    error: str = ""
+    unreadable: tuple[str, ...] = ()  # hosted zone ids whose name or records could not be read
+
+    def hosted_zone_ids(self) -> tuple[str, ...]:
+        """The ids of the private hosted zones it shares (ARNs `arn:aws:route53:::hostedzone/<id>`)."""
+        return tuple(arn.rsplit("/", 1)[-1] for _, arn in self.resources or () if ":hostedzone/" in arn)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON evidence."""
+        return {
+            "profile_id": self.id,
+            "profile_association_id": self.association_id,
+            "profile_name": self.name,
+            "owner": self.owner,
+            "resources": None if self.resources is None else [arn for _, arn in self.resources],
+            "unreadable_hosted_zones": list(self.unreadable),
+            "error": self.error or None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +338,8 @@ class DnsPath:
     domain_name_servers: tuple[str, ...] = ()  # from the DHCP options: AmazonProvidedDNS or custom servers
     rules: tuple[ResolverRule, ...] = ()
     firewall: tuple[FirewallRule, ...] = ()
-    zones: tuple[HostedZone, ...] = ()
+    zones: tuple[HostedZone, ...] = ()  # the VPC's own, then those its Route 53 Profile shares
+    profile: Profile | None = None  # the Route 53 Profile associated with the VPC, when there is one and it was read
 
     @property
     def custom_servers(self) -> tuple[str, ...]:
@@ -303,6 +368,10 @@ class VpcState:
     unread: tuple[str, ...] = ()  # optional reads that were denied ("ec2:DescribeNetworkAcls"): their facts are unknown
     dns: DnsPath | None = None  # the DNS path (DHCP options, Resolver rules, firewall, zones); None: not read
     dhcp_options_id: str = ""
+    # The resource configurations of the VPC's Resource endpoints, by ARN, and why one could not be read (denied,
+    # another account's, the VPC Lattice API unreachable): then the port it shares is unknown, not wrong.
+    resource_configurations: Mapping[str, ResourceConfiguration] = field(default_factory=dict)
+    resource_configuration_errors: Mapping[str, str] = field(default_factory=dict)
 
     def endpoint_enis(self, endpoint: VpcEndpoint) -> tuple[Eni, ...]:
         """The endpoint's ENIs that were found, in the endpoint's order."""

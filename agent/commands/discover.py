@@ -35,13 +35,21 @@ def register(sub: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Describe the VPC and write the topology file."""
-    from vpc_verify.aws import clients, discover, read
+    from vpc_verify.aws import clients, discover, lattice, read
     from vpc_verify.errors import UsageError
     from vpc_verify.topology import loads
 
     if not _VPC_ID.match(args.vpc_id):
         raise UsageError(f"--vpc-id: expected a VPC id such as vpc-0123456789abcdef0, got {args.vpc_id!r}")
-    vpc_state = read.read(clients.ec2(args.region), args.vpc_id)
+    ec2 = clients.ec2(args.region)
+    vpc_state = read.read(ec2, args.vpc_id)
+    if lattice.resource_configuration_arns(vpc_state):  # a Resource endpoint's ports are its configuration's
+        try:
+            api = clients.client("vpc-lattice", str(ec2.meta.region_name))
+        except Exception as exc:  # no client (an older botocore): the ports are unknown, which the file says
+            vpc_state = lattice.with_resource_configurations(None, vpc_state, why_not=f"{type(exc).__name__}: {exc}")
+        else:
+            vpc_state = lattice.with_resource_configurations(api, vpc_state)
     text = discover.render(vpc_state)
     loads(text, source="<discovered>")  # what we write must load: a bug here must not reach a file
     if args.output == "-":

@@ -110,15 +110,22 @@ def evaluate(
     if not candidates:  # the agent's subnet is unknown: so is its ACL
         passes = (nacl.evaluate(None, subnet_id="?", direction="outbound", peer=(target,), ports=(port, port)),)
     if target_subnet:
-        acl = state.network_acl_of(target_subnet) if state.network_acls else None
-        peer = source.networks
-        passes += (
-            nacl.evaluate(
-                acl, subnet_id=target_subnet, direction="inbound", peer=peer, ports=(port, port), leg="request"
-            ),
-            nacl.evaluate(acl, subnet_id=target_subnet, direction="outbound", peer=peer, ports=back, leg="return"),
-        )
+        passes += endpoint_side(state, target_subnet, source, port, back)
     return PathVerdict(address, port, source, inbound, egress, passes)
+
+
+def endpoint_side(
+    state: VpcState, subnet_id: str, source: AgentSource, port: int, back: tuple[int, int]
+) -> tuple[NaclVerdict, NaclVerdict]:
+    """The two passes through the network ACL of the endpoint ENI's subnet (`state` is the VPC holding it: this
+    one, or a hub's): the connection in from the agent to `port`, and its return traffic out to the agent's
+    ephemeral ports `back`."""
+    acl = state.network_acl_of(subnet_id) if state.network_acls else None
+    peer = source.networks
+    return (
+        nacl.evaluate(acl, subnet_id=subnet_id, direction="inbound", peer=peer, ports=(port, port), leg="request"),
+        nacl.evaluate(acl, subnet_id=subnet_id, direction="outbound", peer=peer, ports=back, leg="return"),
+    )
 
 
 def _agreed(per_subnet: list[tuple[NaclVerdict, ...]]) -> tuple[NaclVerdict, ...]:

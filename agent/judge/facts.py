@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 from vpc_verify.addresses import in_networks, is_private
 from vpc_verify.aws.control_plane import AwsFacts
-from vpc_verify.aws.model import Eni, PrefixList, RouteTable, VpcEndpoint, VpcState
+from vpc_verify.aws.model import Eni, PrefixList, ResourceConfiguration, RouteTable, VpcEndpoint, VpcState
 from vpc_verify.aws.names import record_families, regional_dns_name, zonal_dns_names
 from vpc_verify.aws.whereami import Place
 from vpc_verify.evaluate import dns_path, endpoint_policy, path, routes, security_groups
+from vpc_verify.evaluate.nacl import NaclVerdict
 from vpc_verify.evaluate.path import PathVerdict
 from vpc_verify.evaluate.security_groups import AgentSource, SgVerdict
 from vpc_verify.observe.pipeline import Ending, Observation
@@ -63,6 +64,13 @@ class AwsSide:
     def enis(self) -> tuple[Eni, ...]:
         """The endpoint's network interfaces."""
         return self.state.endpoint_enis(self.vpce) if self.vpce is not None else ()
+
+    @cached_property
+    def resource_configuration(self) -> ResourceConfiguration | None:
+        """A Resource endpoint's resource configuration (its port ranges), when it was read."""
+        if self.vpce is None or not self.vpce.resource_configuration_arn:
+            return None
+        return self.state.resource_configurations.get(self.vpce.resource_configuration_arn)
 
     @cached_property
     def prefix_list(self) -> PrefixList | None:
@@ -159,6 +167,9 @@ class HubSide:
     vpce: VpcEndpoint | None = None
     sg: SgVerdict | None = None
     error: str = ""
+    # Probed address -> the passes through the network ACL of the hub ENI's subnet that holds it (in, and the
+    # return traffic out); the spoke's own passes are in AwsSide.paths.
+    nacls: Mapping[str, tuple[NaclVerdict, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +277,7 @@ def join(
             paths=_paths(side, observation, endpoint.port),
             hub_routes=_hub_routes(side, endpoint),
             dns=_dns_verdicts(side.state, endpoint),
-            hub=_hub_side(side, endpoint, aws) if aws is not None else None,
+            hub=_hub_side(side, endpoint, aws, tuple(observation.probes)) if aws is not None else None,
         )
     azs = _eni_addresses(endpoint, side) if side is not None and side.vpce is not None else {}
     prefixes = _lattice_prefixes(side) if not endpoint.addresses else ()
@@ -329,8 +340,9 @@ def _hub_routes(side: AwsSide, endpoint: Endpoint) -> tuple[routes.Carried, ...]
     return tuple(routes.carrying(t, network) for t in side.agent_tables for network in endpoint.hub.cidrs)
 
 
-def _hub_side(side: AwsSide, endpoint: Endpoint, aws: AwsFacts) -> HubSide | None:
-    """The hub's endpoint for a hub endpoint named by VPC id, and its groups' verdict for the agent's traffic."""
+def _hub_side(side: AwsSide, endpoint: Endpoint, aws: AwsFacts, probed: tuple[str, ...] = ()) -> HubSide | None:
+    """The hub's endpoint for a hub endpoint named by VPC id, and its groups' and its ENIs' network ACLs' verdicts
+    for the agent's traffic to each probed address."""
     hub_id = endpoint.hub.vpc_id if endpoint.hub is not None else None
     if not hub_id:
         return None
@@ -343,7 +355,16 @@ def _hub_side(side: AwsSide, endpoint: Endpoint, aws: AwsFacts) -> HubSide | Non
         sg = security_groups.inbound(
             vpce.group_ids, state.security_groups, state.prefix_lists, side.source, endpoint.port
         )
-    return HubSide(hub_id, state, vpce, sg)
+    nacls = {}
+    enis = state.endpoint_enis(vpce) if vpce is not None else ()
+    for address in probed:
+        eni = next((e for e in enis if address in (e.address, *e.ipv6)), None)
+        if eni is None or not eni.subnet_id:
+            continue
+        source = security_groups.agent_source(side.state, side.place, ipaddress.ip_address(address).version)
+        back = side.place.return_ports()
+        nacls[address] = path.endpoint_side(state, eni.subnet_id, source, endpoint.port, back)
+    return HubSide(hub_id, state, vpce, sg, nacls=nacls)
 
 
 def _dns_verdicts(state: VpcState, endpoint: Endpoint) -> dict[str, dns_path.NameVerdict]:

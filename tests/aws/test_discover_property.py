@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from tests.judge.builders import state
 from vpc_verify import service_names
 from vpc_verify.aws import discover
-from vpc_verify.aws.model import Eni, ServiceInfo, VpcEndpoint, VpcState
+from vpc_verify.aws.lattice import port_ranges
+from vpc_verify.aws.model import Eni, ResourceConfiguration, ServiceInfo, VpcEndpoint, VpcState
 from vpc_verify.topology import loads
 
 REGION = "eu-west-1"
@@ -190,6 +191,36 @@ def test_record_types_decide_what_is_asked_and_which_addresses_answer() -> None:
         assert entry.get("ip_address_type") == kind and entry["addresses"] == addresses, record
 
 
+def test_a_dual_stack_endpoints_own_regional_and_zonal_names_are_written_for_the_per_family_check() -> None:
+    """Issue 12, item 3: DNS_RECORD_FAMILY judges the names the DNS phase asked, which are the topology's; written
+    failing first (discover wrote only the name clients use, so no zonal name was ever judged). An IPv4 endpoint's
+    own names are not written: they would add questions, not verdicts."""
+    base = state()
+    regional = f"vpce-0aaa-abcd1234.sqs.{REGION}.vpce.amazonaws.com"
+    zonal = {az: f"vpce-0aaa-abcd1234-{REGION}{az}.sqs.{REGION}.vpce.amazonaws.com" for az in "ab"}
+    enis = {
+        f"eni-{az}": Eni(f"eni-{az}", f"10.1.{i}.10", f"{REGION}{az}", "subnet-a", ipv6=(f"2001:db8:1:{i}::a",))
+        for i, az in enumerate("ab", start=1)
+    }
+    sqs = vpce(
+        f"com.amazonaws.{REGION}.sqs",
+        eni_ids=tuple(enis),
+        dns_entries=(regional, *zonal.values(), f"sqs.{REGION}.amazonaws.com"),
+    )
+    for record, ip_type, written in (
+        ("dualstack", "dualstack", [f"sqs.{REGION}.amazonaws.com", regional, *zonal.values()]),
+        ("ipv6", "ipv6", [f"sqs.{REGION}.amazonaws.com", regional, *zonal.values()]),
+        ("ipv4", "dualstack", [f"sqs.{REGION}.amazonaws.com"]),
+        ("service-defined", "dualstack", [f"sqs.{REGION}.amazonaws.com"]),  # A-only private name: not the same asks
+    ):
+        one = replace(sqs, ip_address_type=ip_type, dns_record_ip_type=record)
+        text = discover.render(replace(base, endpoints=(one,), enis=enis))
+        (entry,) = yaml.safe_load(text)["endpoints"]
+        assert entry["dns_names"] == written, record
+        assert ("own regional and zonal names are checked" in text) == (len(written) > 1), text
+        loads(text)
+
+
 def test_gateway_load_balancer_and_lattice_endpoints_are_discovered() -> None:
     gwlb = vpce(f"com.amazonaws.vpce.{REGION}.vpce-svc-0123456789abcdef0", type="gatewayloadbalancer", eni_ids=())
     arn = f"arn:aws:vpc-lattice:{REGION}:123456789012:resourceconfiguration/rcfg-0123456789abcdef0"
@@ -210,3 +241,24 @@ def test_gateway_load_balancer_and_lattice_endpoints_are_discovered() -> None:
     lattice = out["rcfg-0123456789abcdef0"]
     assert lattice["type"] == "service" and lattice["service"] == arn and "addresses" not in lattice
     assert lattice["dns_names"] == [f"vpce-0rrr-abcd1234.rcfg-0123456789abcdef0.{REGION}.vpce.amazonaws.com"]
+
+
+def test_a_resource_endpoint_is_written_with_its_dns_entry_and_a_port_its_configuration_shares() -> None:
+    """Issue 12, item 7: the port is the resource configuration's (443 when shared, else its lowest), read from
+    GetResourceConfiguration; unknown ports are said in a comment (and by `check`: LATTICE_PORT_UNVERIFIED)."""
+    arn = f"arn:aws:vpc-lattice:{REGION}:123456789012:resourceconfiguration/rcfg-0123456789abcdef0"
+    name = f"vpce-0rrr-snra-0abc.rcfg-0123456789abcdef0.4232ccc.vpc-lattice-rsc.{REGION}.on.aws"
+    resource = vpce(arn, id="vpce-0rrr", type="resource", resource_configuration_arn=arn, dns_entries=(name,))
+    sn_arn = f"arn:aws:vpc-lattice:{REGION}:123456789012:servicenetwork/sn-0123456789abcdef0"
+    sn = vpce(sn_arn, id="vpce-0sss", type="servicenetwork", service_network_arn=sn_arn, dns_entries=())
+    for ranges, port in ((("8443", "9000-9010"), 8443), (("1-65535",), None), ((), None)):
+        config = ResourceConfiguration(arn, "rcfg-0123456789abcdef0", port_ranges=port_ranges(ranges))
+        vpc = replace(state(endpoints=(resource, sn)), resource_configurations={arn: config})
+        text = discover.render(vpc)
+        (written,) = [e for e in yaml.safe_load(text)["endpoints"] if e["service"] == arn]
+        assert written["dns_names"] == [name] and written.get("port") == port, (ranges, written)
+        assert ("shares TCP ports" in text) == bool(ranges), text
+        assert "whose ports are its services' and resources': set `port`" in text
+        loads(text)
+    unread = replace(state(endpoints=(resource,)), resource_configuration_errors={arn: "AccessDenied"})
+    assert "could not be read (AccessDenied): set `port`" in discover.render(unread)

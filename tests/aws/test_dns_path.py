@@ -115,3 +115,75 @@ def test_an_unreachable_dns_api_is_a_partial_read_whose_fix_is_a_route(ec2: Any)
     f = only(run_findings(topo, aws), Code.AWS_READ_PARTIAL)
     assert "the DNS path" in f.message and "needs a route to it" in f.hint
     assert "route53resolver:ListResolverRuleAssociations (its API is unreachable from here)" in f.evidence["actions"]
+
+
+# ------------------------------------------------------------------------------------ Route 53 Profiles
+
+
+def test_a_profiles_zones_are_read_as_the_vpcs_own_and_say_where_they_come_from(ec2: Any) -> None:
+    """Issue 12, item 4: a Route 53 Profile associated with the VPC shares a private hosted zone covering ssm without
+    its record: ListHostedZonesByVPC does not list it, the Profile does; the evaluator shadows ssm with it, and the
+    zone says which Profile it comes from."""
+    route53, profiles = clients.client("route53", "us-east-1"), clients.client("route53profiles", "us-east-1")
+    facts = aws_seed.seed(ec2)
+    other = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]  # the zone's own VPC (the Profile owner's)
+    zone = route53.create_hosted_zone(
+        Name=SSM,
+        CallerReference="profile-zone",
+        HostedZoneConfig={"PrivateZone": True, "Comment": "shared"},
+        VPC={"VPCRegion": "us-east-1", "VPCId": other},
+    )["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    profile = profiles.create_profile(Name="shared-dns")["Profile"]["Id"]
+    profiles.associate_resource_to_profile(
+        ProfileId=profile, ResourceArn=f"arn:aws:route53:::hostedzone/{zone}", Name="ssm-zone"
+    )
+    association = profiles.associate_profile(ProfileId=profile, ResourceId=facts.vpc_id, Name="vpc")
+    state = read(ec2, facts.vpc_id)
+    got = read_dns_path(ec2, None, route53, state, [SSM, KMS], profiles)
+    assert got.path.profile is not None and got.path.profile.id == profile
+    assert got.path.profile.association_id == association["ProfileAssociation"]["Id"]
+    (shared,) = got.path.zones
+    assert (shared.id, shared.name, shared.records, shared.profile_id) == (zone, SSM, (), profile)
+    verdict = dns_path.evaluate(got.path, SSM)
+    assert verdict.shadowed and verdict.zone == shared
+    assert got.path.profile.unreadable == () and "route53profiles" not in " ".join(got.unread)
+
+
+class _Denying:
+    """A Route 53 Profiles client that lists the VPC's Profile association but may not list its resources (or may
+    not even list associations)."""
+
+    def __init__(self, *, associations: bool = True) -> None:
+        self.associations = associations
+
+    def get_paginator(self, method: str) -> Any:
+        outer = self
+
+        class Pages:
+            def paginate(self, **kwargs: Any) -> Any:
+                from botocore.exceptions import ClientError
+
+                if method == "list_profile_resource_associations" or not outer.associations:
+                    error = {"Code": "AccessDeniedException", "Message": f"not authorized to {method}"}
+                    raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}, method)
+                item = {"Id": "rpassoc-1", "ProfileId": "rp-0abc", "ResourceId": kwargs["ResourceId"]}
+                return [{"ProfileAssociations": [{**item, "Status": "COMPLETE", "OwnerId": "210987654321"}]}]
+
+        return Pages()
+
+
+def test_a_profile_whose_resources_cannot_be_listed_is_kept_with_why_and_a_denied_listing_is_unread(ec2: Any) -> None:
+    facts = aws_seed.seed(ec2)
+    state = read(ec2, facts.vpc_id)
+    got = read_dns_path(ec2, None, None, state, [SSM], _Denying())
+    profile = got.path.profile
+    assert profile is not None and profile.id == "rp-0abc" and profile.resources is None
+    assert "AccessDenied" in profile.error and got.path.zones == ()
+    denied = read_dns_path(ec2, None, None, state, [SSM], _Denying(associations=False))
+    assert denied.path.profile is None and "route53profiles:ListProfileAssociations" in denied.unread
+    unreachable = read_dns_path(ec2, None, None, state, [SSM], None)
+    assert any(
+        u.startswith("route53profiles:ListProfileAssociations (its API is unreachable") for u in unreachable.unread
+    )
+    untouched = read_dns_path(ec2, None, None, state, [SSM])  # NOT_ASKED: injected clients without a Profiles one
+    assert not any("route53profiles" in u for u in untouched.unread)

@@ -323,3 +323,233 @@ def test_a_spoke_whose_hub_lost_an_endpoint_says_so_from_the_hubs_own_state(
     assert findings(report) == {"sqs": ["HUB_ENDPOINT_MISSING"]}, json.dumps(findings(report))
     (sqs,) = [e for e in report["endpoints"] if e["name"] == "sqs"]
     assert sqs["findings"][0]["evidence"]["hub_vpc_id"] == facts.hub.vpc_id and code == 1
+
+
+def test_a_zonal_name_without_one_familys_records_is_named_per_family_after_discover(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 3: sts and ssm are dual-stack endpoints (IpAddressType and DnsRecordIpType dualstack), logs is
+    IPv6-only (ipv6: ENIs without an IPv4 address, AAAA records only), sqs and kms are IPv4, as the emulator holds
+    them. The box's DNS answers every name as AWS does but two zonal names: sts's in us-east-1b has its A record and
+    no AAAA (a hand-written record), ssm's in us-east-1a its AAAA and no A. `discover` then `check` says
+    DNS_RECORD_FAMILY for exactly those names and families, and nothing for the healthy endpoints.
+
+    Written failing first: `discover` wrote only the name clients use, the private name answered both families,
+    and no zonal name was ever asked, so the report was empty."""
+    ec2 = clients("ec2")["ec2"]
+    facts = aws_seed.add_ipv6(ec2, aws_seed.seed(ec2), services=("sts", "ssm"), ipv6_only=("logs",))
+    sts, ssm, logs = (facts.interfaces[n] for n in ("sts", "ssm", "logs"))
+    require(
+        (sts.ip_address_type, ssm.ip_address_type, logs.ip_address_type) == ("dualstack", "dualstack", "ipv6")
+        and not logs.addresses
+        and len(logs.ipv6_addresses) == 2,
+        f"the emulator holds the families: {sts}, {ssm}, {logs}",
+    )
+    spec = box_spec(facts)
+    broken = {sts.zonal_names["us-east-1b"]: 4, ssm.zonal_names["us-east-1a"]: 6}  # name -> the family it keeps
+    for name, kept in broken.items():
+        spec["records"][name] = [a for a in spec["records"][name] if (":" in a) == (kept == 6)]
+        require(len(spec["records"][name]) == 1, f"{name} keeps one address: {spec['records'][name]}")
+    box = testbed_factory(spec)
+    topology = discovered(env, facts.vpc_id, box, tmp_path)
+    written = {e["name"]: e["dns_names"] for e in yaml.safe_load(topology.read_text())["endpoints"]}
+    assert set(sts.zonal_names.values()) <= set(written["sts"]), written
+    code, report = check(env, topology, facts.agent_subnet_id)
+    require(probes_ok(report), "every ENI answered TCP and TLS")
+    assert findings(report) == {"sts": ["DNS_RECORD_FAMILY"], "ssm": ["DNS_RECORD_FAMILY"]}, json.dumps(
+        findings(report)
+    )
+    evidence = {
+        e["name"]: f["evidence"] for e in report["endpoints"] for f in e["findings"] if f["code"] == "DNS_RECORD_FAMILY"
+    }
+    assert (evidence["sts"]["name"], evidence["sts"]["family"], evidence["sts"]["az"]) == (
+        sts.zonal_names["us-east-1b"],
+        "IPv6",
+        "us-east-1b",
+    )
+    assert evidence["sts"]["expected"] == [a for a, az in sts.ipv6_addresses.items() if az == "us-east-1b"]
+    assert (evidence["ssm"]["name"], evidence["ssm"]["family"], evidence["ssm"]["az"]) == (
+        ssm.zonal_names["us-east-1a"],
+        "IPv4",
+        "us-east-1a",
+    )
+    assert code == 1
+
+
+def test_a_hub_network_acl_that_drops_the_spoke_is_named_by_its_id_and_rule(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 4: the hub's endpoint subnets get a network ACL whose inbound rule 90 denies tcp/443 from the
+    spoke's CIDR; the hub endpoint's group admits the spoke, the route is there, and the box drops sqs's packets
+    (the ACL's effect). The spoke's report names the hub's ACL and its rule beside the timeouts; kms, whose packets
+    go through, says nothing (the packets win over the ACL as read).
+
+    Written failing first: the hub's ACLs were not evaluated, so the report said TCP_TIMEOUT alone."""
+    c = clients("ec2", "route53")
+    facts = aws_seed.seed_hub_and_spoke(c["ec2"], c["route53"])
+    acl = aws_seed.deny_in_network_acl(c["ec2"], facts.hub, aws_seed.VPC_CIDR)
+    spec = hub_box(facts)
+    for endpoint in spec["endpoints"]:
+        if endpoint["name"] == "sqs":
+            endpoint["fault"] = "drop"
+    box = testbed_factory(spec)
+    code, report = check(env, spoke_topology(box, facts, tmp_path, declare_hub=True), facts.spoke.agent_subnet_id)
+    got = findings(report)
+    assert code == 1 and "kms" not in got, got
+    assert set(got["sqs"]) == {"TCP_TIMEOUT", "HUB_NACL_BLOCKS"}, got
+    blocks = [f["evidence"] for e in report["endpoints"] for f in e["findings"] if f["code"] == "HUB_NACL_BLOCKS"]
+    assert {b["subnet_id"] for b in blocks} == set(facts.hub.subnets.values())
+    for b in blocks:
+        assert (b["network_acl_id"], b["rule"]["rule_number"], b["direction"], b["vpc"]) == (acl, 90, "inbound", "hub")
+        assert b["hub_vpc_id"] == facts.hub.vpc_id and b["vpc_endpoint_id"] == facts.hub.interfaces["sqs"].vpce_id
+
+
+def test_a_partner_services_unverified_private_dns_name_says_to_verify_the_domain(
+    env: dict[str, str], aws: emulator.Emulator, testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 7: a PrivateLink partner service (an endpoint service in front of a Network Load Balancer) whose
+    private DNS name, api.partner.example.com, its provider has not verified (PrivateDnsNameVerificationState
+    pendingVerification): the VPC's endpoint to it has private DNS off (AWS refuses it on), so the name answers the
+    partner's public address. `discover` then `check` says PRIVATE_DNS_DISABLED with the state and a fix that starts
+    with verifying the domain; once the provider has verified it, the fix is to enable private DNS.
+
+    Written failing first: the emulator's DescribeVpcEndpointServices had no PrivateDnsNameVerificationState (and
+    allowed private DNS on an unverified name), so the state was never in the report."""
+    c = clients("ec2", "elbv2")
+    facts, service_id = aws_seed.add_partner_service(c, aws_seed.seed(c["ec2"], services=()))
+    partner = facts.interfaces["partner"]
+    with pytest.raises(c["ec2"].exceptions.ClientError, match="has not verified the private DNS name"):
+        c["ec2"].create_vpc_endpoint(
+            VpcId=facts.vpc_id,
+            ServiceName=partner.service,
+            VpcEndpointType="Interface",
+            SubnetIds=list(facts.subnets.values()),
+            PrivateDnsEnabled=True,
+        )
+    box = testbed_factory(box_spec(facts, {"partner": "public_address"}))
+    topology = discovered(env, facts.vpc_id, box, tmp_path)
+    written = {e["name"]: e for e in yaml.safe_load(topology.read_text())["endpoints"]}
+    require(written[service_id]["dns_names"] == [partner.dns_name], f"discover names the partner: {written}")
+
+    def private_dns_disabled() -> dict[str, Any]:
+        code, report = check(env, topology, facts.agent_subnet_id)
+        got = findings(report)
+        assert code == 1 and set(got) == {service_id}, got
+        assert set(got[service_id]) == {"DNS_PUBLIC_ADDRESS", "PRIVATE_DNS_DISABLED"}, got
+        (endpoint,) = [e for e in report["endpoints"] if e["name"] == service_id]
+        (finding,) = [f for f in endpoint["findings"] if f["code"] == "PRIVATE_DNS_DISABLED"]
+        return dict(finding)
+
+    pending = private_dns_disabled()
+    assert pending["evidence"]["verification_state"] == "pendingVerification"
+    assert pending["hint"].startswith(f"The service provider must verify the domain of {partner.dns_name} first")
+    aws.set_service_verification(service_id, "verified")
+    verified = private_dns_disabled()
+    assert "verification_state" not in verified["evidence"] and "verify the domain" not in verified["hint"]
+    assert partner.vpce_id in verified["hint"]
+
+
+def test_lattice_endpoints_are_discovered_and_checked_on_the_ports_they_share(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 7: a Resource endpoint whose resource configuration shares TCP 8443 only (vpc-lattice
+    GetResourceConfiguration portRanges), and a ServiceNetwork endpoint (its names answer from its /28 prefixes;
+    its ports are its services' and resources'), both as the patched emulator describes them. The box serves the
+    resource on 8443 and nothing on the service network's 443. `discover` writes the resource's DNS entry and port
+    8443 and `check` finds it healthy; the service network's port is LATTICE_PORT_UNVERIFIED beside TCP_REFUSED. A
+    topology probing the resource on 443 gets LATTICE_PORT_NOT_SHARED, naming the ranges.
+
+    Written failing first: `discover` wrote a made-up `vpce-….vpce.amazonaws.com` name (the DNS entries end in
+    on.aws) and no port, and the configuration's ports were never read."""
+    c = clients("ec2", "vpc-lattice")
+    facts = aws_seed.seed(c["ec2"], services=())
+    lattice = aws_seed.add_lattice(c, facts, port_ranges=("8443",))
+    resource, network = (next(e for e in lattice.values() if e.kind == k) for k in ("resource", "servicenetwork"))
+    require(len(network.prefixes) == 2 and not resource.prefixes, f"the emulator's shapes: {lattice}")
+    spec = box_spec(facts)
+    spec["endpoints"] += aws_seed.lattice_box_endpoints(lattice, {"servicenetwork": "closed"})
+    box = testbed_factory(spec)
+    topology = discovered(env, facts.vpc_id, box, tmp_path)
+    doc = yaml.safe_load(topology.read_text())
+    written = {e["name"]: e for e in doc["endpoints"]}
+    assert written[resource.name]["dns_names"] == [resource.dns_name] and written[resource.name]["port"] == 8443
+    assert written[network.name]["dns_names"] == [network.dns_name] and "port" not in written[network.name]
+    assert "set `port` to the one your clients use" in (tmp_path / "discovered.yaml").read_text()  # its comment
+
+    code, report = check(env, topology, facts.agent_subnet_id)
+    assert findings(report) == {network.name: ["TCP_REFUSED", "TCP_REFUSED", "LATTICE_PORT_UNVERIFIED"]}, json.dumps(
+        findings(report)
+    )
+    (unverified,) = [f for e in report["endpoints"] for f in e["findings"] if f["code"] == "LATTICE_PORT_UNVERIFIED"]
+    assert unverified["evidence"]["service_network_arn"] == network.arn and unverified["severity"] == "warning"
+    (ok,) = [e for e in report["endpoints"] if e["name"] == resource.name]
+    assert {a["address"] for a in ok["addresses"] if a.get("tcp_ms") is not None} == set(resource.answers)
+
+    written[resource.name]["port"] = 443
+    topology.write_text(yaml.safe_dump(doc, sort_keys=False))
+    code, report = check(env, topology, facts.agent_subnet_id)
+    got = findings(report)
+    assert set(got[resource.name]) == {"TCP_REFUSED", "LATTICE_PORT_NOT_SHARED"}, got
+    (not_shared,) = [f for e in report["endpoints"] for f in e["findings"] if f["code"] == "LATTICE_PORT_NOT_SHARED"]
+    assert not_shared["evidence"]["port_ranges"] == ["8443"] and not_shared["evidence"]["port"] == 443
+    assert code == 1
+
+
+def test_a_spoke_whose_hub_zones_come_through_a_route_53_profile_is_healthy_and_a_foreign_zone_unverifiable(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 4: the hub's private hosted zones reach the spoke through a Route 53 Profile associated with
+    the spoke (not through zone associations, which ListHostedZonesByVPC would show). The Profile also holds a zone
+    of another account, which this one cannot read. The spoke's check is healthy, and says that Profile zone is
+    unverifiable (DNS_PROFILE_UNVERIFIED, a warning naming the Profile and the zone), not absent.
+
+    Written failing first: Route 53 Profiles were not read, so nothing was said of the unreadable zone."""
+    c = clients("ec2", "route53", "route53profiles")
+    foreign = "Z0FOREIGN000000000001"
+    facts = aws_seed.seed_hub_and_spoke(c["ec2"], c["route53"], profiles=c["route53profiles"], foreign_zones=(foreign,))
+    box = testbed_factory(hub_box(facts))
+    code, report = check(env, spoke_topology(box, facts, tmp_path, declare_hub=True), facts.spoke.agent_subnet_id)
+    require(probes_ok(report), "every hub ENI answered from the spoke")
+    assert findings(report) == {"*": ["DNS_PROFILE_UNVERIFIED"]}, json.dumps(findings(report))
+    (finding,) = report["findings"]
+    assert finding["severity"] == "warning" and finding["evidence"]["profile_id"] == facts.profile_id
+    assert finding["evidence"]["unreadable_hosted_zones"] == [foreign]
+    assert {f"arn:aws:route53:::hostedzone/{z}" for z in facts.hosted_zones.values()} < set(
+        finding["evidence"]["resources"]
+    )
+    assert code == 0
+
+
+def test_the_spoke_agent_subnets_network_acl_that_drops_the_way_to_the_hub_is_named(
+    env: dict[str, str], testbed_factory: Factory, tmp_path: Path
+) -> None:
+    """Issue 12, item 4, the spoke's side: the agent's subnet gets a network ACL whose outbound rule 80 denies tcp/443
+    to the hub's CIDR; the box drops the packets (the ACL's effect). Both hub endpoints name that ACL and rule.
+
+    Written failing first: with no endpoint of its own in the spoke, no network ACL on the way was judged."""
+    c = clients("ec2", "route53")
+    facts = aws_seed.seed_hub_and_spoke(c["ec2"], c["route53"])
+    acl = aws_seed.deny_in_network_acl(
+        c["ec2"], facts.spoke, aws_seed.HUB_CIDR, rule=80, egress=True, subnet_ids=(facts.spoke.agent_subnet_id,)
+    )
+    spec = hub_box(facts)
+    for endpoint in spec["endpoints"]:
+        if endpoint.get("type") != "gateway":
+            endpoint["fault"] = "drop"
+    box = testbed_factory(spec)
+    code, report = check(env, spoke_topology(box, facts, tmp_path, declare_hub=True), facts.spoke.agent_subnet_id)
+    got = findings(report)
+    assert code == 1 and set(got) == set(facts.hub.interfaces), got
+    for name in facts.hub.interfaces:
+        assert set(got[name]) == {"TCP_TIMEOUT", "HUB_NACL_BLOCKS"}, got
+    blocks = [f["evidence"] for e in report["endpoints"] for f in e["findings"] if f["code"] == "HUB_NACL_BLOCKS"]
+    assert len(blocks) == len(facts.hub.interfaces)
+    for b in blocks:
+        assert (b["network_acl_id"], b["rule"]["rule_number"], b["direction"], b["leg"], b["vpc"]) == (
+            acl,
+            80,
+            "outbound",
+            "request",
+            "spoke",
+        )
+        assert b["subnet_id"] == facts.spoke.agent_subnet_id

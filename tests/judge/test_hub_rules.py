@@ -8,7 +8,7 @@ import ipaddress
 from dataclasses import replace
 
 from tests.judge.builders import CIDR, EP, aws, dns, facts, judged, observation, probe, report, state, tcp_rule
-from vpc_verify.aws.model import Route, RouteTable
+from vpc_verify.aws.model import Eni, NaclEntry, NetworkAcl, Route, RouteTable, Subnet
 from vpc_verify.checks.tcp import TcpStatus
 from vpc_verify.evaluate import routes
 from vpc_verify.findings import Code
@@ -112,3 +112,58 @@ def test_a_hub_that_cannot_be_read_is_unverified_not_absent() -> None:
     out = report(with_hub(None, error="AWS ec2:DescribeVpcs found nothing: no VPC vpc-0hub… in us-east-1"))
     (f,) = out.findings
     assert f.code is Code.HUB_UNVERIFIED and out.healthy and "found nothing" in f.evidence["error"]
+
+
+def acl(acl_id: str, subnets: tuple[str, ...], *entries: NaclEntry) -> NetworkAcl:
+    """A network ACL that allows everything both ways (rule 100) after `entries`."""
+    allow = (NaclEntry(100, False, "-1", "allow", "0.0.0.0/0"), NaclEntry(100, True, "-1", "allow", "0.0.0.0/0"))
+    return NetworkAcl(acl_id, False, subnets, (*entries, *allow))
+
+
+def hub_with_acl(*entries: NaclEntry) -> object:
+    """The hub as read: its SQS endpoint's ENIs hold IN_HUB in subnets h-a and h-b, whose ACL has `entries` first."""
+    base = hub_state(rules=(tcp_rule(443, 443, cidr=CIDR),))
+    enis = {
+        "eni-a": Eni("eni-a", IN_HUB[0], "eu-west-1a", "subnet-ha"),
+        "eni-b": Eni("eni-b", IN_HUB[1], "eu-west-1b", "subnet-hb"),
+    }
+    subnets = {
+        "subnet-ha": Subnet("subnet-ha", "10.2.1.0/24", "eu-west-1a", "euw1-az1"),
+        "subnet-hb": Subnet("subnet-hb", "10.2.2.0/24", "eu-west-1b", "euw1-az2"),
+    }
+    return replace(  # type: ignore[type-var]
+        base, enis=enis, subnets=subnets, network_acls=(acl("acl-hub", ("subnet-ha", "subnet-hb"), *entries),)
+    )
+
+
+DENY_SPOKE_443 = NaclEntry(90, False, "6", "deny", "10.1.0.0/16", 443, 443)
+
+
+def test_the_hub_endpoint_subnets_acl_that_drops_the_spoke_is_named_with_its_rule_when_connects_timed_out() -> None:
+    """Issue 12, item 4: the hub's ENI subnets deny tcp/443 from the spoke (rule 90); the connects timed out."""
+    out = report(with_hub(hub_with_acl(DENY_SPOKE_443), TcpStatus.TIMEOUT))
+    found = [f for f in out.findings if f.code is Code.HUB_NACL_BLOCKS]
+    assert {f.evidence["subnet_id"] for f in found} == {"subnet-ha", "subnet-hb"}, found
+    for f in found:
+        assert f.evidence["vpc"] == "hub" and f.evidence["network_acl_id"] == "acl-hub"
+        assert f.evidence["rule"]["rule_number"] == 90 and f.evidence["direction"] == "inbound"
+        assert f.evidence["hub_vpc_id"] == HUB.vpc_id and f.evidence["vpc_endpoint_id"] == "vpce-0aaa"
+        assert "--network-acl-id acl-hub --ingress" in f.hint and "below 90" in f.hint
+        assert "rule 90" in f.message
+
+
+def test_the_hub_acl_is_not_an_error_when_the_connects_went_through() -> None:
+    """The packets win: the ACL as read says "blocks", yet the connects succeeded."""
+    assert "HUB_NACL_BLOCKS" not in judged(with_hub(hub_with_acl(DENY_SPOKE_443)))
+
+
+def test_the_spoke_agent_subnets_acl_without_the_return_traffic_is_named() -> None:
+    """The spoke's own ACL on the agent's subnet lets 443 out to the hub but denies the return traffic (rule 80)."""
+    side = spoke(Route(HUB_CIDR, "tgw-0abc"))
+    spoke_acl = acl("acl-spoke", ("subnet-a",), NaclEntry(80, False, "6", "deny", HUB_CIDR, 1024, 65535))
+    side = replace(side, state=replace(side.state, network_acls=(spoke_acl,)), hubs={HUB.vpc_id: hub_with_acl()})  # type: ignore[attr-defined]
+    out = report(hub_facts(tcp=TcpStatus.TIMEOUT, side=side))
+    (f,) = [f for f in out.findings if f.code is Code.HUB_NACL_BLOCKS]
+    assert (f.evidence["vpc"], f.evidence["network_acl_id"], f.evidence["leg"]) == ("spoke", "acl-spoke", "return")
+    assert f.evidence["rule"]["rule_number"] == 80 and f.evidence["timed_out"] == list(IN_HUB)
+    assert judged(with_hub(hub_with_acl(), TcpStatus.TIMEOUT)).count("HUB_NACL_BLOCKS") == 0

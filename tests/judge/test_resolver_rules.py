@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.judge.builders import EP, NAME, aws, dns, facts, judged, observation, probe, report, state
-from vpc_verify.aws.model import DnsPath, FirewallRule, HostedZone, ResolverRule
+from tests.judge.builders import EP, NAME, aws, dns, facts, judged, observation, probe, report, state, topology
+from vpc_verify import judge as judging
+from vpc_verify.aws.model import DnsPath, FirewallRule, HostedZone, Profile, ResolverRule
 from vpc_verify.checks.dns import DnsStatus
 from vpc_verify.evaluate import dns_path
 from vpc_verify.findings import Code
+from vpc_verify.judge.facts import RunFacts
 
 GOOD = ("10.1.1.10", "10.1.2.10")
 FORWARD = ResolverRule(
@@ -132,3 +134,22 @@ def test_a_timeout_when_the_resolver_answered_other_names_is_not_the_resolver() 
     (finding,) = report(f).findings
     assert "answered kms.eu-west-1.amazonaws.com in this run: it is reachable" in finding.hint
     assert "FORWARD rule" in finding.hint and "1024 packets a second" in finding.hint
+
+
+def test_a_profile_with_unreadable_zones_is_unverifiable_not_absent() -> None:
+    """Issue 12, item 4: the VPC's Route 53 Profile shares a zone this account cannot read (another account's), or
+    its resources cannot be listed: a run warning naming the Profile; nothing when everything was read."""
+    zone_arn = "arn:aws:route53:::hostedzone/Z0FOREIGN"
+    topo = topology()
+    for profile, said in (
+        (Profile("rp-0abc", "rpassoc-1", resources=(("HOSTED_ZONE", zone_arn),), unreadable=("Z0FOREIGN",)), True),
+        (Profile("rp-0abc", "rpassoc-1", error="AccessDeniedException: not authorized"), True),
+        (Profile("rp-0abc", "rpassoc-1", resources=(("HOSTED_ZONE", zone_arn),)), False),
+    ):
+        vpc = replace(state(), dns=DnsPath(profile=profile))
+        out = judging.run(RunFacts(topology=topo, aws=aws(vpc)))
+        codes = [f.code for f in out]
+        assert (Code.DNS_PROFILE_UNVERIFIED in codes) == said, (profile, codes)
+        if said:
+            (f,) = [f for f in out if f.code is Code.DNS_PROFILE_UNVERIFIED]
+            assert f.evidence["profile_id"] == "rp-0abc" and not f.is_error

@@ -61,7 +61,9 @@ def code_calls() -> set[str]:
             calls.add(f"ec2:{_camel(method)}")
         for method in re.findall(r"\bec2\.(describe_\w+)\(", text):
             calls.add(f"ec2:{_camel(method)}")
-        for service, operation in re.findall(r'calling\("(route53resolver|route53|sts)", "(\w+)"\)', text):
+        for service, operation in re.findall(
+            r'calling\("(route53resolver|route53profiles|route53|sts|vpc-lattice)", "(\w+)"\)', text
+        ):
             calls.add(f"{service}:{operation}")
         if ".get_function_configuration(" in text:
             calls.add("lambda:GetFunctionConfiguration")

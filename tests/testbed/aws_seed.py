@@ -11,15 +11,22 @@ Real-VPC shapes, each added to a seeded VPC (issues 11 and 12):
 * `add_secondary_cidr`: a secondary non-RFC1918 CIDR (100.64.0.0/16 by default) with subnets and endpoints in it.
 * `restrict_agent_egress`: the agent's group loses its allow-all egress and gets what a locked-down VPC gives:
   443 to every VPC CIDR, 443 to the S3 prefix list, DNS to the VPC.
+* `deny_in_network_acl`: one ACL on every subnet denying a port from one CIDR (a spoke's) by a numbered rule.
 * `add_network_acls`: numbered NACL entries (rule-number order, stateless: ephemeral return ports 1024-65535,
   as the VPC user guide's NACL examples) on the agent's subnet and on the endpoints' other subnet, each with a deny
   rule numbered below its allows.
 * `add_lambda`: a function with VpcConfig (the agent's subnet(s) and group) and its Hyperplane ENIs (one per
   subnet, the function's groups, AWS's description "AWS Lambda VPC ENI-<function>-..."). GetFunctionConfiguration
   returns the VpcConfig; the emulator needs an IAM role, which is made too.
+* `add_partner_service`: a PrivateLink partner service whose private DNS name is not verified yet, and an interface
+  endpoint to it with private DNS off.
+* `add_lattice`: a VPC Lattice resource configuration (its TCP port ranges) and a service network, and the VPC's
+  Resource and ServiceNetwork endpoints to them (tests/testbed/emulator_lattice.py adds what moto lacks);
+  `lattice_box_endpoints` serves them in the box.
 * `seed_hub_and_spoke`: interface endpoints in a hub VPC (private DNS off, as centralised designs do), a spoke VPC
   without any, a Transit Gateway (or a peering connection) with the spoke's route to the hub CIDR, and one private
-  hosted zone per service (an alias to the hub endpoint's regional name) associated with both VPCs.
+  hosted zone per service (an alias to the hub endpoint's regional name) associated with both VPCs, or shared with
+  the spoke through a Route 53 Profile (tests/testbed/emulator_profiles.py answers that API).
 * `add_dns_path`: a DHCP option set with custom domain-name-servers; a Route 53 Resolver outbound endpoint and a
   FORWARD rule for a domain (most specific name wins: Route 53 developer guide) associated with the VPC; a private
   hosted zone shadowing a service name without its record (NXDOMAIN: "Considerations when working with a private
@@ -321,9 +328,16 @@ def _admit(ec2: Any, group_id: str, cidrs: tuple[str, ...], port: int = 443) -> 
 
 
 def add_ipv6(
-    ec2: Any, facts: SeedFacts, services: tuple[str, ...] = ("sts",), *, ipv6_cidr: str | None = None
+    ec2: Any,
+    facts: SeedFacts,
+    services: tuple[str, ...] = ("sts",),
+    *,
+    ipv6_cidr: str | None = None,
+    ipv6_only: tuple[str, ...] = (),
 ) -> SeedFacts:
-    """An IPv6 /56 for the VPC (Amazon-provided, or `ipv6_cidr`), a /64 per subnet, and dual-stack endpoints."""
+    """An IPv6 /56 for the VPC (Amazon-provided, or `ipv6_cidr`), a /64 per subnet, dual-stack endpoints for
+    `services`, and IPv6-only endpoints (IpAddressType and DnsRecordIpType ipv6: ENIs without an IPv4 address,
+    AAAA records only) for `ipv6_only`."""
     if ipv6_cidr:
         ec2.associate_vpc_cidr_block(VpcId=facts.vpc_id, Ipv6CidrBlock=ipv6_cidr)
     else:
@@ -343,6 +357,15 @@ def add_ipv6(
         facts.vpce_security_group_id,
         ip_address_type="dualstack",
     )
+    if ipv6_only:
+        made |= create_interface_endpoints(
+            ec2,
+            facts.vpc_id,
+            ipv6_only,
+            list(facts.subnets.values()),
+            facts.vpce_security_group_id,
+            ip_address_type="ipv6",
+        )
     return replace(facts, ipv6_cidrs=(*facts.ipv6_cidrs, block), interfaces={**facts.interfaces, **made})
 
 
@@ -462,6 +485,28 @@ def add_network_acls(ec2: Any, facts: SeedFacts, *, port: int = 443) -> SeedFact
     return replace(facts, network_acls={**facts.network_acls, **acls})
 
 
+def deny_in_network_acl(
+    ec2: Any,
+    facts: SeedFacts,
+    cidr: str,
+    *,
+    port: int = 443,
+    rule: int = 90,
+    egress: bool = False,
+    subnet_ids: tuple[str, ...] | None = None,
+) -> str:
+    """A network ACL on the VPC's subnets (all, or `subnet_ids`) that denies `port` from `cidr` (inbound; with
+    `egress`, to `cidr` outbound) by rule `rule`, and allows the rest both ways (rule 100), as a team blocking one
+    peer does. Returns its id."""
+    acl = ec2.create_network_acl(VpcId=facts.vpc_id)["NetworkAcl"]["NetworkAclId"]
+    _nacl_entry(ec2, acl, rule, egress=egress, cidr=cidr, ports=(port, port), action="deny")
+    for way in (False, True):
+        _nacl_entry(ec2, acl, 100, egress=way, cidr="0.0.0.0/0", ports=(0, 65535))
+    for subnet_id in subnet_ids or tuple(facts.subnets.values()):
+        _associate_acl(ec2, facts.vpc_id, acl, subnet_id)
+    return str(acl)
+
+
 def _zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
@@ -519,6 +564,151 @@ def add_lambda(
     return replace(facts, function=function)
 
 
+# ------------------------------------------------------------------------------------------- partner services
+
+
+def add_partner_service(
+    clients: dict[str, Any], facts: SeedFacts, private_dns_name: str = "api.partner.example.com", name: str = "partner"
+) -> tuple[SeedFacts, str]:
+    """A PrivateLink partner service (an endpoint service in front of a Network Load Balancer, with a private DNS
+    name its provider has not verified yet: pendingVerification) and this VPC's interface endpoint to it, private DNS
+    off (AWS refuses it on until the name is verified). clients: ec2, elbv2. Returns the facts and the service id."""
+    ec2, elbv2 = clients["ec2"], clients["elbv2"]
+    nlb = elbv2.create_load_balancer(
+        Name=f"{name}-nlb", Subnets=list(facts.subnets.values()), Type="network", Scheme="internal"
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    config = ec2.create_vpc_endpoint_service_configuration(
+        NetworkLoadBalancerArns=[nlb], PrivateDnsName=private_dns_name, AcceptanceRequired=False
+    )["ServiceConfiguration"]
+    e = ec2.create_vpc_endpoint(
+        VpcId=facts.vpc_id,
+        ServiceName=config["ServiceName"],
+        VpcEndpointType="Interface",
+        SubnetIds=list(facts.subnets.values()),
+        SecurityGroupIds=[facts.vpce_security_group_id],
+        PrivateDnsEnabled=False,
+    )["VpcEndpoint"]
+    enis = ec2.describe_network_interfaces(NetworkInterfaceIds=e["NetworkInterfaceIds"])["NetworkInterfaces"]
+    regional, zonal = endpoint_names(e, sorted({n["AvailabilityZone"] for n in enis}))
+    partner = InterfaceFacts(
+        name=name,
+        vpce_id=e["VpcEndpointId"],
+        service=config["ServiceName"],
+        dns_name=private_dns_name,
+        regional_name=regional,
+        zonal_names=zonal,
+        addresses={n["PrivateIpAddress"]: n["AvailabilityZone"] for n in enis},
+        eni_ids=tuple(e["NetworkInterfaceIds"]),
+        security_group_id=facts.vpce_security_group_id,
+        private_dns=False,
+        subnet_ids=tuple(facts.subnets.values()),
+    )
+    return replace(facts, interfaces={**facts.interfaces, name: partner}), str(config["ServiceId"])
+
+
+# ----------------------------------------------------------------------------------------------- VPC Lattice
+
+
+@dataclass(frozen=True, slots=True)
+class LatticeEndpointFacts:
+    """A seeded Resource or ServiceNetwork endpoint (VPC Lattice)."""
+
+    name: str  # the name `discover` gives it: the configuration's or the service network's id
+    kind: str  # resource | servicenetwork
+    vpce_id: str
+    arn: str  # its resource configuration or service network
+    dns_name: str  # its DNS entry
+    eni_addresses: tuple[str, ...]
+    prefixes: tuple[str, ...]  # its Ipv4Prefixes (a ServiceNetwork endpoint's /28 per subnet)
+    port_ranges: tuple[str, ...] = ()  # a Resource endpoint's configuration's
+
+    @property
+    def answers(self) -> list[str]:
+        """What its name answers: an address in each prefix, else the interfaces' own addresses."""
+        if self.prefixes:
+            return [str(ipaddress.ip_network(p).network_address + 5) for p in self.prefixes]
+        return list(self.eni_addresses)
+
+
+def add_lattice(
+    clients: dict[str, Any], facts: SeedFacts, *, port_ranges: tuple[str, ...] = ("8443",)
+) -> dict[str, LatticeEndpointFacts]:
+    """A VPC Lattice resource configuration sharing `port_ranges` (TCP) and this VPC's Resource endpoint to it, a
+    service network and this VPC's ServiceNetwork endpoint to it, both in every subnet with a group admitting the
+    VPC on 443 and on the shared ports. clients: ec2, vpc-lattice."""
+    ec2, lattice = clients["ec2"], clients["vpc-lattice"]
+    group = ec2.create_security_group(GroupName="lattice", Description="lattice endpoints", VpcId=facts.vpc_id)[
+        "GroupId"
+    ]
+    for ports in ("443", *port_ranges):
+        low, _, high = ports.partition("-")
+        ec2.authorize_security_group_ingress(
+            GroupId=group,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": int(low),
+                    "ToPort": int(high or low),
+                    "IpRanges": [{"CidrIp": c} for c in facts.cidrs],
+                }
+            ],
+        )
+    config = lattice.create_resource_configuration(
+        name="orders-db",
+        type="SINGLE",
+        portRanges=list(port_ranges),
+        protocol="TCP",
+        resourceConfigurationDefinition={"ipResource": {"ipAddress": "10.9.0.5"}},
+    )
+    network = lattice.create_service_network(name="shared-services")
+    out: dict[str, LatticeEndpointFacts] = {}
+    for kind, arn, argument in (
+        ("resource", config["arn"], {"ResourceConfigurationArn": config["arn"]}),
+        ("servicenetwork", network["arn"], {"ServiceNetworkArn": network["arn"]}),
+    ):
+        e = ec2.create_vpc_endpoint(
+            VpcId=facts.vpc_id,
+            VpcEndpointType="Resource" if kind == "resource" else "ServiceNetwork",
+            SubnetIds=list(facts.subnets.values()),
+            SecurityGroupIds=[group],
+            **argument,
+        )["VpcEndpoint"]
+        enis = ec2.describe_network_interfaces(NetworkInterfaceIds=e["NetworkInterfaceIds"])["NetworkInterfaces"]
+        name = arn.rsplit("/", 1)[-1]
+        out[name] = LatticeEndpointFacts(
+            name=name,
+            kind=kind,
+            vpce_id=e["VpcEndpointId"],
+            arn=arn,
+            dns_name=e["DnsEntries"][0]["DnsName"],
+            eni_addresses=tuple(n["PrivateIpAddress"] for n in enis),
+            prefixes=tuple(p for s in e.get("Ipv4Prefixes") or [] for p in s.get("IpPrefixes") or []),
+            port_ranges=tuple(port_ranges) if kind == "resource" else (),
+        )
+    return out
+
+
+def lattice_box_endpoints(
+    lattice: dict[str, LatticeEndpointFacts], faults: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The box's endpoints for seeded Lattice endpoints: each DNS entry answering as AWS does, a TLS server on the
+    port the endpoint shares (a Resource endpoint's lowest, else 443)."""
+    out = []
+    for e in lattice.values():
+        port = int(e.port_ranges[0].split("-")[0]) if e.port_ranges else 443
+        out.append(
+            {
+                "name": e.name,
+                "type": "service",
+                "dns_name": e.dns_name,
+                "addresses": e.answers,
+                "port": port,
+                "fault": (faults or {}).get(e.kind, "none"),
+            }
+        )
+    return out
+
+
 # ------------------------------------------------------------------------------------------- hub and spoke
 
 
@@ -531,13 +721,22 @@ class HubSpokeFacts:
     via: str  # tgw | peering
     connection_id: str  # the transit gateway or the peering connection
     hosted_zones: dict[str, str]  # service name (e.g. sqs) -> private hosted zone id
+    profile_id: str = ""  # the Route 53 Profile sharing the zones with the spoke ("": associated with it directly)
 
 
 def seed_hub_and_spoke(
-    ec2: Any, route53: Any, *, via: str = "tgw", services: tuple[str, ...] = INTERFACE_SERVICES
+    ec2: Any,
+    route53: Any,
+    *,
+    via: str = "tgw",
+    services: tuple[str, ...] = INTERFACE_SERVICES,
+    profiles: Any = None,
+    foreign_zones: tuple[str, ...] = (),
 ) -> HubSpokeFacts:
     """The centralised design: endpoints in a hub (private DNS off), a spoke with its route to the hub's CIDR, and a
-    private hosted zone per service (alias to the hub endpoint's regional name) shared with the spoke."""
+    private hosted zone per service (alias to the hub endpoint's regional name) shared with the spoke: associated
+    with it, or, given a Route 53 Profiles client `profiles`, through a Profile associated with the spoke (which
+    also holds `foreign_zones`, zone ids of another account's that this account cannot read)."""
     spoke = seed(ec2, services=(), gateway=True)
     hub = seed(
         ec2, services=services, cidr=HUB_CIDR, subnets=HUB_SUBNETS, private_dns=False, gateway=False, admit=(VPC_CIDR,)
@@ -571,7 +770,8 @@ def seed_hub_and_spoke(
             HostedZoneConfig={"Comment": f"centralised {name} endpoint", "PrivateZone": True},
             VPC={"VPCRegion": REGION, "VPCId": hub.vpc_id},
         )["HostedZone"]["Id"].split("/")[-1]
-        route53.associate_vpc_with_hosted_zone(HostedZoneId=zone, VPC={"VPCRegion": REGION, "VPCId": spoke.vpc_id})
+        if profiles is None:
+            route53.associate_vpc_with_hosted_zone(HostedZoneId=zone, VPC={"VPCRegion": REGION, "VPCId": spoke.vpc_id})
         route53.change_resource_record_sets(
             HostedZoneId=zone,
             ChangeBatch={
@@ -592,7 +792,17 @@ def seed_hub_and_spoke(
             },
         )
         zones[name] = zone
-    return HubSpokeFacts(hub=hub, spoke=spoke, via=via, connection_id=connection, hosted_zones=zones)
+    profile_id = ""
+    if profiles is not None:
+        profile_id = profiles.create_profile(Name="hub-endpoints")["Profile"]["Id"]
+        for name, zone in [*zones.items(), *((f"foreign-{i}", z) for i, z in enumerate(foreign_zones))]:
+            profiles.associate_resource_to_profile(
+                ProfileId=profile_id, ResourceArn=f"arn:aws:route53:::hostedzone/{zone}", Name=f"zone-{name}"
+            )
+        profiles.associate_profile(ProfileId=profile_id, ResourceId=spoke.vpc_id, Name="spoke")
+    return HubSpokeFacts(
+        hub=hub, spoke=spoke, via=via, connection_id=connection, hosted_zones=zones, profile_id=profile_id
+    )
 
 
 # ----------------------------------------------------------------------------------------------- DNS path

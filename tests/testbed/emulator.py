@@ -98,6 +98,11 @@ class Emulator:
             body["PrivateDnsEnabled"] = private_dns_enabled
         return self._hook("vpc-endpoint", body)
 
+    def set_service_verification(self, service_id: str, state: str, *, region: str = "us-east-1") -> dict[str, Any]:
+        """Set an endpoint service's PrivateDnsNameVerificationState (pendingVerification, verified, failed), as its
+        provider proving the domain would (the patched server's test-only route)."""
+        return self._hook("endpoint-service", {"ServiceId": service_id, "Region": region, "State": state})
+
     def patches(self) -> list[str]:
         """The patches in force (tests/testbed/emulator_server.py)."""
         return list(self._hook("", None)["patches"])

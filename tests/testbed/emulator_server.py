@@ -1,13 +1,17 @@
 """The emulator's child process: moto's server with the testbed's patches and one test-only route.
 
 `python -m tests.testbed.emulator_server -H 127.0.0.1 -p PORT` applies the patches of emulator_vpce (VPC endpoints
-and ENI addresses as AWS shapes them), emulator_lambda (a function's VpcConfig names its VPC) and emulator_firewall
-(Route 53 Resolver DNS Firewall, which moto lacks), then serves moto's usual application.
+and ENI addresses as AWS shapes them), emulator_lambda (a function's VpcConfig names its VPC), emulator_firewall
+(Route 53 Resolver DNS Firewall, which moto lacks) and emulator_lattice (VPC Lattice resource configurations, Resource
+and ServiceNetwork endpoints), answers Route 53 Profiles itself (emulator_profiles: moto has no such service), then
+serves moto's usual application.
 
 Test-only route (never part of any AWS API; only this server has it), JSON in and out:
   GET  /_vpcbox/                 {"patches": [...]}: the patches in force
   POST /_vpcbox/vpc-endpoint     {"VpcEndpointId", "Region"?, "State"?, "LastError"?: {"Code", "Message"},
                                   "CreatedSecondsAgo"?, "PrivateDnsEnabled"?} -> {"VpcEndpointId", "State"}
+  POST /_vpcbox/endpoint-service {"ServiceId", "Region"?, "State": pendingVerification | verified | failed}
+                                 -> {"ServiceId", "PrivateDnsNameVerificationState"}
 Errors are {"Error": {"Code", "Message"}} with status 400.
 """
 
@@ -20,7 +24,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tests.testbed import emulator_firewall, emulator_lambda, emulator_vpce
+from tests.testbed import emulator_firewall, emulator_lambda, emulator_lattice, emulator_profiles, emulator_vpce
 
 HOOK_PREFIX = "/_vpcbox/"
 PATCHES = (
@@ -29,6 +33,9 @@ PATCHES = (
     "vpc-endpoint-dns-options",
     "endpoint-services",
     "dns-firewall",
+    "endpoint-service-verification",
+    "lattice-endpoints",
+    "route53profiles",
 )
 
 StartResponse = Callable[..., Any]
@@ -48,21 +55,33 @@ class Hooks:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
+        if emulator_profiles.wanted(environ):  # a service moto lacks, answered here
+            return emulator_profiles.handle(environ, start_response)
+        if path == "/moto-api/reset":
+            emulator_profiles.reset()
         if not path.startswith(HOOK_PREFIX):
             return self.app(environ, start_response)
         if path == HOOK_PREFIX:
             return _json(start_response, "200 OK", {"patches": list(PATCHES)})
-        if path == HOOK_PREFIX + "vpc-endpoint" and environ.get("REQUEST_METHOD") == "POST":
+        routes = {"vpc-endpoint": self._endpoint, "endpoint-service": self._service}
+        route = routes.get(path[len(HOOK_PREFIX) :])
+        if route is not None and environ.get("REQUEST_METHOD") == "POST":
             size = int(environ.get("CONTENT_LENGTH") or 0)
             try:
                 body = json.loads(environ["wsgi.input"].read(size) or b"{}")
-                return _json(start_response, "200 OK", self._endpoint(body))
+                return _json(start_response, "200 OK", route(body))
             except emulator_vpce.PatchError as exc:
                 return _json(start_response, "400 Bad Request", {"Error": {"Code": exc.code, "Message": exc.message}})
             except (ValueError, KeyError, TypeError) as exc:
                 error = {"Code": "InvalidRequest", "Message": f"bad request body: {exc}"}
                 return _json(start_response, "400 Bad Request", {"Error": error})
         return _json(start_response, "404 Not Found", {"Error": {"Code": "NotFound", "Message": path}})
+
+    def _service(self, body: dict[str, Any]) -> dict[str, Any]:
+        from moto.ec2.models import ec2_backends
+
+        backend = ec2_backends[emulator_vpce.ACCOUNT][str(body.get("Region") or "us-east-1")]
+        return emulator_vpce.set_verification(backend, str(body["ServiceId"]), str(body["State"]))
 
     def _endpoint(self, body: dict[str, Any]) -> dict[str, Any]:
         from moto.ec2.models import ec2_backends
@@ -96,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     emulator_vpce.apply()
     emulator_lambda.apply()
     emulator_firewall.apply()
+    emulator_lattice.apply()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # type: ignore[attr-defined]

@@ -282,6 +282,30 @@ def realize_interface_endpoint(
     endpoint.dns_options = options
 
 
+_SHAPED_PARAMS = (
+    "VpcEndpointType",
+    "IpAddressType",
+    "DnsOptions",
+    "ResourceConfigurationArn",
+    "ServiceNetworkArn",
+    "SubnetIds",
+)
+
+
+def _shape(backend: Any, endpoint: Any, region: str, params: dict[str, Any]) -> None:
+    """Give a newly created endpoint AWS's shape by its type: interface here, Resource and ServiceNetwork (VPC
+    Lattice) in tests/testbed/emulator_lattice.py; raises PatchError where AWS refuses the request."""
+    kind = str(params.get("VpcEndpointType") or "").lower()
+    if kind in ("resource", "servicenetwork"):
+        from tests.testbed import emulator_lattice
+
+        arn = str(params.get("ResourceConfigurationArn") or params.get("ServiceNetworkArn") or "")
+        emulator_lattice.realize_endpoint(backend, endpoint, region, kind, arn, list(params.get("SubnetIds") or []))
+    elif str(endpoint.vpc_endpoint_type).lower() == "interface":
+        ip_address_type = params.get("IpAddressType") or "ipv4"
+        realize_interface_endpoint(backend, endpoint, region, ip_address_type, params.get("DnsOptions"))
+
+
 def set_state(
     backend: Any,
     vpce_id: str,
@@ -328,6 +352,9 @@ def apply() -> None:
     VPCEndPoint.ip_address_type = "ipv4"
     VPCEndPoint.dns_options = None
     VPCEndPoint.last_error = None
+    VPCEndPoint.resource_configuration_arn = None
+    VPCEndPoint.service_network_arn = None
+    VPCEndPoint.ipv4_prefixes = None
 
     original_collect: Callable[[str, str], list[dict[str, Any]]] = VPCBackend._collect_default_endpoint_services
 
@@ -345,18 +372,23 @@ def apply() -> None:
     original_create = VPCs.create_vpc_endpoint
 
     def create_vpc_endpoint(self: Any) -> Any:
-        ip_address_type = self._get_param("IpAddressType") or "ipv4"
-        dns_options = self._get_param("DnsOptions")
+        refused = partner_refusal(
+            self.ec2_backend,
+            str(self._get_param("ServiceName") or ""),
+            self._get_bool_param("PrivateDnsEnabled", if_none=True),
+        )
+        if refused is not None:
+            raise EC2ClientError(refused.code, refused.message)
+        params = {k: self._get_param(k) for k in _SHAPED_PARAMS}
         result = original_create(self)
         endpoint = result.result["VpcEndpoint"]
-        if str(endpoint.vpc_endpoint_type).lower() == "interface":
-            try:
-                realize_interface_endpoint(self.ec2_backend, endpoint, self.region, ip_address_type, dns_options)
-            except PatchError as exc:  # refused as AWS refuses it: nothing is left behind
-                self.ec2_backend.vpc_end_points.pop(endpoint.id, None)
-                for eni_id in endpoint.network_interface_ids:
-                    self.ec2_backend.delete_network_interface(eni_id)
-                raise EC2ClientError(exc.code, exc.message) from None
+        try:
+            _shape(self.ec2_backend, endpoint, self.region, params)
+        except PatchError as exc:  # refused as AWS refuses it: nothing is left behind
+            self.ec2_backend.vpc_end_points.pop(endpoint.id, None)
+            for eni_id in endpoint.network_interface_ids:
+                self.ec2_backend.delete_network_interface(eni_id)
+            raise EC2ClientError(exc.code, exc.message) from None
         return result
 
     VPCs.create_vpc_endpoint = create_vpc_endpoint  # type: ignore[method-assign]
@@ -381,7 +413,72 @@ def apply() -> None:
     ElasticNetworkInterfaces.create_network_interface = create_network_interface  # type: ignore[method-assign]
 
     _default_acl_takes_ipv6(VPCBackend)
+    _partner_services_are_verified_first()
     VPCs._vpcbox_patched = True  # type: ignore[attr-defined]
+
+
+VERIFICATION_STATES = ("pendingVerification", "verified", "failed")
+
+
+def _partner_services_are_verified_first() -> None:
+    """An endpoint service's private DNS name starts `pendingVerification` and is `verified` only once its provider
+    proved the domain (a TXT record; StartVpcEndpointServicePrivateDnsVerification): DescribeVpcEndpointServices says
+    which in PrivateDnsNameVerificationState, and CreateVpcEndpoint refuses private DNS until then (PrivateLink guide,
+    "Manage DNS names for VPC endpoint services"). moto gives neither: every name verified, no state."""
+    from moto.ec2.models.vpc_service_configuration import VPCServiceConfiguration
+
+    original_to_dict = VPCServiceConfiguration.to_dict
+
+    def to_dict(self: Any) -> dict[str, Any]:
+        out = dict(original_to_dict(self))
+        if self.private_dns_name:
+            out["PrivateDnsNameVerificationState"] = verification_state(self)
+        else:
+            out.pop("PrivateDnsName", None)
+            out.pop("PrivateDnsNames", None)
+        return out
+
+    def private_dns_name_configuration(self: Any) -> dict[str, str]:
+        if not self.private_dns_name:
+            return {}
+        name = f"_{self.id[-8:]}.{self.private_dns_name}"
+        return {"State": verification_state(self), "Type": "TXT", "Value": f"vpce:{self.id}", "Name": name}
+
+    VPCServiceConfiguration.to_dict = to_dict  # type: ignore[method-assign]
+    VPCServiceConfiguration.private_dns_name_configuration = property(private_dns_name_configuration)  # type: ignore[assignment,method-assign]
+
+
+def verification_state(config: Any) -> str:
+    """The private DNS name's verification state of an endpoint service configuration (pendingVerification until
+    the test-only hook says otherwise)."""
+    return str(getattr(config, "_vpcbox_verification", "pendingVerification"))
+
+
+def partner_refusal(backend: Any, service_name: str, private_dns: bool) -> PatchError | None:
+    """AWS's refusal of private DNS on an endpoint to a service whose private DNS name is not verified."""
+    if not private_dns:
+        return None
+    for config in getattr(backend, "configurations", {}).values():
+        if config.service_name == service_name and config.private_dns_name and verification_state(config) != "verified":
+            return PatchError(
+                "InvalidParameter",
+                f"Private DNS can't be enabled because the service {service_name} has not verified the private DNS "
+                "name.",
+            )
+    return None
+
+
+def set_verification(backend: Any, service_id: str, state: str) -> dict[str, Any]:
+    """The test-only hook: the verification state of an endpoint service's private DNS name."""
+    config = getattr(backend, "configurations", {}).get(service_id)
+    if config is None:
+        raise PatchError(
+            "InvalidVpcEndpointServiceId.NotFound", f"The Vpc Endpoint Service Id '{service_id}' does not exist"
+        )
+    if state not in VERIFICATION_STATES:
+        raise PatchError("InvalidParameterValue", f"state {state!r} is not one of {VERIFICATION_STATES}")
+    config._vpcbox_verification = state
+    return {"ServiceId": service_id, "PrivateDnsNameVerificationState": state}
 
 
 def _default_acl_takes_ipv6(VPCBackend: Any) -> None:

@@ -236,3 +236,102 @@ def test_dns_firewall_rules_groups_and_associations(c: dict[str, Any], aws: emul
     assert r.list_firewall_rule_group_associations(VpcId="vpc-2")["FirewallRuleGroupAssociations"] == []
     aws.reset()
     assert r.list_firewall_rule_groups()["FirewallRuleGroups"] == []
+
+
+# ------------------------------------------------------------------- VPC Lattice, partner services, Profiles
+
+
+def test_lattice_endpoints_have_interfaces_in_their_subnets_their_arn_and_a_service_networks_prefixes(
+    c: dict[str, Any],
+) -> None:
+    import boto3
+
+    ec2, lattice = c["ec2"], boto3.client("vpc-lattice", region_name=REGION)
+    vpc, subnets, sg = vpc_with_subnets(ec2)
+    config = lattice.create_resource_configuration(
+        name="orders-db", type="SINGLE", portRanges=["5432", "8000-8010"], protocol="TCP"
+    )
+    assert lattice.get_resource_configuration(resourceConfigurationIdentifier=config["arn"])["portRanges"] == [
+        "5432",
+        "8000-8010",
+    ]
+    network = lattice.create_service_network(name="shared-services")
+    resource = ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        VpcEndpointType="Resource",
+        ResourceConfigurationArn=config["arn"],
+        SubnetIds=subnets,
+        SecurityGroupIds=[sg],
+    )["VpcEndpoint"]
+    sn = ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        VpcEndpointType="ServiceNetwork",
+        ServiceNetworkArn=network["arn"],
+        SubnetIds=subnets,
+        SecurityGroupIds=[sg],
+    )["VpcEndpoint"]
+    assert resource["VpcEndpointType"] == "Resource" and resource["ResourceConfigurationArn"] == config["arn"]
+    assert sn["VpcEndpointType"] == "ServiceNetwork" and sn["ServiceNetworkArn"] == network["arn"]
+    assert re.fullmatch(
+        rf"{resource['VpcEndpointId']}-snra-\w+\.{config['id']}\.[0-9a-f]+\.vpc-lattice-rsc\.{REGION}\.on\.aws",
+        resource["DnsEntries"][0]["DnsName"],
+    )
+    cidrs = {s["SubnetId"]: s["CidrBlock"] for s in ec2.describe_subnets(SubnetIds=subnets)["Subnets"]}
+    for endpoint in (resource, sn):
+        for eni in enis(ec2, endpoint):
+            assert ipaddress.ip_address(eni["PrivateIpAddress"]) in ipaddress.ip_network(cidrs[eni["SubnetId"]])
+            assert [g["GroupId"] for g in eni["Groups"]] == [sg]
+    prefixes = {p["SubnetId"]: p["IpPrefixes"] for p in sn["Ipv4Prefixes"]}
+    assert set(prefixes) == set(subnets)
+    for subnet, (prefix,) in prefixes.items():
+        block = ipaddress.ip_network(prefix)
+        assert block.prefixlen == 28 and block.subnet_of(ipaddress.ip_network(cidrs[subnet]))  # type: ignore[arg-type]
+        assert all(ipaddress.ip_address(e["PrivateIpAddress"]) not in block for e in enis(ec2, sn))
+    with pytest.raises(ClientError, match="does not exist"):
+        ec2.create_vpc_endpoint(
+            VpcId=vpc, VpcEndpointType="Resource", ResourceConfigurationArn=config["arn"] + "0", SubnetIds=subnets
+        )
+
+
+def test_a_partner_services_private_dns_name_is_pending_until_verified(
+    aws: emulator.Emulator, c: dict[str, Any]
+) -> None:
+    import boto3
+
+    ec2, elbv2 = c["ec2"], boto3.client("elbv2", region_name=REGION)
+    _vpc, subnets, _sg = vpc_with_subnets(ec2)
+    nlb = elbv2.create_load_balancer(Name="p", Subnets=subnets, Type="network", Scheme="internal")["LoadBalancers"][0]
+    config = ec2.create_vpc_endpoint_service_configuration(
+        NetworkLoadBalancerArns=[nlb["LoadBalancerArn"]], PrivateDnsName="api.partner.example.com"
+    )["ServiceConfiguration"]
+
+    def state() -> str:
+        (detail,) = ec2.describe_vpc_endpoint_services(ServiceNames=[config["ServiceName"]])["ServiceDetails"]
+        return str(detail["PrivateDnsNameVerificationState"])
+
+    assert state() == "pendingVerification"
+    aws.set_service_verification(config["ServiceId"], "verified")
+    assert state() == "verified"
+    with pytest.raises(emulator.EmulatorHookError, match="not one of"):
+        aws.set_service_verification(config["ServiceId"], "done")
+
+
+def test_route_53_profiles_are_answered_and_cleared_by_the_reset(aws: emulator.Emulator) -> None:
+    import boto3
+
+    profiles = boto3.client("route53profiles", region_name=REGION)
+    profile = profiles.create_profile(Name="shared-dns")["Profile"]["Id"]
+    profiles.associate_resource_to_profile(
+        ProfileId=profile, ResourceArn="arn:aws:route53:::hostedzone/Z0ABC", Name="zone"
+    )
+    profiles.associate_profile(ProfileId=profile, ResourceId="vpc-0abc", Name="vpc")
+    with pytest.raises(ClientError, match="ConflictException"):
+        profiles.associate_profile(ProfileId=profile, ResourceId="vpc-0abc", Name="again")  # one Profile per VPC
+    (association,) = profiles.list_profile_associations(ResourceId="vpc-0abc")["ProfileAssociations"]
+    assert association["ProfileId"] == profile and association["Status"] == "COMPLETE"
+    (resource,) = profiles.list_profile_resource_associations(ProfileId=profile)["ProfileResourceAssociations"]
+    assert resource["ResourceArn"] == "arn:aws:route53:::hostedzone/Z0ABC"
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        profiles.list_profile_resource_associations(ProfileId="rp-0missing")
+    aws.reset()
+    assert profiles.list_profile_associations(ResourceId="vpc-0abc")["ProfileAssociations"] == []

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from typing import Any
 
 from vpc_verify.addresses import in_networks
 from vpc_verify.checks.tcp import TcpStatus
+from vpc_verify.evaluate.nacl import NaclVerdict
 from vpc_verify.findings import Code, Finding
+from vpc_verify.judge import hints
 from vpc_verify.judge.facts import EndpointFacts
 from vpc_verify.judge.rule import endpoint_rule
 
@@ -92,6 +95,53 @@ def hub_groups(facts: EndpointFacts) -> Iterator[Finding]:
             "timed_out": timed_out,
         },
     )
+
+
+@endpoint_rule(Code.HUB_NACL_BLOCKS)
+def hub_network_acls(facts: EndpointFacts) -> Iterator[Finding]:
+    """A network ACL between the spoke's agent and the hub's ENI (the agent subnet's out and back in, the hub ENI
+    subnet's in and back out) drops a connection that timed out: one finding per deciding entry. Connects that
+    went through say nothing (the packets win)."""
+    side, hub = facts.aws, facts.endpoint.hub
+    if side is None or hub is None:
+        return
+    found = side.hub
+    grouped: dict[tuple[Any, ...], tuple[str, NaclVerdict, list[str]]] = {}
+    for a in facts.probed():
+        if a.probe is None or a.probe.tcp.status is not TcpStatus.TIMEOUT:
+            continue
+        passes: list[tuple[str, NaclVerdict]] = []
+        spoke = side.paths.get(a.address)
+        if spoke is not None and side.vpce is None:  # with an endpoint of its own, NACL_BLOCKS says the spoke's
+            passes += [("spoke", v) for v in spoke.blocked_nacls()]
+        if found is not None:
+            passes += [("hub", v) for v in found.nacls.get(a.address, ()) if v.verdict == "blocks"]
+        for where, v in passes:
+            key = (where, v.acl_id, v.subnet_id, v.direction, v.leg, v.entry.rule_number if v.entry else None)
+            grouped.setdefault(key, (where, v, []))[2].append(a.address)
+    hub_id = hub.vpc_id or (found.vpc_id if found is not None else None)
+    vpce_id = found.vpce.id if found is not None and found.vpce is not None else None
+    for where, v, addresses in grouped.values():
+        ports = f"tcp/{v.ports[0]}" if v.ports[0] == v.ports[1] else f"tcp/{v.ports[0]}-{v.ports[1]}"
+        leg = "the return traffic" if v.leg == "return" else "the connection"
+        vpc = f"hub {hub_id}" if where == "hub" else "the spoke"
+        peer = str(v.peer[0]) if v.peer else "<peer CIDR>"
+        yield Finding.make(
+            Code.HUB_NACL_BLOCKS,
+            facts.name,
+            f"{v.describe()} in {vpc}: it drops {leg} ({ports}) of the probes to {', '.join(addresses)}, which "
+            "timed out",
+            evidence={
+                "hub_vpc_id": hub_id,
+                "vpc": where,
+                **v.to_dict(),
+                "timed_out": addresses,
+                "vpc_endpoint_id": vpce_id,
+            },
+            hint=hints.allow_nacl_entry(
+                v.acl_id or "<acl>", v.direction == "outbound", v.entry.rule_number if v.entry else None, v.ports, peer
+            ),
+        )
 
 
 @endpoint_rule(Code.HUB_UNVERIFIED)

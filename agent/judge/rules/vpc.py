@@ -113,3 +113,27 @@ def partial_read(facts: RunFacts) -> Iterator[Finding]:
         evidence={"vpc_id": vpc, "actions": actions},
         hint=hint,
     )
+
+
+@run_rule(Code.DNS_PROFILE_UNVERIFIED)
+def profile_unverified(facts: RunFacts) -> Iterator[Finding]:
+    """The VPC's Route 53 Profile shares private hosted zones (or other DNS resources) that could not be read:
+    the answers they give the VPC are unverifiable, not absent."""
+    path = facts.aws.state.dns if facts.aws is not None else None
+    profile = path.profile if path is not None else None
+    if profile is None or (profile.resources is not None and not profile.unreadable):
+        return
+    vpc = facts.aws.state.vpc_id if facts.aws is not None else facts.topology.vpc.id
+    if profile.resources is None:
+        what = f"its resources could not be listed ({profile.error})"
+    else:
+        what = f"its private hosted zones {', '.join(profile.unreadable)} could not be read (another account's?)"
+    yield Finding.make(
+        Code.DNS_PROFILE_UNVERIFIED,
+        RUN,
+        f"Route 53 Profile {profile.id} is associated with {vpc}, and {what}: the names its zones answer for the "
+        "VPC are unverifiable, not absent",
+        evidence={"vpc_id": vpc, **profile.to_dict()},
+        hint=f"Let the agent read {profile.id}'s zones (route53:GetHostedZone, route53:ListResourceRecordSets in the "
+        "Profile owner's account, or run the check there), or accept that vpc-verify cannot say which zone answers.",
+    )
