@@ -17,10 +17,14 @@ PRIVATE_NETWORKS: tuple[IPNetwork, ...] = (
 )
 
 
+# Parsed once per address: a run asks of each answer whether it is in scope (the sweep) and again (the judge).
+_parse = lru_cache(maxsize=65536)(ipaddress.ip_address)
+
+
 @lru_cache(maxsize=65536)
 def is_private(address: str) -> bool:
     """True for an address a VPC endpoint ENI can have; loopback, link-local and public are not private."""
-    ip = ipaddress.ip_address(address)
+    ip = _parse(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return any(ip.version == net.version and ip in net for net in PRIVATE_NETWORKS)
@@ -28,5 +32,5 @@ def is_private(address: str) -> bool:
 
 def in_networks(address: str, networks: Iterable[IPNetwork]) -> bool:
     """True when `address` lies in one of `networks`."""
-    ip = ipaddress.ip_address(address)
+    ip = _parse(address)
     return any(ip.version == net.version and ip in net for net in networks)

@@ -266,6 +266,8 @@ async def _run_facts(
 
 def _usage(facts: RunFacts) -> UsageSummary | None:
     """`check --usage`: the usage summary, when it was read."""
+    if facts.aws is None or facts.aws.usage is None:
+        return None  # nothing to sum up: the usage view's modules are not imported (about 12 ms)
     from vpc_verify.judge.usage import UsageFacts
 
     try:

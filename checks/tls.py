@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import functools
+import operator
+import os
 import socket
 import ssl
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
-from vpc_verify.checks import tcp, trust
+from vpc_verify.checks import readiness, tcp, trust
 from vpc_verify.checks.tcp import TcpResult, TcpSpec
 
 
@@ -68,6 +72,14 @@ class TlsResult:
     protocol_offered: str = ""  # the version of a server that offers only TLS < 1.2 ("TLSv1.1")
     bytes_received: int | None = None  # bytes the server sent before a failed or stalled handshake
 
+    def __reduce__(self) -> tuple[type[TlsResult], tuple[Any, ...]]:
+        # Pickled as its fields in order: a worker sends thousands, and the dataclass's own state methods cost
+        # three times as much.
+        return (TlsResult, _TLSRESULT_FIELDS(self))
+
+
+_TLSRESULT_FIELDS = operator.attrgetter(*(f.name for f in fields(TlsResult)))
+
 
 # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH
 _NAME_MISMATCH_CODES = frozenset({62, 64})
@@ -108,10 +120,345 @@ async def handshake(spec: TlsSpec) -> tuple[TcpResult, TlsResult | None]:
     OpenSSL work as asyncio's TLS transport, without its protocol machinery (about half the client CPU).
     On a verification failure a second, unverified handshake fetches the certificate for the evidence.
     """
-    sock, tcp_result = await tcp.open_socket(TcpSpec(spec.address, spec.port, spec.timeout_s))
-    if sock is None:
-        return tcp_result, None
-    return tcp_result, await handshake_over(sock, spec)
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[tuple[TcpResult, TlsResult | None]] = loop.create_future()
+
+    def finished(tcp_result: TcpResult, tls_result: TlsResult | None) -> None:
+        if not done.done():
+            done.set_result((tcp_result, tls_result))
+
+    dial = Dial(loop, spec.address, spec.port, spec.timeout_s, spec, Dial.handshake, finished)
+    dial.start()
+    try:
+        return await done
+    finally:
+        dial.cancel()
+
+
+Connected = Callable[["Dial"], None]
+
+
+def _ignore(dial: Dial) -> None:
+    """The `connected` of a dial that has ended."""
+
+
+Finished = Callable[[TcpResult, "TlsResult | None"], None]
+
+
+class Dial:
+    """TCP connect, then (given a TlsSpec) the TLS handshake on one address, driven by readiness callbacks alone:
+    no task, no future, one timer for both phases' deadlines.
+
+    `start` connects. A refused, unreachable or timed-out connect, or a connect without TLS, calls
+    `finished(tcp, None)`; a connect with TLS to follow calls `connected(dial)`, and its owner calls `handshake`
+    when it may (a bound on handshakes in flight), then `finished(tcp, tls)` is called once it ends. `cancel`
+    stops whatever is under way, and nothing is called after it. The results are those of `tcp.open_socket`
+    and `handshake_over`: the coroutines and this class give the same findings. `readiness` watches the socket
+    (default: the loop's own registrations; a sweep passes one epoll set for all its probes).
+    """
+
+    __slots__ = (
+        "_address",
+        "_complete",
+        "_connected",
+        "_deadline",
+        "_evidence",
+        "_fd",
+        "_finished",
+        "_incoming",
+        "_io",
+        "_loop",
+        "_obj",
+        "_outgoing",
+        "_port",
+        "_sock",
+        "_spec",
+        "_started",
+        "_tcp",
+        "_timeout_s",
+        "_timer",
+        "_unsent",
+        "_watching",
+        "_wire",
+    )
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        address: str,
+        port: int,
+        timeout_s: float,
+        spec: TlsSpec | None,
+        connected: Connected,
+        finished: Finished,
+        io: readiness.Readiness | None = None,
+    ) -> None:
+        self._loop = loop
+        self._address = address
+        self._port = port
+        self._timeout_s = timeout_s
+        self._spec = spec
+        self._connected = connected
+        self._finished: Finished | None = finished
+        self._io = io or readiness.LoopReadiness(loop)
+        self._sock: socket.socket | None = None
+        self._fd = -1
+        self._watching = 0  # readiness.READ / WRITE
+        self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0.0  # loop time: when the phase under way times out
+        self._started = 0.0
+        self._tcp: TcpResult | None = None
+        self._obj: ssl.SSLObject | None = None
+        self._incoming: ssl.MemoryBIO | None = None
+        self._outgoing: ssl.MemoryBIO | None = None
+        self._unsent = b""
+        self._complete = False
+        self._wire: _Wire | None = None
+        self._evidence: asyncio.Future[TlsResult] | None = None
+
+    def start(self) -> None:
+        """Connect (without waiting): the outcome comes through the callbacks."""
+        self._started = time.perf_counter()
+        try:
+            family = tcp.address_family(self._address)
+        except ValueError:
+            self._end(tcp.not_an_address(self._address, self._port), None)
+            return
+        sock = self._sock = tcp.nonblocking_socket(family, socket.SOCK_STREAM)
+        self._fd = sock.fileno()
+        err = sock.connect_ex((self._address, self._port))
+        if err in (errno.EINPROGRESS, errno.EAGAIN, errno.EALREADY):
+            self._watch(readiness.WRITE)
+            self._arm(self._timeout_s)
+        else:
+            self._connect_ended(err)
+
+    def handshake(self) -> None:
+        """Begin the TLS handshake on the connected socket (after `connected`)."""
+        spec, sock = self._spec, self._sock
+        if spec is None or sock is None or self._finished is None:
+            return
+        try:
+            ctx = trust.client_context(spec.verify, spec.ca_bundle)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            self._tls_ended(TlsResult(TlsStatus.FAILED, error=f"cannot load the trust store {spec.ca_bundle}: {exc}"))
+            return
+        self._started = time.perf_counter()
+        self._wire = _Wire()
+        self._incoming, self._outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self._obj = ctx.wrap_bio(
+            self._incoming, self._outgoing, server_side=False, server_hostname=spec.server_name or None
+        )
+        self._watch(readiness.READ)
+        self._arm(spec.timeout_s)
+        self._step()
+
+    def cancel(self) -> None:
+        """Stop: the socket is closed, the timer and any evidence-gathering task cancelled; no callback follows."""
+        self._finished = None
+        self._release()
+        self._drop()
+        if self._evidence is not None:
+            self._evidence.cancel()
+
+    def _watch(self, events: int) -> None:
+        if events != self._watching:
+            self._watching = events
+            self._io.watch(self._fd, events, self._ready)
+
+    def _ready(self, events: int) -> None:
+        if self._sock is None:
+            return
+        if self._obj is None:
+            if self._watching & readiness.WRITE:  # the connect ended
+                self._connect_done()
+            return
+        if events & readiness.WRITE and self._watching & readiness.WRITE:
+            self._writable()
+        if events & readiness.READ and self._sock is not None:
+            self._readable()
+
+    # The connect.
+
+    def _connect_done(self) -> None:
+        assert self._sock is not None
+        self._connect_ended(self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+        if self._sock is not None and self._obj is None and self._watching:
+            # Connected, waiting for its turn to handshake: nothing to watch meanwhile.
+            self._watching = 0
+            self._io.forget(self._fd)
+
+    def _connect_ended(self, err: int) -> None:
+        assert self._sock is not None
+        status, error = (tcp.TcpStatus.OK, "") if not err else tcp.failure(OSError(err, os.strerror(err)))
+        ms = (time.perf_counter() - self._started) * 1000.0
+        result = self._tcp = tcp.outcome(self._sock, self._address, self._port, status, ms, error)
+        if status is not tcp.TcpStatus.OK or self._spec is None:
+            self._end(result, None)
+            return
+        self._connected(self)
+
+    # The handshake: what the server sends is taken by the reader callback, what OpenSSL produces goes out at
+    # once (or when the socket takes it).
+
+    def _step(self) -> None:
+        obj = self._obj
+        assert obj is not None
+        try:
+            obj.do_handshake()
+            self._complete = True
+        except ssl.SSLWantReadError:
+            pass
+        except ssl.SSLCertVerificationError as exc:
+            self._verify_failed(exc)
+            return
+        except (ssl.SSLError, OSError) as exc:
+            self._failed(exc)
+            return
+        if self._flush() and self._complete:
+            # The client's Finished (TLS 1.3) is out before the handshake counts as done, so that the server
+            # sees a complete handshake.
+            self._succeeded(obj)
+
+    def _flush(self) -> bool:
+        """Send what the handshake produced; False when some is left (the writer waits) or it failed."""
+        assert self._outgoing is not None and self._sock is not None
+        unsent = self._unsent + self._outgoing.read() if self._unsent else self._outgoing.read()
+        if unsent:
+            try:
+                sent = self._sock.send(unsent)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
+                self._failed(exc)
+                return False
+            unsent = unsent[sent:]
+            if unsent:
+                self._watch(readiness.READ | readiness.WRITE)
+        self._unsent = unsent
+        return not unsent
+
+    def _writable(self) -> None:
+        self._watch(readiness.READ)
+        if self._flush() and self._complete and self._obj is not None:
+            self._succeeded(self._obj)
+
+    def _readable(self) -> None:
+        sock = self._sock
+        assert sock is not None
+        try:
+            data = sock.recv(_RECV)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._failed(exc)
+            return
+        if not data:
+            self._failed(_Closed("the server closed the connection during the handshake"))
+            return
+        assert self._wire is not None and self._incoming is not None
+        self._wire.saw(data)
+        self._incoming.write(data)
+        self._step()
+
+    def _succeeded(self, obj: ssl.SSLObject) -> None:
+        ms = (time.perf_counter() - self._started) * 1000.0
+        self._release()
+        self._tls_ended(_success(obj, ms))
+
+    # Deadlines and endings. One timer serves both phases: when it fires early for the phase under way (the
+    # handshake began after the connect's timer was armed), it is armed again for that phase's deadline.
+
+    def _arm(self, timeout_s: float) -> None:
+        self._deadline = self._loop.time() + timeout_s
+        timer = self._timer
+        if timer is not None and timer.when() > self._deadline:
+            timer.cancel()
+            timer = None
+        if timer is None:
+            self._timer = self._loop.call_at(self._deadline, self._expired, self._deadline)
+
+    def _expired(self, armed_for: float) -> None:
+        self._timer = None
+        if self._sock is None:
+            return
+        if self._tcp is not None and self._obj is None:
+            return  # connected, waiting for its turn: the handshake arms its own deadline
+        if self._deadline > armed_for:
+            self._timer = self._loop.call_at(self._deadline, self._expired, self._deadline)
+            return
+        if self._obj is None:
+            ms = (time.perf_counter() - self._started) * 1000.0
+            result = tcp.outcome(
+                self._sock, self._address, self._port, tcp.TcpStatus.TIMEOUT, ms, tcp.timed_out(self._timeout_s)
+            )
+            self._end(result, None)
+            return
+        assert self._spec is not None and self._wire is not None
+        wire = self._wire
+        self._release()
+        self._tls_ended(
+            TlsResult(
+                TlsStatus.TIMEOUT,
+                handshake_ms=(time.perf_counter() - self._started) * 1000.0,
+                error=f"no TLS handshake within {self._spec.timeout_s * 1000:.0f} ms: {_stalled(wire)}",
+                **_wire_facts(wire),
+            )
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        wire = self._wire or _Wire()
+        ms = (time.perf_counter() - self._started) * 1000.0
+        self._release()
+        self._tls_ended(TlsResult(TlsStatus.FAILED, handshake_ms=ms, error=_failure(exc, wire), **_wire_facts(wire)))
+
+    def _verify_failed(self, exc: ssl.SSLCertVerificationError) -> None:
+        assert self._spec is not None
+        ms = (time.perf_counter() - self._started) * 1000.0
+        self._release()
+        # The evidence takes a second, unverified handshake: a coroutine, on this rare path only.
+        evidence = self._evidence = asyncio.ensure_future(_verify_failure(self._spec, exc, ms), loop=self._loop)
+        evidence.add_done_callback(self._evidence_done)
+
+    def _evidence_done(self, evidence: asyncio.Future[TlsResult]) -> None:
+        self._evidence = None
+        if evidence.cancelled():
+            return
+        error = evidence.exception()
+        if error is not None:
+            self._failed(error)
+            return
+        self._tls_ended(evidence.result())
+
+    def _tls_ended(self, result: TlsResult) -> None:
+        assert self._tcp is not None
+        self._end(self._tcp, result)
+
+    def _end(self, tcp_result: TcpResult, tls_result: TlsResult | None) -> None:
+        self._release()
+        finished, self._finished = self._finished, None
+        self._drop()
+        if finished is not None:
+            finished(tcp_result, tls_result)
+
+    def _drop(self) -> None:
+        # The owner's callbacks usually hold the owner, which holds this dial: no cycle is left for the
+        # collector, and the TLS state (tens of KB) goes now rather than at the next collection.
+        self._connected = _ignore
+        self._obj = self._incoming = self._outgoing = self._wire = None
+
+    def _release(self) -> None:
+        """Close the socket and forget it, cancel the timer (idempotent)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        sock, self._sock = self._sock, None
+        if sock is None:
+            return
+        if self._watching:
+            self._watching = 0
+            self._io.forget(self._fd)
+        sock.close()
 
 
 async def handshake_over(sock: socket.socket, spec: TlsSpec) -> TlsResult:

@@ -18,9 +18,12 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from vpc_verify.addresses import in_networks, is_private
-from vpc_verify.checks import dns, tcp, tls
+from vpc_verify.checks import dns, readiness, tcp, tls
 from vpc_verify.checks.dns import DnsResult, DnsSpec
+from vpc_verify.checks.tcp import TcpResult
+from vpc_verify.checks.tls import TlsResult
 from vpc_verify.observe import specs
+from vpc_verify.observe.bounds import Bound, Waiting
 from vpc_verify.observe.confirm import confirm_slow
 from vpc_verify.observe.pace import TokenBucket
 from vpc_verify.report import AddressProbe
@@ -63,13 +66,15 @@ class Observation:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """The two concurrency bounds of a sweep."""
+    """The two concurrency bounds of a sweep, and how its probe sockets are watched."""
 
-    work: asyncio.Semaphore
-    connect: asyncio.Semaphore
+    work: Bound
+    connect: Bound
     # Endpoints under observation at once: enough to fill both bounds, so the rest wait as a Progress record
     # rather than as a task with its coroutines (a few KB each: at 5,000 endpoints most of a sweep's memory).
     window: int = 1
+    # How the probes' sockets are watched (tls.Dial): one epoll set for the sweep; closed with it.
+    io: readiness.Readiness | None = None
 
     @classmethod
     def for_concurrency(cls, concurrency: int) -> Limits:
@@ -78,7 +83,8 @@ class Limits:
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
         spare = (soft if soft != resource.RLIM_INFINITY else 65536) - 64 - concurrency
         waits = max(concurrency, min(MAX_WAITING, spare))
-        return cls(work=asyncio.Semaphore(concurrency), connect=asyncio.Semaphore(waits), window=waits + concurrency)
+        loop = asyncio.get_running_loop()
+        return cls(Bound(concurrency), Bound(waits), waits + concurrency, readiness.for_sweep(loop))
 
 
 class Questions:
@@ -188,6 +194,25 @@ async def sweep(
     questions = Questions(dns_rate or topology.resolver.queries_per_second, limits, asked, shared)
     progress = [Progress(endpoint=e) for e in topology.endpoints]
     running: set[asyncio.Task[None]] = set()
+    try:
+        await _sweep(progress, topology, questions, limits, scope, running, deadline)
+    finally:
+        if limits.io is not None:
+            limits.io.close()
+    now = loop.time()
+    return tuple(p.freeze(now) for p in progress)
+
+
+async def _sweep(
+    progress: Sequence[Progress],
+    topology: Topology,
+    questions: Questions,
+    limits: Limits,
+    scope: Scope,
+    running: set[asyncio.Task[None]],
+    deadline: float,
+) -> None:
+    loop = asyncio.get_running_loop()
     if progress:
         feeding = asyncio.ensure_future(_feed(progress, topology, questions, limits, scope, running))
         try:
@@ -206,8 +231,6 @@ async def sweep(
             slow = [(p.endpoint, a, probe) for p in progress for a, probe in p.probes.items()]
             for endpoint, address, better in await confirm_slow(slow, deadline):
                 next(p for p in progress if p.endpoint is endpoint).probes[address] = better
-    now = loop.time()
-    return tuple(p.freeze(now) for p in progress)
 
 
 async def _feed(
@@ -286,7 +309,9 @@ async def _observe_endpoint(
             p.skipped[address] = reason
     p.phase = "probes"
     probed = [a for a in p.answers if a not in p.skipped]
-    if len(probed) == 1:
+    if endpoint.http is None and (endpoint.authorize is None or not endpoint.authorize.enabled):
+        await _Dialing(p, probed, limits).run()
+    elif len(probed) == 1:
         await _probe_address(p, probed[0], limits)
     else:
         await asyncio.gather(*(_probe_address(p, a, limits) for a in probed))
@@ -325,3 +350,81 @@ async def _probe_address(p: Progress, address: str, limits: Limits) -> None:
 
         async with limits.work:
             p.probes[address] = replace(p.probes[address], signed=await signed.call(signed_spec))
+
+
+class _Dialing:
+    """An endpoint's connects and handshakes (no HTTP phase, no signed call) driven by the loop's callbacks
+    (tls.Dial): one future for the endpoint instead of a task, two futures and two timers per address. Each
+    address holds a `connect` slot while it connects and a `work` slot while it handshakes, as `_probe_address`.
+    """
+
+    __slots__ = ("_addresses", "_dials", "_done", "_held", "_limits", "_loop", "_p", "_pending", "_waiting")
+
+    def __init__(self, p: Progress, addresses: Sequence[str], limits: Limits) -> None:
+        self._p = p
+        self._limits = limits
+        self._loop = asyncio.get_running_loop()
+        self._done: asyncio.Future[None] = self._loop.create_future()
+        self._addresses = addresses
+        self._pending = len(addresses)
+        self._dials: list[tls.Dial] = []
+        self._waiting: list[Waiting] = []
+        self._held: dict[str, Bound] = {}  # address -> the bound whose slot it holds
+
+    async def run(self) -> None:
+        """Probe every address; on cancellation every socket is closed and every slot given back."""
+        if not self._pending:
+            return
+        for address in self._addresses:
+            self._hold(self._limits.connect, address, self._begin)
+        try:
+            await self._done
+        except BaseException:
+            for dial in self._dials:
+                dial.cancel()
+            for waiting in self._waiting:
+                waiting.cancel()
+            for bound in self._held.values():
+                bound.release()
+            self._held.clear()
+            raise
+        finally:
+            self._dials.clear()  # each holds callbacks that hold this object
+            self._waiting.clear()
+
+    def _hold(self, bound: Bound, address: str, then: Callable[[str], None]) -> None:
+        def granted() -> None:
+            self._held[address] = bound
+            then(address)
+
+        waiting = bound.when_free(granted)
+        if waiting is not None:
+            self._waiting.append(waiting)
+
+    def _begin(self, address: str) -> None:
+        endpoint = self._p.endpoint
+        dial = tls.Dial(
+            self._loop,
+            address,
+            endpoint.port,
+            endpoint.timeout_s,
+            specs.tls_spec(endpoint, address),
+            lambda d: self._connected(address, d),
+            lambda tcp_result, tls_result: self._finish(address, tcp_result, tls_result),
+            self._limits.io,
+        )
+        self._dials.append(dial)
+        dial.start()
+
+    def _connected(self, address: str, dial: tls.Dial) -> None:
+        self._held.pop(address).release()
+        self._hold(self._limits.work, address, lambda _: dial.handshake())
+
+    def _finish(self, address: str, tcp_result: TcpResult, tls_result: TlsResult | None) -> None:
+        held = self._held.pop(address, None)
+        if held is not None:
+            held.release()
+        self._p.probes[address] = AddressProbe(tcp=tcp_result, tls=tls_result)
+        self._pending -= 1
+        if not self._pending and not self._done.done():
+            self._done.set_result(None)
