@@ -17,22 +17,31 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
+import os
 import sys
 from collections.abc import Sequence
 
-# Collections rarer from the start: the imports below allocate tens of thousands of objects that live as long as
-# the process (main freezes them), and a run a few dozen short-lived ones per probe with few cycles.
+# No collection while the program imports what it runs: those tens of thousands of objects live as long as the
+# process and a collection among them (~3 ms) finds nothing to free; they are frozen out of the collector's sight
+# (here, and in main once the command's modules are in). Collections rarer from then on: a run makes a few dozen
+# short-lived objects per probe, with few cycles.
+_COLLECTING = gc.isenabled()
+gc.disable()
 gc.set_threshold(20_000, 50, 100)
 
 from vpc_verify.aws.errors import AwsConfigError, AwsError, AwsNotFound  # noqa: E402
-from vpc_verify.commands import agent, check, diagnose, discover, explain, fleet, schema, usage, validate  # noqa: E402
 from vpc_verify.commands.exits import EXIT_AWS_UNREAD, EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE  # noqa: E402
 from vpc_verify.errors import UsageError  # noqa: E402
 from vpc_verify.topology import TopologyError  # noqa: E402
 
-# Each command module registers one subcommand: register(subparsers) sets `handler`.
-COMMANDS = (check, validate, discover, diagnose, usage, fleet, agent, explain, schema)
-_NAMES = frozenset(m.__name__.rpartition(".")[2] for m in COMMANDS)  # each module registers the command it is named for
+gc.freeze()  # a program (or a test) that only imports this module finds the collector as it left it
+if _COLLECTING:
+    gc.enable()
+
+# Each command's module (vpc_verify.commands.<name>) registers it: register(subparsers) sets `handler`. A module is
+# imported when its parser is built: a run of one command does not import the others (nor what they import).
+COMMANDS = ("check", "validate", "discover", "diagnose", "usage", "fleet", "agent", "explain", "schema")
 
 DESCRIPTION = """\
 Verify, from inside a VPC, that the services it depends on resolve privately and answer.
@@ -63,10 +72,34 @@ examples:
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser (its subcommands' too), whose help formatters are given the terminal's width as argparse
+    reckons it: argparse would import shutil for it (with bz2 and lzma, 2 ms of every start), at every argument
+    added, not only to print help."""
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return self.formatter_class(prog=self.prog, width=help_width())  # type: ignore[call-arg]
+
+
+def help_width() -> int:
+    """argparse's help width, `shutil.get_terminal_size().columns - 2`: $COLUMNS when it is a positive number, else
+    the width of the terminal on stdout, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns - 2
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered, or only `command`'s when it names one (the same
     parse for that command, without building the other parsers' ninety-odd arguments at every start)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="vpc-verify",
         description=DESCRIPTION,
         epilog=EPILOG + EXIT_CODES,
@@ -74,19 +107,25 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS:
-        if command not in _NAMES or module.__name__.rpartition(".")[2] == command:
-            module.register(sub)
+    for name in COMMANDS:
+        if command not in COMMANDS or name == command:
+            importlib.import_module(f"vpc_verify.commands.{name}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run the subcommand and return its exit code; never a traceback for bad input."""
     words = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(words[0] if words else None)
-    args = parser.parse_args(words)
-    # What is loaded by now lives as long as the process: out of the cyclic collector's sight.
-    gc.freeze()
+    collecting = gc.isenabled()
+    gc.disable()  # the command's modules are imported now (see the top of this module)
+    try:
+        parser = build_parser(words[0] if words else None)
+        args = parser.parse_args(words)
+    finally:
+        # What is loaded by now lives as long as the process: out of the cyclic collector's sight.
+        gc.freeze()
+        if collecting:
+            gc.enable()
     try:
         return int(args.handler(args))
     except (TopologyError, UsageError) as exc:

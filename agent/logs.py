@@ -12,8 +12,6 @@ import logging
 import sys
 from typing import Any
 
-from vpc_verify import redact
-
 _LOGGER_NAME = "vpc_verify"
 _pending: dict[str, Any] = {}  # what configure() and bind_context() asked before structlog was imported
 
@@ -55,6 +53,8 @@ def _apply() -> None:
 
 
 def _configure(structlog: Any, level: str | None, json: bool | None) -> None:
+    from vpc_verify import redact  # with structlog, at the first log line
+
     if json is None:
         json = not sys.stderr.isatty()
     numeric = logging.getLevelNamesMapping().get((level or "info").upper(), logging.INFO)

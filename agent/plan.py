@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING
 
 from vpc_verify.errors import UsageError
 from vpc_verify.observe.workers import auto_workers
+from vpc_verify.origin import Mode, Origin
 from vpc_verify.publish.config import SinkConfig
-from vpc_verify.report import Mode, Origin, Report
 from vpc_verify.run import DEFAULT_CONCURRENCY, ControlPlane, RunOptions, run, run_async
 from vpc_verify.topology import Topology
 from vpc_verify.topology.model import QUERIES_PER_SECOND_RANGE
 
 if TYPE_CHECKING:
+    from vpc_verify.aws.control_plane import AwsControlPlane, AwsFacts
     from vpc_verify.aws.whereami import Place
+    from vpc_verify.report import Report
 
 if TYPE_CHECKING:
     from vpc_verify.aws.usage import UsageOptions
@@ -102,9 +104,7 @@ def build(
         raise UsageError(f"{asked} reads the VPC's AWS side: it needs vpc.id in the topology and no --no-aws")
     if aws and topology.vpc.id and control_plane is None:
         require_boto3(f"the control-plane comparison (the topology names vpc.id {topology.vpc.id})", "pass --no-aws")
-        from vpc_verify.aws.control_plane import AwsControlPlane
-
-        control_plane = AwsControlPlane(
+        control_plane = AwsControlPlaneOnRead(
             region=topology.region,
             place=place,
             subnet_id=subnet_id,
@@ -129,6 +129,48 @@ def build(
         workers=workers if workers is not None else auto_workers(len(narrowed.endpoints)),
     )
     return Plan(topology=narrowed, options=options, sink=sink)
+
+
+class AwsControlPlaneOnRead:
+    """The AWS control plane (vpc_verify.aws.control_plane.AwsControlPlane, made with these arguments) made when
+    the run reads it: the run reads it in a thread after its first DNS question, so that module and AWS's model
+    (tens of frozen records) are imported there, not on the way to the first packet."""
+
+    __slots__ = ("az", "place", "region", "security_group_ids", "subnet_id", "usage")
+
+    def __init__(
+        self,
+        *,
+        region: str | None,
+        place: Place | None,
+        subnet_id: str | None,
+        az: str | None,
+        security_group_ids: tuple[str, ...],
+        usage: UsageOptions | None,
+    ) -> None:
+        self.region = region
+        self.place = place
+        self.subnet_id = subnet_id
+        self.az = az
+        self.security_group_ids = security_group_ids
+        self.usage = usage
+
+    def made(self) -> AwsControlPlane:
+        """The control plane these arguments make."""
+        from vpc_verify.aws.control_plane import AwsControlPlane
+
+        return AwsControlPlane(
+            region=self.region,
+            place=self.place,
+            subnet_id=self.subnet_id,
+            az=self.az,
+            security_group_ids=self.security_group_ids,
+            usage=self.usage,
+        )
+
+    def read(self, topology: Topology) -> AwsFacts:
+        """Read everything the comparison needs (AwsControlPlane.read)."""
+        return self.made().read(topology)
 
 
 def require_boto3(feature: str, instead: str) -> None:

@@ -7,7 +7,6 @@ out-of-range values and, for integer ranges, fractions.
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,6 +79,8 @@ class NumberRange:
             try:
                 return self.parse(text)
             except OutOfRange as exc:
+                import argparse  # the command line's: a Lambda's cold start does not import it
+
                 raise argparse.ArgumentTypeError(f"expected {exc.expected}, got {text!r}") from None
 
         convert.__name__ = "number"  # argparse names the type in its "invalid ... value" fallback

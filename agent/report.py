@@ -9,123 +9,42 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from vpc_verify.checks.dns import DnsResult
-from vpc_verify.checks.tcp import TcpResult, TcpStatus
-from vpc_verify.checks.tls import TlsResult, TlsStatus
+from vpc_verify.exit_codes import EXIT_CONTROL_PLANE_UNREAD, EXIT_HEALTHY, EXIT_UNHEALTHY
 from vpc_verify.findings import Code
+from vpc_verify.observe.probe import AddressProbe, signed_dict
+from vpc_verify.observe.probe import round_ms as _round
+from vpc_verify.origin import Mode, Origin
 from vpc_verify.topology import EndpointType
 
 if TYPE_CHECKING:  # only annotations: the probes import this module on the way to the first packet
     from vpc_verify.aws.model import PrefixList
-    from vpc_verify.aws.whereami import Place
     from vpc_verify.bill import UsageSummary
-    from vpc_verify.checks.http import HttpResult
-    from vpc_verify.checks.signed import SignedResult
     from vpc_verify.evaluate.security_groups import SgVerdict
     from vpc_verify.findings import Finding
 
+__all__ = [
+    "CONTROL_PLANE_UNREAD",
+    "EXIT_CONTROL_PLANE_UNREAD",
+    "EXIT_HEALTHY",
+    "EXIT_UNHEALTHY",
+    "REPORT_VERSION",
+    "AddressProbe",
+    "AddressReport",
+    "AwsEndpointFacts",
+    "EndpointReport",
+    "EniFacts",
+    "Mode",
+    "Origin",
+    "Report",
+    "signed_dict",
+]
+
 REPORT_VERSION = 1
-Mode = Literal["cli", "agent", "lambda", "diagnose"]
-EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_CONTROL_PLANE_UNREAD = 0, 1, 4
 # The findings that say the control plane could not be read (not that the VPC is broken).
 CONTROL_PLANE_UNREAD = frozenset({Code.AWS_API_ERROR, Code.AWS_API_UNREACHABLE})
-
-
-@dataclass(frozen=True, slots=True)
-class AddressProbe:
-    """The probes of one address, phase by phase: TCP always; TLS when the endpoint speaks it and the connect
-    succeeded; HTTP when the endpoint asks for it and the connection (and handshake) succeeded; the signed AWS
-    call when the endpoint asks for it (`authorize`) and the connection (and handshake) succeeded."""
-
-    tcp: TcpResult
-    tls: TlsResult | None = None
-    http: HttpResult | None = None
-    signed: SignedResult | None = None
-
-    @property
-    def connected(self) -> bool:
-        """The TCP connect succeeded."""
-        return self.tcp.status is TcpStatus.OK
-
-    @property
-    def completed(self) -> bool:
-        """The connect, and the handshake when there is one, succeeded: only then is there a latency."""
-        return self.connected and (self.tls is None or self.tls.status is TlsStatus.OK)
-
-    @property
-    def tcp_ms(self) -> float | None:
-        """Connect time in ms when the connect succeeded."""
-        return self.tcp.ms if self.connected else None
-
-    @property
-    def tls_ms(self) -> float | None:
-        """Handshake time in ms when the handshake completed."""
-        return self.tls.handshake_ms if self.tls is not None and self.tls.status is TlsStatus.OK else None
-
-    @property
-    def connect_tls_ms(self) -> float:
-        """Connect plus handshake time, what the latency budget limits (0 for a phase that did not finish)."""
-        return (self.tcp_ms or 0.0) + (self.tls_ms or 0.0)
-
-    @property
-    def http_ms(self) -> float | None:
-        """Time to the HTTP response in ms."""
-        return self.http.ms if self.http is not None and self.http.status_code is not None else None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The evidence of each phase that ran."""
-        t = self.tcp
-        out: dict[str, Any] = {"tcp": {"status": t.status.value, "port": t.port, "ms": _round(t.ms), "error": t.error}}
-        if self.tls is not None:
-            s = self.tls
-            out["tls"] = {
-                "status": s.status.value,
-                "ms": _round(s.handshake_ms),
-                "version": s.version,
-                "cipher": s.cipher,
-                "subject": s.cert_subject,
-                "names": list(s.cert_names),
-                "not_after": s.cert_not_after,
-                "verify_code": s.verify_code,
-                "error": s.error,
-            }
-        if self.http is not None:
-            h = self.http
-            out["http"] = {
-                "status": h.status.value,
-                "status_code": h.status_code,
-                "ms": _round(h.ms),
-                "connect_ms": _round(h.connect_ms),
-                "tls_ms": _round(h.tls_ms),
-                "ttfb_ms": _round(h.ttfb_ms),
-                "error": h.error,
-            }
-        if self.signed is not None:
-            out["signed"] = signed_dict(self.signed)
-        return out
-
-
-def signed_dict(s: SignedResult) -> dict[str, Any]:
-    """The signed call's evidence (the report's `signed` phase, and the findings' evidence)."""
-    denial = s.denial
-    return {
-        "status": s.status.value,
-        "call": s.call,
-        "action": s.action,
-        "ms": _round(s.ms),
-        "status_code": s.status_code,
-        "error_code": s.error_code,
-        "message": s.message,
-        "request_id": s.request_id,
-        "denied_by": denial.policy.value if denial is not None else None,
-        "explicit": denial.explicit if denial is not None else None,
-        "via": denial.via.value if denial is not None and denial.via is not None else None,
-        "policy_arn": denial.policy_arn if denial is not None else "",
-        "principal": denial.principal if denial is not None else "",
-        "error": s.error,
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,19 +260,6 @@ class EndpointReport:
 
 
 @dataclass(frozen=True, slots=True)
-class Origin:
-    """Where and how the run happened: the shell that ran it and, when known, where the agent stands."""
-
-    mode: Mode
-    hostname: str = ""
-    place: Place | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form (the report's `agent` key)."""
-        return {"hostname": self.hostname, "mode": self.mode, **(self.place.to_dict() if self.place else {})}
-
-
-@dataclass(frozen=True, slots=True)
 class Report:
     """The result of one run: healthy when every endpoint is."""
 
@@ -419,7 +325,3 @@ class Report:
         if self.policy is not None:
             out["policy"] = dict(self.policy)
         return out
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)

@@ -25,14 +25,15 @@ from vpc_verify.errors import UsageError
 from vpc_verify.logs import get_logger
 from vpc_verify.observe import pipeline, runner, workers
 from vpc_verify.observe.pipeline import Observation, Scope
-from vpc_verify.report import EndpointReport, Origin, Report
+from vpc_verify.origin import Origin
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
-if TYPE_CHECKING:  # the judge is imported after the sweep: it is not on the way to the first packet
+if TYPE_CHECKING:  # the judge and the report's model are imported after the sweep: not on the way to the first packet
     from vpc_verify.aws.control_plane import AwsFacts
     from vpc_verify.aws.flowlogs import FlowFacts
     from vpc_verify.bill import UsageSummary
     from vpc_verify.judge.facts import RunFacts
+    from vpc_verify.report import EndpointReport, Report
 
 DEFAULT_CONCURRENCY = 100
 DEFAULT_DEADLINE_S = 60.0
@@ -149,6 +150,7 @@ async def _run(
         del parts
         observations = [by_name.pop(e.name) for e in topology.endpoints]
     from vpc_verify import judge
+    from vpc_verify.report import Report
 
     run_facts = await _run_facts(topology, reading, max(0.0, deadline - loop.time()), options.partial)
     flows = await _evidence(options.evidence, topology, observations, run_facts.aws, started_at, deadline - loop.time())
@@ -199,6 +201,7 @@ def _judge(
     from vpc_verify import judge
     from vpc_verify.judge.facts import join
     from vpc_verify.judge.rules.run_state import check_error
+    from vpc_verify.report import EndpointReport
 
     log = get_logger()
     now = dt.datetime.now(dt.UTC)

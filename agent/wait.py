@@ -17,33 +17,20 @@ between attempts by the control plane's cache, so a run every few seconds does n
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from vpc_verify.findings import Code, Finding
-from vpc_verify.report import Report
+if TYPE_CHECKING:  # `check` imports this module before its run; the findings and the report come after it
+    from vpc_verify.findings import Code, Finding
+    from vpc_verify.report import Report
 
 DEFAULT_INTERVAL_S = 5.0
 DEFAULT_HEALTHY_RUNS = 2
 # Endpoint states that need a person (the service owner, or a delete and re-create), never time.
 STUCK_STATES = frozenset({"rejected", "failed", "expired", "deleted", "deleting", "pendingacceptance"})
-# Findings about configuration that does not change while one waits (unlike DNS propagation, ENIs coming up).
-SETTLED = frozenset(
-    {
-        Code.ENDPOINT_MISSING,
-        Code.PRIVATE_DNS_DISABLED,
-        Code.VPC_DNS_SUPPORT_DISABLED,
-        Code.VPC_DNS_HOSTNAMES_DISABLED,
-        Code.ENDPOINT_AZ_MISSING,
-        Code.SECURITY_GROUP_BLOCKS,
-        Code.AGENT_EGRESS_BLOCKS,
-        Code.NACL_BLOCKS,
-        Code.GATEWAY_ROUTE_MISSING,
-        Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST,
-        Code.CHECK_ERROR,
-    }
-)
 # AWS errors that are about the agent's credentials, not a moment of AWS: waiting does not grant a permission.
 SETTLED_AWS_ERRORS = frozenset({"AwsAccessDenied", "AwsNoCredentials", "AwsConfigError", "AwsNotFound"})
 
@@ -70,12 +57,37 @@ def hopeless(report: Report) -> tuple[Finding, ...]:
     return tuple(f for f in report.findings if f.is_error and _settled(f))
 
 
+@functools.cache
+def settled() -> frozenset[Code]:
+    """Findings about configuration that does not change while one waits (unlike DNS propagation, ENIs coming
+    up)."""
+    from vpc_verify.findings import Code
+
+    return frozenset(
+        {
+            Code.ENDPOINT_MISSING,
+            Code.PRIVATE_DNS_DISABLED,
+            Code.VPC_DNS_SUPPORT_DISABLED,
+            Code.VPC_DNS_HOSTNAMES_DISABLED,
+            Code.ENDPOINT_AZ_MISSING,
+            Code.SECURITY_GROUP_BLOCKS,
+            Code.AGENT_EGRESS_BLOCKS,
+            Code.NACL_BLOCKS,
+            Code.GATEWAY_ROUTE_MISSING,
+            Code.GATEWAY_ADDRESS_NOT_IN_PREFIX_LIST,
+            Code.CHECK_ERROR,
+        }
+    )
+
+
 def _settled(f: Finding) -> bool:
+    from vpc_verify.findings import Code
+
     if f.code is Code.ENDPOINT_NOT_AVAILABLE:
         return str(f.evidence.get("state", "")).lower() in STUCK_STATES
     if f.code is Code.AWS_API_ERROR:
         return f.evidence.get("error") in SETTLED_AWS_ERRORS
-    return f.code in SETTLED
+    return f.code in settled()
 
 
 def run_until_healthy(

@@ -29,13 +29,13 @@ from vpc_verify.publish.config import (
     SinkConfig,
 )
 from vpc_verify.ranges import CONCURRENCY_RANGE, SECONDS_RANGE
-from vpc_verify.report import CONTROL_PLANE_UNREAD, Report
 from vpc_verify.run import DEFAULT_CONCURRENCY
 from vpc_verify.topology.model import QUERIES_PER_SECOND_RANGE
 from vpc_verify.wait import DEFAULT_HEALTHY_RUNS
 
 if TYPE_CHECKING:
     from vpc_verify.fleet.resolve import Derived
+    from vpc_verify.report import Report
 
 
 def register(sub: Any) -> None:
@@ -387,6 +387,8 @@ def handle(args: argparse.Namespace) -> int:
 
 def say_unread(report: Report) -> None:
     """One line on stderr when the control plane could not be read: why, and the IAM action to grant."""
+    from vpc_verify.report import CONTROL_PLANE_UNREAD
+
     for f in report.run_findings:
         if f.code in CONTROL_PLANE_UNREAD:
             extra = f" {f.hint}" if f.hint and f.hint not in f.message else ""

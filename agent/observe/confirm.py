@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from vpc_verify.checks import tcp, tls
 from vpc_verify.observe import specs
-from vpc_verify.report import AddressProbe
+from vpc_verify.observe.probe import AddressProbe
 from vpc_verify.topology import Endpoint
 
 CONFIRMING = 4  # second measurements in flight: few, so that the loop itself adds no latency

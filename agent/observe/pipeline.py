@@ -26,7 +26,7 @@ from vpc_verify.observe import specs
 from vpc_verify.observe.bounds import Bound, Waiting
 from vpc_verify.observe.confirm import confirm_slow
 from vpc_verify.observe.pace import TokenBucket
-from vpc_verify.report import AddressProbe
+from vpc_verify.observe.probe import AddressProbe
 from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
 MAX_WAITING = 1000  # DNS questions and TCP connects in flight at most (file descriptors, not memory)

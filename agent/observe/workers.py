@@ -29,7 +29,7 @@ from vpc_verify.topology import Endpoint, IPNetwork, Topology
 
 if TYPE_CHECKING:
     from vpc_verify.checks.dns import DnsResult
-    from vpc_verify.report import AddressProbe
+    from vpc_verify.observe.probe import AddressProbe
 
 MIN_SHARD = 100  # endpoints per worker at least: below it a process costs more than it saves
 REPORT_GRACE_S = 5.0  # past the deadline, how long a worker has to send what it saw

@@ -1,7 +1,7 @@
 """The topology file (docs/topology.md): what a VPC is expected to reach, loaded and validated into frozen records.
 
-- `model`: the records (Topology, Endpoint, Resolver, Vpc, TlsSettings, HttpSettings) and the one table of
-  defaults and ranges (`SETTINGS`).
+- `model`: the records (Topology, Endpoint, Resolver, Vpc, TlsSettings, HttpSettings) and the defaults and
+  ranges; `settings`: the table of them with their meaning (`SETTINGS`, imported when first asked for).
 - `parse`: bounded YAML loading and the strict validation; every error is a one-line `TopologyError`
   naming the source, the key path (``endpoints[2].tls.ca_bundle``) and what was expected.
 - `sources`: a topology file, read within a size limit (an SSM parameter or an S3 object is read one layer up,
@@ -13,6 +13,8 @@ certificate), and a topology with no endpoint to check, unless it says so with t
 ``allow_empty: true`` (a CI smoke test of nothing must not pass as healthy).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from vpc_verify.topology.errors import TopologyError, TopologySourceError
 from vpc_verify.topology.model import (
     DEFAULT_LATENCY_BUDGET_MS,
@@ -21,7 +23,6 @@ from vpc_verify.topology.model import (
     DEFAULT_RESOLVER_PORT,
     DEFAULT_RESOLVER_TIMEOUT_MS,
     DEFAULT_TIMEOUT_MS,
-    SETTINGS,
     Endpoint,
     EndpointType,
     HttpSettings,
@@ -30,7 +31,6 @@ from vpc_verify.topology.model import (
     IpAddressType,
     IPNetwork,
     Resolver,
-    Setting,
     TlsSettings,
     Topology,
     Vpc,
@@ -48,6 +48,9 @@ from vpc_verify.topology.parse import (
     parse,
 )
 from vpc_verify.topology.sources import load, read_file
+
+if TYPE_CHECKING:
+    from vpc_verify.topology.settings import SETTINGS, Setting
 
 __all__ = [
     "DEFAULT_LATENCY_BUDGET_MS",
@@ -84,3 +87,12 @@ __all__ = [
     "parse",
     "read_file",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The settings table is for the reference documentation: loading a topology does not build it.
+    if name in ("SETTINGS", "Setting"):
+        from vpc_verify.topology import settings
+
+        return getattr(settings, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

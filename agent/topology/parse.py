@@ -19,7 +19,6 @@ import os
 import re
 import ssl
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from vpc_verify import service_names
@@ -62,6 +61,7 @@ from vpc_verify.topology.model import (
     Topology,
     Vpc,
 )
+from vpc_verify.topology.yaml_module import yaml_module
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32  # a topology needs 5 (top, endpoints, an endpoint, http, status)
@@ -88,7 +88,7 @@ _TEXT_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"})
 # --------------------------------------------------------------------------------------------------- loading
 
 
-def loads(text: str, *, source: str = "<string>", base_dir: Path | None = None) -> Topology:
+def loads(text: str, *, source: str = "<string>", base_dir: str | os.PathLike[str] | None = None) -> Topology:
     """Validate a topology given as YAML/JSON text (relative ca_bundle paths resolve against `base_dir`)."""
     if len(text) > MAX_FILE_BYTES:
         raise TopologyError(source, "", f"at most {MAX_FILE_BYTES} characters", f"{len(text)} characters")
@@ -97,7 +97,7 @@ def loads(text: str, *, source: str = "<string>", base_dir: Path | None = None) 
 
 def load_yaml(text: str, source: str) -> object:
     """The YAML document in `text` as plain Python data, within the bounds above; TopologyError otherwise."""
-    import yaml
+    yaml = yaml_module()
 
     loader = (getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader)(text)
     try:
@@ -147,11 +147,9 @@ class _Composer:
     """
 
     def __init__(self, loader: Any, source: str) -> None:
-        import yaml
-
         self.loader = loader
         self.source = source
-        self.yaml = yaml
+        self.yaml = yaml_module()
         self.anchors: dict[str, Any] = {}
         self.stack: list[_Frame] = []
         self.nodes = 0
@@ -245,6 +243,8 @@ class _Composer:
             value = text  # no implicit type (bool, int, float, null, timestamp) starts with this character
         elif text.isdigit() and len(text) < 16 and (text[0] != "0" or text == "0"):
             value = int(text)  # a plain decimal (YAML 1.1 reads a leading 0 as octal: that takes the long way)
+        elif text.count(".") > 1:
+            value = text  # an address, a CIDR, a name: no implicit type (a float, a timestamp) has two dots
         else:
             tag = self.loader.resolve(self.yaml.ScalarNode, text, event.implicit)
             # A topology holds no dates: a date-like plain scalar stays text (the costliest conversion saved).
@@ -315,7 +315,7 @@ class _Composer:
 class _Reader:
     """Walks parsed YAML with a key path, so every error names where it is."""
 
-    def __init__(self, source: str, base_dir: Path | None = None) -> None:
+    def __init__(self, source: str, base_dir: str | os.PathLike[str] | None = None) -> None:
         self.source = source
         self.base_dir = base_dir
         self._trust_stores: dict[str, str] = {}  # path -> "" when loadable, else what is wrong
@@ -407,7 +407,9 @@ class _Reader:
         what = "a path to a PEM file of CA certificates"
         text = self.string(value, path, what=what)
         if self.base_dir is not None and not os.path.isabs(text):
-            text = str(self.base_dir / text)
+            from pathlib import Path  # only for a relative path: pathlib is not on the way to the first packet
+
+            text = str(Path(self.base_dir) / text)
         elif not os.path.isabs(text):
             return text
         if text not in self._trust_stores:
@@ -488,7 +490,7 @@ MAX_PARAMS = 16
 _UNSET: Any = object()
 
 
-def parse(document: object, *, source: str = "<memory>", base_dir: Path | None = None) -> Topology:
+def parse(document: object, *, source: str = "<memory>", base_dir: str | os.PathLike[str] | None = None) -> Topology:
     """Validate an already-parsed document (e.g. from a Lambda event) into a Topology.
 
     With `base_dir`, a relative `tls.ca_bundle` resolves against it; every ca_bundle that can be located must

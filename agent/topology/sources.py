@@ -11,7 +11,6 @@ import os
 import selectors
 import stat
 import time
-from pathlib import Path
 
 from vpc_verify.topology.errors import TopologySourceError
 from vpc_verify.topology.model import Topology
@@ -23,7 +22,8 @@ READ_TIMEOUT_S = 10.0
 def load(path: str | os.PathLike[str]) -> Topology:
     """Read and validate the topology file at `path` (relative `tls.ca_bundle` paths resolve against its folder)."""
     source = str(path)
-    return loads(read_file(source), source=source, base_dir=Path(source).resolve().parent)
+    # Path(source).resolve().parent, without importing pathlib on the way to the first packet.
+    return loads(read_file(source), source=source, base_dir=os.path.dirname(os.path.realpath(source)))
 
 
 def read_file(path: str, limit: int = MAX_FILE_BYTES, timeout_s: float = READ_TIMEOUT_S) -> str:

@@ -94,6 +94,38 @@ def test_missing_topology_is_a_structured_error(tmp_path: Path) -> None:
     assert result["error"]["type"] == "TopologySourceError"
 
 
+@pytest.mark.parametrize("root", ["", "/var/task", "/var/task/", "//var//task", "/var/./task", "rel/root", "/a/../b"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "topology.yaml",
+        "./topology.yaml",
+        "conf//t.yaml",
+        "/abs/t.yaml",
+        "//abs/t.yaml",
+        "///abs/t.yaml",
+        "../up.yaml",
+        "dir/",
+        "/abs/./x.yaml",
+        "a/../b.yaml",
+        ".",
+    ],
+)
+def test_the_packaged_file_is_named_as_pathlib_names_it(root: str, path: str) -> None:
+    # Without pathlib on the way to the first packet, the file and the text naming it stay what pathlib made.
+    base = Path(root or Path(lambda_entry.__file__).resolve().parent.parent)
+    assert lambda_entry.packaged_path(path, root) == str(Path(path) if Path(path).is_absolute() else base / path)
+
+
+def test_a_topology_path_that_is_a_folder_or_missing_is_a_structured_error(tmp_path: Path) -> None:
+    (tmp_path / "topology.yaml").mkdir()
+    result = handle({}, Ctx(), {"LAMBDA_TASK_ROOT": str(tmp_path)})
+    assert result["error"]["type"] == "TopologySourceError"
+    assert str(tmp_path / "topology.yaml") in result["error"]["message"]
+    result = handle({}, Ctx(), {"LAMBDA_TASK_ROOT": str(tmp_path), "VPC_VERIFY_TOPOLOGY_FILE": "./nope//t.yaml"})
+    assert str(tmp_path / "nope" / "t.yaml") in result["error"]["message"]
+
+
 def test_deadline_from_the_remaining_time() -> None:
     deadline, publish = budgets(Ctx(60_000), {})
     assert publish == 5.0 and deadline == pytest.approx(52.0)

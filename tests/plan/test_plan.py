@@ -35,7 +35,9 @@ def test_each_mode_gets_its_default_deadline_and_origin(mode: Any) -> None:
     p = plan.build(two(), mode=mode)
     assert p.options.deadline_s == plan.DEFAULT_DEADLINE_S[mode]
     assert p.options.origin.mode == mode
-    assert isinstance(p.options.control_plane, AwsControlPlane)
+    assert isinstance(p.options.control_plane, plan.AwsControlPlaneOnRead)
+    made = p.options.control_plane.made()  # made when the run reads it: after the first packet
+    assert isinstance(made, AwsControlPlane) and made.region == "eu-west-1"
 
 
 def test_only_narrows_and_makes_the_run_partial() -> None:
