@@ -3,7 +3,10 @@
 One asyncio loop holds everything: the runs, the pause between them (with jitter, so a fleet started
 together spreads out), the optional HTTP port (vpc_verify.shells.status_http) and the stop signal. The
 topology is parsed once and kept: a run re-reads it only when the file changed (by stat) or on `reload()`
-(SIGHUP), so a run opens no file of its own. A run that raises, hangs past
+(SIGHUP), so a run opens no file of its own. With a fleet policy instead (`policy`), each run derives the topology
+from the policy and what AWS reports about the VPC the agent runs in (vpc_verify.fleet.resolve: the VPC read once
+per run, its static facts cached), so an endpoint created or deleted shows in the next run; the policy itself is
+read again every five minutes or on `reload()`. A run that raises, hangs past
 its deadline or cannot load its topology is logged and the loop goes on; publishing runs in a worker thread
 with a bounded buffer (vpc_verify.publish.cloudwatch) so a CloudWatch outage delays metrics, not runs. Stop (SIGTERM)
 cancels a run mid-flight; the shell adds a hard exit in case a worker thread is stuck in a blocking call.
@@ -45,6 +48,7 @@ from vpc_verify.report import Report
 from vpc_verify.run import DEFAULT_CONCURRENCY, RunOptions, run_async
 
 if TYPE_CHECKING:
+    from vpc_verify.fleet.resolve import Derived
     from vpc_verify.shells.status_http import StatusServer
 
 RunFn = Callable[[topology_mod.Topology, RunOptions], Awaitable[Report]]
@@ -54,7 +58,10 @@ RunFn = Callable[[topology_mod.Topology, RunOptions], Awaitable[Report]]
 class LoopConfig:
     """How the agent loops."""
 
-    topology_path: str
+    topology_path: str = ""  # empty with `policy`
+    policy: str | None = None  # a fleet policy's location (a file, ssm:NAME, s3://B/K) instead of a topology
+    vpc_id: str | None = None  # with `policy`: the VPC to derive for (None: the one the agent runs in)
+    region: str | None = None
     interval_s: float = 60.0
     jitter_s: float = 0.0
     deadline_s: float = plan.DEFAULT_DEADLINE_S["agent"]
@@ -145,6 +152,7 @@ class AgentLoop:
             http_port=self.http_port,
             https_port=self.https_port,
             publish=self.config.publish,
+            policy=self.config.policy,
         )
         try:
             if self.config.jitter_s > 0:
@@ -211,16 +219,20 @@ class AgentLoop:
     async def _run_and_publish(self) -> None:
         cfg = self.config
         trust.clear_if_changed()
+        derived = await asyncio.to_thread(self._derived) if cfg.policy else None
         the_plan = plan.build(
-            self._current_topology(),
+            derived.topology if derived is not None else self._current_topology(),
             mode="agent",
             aws=cfg.aws,
             deadline_s=cfg.deadline_s,
             concurrency=cfg.concurrency,
             sink=SinkConfig(cfg.publish, cfg.namespace, cfg.per_address, cfg.buffer_cap, metrics=cfg.metrics),
             authorize=cfg.authorize,
+            control_plane=derived.control_plane if derived is not None else None,
         )
         report = await self._run_fn(the_plan.topology, the_plan.options)
+        if derived is not None:
+            report = derived.annotate(report)  # the policy section: class, required endpoints, derived topology
         self._keep(report)
         if the_plan.sink.name == "none":
             return
@@ -267,6 +279,15 @@ class AgentLoop:
 
     # --- topology held in memory ----------------------------------------------------------------------
 
+    def _derived(self) -> Derived:
+        """This run's topology from the fleet policy and what AWS reports (blocking: boto3; in a worker thread)."""
+        from vpc_verify.fleet import resolve
+
+        cfg = self.config
+        assert cfg.policy is not None
+        policy = resolve.cached_policy(cfg.policy, region=cfg.region)
+        return resolve.derived(policy, vpc_id=cfg.vpc_id, region=cfg.region)
+
     def _current_topology(self) -> topology_mod.Topology:
         """The parsed topology, re-read only when the file changed (mtime, size, inode) or after reload()."""
         path = self.config.topology_path
@@ -284,8 +305,13 @@ class AgentLoop:
         return topo
 
     def reload(self) -> None:
-        """Forget the cached topology, trust stores and web-config (SIGHUP): the next run reads them again."""
+        """Forget the cached topology (or policy), trust stores and web-config (SIGHUP): the next run reads them
+        again."""
         self._topology_signature = None
+        if self.config.policy:
+            from vpc_verify.fleet import resolve
+
+            resolve.forget_policy(self.config.policy)
         trust.clear()
         if self._http is not None:
             for listener in self._http.listeners:

@@ -20,7 +20,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from vpc_verify.commands.check import add_authorize_argument, add_output_arguments, positive
+from vpc_verify.commands.check import add_authorize_argument, add_output_arguments, add_policy_arguments, positive
 from vpc_verify.errors import UsageError
 from vpc_verify.logs import configure as configure_logs
 from vpc_verify.publish.config import DEFAULT_BUFFER_CAP
@@ -38,7 +38,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "agent",
         help="run the checks every interval, forever (the EC2 agent)",
-        description="Run every check of a topology every --interval seconds, publish metrics, keep the last "
+        description="Run every check of a topology (or of one derived from a fleet policy for the VPC the agent "
+        "runs in, again every run) every --interval seconds, publish metrics, keep the last "
         "report in a file (and on loopback HTTP: GET /report, /healthz, /metrics; with --https and --web-config "
         "also off loopback, behind TLS and credentials). Survives any single run's failure; stops within 5 s on "
         "SIGTERM; re-reads its files on SIGHUP.",
@@ -49,6 +50,7 @@ def register(sub: Any) -> None:
         default=os.environ.get("VPC_VERIFY_TOPOLOGY"),
         help="topology file, re-read when it changes or on SIGHUP (default: $VPC_VERIFY_TOPOLOGY)",
     )
+    add_policy_arguments(p)
     p.add_argument("--interval", type=positive, default=60.0, metavar="SECONDS", help="seconds between runs")
     p.add_argument(
         "--jitter",
@@ -204,22 +206,30 @@ def raise_fd_limit() -> tuple[int, int, str | None]:
 
 def config_from_args(args: argparse.Namespace) -> LoopConfig:
     """The loop's configuration from the command line."""
-    from vpc_verify.loop import LoopConfig, default_state_file
-
-    if not args.topology:
-        raise UsageError("no topology: pass --topology FILE or set VPC_VERIFY_TOPOLOGY")
     from vpc_verify import locations, plan
     from vpc_verify.commands.check import sink_config
+    from vpc_verify.loop import LoopConfig, default_state_file
 
+    sink = sink_config(args, buffer_cap=max(0, args.buffer))
     # A bad file, a bad flag or a missing extra is a usage error at start, not a logged failure every run.
-    plan.build(
-        locations.load(args.topology),
-        mode="agent",
-        aws=not args.no_aws,
-        concurrency=args.concurrency,
-        sink=sink_config(args, buffer_cap=max(0, args.buffer)),
-        authorize=args.authorize,
-    )
+    if args.policy:
+        _check_policy_source(args)
+    else:
+        if not args.topology:
+            raise UsageError(
+                "no topology: pass --topology FILE (or set VPC_VERIFY_TOPOLOGY), or --policy FILE|ssm:NAME|s3://B/K "
+                "(or set VPC_VERIFY_POLICY)"
+            )
+        if args.vpc_id:
+            raise UsageError("--vpc-id names the VPC of --policy: leave it out with --topology")
+        plan.build(
+            locations.load(args.topology),
+            mode="agent",
+            aws=not args.no_aws,
+            concurrency=args.concurrency,
+            sink=sink,
+            authorize=args.authorize,
+        )
     host, port = parse_http(args.http) if args.http else (None, 0)
     https_host, https_port, web_config = _web_config(args)
     if args.http_max_connections < 1:
@@ -228,7 +238,10 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
     if jitter < 0:
         raise UsageError("--jitter must not be negative")
     return LoopConfig(
-        topology_path=args.topology,
+        topology_path=args.topology if not args.policy else "",
+        policy=args.policy or None,
+        vpc_id=args.vpc_id,
+        region=args.region,
         interval_s=args.interval,
         jitter_s=jitter,
         deadline_s=args.deadline or min(plan.DEFAULT_DEADLINE_S["agent"], args.interval),
@@ -251,6 +264,19 @@ def config_from_args(args: argparse.Namespace) -> LoopConfig:
         aws=not args.no_aws,
         authorize=args.authorize,
     )
+
+
+def _check_policy_source(args: argparse.Namespace) -> None:
+    """--policy: the policy is read now (a bad one is exit 2 at start) and the topology is derived every run."""
+    if args.topology:
+        raise UsageError("--topology is a whole topology: leave out --policy (or --topology)")
+    if args.no_aws:
+        raise UsageError("--policy derives the topology from what AWS reports: --no-aws leaves nothing to check")
+    from vpc_verify import plan
+    from vpc_verify.fleet import resolve
+
+    plan.require_boto3("a topology derived from a fleet policy (--policy)", "pass --topology FILE")
+    resolve.cached_policy(args.policy, region=args.region)
 
 
 def handle(args: argparse.Namespace) -> int:

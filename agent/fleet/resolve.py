@@ -57,6 +57,12 @@ def cached_policy(location: str, *, region: str | None = None, ttl_s: float = PO
     return policy
 
 
+def forget_policy(location: str) -> None:
+    """Read the policy at `location` again on its next use (the agent's SIGHUP)."""
+    with _POLICIES_LOCK:
+        _POLICIES.pop(location, None)
+
+
 def derived(
     policy: Policy | None,
     *,

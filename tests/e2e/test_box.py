@@ -171,7 +171,11 @@ def test_the_deadline_holds_when_half_of_a_thousand_endpoints_time_out(testbed_f
     done = cli("check", "-t", topology, "--format", "json", "--deadline", "3", "--dns-queries-per-second", "20000")
     elapsed = time.monotonic() - start
     report = load_report(done.stdout)
-    assert elapsed < 6, elapsed
+    # The run's own clock: the sweep stops at the deadline; judging a thousand endpoints follows it (slower under
+    # the tests' coverage tracing). The process's start and exit, on a loaded 2-core machine, get more room.
+    assert report["duration_ms"] < 4000, report["duration_ms"]
+    assert elapsed < 8, elapsed
+    print(f"duration_ms={report['duration_ms']} elapsed={elapsed:.2f}")
     by_name = codes_of(report)
     assert all(by_name[f"ep{i}"] == set() for i in range(0, 1000, 2))  # the healthy half is unaffected
     dropped = range(1, 1000, 2)
