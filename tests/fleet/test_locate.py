@@ -4,10 +4,7 @@ error saying what to pass. The VPC's tags are kept between runs."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -15,6 +12,7 @@ import pytest
 
 from tests.testbed import aws_seed
 from tests.testbed.aws_seed import SeedFacts
+from tests.testbed.task_metadata import serve as serve_task_metadata
 from vpc_verify.aws.cache import StaticCache
 from vpc_verify.aws.whereami import Place
 from vpc_verify.fleet import locate
@@ -28,26 +26,8 @@ TASK = {
 @pytest.fixture
 def task_metadata() -> Iterator[str]:
     """An ECS task metadata endpoint v4 on loopback: GET <base>/task answers TASK."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps(TASK).encode() if self.path == "/v4/task" else b"{}"
-            self.send_response(200 if self.path == "/v4/task" else 404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v4"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_task_metadata(TASK) as base:
+        yield base
 
 
 def test_an_ecs_task_says_its_address_and_az(task_metadata: str) -> None:

@@ -11,7 +11,6 @@ emulator.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
@@ -19,11 +18,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +30,7 @@ import yaml
 from tests.aws.conftest import closed_dns_port, ec2, seeded
 from tests.packaging.conftest import ROOT, Dist, built_once, wheelhouse
 from tests.schemas import load_report
-from tests.testbed import emulator
+from tests.testbed import emulator, task_metadata
 from tests.testbed.aws_seed import SeedFacts
 from tests.testbed.box import Box
 from tests.testbed.emulator import FAKE_ENV
@@ -291,7 +288,7 @@ def test_the_ecs_tasks_command_runs_in_the_image(
     (container,) = task["containerDefinitions"]
     address = next(iter(seeded.interfaces["sqs"].addresses))
     metadata = {"Containers": [{"Networks": [{"NetworkMode": "awsvpc", "IPv4Addresses": [address]}]}]}
-    with _task_metadata(metadata) as base:
+    with task_metadata.serve(metadata) as base:
         environment = {
             **aws.env(),
             **{e["name"]: e["value"] for e in container["environment"]},
@@ -301,33 +298,6 @@ def test_the_ecs_tasks_command_runs_in_the_image(
     assert done.returncode == 1, done.stderr
     _derived_report(load_report(done.stdout), seeded)
     assert {"RunHealthy", "Healthy"} <= _published()
-
-
-@contextlib.contextmanager
-def _task_metadata(task: dict[str, Any]) -> Iterator[str]:
-    """An ECS task metadata endpoint v4 on loopback: GET <base>/task answers `task`."""
-    body = json.dumps(task).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            found = self.path == "/v4/task"
-            self.send_response(200 if found else 404)
-            self.send_header("Content-Length", str(len(body) if found else 0))
-            self.end_headers()
-            if found:
-                self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v4"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_the_daemonsets_probe_asks_the_agent_and_sigterm_stops_it(
