@@ -13,7 +13,7 @@ from vpc_verify.aws.dns_path import read_dns_path
 from vpc_verify.aws.read import read
 from vpc_verify.aws.whereami import Place
 from vpc_verify.evaluate import dns_path
-from vpc_verify.topology import parse
+from vpc_verify.topology import Topology, parse
 
 KMS = "kms.us-east-1.amazonaws.com"
 SSM = "ssm.us-east-1.amazonaws.com"
@@ -55,16 +55,21 @@ def test_every_part_is_read_and_judged_per_name(ec2: Any) -> None:
     assert dns_path.evaluate(p, "x.blocked.example").firewall.block_response == "OVERRIDE"  # type: ignore[union-attr]
 
 
-def test_the_control_plane_reads_the_path_for_the_topologys_names(ec2: Any) -> None:
-    facts, _path, c = seeded_path(ec2)
-    topo = parse(
+def _kms_topology(vpc_id: str) -> Topology:
+    """A topology of the seeded VPC with one endpoint, kms (a name the seeded DNS Firewall blocks)."""
+    return parse(
         {
             "version": 1,
             "region": "us-east-1",
-            "vpc": {"id": facts.vpc_id},
+            "vpc": {"id": vpc_id},
             "endpoints": [{"name": "kms", "service": "com.amazonaws.us-east-1.kms"}],
         }
     )
+
+
+def test_the_control_plane_reads_the_path_for_the_topologys_names(ec2: Any) -> None:
+    facts, _path, c = seeded_path(ec2)
+    topo = _kms_topology(facts.vpc_id)
     cp = AwsControlPlane(
         ec2=ec2, place=Place(source="test"), resolver_client=c["route53resolver"], route53_client=c["route53"]
     )
@@ -101,14 +106,7 @@ def test_an_unreachable_dns_api_is_a_partial_read_whose_fix_is_a_route(ec2: Any)
     from vpc_verify.findings import Code
 
     facts, _path, c = seeded_path(ec2)
-    topo = parse(
-        {
-            "version": 1,
-            "region": "us-east-1",
-            "vpc": {"id": facts.vpc_id},
-            "endpoints": [{"name": "kms", "service": "com.amazonaws.us-east-1.kms"}],
-        }
-    )
+    topo = _kms_topology(facts.vpc_id)
     got = read_dns_path(ec2, None, c["route53"], read(ec2, facts.vpc_id), [KMS])
     cp = AwsControlPlane(ec2=ec2, place=Place(source="test")).read(topo)
     aws = replace(cp, state=replace(cp.state, unread=got.unread))

@@ -31,6 +31,17 @@ from tests.testbed.emulator import FAKE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+# A box of one private service (no AWS): what an installed program is first run against.
+ONE_SERVICE = {
+    "endpoints": [
+        {
+            "name": "billing",
+            "type": "service",
+            "dns_name": "billing.internal.example.com",
+            "addresses": ["10.0.1.10"],
+        }
+    ]
+}
 
 
 def git_files(*pathspecs: str) -> list[str]:

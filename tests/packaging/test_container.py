@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from tests.aws.conftest import closed_dns_port, ec2, seeded
-from tests.packaging.conftest import ROOT, Dist, built_once, wheelhouse
+from tests.packaging.conftest import ONE_SERVICE, ROOT, Dist, built_once, wheelhouse
 from tests.schemas import load_report
 from tests.testbed import emulator, task_metadata
 from tests.testbed.aws_seed import SeedFacts
@@ -42,16 +42,6 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="chroot and mount need root (the CI runs the tests as root)"),
 ]
 Factory = Callable[[dict[str, Any]], Box]
-ONE_SERVICE = {
-    "endpoints": [
-        {
-            "name": "billing",
-            "type": "service",
-            "dns_name": "billing.internal.example.com",
-            "addresses": ["10.0.1.10"],
-        }
-    ]
-}
 FILES = "/mnt"  # where the test's files appear in the container (an empty folder of the base image)
 
 

@@ -12,23 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.packaging.conftest import PROJECT, Venv
+from tests.packaging.conftest import ONE_SERVICE, PROJECT, Venv
 from tests.schemas import load_report
 from tests.testbed import aws_seed, emulator
 from tests.testbed.box import Box
 
 Factory = Callable[[dict[str, Any]], Box]
-
-ONE_SERVICE = {
-    "endpoints": [
-        {
-            "name": "billing",
-            "type": "service",
-            "dns_name": "billing.internal.example.com",
-            "addresses": ["10.0.1.10"],
-        }
-    ]
-}
 
 
 def test_version(core_venv: Venv) -> None:
