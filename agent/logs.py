@@ -52,12 +52,17 @@ def _apply() -> None:
         structlog.contextvars.bind_contextvars(**_pending.pop("context"))
 
 
+def _level_number(level: str | None) -> int:
+    """The logging level `configure` was given, as a number (info when none or unknown)."""
+    return logging.getLevelNamesMapping().get((level or "info").upper(), logging.INFO)
+
+
 def _configure(structlog: Any, level: str | None, json: bool | None) -> None:
     from vpc_verify import redact  # with structlog, at the first log line
 
     if json is None:
         json = not sys.stderr.isatty()
-    numeric = logging.getLevelNamesMapping().get((level or "info").upper(), logging.INFO)
+    numeric = _level_number(level)
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=False)
         if json
@@ -125,9 +130,13 @@ class _Deferred:
 
     def bind(self, **values: Any) -> Any:
         """This logger with `values` bound too."""
-        if self._real is not None or "structlog" in sys.modules or "configure" not in _pending:
+        if self._settled():
             return self._materialize().bind(**values)
         return _Deferred(self._bindings | values)
+
+    def _settled(self) -> bool:
+        """Whether structlog serves now (imported, or nothing configured to filter by)."""
+        return self._real is not None or "structlog" in sys.modules or "configure" not in _pending
 
     def _materialize(self) -> Any:
         if self._real is None:
@@ -135,10 +144,10 @@ class _Deferred:
         return self._real
 
     def _admits(self, method: str) -> bool:
-        if self._real is not None or "structlog" in sys.modules or "configure" not in _pending:
+        if self._settled():
             return True
         level = _pending["configure"][0]
-        return _LEVELS[method] >= logging.getLevelNamesMapping().get((level or "info").upper(), logging.INFO)
+        return _LEVELS[method] >= _level_number(level)
 
     def __getattr__(self, name: str) -> Any:
         if name in _LEVELS and not self._admits(name):
